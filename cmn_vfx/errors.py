@@ -1,0 +1,19 @@
+"""Errors a user can cause. The message is one line that names the thing and the fix."""
+
+
+class CMNError(Exception):
+    """Base of all user-facing errors; the command line prints it on one line and exits."""
+
+    exit_code = 2
+
+
+class BadInputError(CMNError):
+    """Bad plate, pattern, range, spec, checkpoint or setting: nothing was written."""
+
+    exit_code = 2
+
+
+class PartialFailure(CMNError):
+    """Some frames were written, some were not (the message says which)."""
+
+    exit_code = 3

@@ -1,0 +1,122 @@
+"""ShotSpec: the one object passed between Nuke, the farm and the command line.
+
+A shot spec is a small YAML file:
+
+    plate: /shows/abc/sh010/plate/sh010.####.exr   # any pattern cmn_vfx.io.sequence reads
+    frames: 1001-1100                                # optional; default: the whole sequence
+    output: /shows/abc/sh010/cmn                     # OUT/alpha/<name>.####.exr, OUT/fg/<name>.####.exr
+    name: sh010                                      # optional; default: the plate's name
+    model: default                                   # bundled model name or checkpoint path
+    device: auto                                     # auto | cpu | cuda | cuda:N
+    colorspace: auto                                 # auto (from file type/metadata) or an OCIO name
+    downsample: auto                                 # auto or a ratio 0 < r <= 1
+    warmup: null                                     # frames run before a chunk starts; null = engine default
+    chunk_size: 10                                   # frames per farm task
+    missing: error                                   # error | hold | black
+    cuts: []                                         # frames where a new shot starts (state resets)
+
+This module imports neither torch nor numpy: Nuke and the farm submitter use it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmn_vfx.errors import BadInputError
+
+DEVICES = ("auto", "cpu", "cuda")
+MISSING = ("error", "hold", "black")
+
+
+@dataclass
+class ShotSpec:
+    """What to matte, where to write it, and how."""
+
+    plate: str
+    output: str
+    frames: str | None = None
+    name: str | None = None
+    model: str = "default"
+    device: str = "auto"
+    colorspace: str = "auto"
+    downsample: str | float = "auto"
+    warmup: int | None = None
+    chunk_size: int = 10
+    missing: str = "error"
+    cuts: list[int] = field(default_factory=list)
+
+    def validate(self) -> "ShotSpec":
+        """Check every field; raise BadInputError naming the field and the fix."""
+        if not self.plate or not isinstance(self.plate, str):
+            raise BadInputError("shot spec: 'plate' is empty; give the plate's file pattern, e.g. sh010.####.exr")
+        if not self.output or not isinstance(self.output, str):
+            raise BadInputError("shot spec: 'output' is empty; give the folder for the alpha and fg sequences")
+        if self.frames is not None:
+            from cmn_vfx.io.sequence import parse_frame_range
+            if not parse_frame_range(str(self.frames)):
+                raise BadInputError(f"shot spec: frame range {self.frames!r} is empty; write e.g. 1001-1100")
+        if self.device != "auto" and self.device != "cpu" and not str(self.device).startswith("cuda"):
+            raise BadInputError(f"shot spec: device {self.device!r} is unknown; use auto, cpu, cuda or cuda:N")
+        if self.downsample != "auto":
+            try:
+                ratio = float(self.downsample)
+            except (TypeError, ValueError):
+                raise BadInputError(f"shot spec: downsample {self.downsample!r} is not a number; use auto or 0 < r <= 1") from None
+            if not 0 < ratio <= 1:
+                raise BadInputError(f"shot spec: downsample {ratio} is out of range; use auto or 0 < r <= 1")
+        if self.warmup is not None and (not isinstance(self.warmup, int) or self.warmup < 0):
+            raise BadInputError(f"shot spec: warmup {self.warmup!r} must be a whole number >= 0 (or null for the default)")
+        if not isinstance(self.chunk_size, int) or isinstance(self.chunk_size, bool) or self.chunk_size < 1:
+            raise BadInputError(f"shot spec: chunk_size {self.chunk_size!r} must be a whole number >= 1")
+        if self.missing not in MISSING:
+            raise BadInputError(f"shot spec: missing {self.missing!r} is unknown; use one of {', '.join(MISSING)}")
+        if not all(isinstance(c, int) and not isinstance(c, bool) for c in self.cuts):
+            raise BadInputError(f"shot spec: cuts {self.cuts!r} must be a list of frame numbers")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "shot spec") -> "ShotSpec":
+        if not isinstance(data, dict):
+            raise BadInputError(f"{source}: expected a mapping of settings, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise BadInputError(f"{source}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        missing = [k for k in ("plate", "output") if k not in data]
+        if missing:
+            raise BadInputError(f"{source}: missing required setting(s) {', '.join(missing)}")
+        data = dict(data)
+        if data.get("frames") is not None:
+            data["frames"] = str(data["frames"])
+        data["cuts"] = list(data.get("cuts") or [])
+        return cls(**data).validate()
+
+    @classmethod
+    def from_yaml(cls, path: str) -> "ShotSpec":
+        import yaml
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = yaml.safe_load(fh)
+        except FileNotFoundError:
+            raise BadInputError(f"shot spec {path} does not exist; check the path") from None
+        except yaml.YAMLError as exc:
+            raise BadInputError(f"shot spec {path} is not valid YAML ({str(exc).splitlines()[0]}); fix the file") from None
+        spec = cls.from_dict(data or {}, source=f"shot spec {path}")
+        base = os.path.dirname(os.path.abspath(path))
+        spec.plate = os.path.join(base, spec.plate) if not os.path.isabs(spec.plate) else spec.plate
+        spec.output = os.path.join(base, spec.output) if not os.path.isabs(spec.output) else spec.output
+        return spec
+
+    def to_yaml(self, path: str) -> None:
+        """Write the spec atomically (temp file in the same folder, then rename)."""
+        import yaml
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        tmp = f"{path}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
