@@ -1,0 +1,152 @@
+"""Plate colourspace <-> the network's space (sRGB-encoded Rec.709, 0..1).
+
+The config is $OCIO when set, else OpenColorIO's built-in
+'cg-config-v2.2.0_aces-v1.3_ocio-v2.4' (OIIO's bundled OCIO reads it too), or
+an explicit path given to `load_config`. Names may be any colourspace name,
+alias or role the config knows, plus CINEON.
+
+CINEON is our own conversion for DPX film scans (Kodak Cineon printing density,
+black 95, white 685, gamma 0.6, density 0.002 per code value, no soft clip):
+    offset = 10 ** ((black - white) * density / gamma)
+    lin    = (10 ** ((code - white) * density / gamma) - offset) / (1 - offset)
+so code 685 -> 1.0, code 95 -> 0.0, with `code` the 10-bit value (DPX pixels as
+read are code / 1023). The result is treated as linear Rec.709.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+
+import numpy as np
+import PyOpenColorIO as OCIO
+
+from cmn_vfx.errors import BadInputError
+
+BUILTIN_CONFIG = "ocio://cg-config-v2.2.0_aces-v1.3_ocio-v2.4"
+CINEON = "cineon"
+CINEON_BLACK, CINEON_WHITE, CINEON_GAMMA, CINEON_DENSITY = 95.0, 685.0, 0.6, 0.002
+# The network space and the linear space Cineon decodes to, by their names in
+# the built-in config, then common names in other configs ($OCIO).
+_SRGB_NAMES = ("sRGB Encoded Rec.709 (sRGB)", "srgb_tx", "sRGB - Texture", "Utility - sRGB - Texture", "sRGB")
+_LIN709_NAMES = ("Linear Rec.709 (sRGB)", "lin_rec709", "Utility - Linear - sRGB", "linear")
+_SRGB_FILES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp")
+_VIDEO_WORDS = ("video", "709", "601", "274m", "smpte", "ntsc", "pal", "srgb")
+
+
+@functools.lru_cache(maxsize=8)
+def load_config(path: str) -> "OCIO.Config":
+    """An OCIO config from a file path or an 'ocio://' built-in name; BadInputError if unreadable."""
+    try:
+        return OCIO.Config.CreateFromFile(path)
+    except OCIO.Exception as exc:
+        raise BadInputError(f"OCIO config {path}: cannot load it ({str(exc).splitlines()[0]}); "
+                            f"fix $OCIO or unset it to use {BUILTIN_CONFIG}") from None
+
+
+def default_config() -> "OCIO.Config":
+    """$OCIO if set, else the pinned built-in config."""
+    return load_config(os.environ.get("OCIO") or BUILTIN_CONFIG)
+
+
+def _all_names(config: "OCIO.Config") -> list[str]:
+    names = [cs.getName() for cs in config.getColorSpaces()]
+    aliases = [a for cs in config.getColorSpaces() for a in cs.getAliases()]
+    roles = [role for role, _ in config.getRoles()]
+    return names + aliases + roles + [CINEON]
+
+
+def _first_known(config: "OCIO.Config", candidates: tuple[str, ...], what: str) -> str:
+    for name in candidates:
+        if config.getColorSpace(name) is not None:
+            return config.getCanonicalName(name)
+    raise BadInputError(f"OCIO config has no {what} colourspace (tried {', '.join(candidates)}); "
+                        f"use a config that has one, e.g. {BUILTIN_CONFIG}")
+
+
+def network_space(config: "OCIO.Config | None" = None) -> str:
+    """Name of the sRGB-encoded Rec.709 colourspace the network sees."""
+    return _first_known(config or default_config(), _SRGB_NAMES, "sRGB-encoded Rec.709")
+
+
+def check_colorspace(name: str, config: "OCIO.Config | None" = None) -> str:
+    """The canonical name of `name` (CINEON stays CINEON); BadInputError with close names if unknown."""
+    if str(name).lower() == CINEON:
+        return CINEON
+    config = config or default_config()
+    if config.getColorSpace(name) is not None:
+        return config.getCanonicalName(name)
+    names = _all_names(config)
+    lowered = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(str(name).lower(), list(lowered), n=4, cutoff=0.5)
+    hint = f"did you mean {', '.join(repr(lowered[c]) for c in close)}?" if close else \
+        "list the names with `ociocheck` or use 'auto'"
+    raise BadInputError(f"colourspace {name!r} is unknown to the OCIO config; {hint}")
+
+
+def guess_colorspace(path: str, metadata: dict) -> str:
+    """Best colourspace for a plate: metadata, else by file type.
+
+    EXR (and float TIFF/HDR): 'oiio:ColorSpace' if the config knows it, else the
+    scene_linear role. DPX/Cineon: CINEON unless the header says video/sRGB.
+    PNG/JPEG and 8/16-bit TIFF: sRGB-encoded.
+    """
+    config = default_config()
+    ext = os.path.splitext(path)[1].lower()
+    tagged = str(metadata.get("oiio:ColorSpace") or "")
+    if ext in (".dpx", ".cin"):
+        transfer = str(metadata.get("dpx:Transfer", "")).lower()
+        video = any(w in transfer for w in _VIDEO_WORDS) or "srgb" in tagged.lower()
+        return network_space(config) if video else CINEON
+    if tagged and config.getColorSpace(tagged) is not None:
+        return config.getCanonicalName(tagged)
+    if ext in _SRGB_FILES:
+        return network_space(config)
+    if ext in (".tif", ".tiff") and metadata.get("tiff:SampleFormat", 1) != 3:
+        return network_space(config)
+    return config.getCanonicalName("scene_linear")
+
+
+def cineon_to_linear(code: np.ndarray) -> np.ndarray:
+    """Cineon log (code / 1023, any float) -> linear Rec.709; 685 -> 1.0, 95 -> 0.0."""
+    offset = 10.0 ** ((CINEON_BLACK - CINEON_WHITE) * CINEON_DENSITY / CINEON_GAMMA)
+    lin = (10.0 ** ((code * 1023.0 - CINEON_WHITE) * CINEON_DENSITY / CINEON_GAMMA) - offset) / (1.0 - offset)
+    return lin.astype(np.float32)
+
+
+def linear_to_cineon(lin: np.ndarray) -> np.ndarray:
+    """Inverse of cineon_to_linear: linear Rec.709 -> code / 1023 (values below black clamp near 0)."""
+    offset = 10.0 ** ((CINEON_BLACK - CINEON_WHITE) * CINEON_DENSITY / CINEON_GAMMA)
+    scaled = np.maximum(lin * (1.0 - offset) + offset, 1e-10)
+    code = CINEON_WHITE + np.log10(scaled) * CINEON_GAMMA / CINEON_DENSITY
+    return (code / 1023.0).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=32)
+def _cpu(config: "OCIO.Config", src: str, dst: str) -> "OCIO.CPUProcessor":
+    return config.getProcessor(src, dst).getDefaultCPUProcessor()
+
+
+def convert(rgb: np.ndarray, src: str, dst: str, config: "OCIO.Config | None" = None) -> np.ndarray:
+    """rgb [H, W, 3] float32 from colourspace `src` to `dst` (both OCIO names; CINEON allowed)."""
+    config = config or default_config()
+    out = np.ascontiguousarray(rgb, dtype=np.float32).copy()
+    src, dst = check_colorspace(src, config), check_colorspace(dst, config)
+    if src == CINEON:
+        out, src = cineon_to_linear(out), _first_known(config, _LIN709_NAMES, "linear Rec.709")
+    target = _first_known(config, _LIN709_NAMES, "linear Rec.709") if dst == CINEON else dst
+    if src != target:
+        _cpu(config, src, target).applyRGB(out)
+    return linear_to_cineon(out) if dst == CINEON else out
+
+
+def to_network(rgb: np.ndarray, colorspace: str) -> np.ndarray:
+    """Plate rgb [H, W, 3] float32 in `colorspace` -> [H, W, 3] float32 sRGB-encoded, clipped 0..1."""
+    config = default_config()
+    return np.clip(convert(rgb, colorspace, network_space(config), config), 0.0, 1.0)
+
+
+def from_network(srgb: np.ndarray, colorspace: str) -> np.ndarray:
+    """Network output [H, W, 3] sRGB-encoded -> `colorspace` (linear for scene-linear spaces). Not clipped."""
+    config = default_config()
+    return convert(srgb, network_space(config), colorspace, config)

@@ -1,0 +1,124 @@
+"""`cmn-matte info PLATE [--json]`: what a TD wants to know of a plate before matting it.
+
+    cmn-matte info /shows/abc/sh010/plate/sh010.####.exr
+    cmn-matte info plates/ --frames 1001-1050 --missing hold --json
+    cmn-matte info sh010.1001.dpx --check        # decode every frame (corrupt data, NaN/Inf)
+
+Reads every frame's header (geometry must match the first frame); with --check
+also the pixels. Bad input exits 2 with one line naming the file and the fix.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.io.sequence import MISSING, Sequence, find_sequence, format_frame_range, parse_frame_range, resolve_frames
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("info", help="describe a plate sequence (frames, holes, windows, channels, colour)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("plate", help="pattern (name.####.exr, name.%%04d.exr, name.$F4.exr), one frame, or a folder")
+    p.add_argument("--frames", help="frame range to check, e.g. 1001-1100, 1001-1100x2, 1,5,9-12")
+    p.add_argument("--missing", choices=MISSING, default="error",
+                   help="holes in --frames: error (default), hold the previous frame, or black")
+    p.add_argument("--layer", help="layer holding the plate's R, G, B (default: unprefixed R, G, B)")
+    p.add_argument("--colorspace", default="auto", help="plate colourspace to check (default: auto = guess)")
+    p.add_argument("--check", action="store_true", help="also decode every frame's pixels")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def _frames_plan(seq: Sequence, args: argparse.Namespace) -> list[tuple[int, int | None]]:
+    requested = parse_frame_range(args.frames) if args.frames else list(range(seq.first, seq.last + 1))
+    if not requested:
+        raise BadInputError(f"--frames {args.frames!r} is empty; write e.g. {seq.first}-{seq.last}")
+    missing = args.missing if args.frames else "black"  # without --frames, holes are reported, not fatal
+    return resolve_frames(seq, requested, missing)
+
+
+def describe(args: argparse.Namespace) -> dict:
+    """Everything `info` prints, as plain data. Raises BadInputError for bad plates."""
+    from cmn_vfx.color import check_colorspace, guess_colorspace
+    from cmn_vfx.io.image import check_same_geometry, image_info, missing_rgb_error, read_rgb, rgb_names
+
+    seq = find_sequence(args.plate)
+    plan = _frames_plan(seq, args)
+    sources = sorted({src for _, src in plan if src is not None})
+    header = image_info(seq.path(sources[0]))
+    rgb = rgb_names(header["channels"], args.layer)
+    if rgb is None:
+        raise missing_rgb_error(header["path"], header["channels"], args.layer)
+    for frame in sources[1:]:
+        check_same_geometry(header, image_info(seq.path(frame)), seq.path(frame))
+    nonfinite = {}
+    if args.check:
+        for frame in sources:
+            count = read_rgb(seq.path(frame), args.layer).metadata["cmn:nonfinite"]
+            if count:
+                nonfinite[frame] = count
+    guessed = guess_colorspace(header["path"], header["metadata"])
+    chosen = guessed if args.colorspace == "auto" else check_colorspace(args.colorspace)
+    return {
+        "pattern": seq.hash_pattern,
+        "printf_pattern": seq.printf_pattern,
+        "name": seq.name,
+        "first": seq.first, "last": seq.last,
+        "frames": format_frame_range(seq.frames),
+        "count": len(seq.frames),
+        "holes": format_frame_range(seq.holes()),
+        "requested": format_frame_range(out for out, _ in plan),
+        "held_or_black": {out: src for out, src in plan if src != out},
+        "padding": seq.padding,
+        "rgb_channels": list(rgb),
+        "colorspace_metadata": header["colorspace"],
+        "colorspace_guess": guessed,
+        "colorspace": chosen,
+        "checked": bool(args.check),
+        "nonfinite": nonfinite,
+        **{k: header[k] for k in ("format", "data_window", "display_window", "channels", "layers",
+                                   "pixel_type", "channel_types", "compression", "subimages", "metadata")},
+    }
+
+
+def _box(b: dict) -> str:
+    return f"{b['width']}x{b['height']} origin ({b['x']}, {b['y']})"
+
+
+def _text(info: dict) -> str:
+    mixed = sorted(set(info["channel_types"]))
+    lines = [
+        f"pattern       {info['pattern']}",
+        f"frames        {info['frames']}  ({info['count']} files, padding {info['padding']})",
+        f"holes         {info['holes'] or 'none'}",
+        f"resolution    {info['display_window']['width']}x{info['display_window']['height']}",
+        f"display win   {_box(info['display_window'])}",
+        f"data window   {_box(info['data_window'])}",
+        f"channels      {', '.join(info['channels'])}",
+        f"layers        {'; '.join(f'{k}: {len(v)}' for k, v in info['layers'].items())}",
+        f"rgb           {', '.join(info['rgb_channels'])}",
+        f"pixel type    {info['pixel_type']}" + (f" (channels: {', '.join(mixed)})" if len(mixed) > 1 else ""),
+        f"compression   {info['compression'] or 'n/a'}  ({info['format']})",
+        f"colourspace   {info['colorspace']}  (metadata: {info['colorspace_metadata'] or 'none'}, "
+        f"guess: {info['colorspace_guess']})",
+    ]
+    if info["held_or_black"]:
+        lines.append("filled        " + ", ".join(f"{k}<-{v if v is not None else 'black'}"
+                                                 for k, v in info["held_or_black"].items()))
+    if info["checked"]:
+        bad = info["nonfinite"]
+        lines.append("nan/inf       " + (", ".join(f"{f}: {n}" for f, n in bad.items()) + " (replaced with 0)"
+                                         if bad else "none"))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    info = describe(args)
+    if args.json:
+        json.dump(info, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(_text(info))
+    return 0

@@ -1,0 +1,5 @@
+"""Placeholder until the engine lands: `cmn-matte run` is not registered yet."""
+
+
+def add_parser(sub):
+    pass

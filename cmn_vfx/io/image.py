@@ -1,0 +1,258 @@
+"""Read plates and write EXRs with OpenImageIO, keeping what a compositor expects.
+
+- Channels are picked BY NAME, never by position: 'R','G','B', or a layer's
+  'plate.R','plate.G','plate.B' (Nuke's 'rgba' layer = the unprefixed channels).
+- The data window (overscan, negative origins) and the display window are kept;
+  `Image.pixels` covers the data window.
+- Header metadata is kept and can be written back (see cmn_vfx.io.metadata).
+- Non-finite pixels (NaN, Inf) are replaced with 0, counted in
+  metadata['cmn:nonfinite'] and warned about.
+- EXRs are written half + zip by default, through cmn_vfx.io.atomic. 'dwaa'/'dwab'
+  are allowed with alpha because OpenEXR's DWA compressor only quantises
+  R, G, B (and Y, RY, BY) and stores every other channel, alpha included,
+  losslessly; 'b44'/'b44a' quantise every half channel, so they are refused
+  for images with alpha.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import OpenImageIO as oiio
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.io.atomic import atomic_path
+from cmn_vfx.io.metadata import apply_metadata, spec_metadata
+
+log = logging.getLogger(__name__)
+
+COMPRESSIONS = ("none", "rle", "zips", "zip", "piz", "pxr24", "b44", "b44a", "dwaa", "dwab")
+_LOSSY_ON_ALPHA = ("b44", "b44a")
+_RGB_NAMES = (("r", "red"), ("g", "green"), ("b", "blue"))
+_BITS = {10: "uint10", 12: "uint12"}
+
+
+@dataclass(frozen=True)
+class Box:
+    """A pixel window, OIIO convention: origin (x, y) + size, y down."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def __str__(self) -> str:
+        return f"{self.width}x{self.height}+{self.x}+{self.y}"
+
+
+@dataclass
+class Image:
+    """Pixels of one image plus what is needed to write it back like the plate."""
+
+    pixels: np.ndarray                      # [H, W, C] float32 over the DATA window
+    channels: tuple[str, ...]               # names as in the file, e.g. ('plate.R', 'plate.G', 'plate.B')
+    data_window: Box
+    display_window: Box
+    metadata: dict[str, object] = field(default_factory=dict)  # oiio attribute names
+    pixel_type: str = "half"                # 'half' | 'float' | 'uint8' | 'uint10' | 'uint12' | 'uint16'
+    path: str = ""
+
+
+def _open(path: str) -> "oiio.ImageInput":
+    """ImageInput for `path`, or BadInputError naming the file and the fix."""
+    if not os.path.isfile(path):
+        raise BadInputError(f"{path}: no such file; check the path and frame range")
+    inp = oiio.ImageInput.open(path)
+    if inp is None:
+        reason = oiio.geterror().splitlines()[0] if oiio.geterror() else "unknown format"
+        raise BadInputError(f"{path}: cannot read the file ({reason}); it is corrupt or not an image, re-render or re-copy it")
+    return inp
+
+
+def _windows(spec: "oiio.ImageSpec") -> tuple[Box, Box]:
+    data = Box(spec.x, spec.y, spec.width, spec.height)
+    display = Box(spec.full_x, spec.full_y, spec.full_width, spec.full_height)
+    return data, display
+
+
+def _pixel_type(spec: "oiio.ImageSpec") -> str:
+    base = str(spec.format)
+    bits = spec.get_int_attribute("oiio:BitsPerSample", 0)
+    if base in ("uint16", "uint8") and bits in _BITS:
+        return _BITS[bits]
+    return base
+
+
+def layers(channels: Sequence[str]) -> dict[str, list[str]]:
+    """Channel names grouped by layer: '' holds unprefixed channels (Nuke's 'rgba')."""
+    grouped: dict[str, list[str]] = {}
+    for name in channels:
+        layer, _, _ = name.rpartition(".")
+        grouped.setdefault(layer, []).append(name)
+    return grouped
+
+
+def rgb_names(channels: Sequence[str], layer: str | None = None) -> tuple[str, str, str] | None:
+    """The R, G, B channel names of `layer` (None/'rgba'/'rgb' = unprefixed), matched by name."""
+    prefix = "" if layer in (None, "", "rgba", "rgb") else layer
+    members = {name.rpartition(".")[2].lower(): name for name in layers(channels).get(prefix, [])}
+    picked = [next((members[a] for a in alias if a in members), None) for alias in _RGB_NAMES]
+    return tuple(picked) if all(picked) else None  # type: ignore[return-value]
+
+
+def missing_rgb_error(path: str, channels: Sequence[str], layer: str | None) -> BadInputError:
+    with_rgb = [name or "rgba" for name in layers(channels) if rgb_names(channels, name or None)]
+    hint = f"pick a layer that has them: {', '.join(with_rgb)}" if with_rgb else "give a plate with colour channels"
+    where = f"layer {layer!r}" if layer not in (None, "", "rgba", "rgb") else "the file"
+    return BadInputError(f"{path}: {where} has no R, G, B channels (it has {', '.join(channels)}); {hint}")
+
+
+def replace_nonfinite(pixels: np.ndarray, path: str) -> int:
+    """Set NaN/Inf pixels to 0 in place; warn and return how many values were replaced."""
+    bad = ~np.isfinite(pixels)
+    count = int(bad.sum())
+    if count:
+        pixels[bad] = 0.0
+        message = f"{path}: {count} NaN/Inf pixel values replaced with 0; check the render or comp that made it"
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        log.warning(message)
+    return count
+
+
+def read_image(path: str, channels: Sequence[str] | None = None) -> Image:
+    """Read the first part of an image file: all channels, or the named ones in the given order.
+
+    Returns pixels [H, W, C] float32 over the data window (DPX/PNG/... integers
+    normalised 0..1 by their bit depth). Non-finite values are replaced with 0.
+    """
+    inp = _open(path)
+    try:
+        spec = inp.spec()
+        names = tuple(spec.channelnames)
+        wanted = tuple(channels) if channels is not None else names
+        unknown = [c for c in wanted if c not in names]
+        if unknown:
+            raise BadInputError(f"{path}: no channel {', '.join(unknown)} (it has {', '.join(names)}); "
+                                "use the channel names listed")
+        index = [names.index(c) for c in wanted]
+        lo, hi = min(index), max(index) + 1
+        pixels = inp.read_image(0, 0, lo, hi, "float")
+        if pixels is None:
+            reason = (inp.geterror() or "no pixel data").splitlines()[0]
+            raise BadInputError(f"{path}: the file is truncated or corrupt ({reason}); re-render or re-copy it")
+        pixels = np.asarray(pixels, dtype=np.float32).reshape(spec.height, spec.width, hi - lo)
+        pixels = np.ascontiguousarray(pixels[..., [i - lo for i in index]])
+        data, display = _windows(spec)
+        metadata = spec_metadata(spec)
+    finally:
+        inp.close()
+    metadata["cmn:nonfinite"] = replace_nonfinite(pixels, path)
+    return Image(pixels, wanted, data, display, metadata, _pixel_type(spec), path)
+
+
+def read_rgb(path: str, layer: str | None = None) -> Image:
+    """Exactly R, G, B of `layer` (None = unprefixed), picked by name; [H, W, 3] float32."""
+    header = image_info(path)
+    names = rgb_names(header["channels"], layer)
+    if names is None:
+        raise missing_rgb_error(path, header["channels"], layer)
+    return read_image(path, names)
+
+
+def image_info(path: str) -> dict:
+    """Header of one file, as plain data (nothing is decoded). JSON-safe."""
+    inp = _open(path)
+    try:
+        spec = inp.spec()
+        data, display = _windows(spec)
+        metadata = spec_metadata(spec)
+        channel_types = [str(t) for t in spec.channelformats] or [str(spec.format)] * spec.nchannels
+        return {
+            "path": path,
+            "format": inp.format_name(),
+            "data_window": data.__dict__.copy(),
+            "display_window": display.__dict__.copy(),
+            "channels": list(spec.channelnames),
+            "layers": {name or "rgba": chans for name, chans in layers(spec.channelnames).items()},
+            "pixel_type": _pixel_type(spec),
+            "channel_types": channel_types,
+            "compression": metadata.get("compression"),
+            "colorspace": metadata.get("oiio:ColorSpace"),
+            "subimages": int(metadata.get("oiio:subimages", 1) or 1),
+            "metadata": metadata,
+        }
+    finally:
+        inp.close()
+
+
+def _geometry(obj: "Image | Mapping") -> tuple[Box, Box]:
+    if isinstance(obj, Image):
+        return obj.data_window, obj.display_window
+    return Box(**obj["data_window"]), Box(**obj["display_window"])
+
+
+def check_same_geometry(first: "Image | Mapping", other: "Image | Mapping", path: str) -> None:
+    """BadInputError if `other` (an Image or image_info dict) has another data/display window than `first`."""
+    (data0, disp0), (data1, disp1) = _geometry(first), _geometry(other)
+    first_path = first.path if isinstance(first, Image) else first.get("path", "the first frame")
+    for what, a, b in (("data window", data0, data1), ("display window", disp0, disp1)):
+        if a != b:
+            raise BadInputError(f"{path}: {what} {b} differs from {a} of {first_path}; "
+                                "render every frame of the plate with the same resolution and windows")
+
+
+def _check_write_args(path: str, pixels: np.ndarray, channels: Sequence[str], data_window: Box,
+                      pixel_type: str, compression: str) -> None:
+    if pixels.ndim != 3 or pixels.shape != (data_window.height, data_window.width, len(channels)):
+        raise ValueError(f"{path}: pixels {pixels.shape} do not match data window {data_window} "
+                         f"with {len(channels)} channels")
+    if pixel_type not in ("half", "float"):
+        raise ValueError(f"{path}: pixel_type {pixel_type!r} must be 'half' or 'float'")
+    base = compression.split(":")[0]
+    if base not in COMPRESSIONS:
+        raise BadInputError(f"{path}: compression {compression!r} is unknown; use one of {', '.join(COMPRESSIONS)}")
+    alphas = [c for c in channels if c.rpartition(".")[2] == "A"]
+    if alphas and base in _LOSSY_ON_ALPHA:
+        raise BadInputError(f"{path}: compression {base} would quantise alpha ({', '.join(alphas)}); "
+                            "use zip, piz or dwaa (dwaa keeps alpha lossless)")
+
+
+def write_exr(path: str, pixels: np.ndarray, channels: Sequence[str], data_window: Box, display_window: Box,
+              metadata: Mapping[str, object] | None = None, pixel_type: str = "half",
+              compression: str = "zip") -> None:
+    """Write an EXR atomically (temp file in the same folder, then rename).
+
+    pixels: [H, W, C] float, H x W = data_window size, C = len(channels), any
+    colourspace (written as given). compression: zip (default), piz, dwaa[:level], ...
+    """
+    _check_write_args(path, pixels, channels, data_window, pixel_type, compression)
+    spec = oiio.ImageSpec(data_window.width, data_window.height, len(channels), pixel_type)
+    spec.x, spec.y = data_window.x, data_window.y
+    spec.full_x, spec.full_y = display_window.x, display_window.y
+    spec.full_width, spec.full_height = display_window.width, display_window.height
+    spec.channelnames = tuple(channels)
+    spec.alpha_channel = list(channels).index("A") if "A" in channels else -1
+    skipped = apply_metadata(spec, metadata or {})
+    if skipped:
+        log.debug("%s: metadata %s not written (no header type)", path, skipped)
+    spec.attribute("compression", compression)
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        raise BadInputError(f"{path}: the folder {directory} does not exist; create it or choose another output")
+    with atomic_path(path) as tmp:
+        out = oiio.ImageOutput.create("openexr")
+        if out is None or not out.open(tmp, spec):
+            reason = (out.geterror() if out else oiio.geterror()) or "cannot create the file"
+            raise BadInputError(f"{path}: cannot write ({reason.splitlines()[0]}); check the folder's permissions and free space")
+        ok, reason = False, ""
+        try:
+            ok = out.write_image(np.ascontiguousarray(pixels, dtype=np.float32))
+            reason = out.geterror()
+        finally:
+            ok = out.close() and ok
+        if not ok:
+            raise BadInputError(f"{path}: writing failed ({reason or 'unknown error'}); check free space and permissions")
