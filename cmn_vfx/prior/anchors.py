@@ -1,0 +1,61 @@
+"""SSD anchors and box decoding of MediaPipe's BlazePose detector (pose_detection.tflite).
+
+Values follow mediapipe/modules/pose_detection/pose_detection_cpu.pbtxt (0.10.14):
+5 layers, strides 8,16,32,32,32, one aspect ratio plus the interpolated scale, fixed
+anchor size, 224x224 input -> 2254 anchors; 12 coords = box (cx,cy,w,h) + 4 keypoints.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+STRIDES = (8, 16, 32, 32, 32)
+INPUT = 224
+
+
+def ssd_anchors(size: int = INPUT, strides: tuple[int, ...] = STRIDES) -> np.ndarray:
+    """-> [N,2] anchor centres (x,y) in 0..1 of the tensor; layers with one stride share a grid."""
+    out = []
+    i = 0
+    while i < len(strides):
+        j = i
+        while j < len(strides) and strides[j] == strides[i]:
+            j += 1
+        per_cell = 2 * (j - i)  # aspect 1.0 + interpolated scale, per merged layer
+        n = int(np.ceil(size / strides[i]))
+        ys, xs = np.meshgrid((np.arange(n) + 0.5) / n, (np.arange(n) + 0.5) / n, indexing="ij")
+        grid = np.stack([xs.ravel(), ys.ravel()], 1)
+        out.append(np.repeat(grid, per_cell, axis=0))
+        i = j
+    return np.concatenate(out, 0)
+
+
+def decode(raw: np.ndarray, logits: np.ndarray, anchors: np.ndarray, min_score: float = 0.5
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """raw [N,12], logits [N] -> (boxes [K,4] x0,y0,x1,y1, keypoints [K,4,2], scores [K]) in 0..1."""
+    scores = 1.0 / (1.0 + np.exp(-np.clip(logits.astype(np.float64), -100.0, 100.0)))
+    keep = scores >= min_score
+    raw, a, scores = raw[keep] / INPUT, anchors[keep], scores[keep]
+    cx, cy = raw[:, 0] + a[:, 0], raw[:, 1] + a[:, 1]
+    w, h = raw[:, 2], raw[:, 3]
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
+    kps = raw[:, 4:12].reshape(-1, 4, 2) + a[:, None, :]
+    return boxes, kps, scores
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    lt = np.maximum(box[:2], boxes[:, :2])
+    rb = np.minimum(box[2:], boxes[:, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), 1)
+    area = lambda b: np.prod(np.clip(b[..., 2:] - b[..., :2], 0, None), -1)
+    return inter / np.maximum(area(box) + area(boxes) - inter, 1e-9)
+
+
+def best_detection(boxes: np.ndarray, kps: np.ndarray, scores: np.ndarray, iou: float = 0.3
+                   ) -> tuple[np.ndarray, float] | None:
+    """Weighted-NMS cluster of the top-scoring box -> (keypoints [4,2], score), or None."""
+    if len(scores) == 0:
+        return None
+    top = int(np.argmax(scores))
+    near = _iou(boxes[top], boxes) >= iou
+    wts = scores[near] / scores[near].sum()
+    return (kps[near] * wts[:, None, None]).sum(0), float(scores[top])

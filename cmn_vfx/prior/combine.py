@@ -1,0 +1,33 @@
+"""Combinations of the selfie and BlazePose priors."""
+from __future__ import annotations
+
+import numpy as np
+
+from cmn_vfx.prior.base import PersonPrior
+from cmn_vfx.prior.geometry import warp_out
+from cmn_vfx.prior.pose import LANDMARK, PosePrior
+from cmn_vfx.prior.selfie import SelfiePrior
+
+
+class CombinedPrior(PersonPrior):
+    """Selfie and pose together.
+
+    mode 'max':  max(selfie, pose) everywhere.
+    mode 'gate': max(pose, selfie * roi) where roi is BlazePose's (square, 2.5 body radii)
+                 crop of the chosen person, so selfie keeps the subject's hair and edges
+                 but not other people away from the subject; with no detection, selfie alone.
+    """
+
+    def __init__(self, selfie: SelfiePrior, pose: PosePrior, mode: str = "gate"):
+        self.selfie, self.pose, self.mode = selfie, pose, mode
+        self.name = f"{mode}_{selfie.name}"
+
+    def predict(self, src: np.ndarray) -> np.ndarray:
+        h, w = src.shape[:2]
+        a, b = self.selfie.predict(src), self.pose.predict(src)
+        if self.mode == "max":
+            return np.maximum(a, b)
+        if self.pose.last_roi is None:
+            return a
+        roi = warp_out(np.ones((LANDMARK, LANDMARK), np.float32), self.pose.last_roi, h, w)
+        return np.maximum(b, a * roi)
