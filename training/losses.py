@@ -1,0 +1,85 @@
+"""The CMN training loss (paper eq. 13-16).
+
+    L_total = sum_t  L1(a_t, a^_t) + L_lap(a_t, a^_t) + 0.1 * L1(I(a^_t > 0) * (F_t - F^_t))
+
+Each per-frame term is a mean over the batch and the frame's pixels (as
+RobustVideoMatting's F.l1_loss), then summed over the T frames as eq. 16 says.
+The Laplacian loss is eq. 14 as printed: sum over 5 levels of 2^(i-1) * L1 of
+the level (RVM additionally divides by 5; we do not). The pyramid uses the
+5x5 binomial Gaussian kernel ([1,4,6,4,1]/16 outer itself) of Context Matting
+and RVM. Borders: the downsampling blur replicates and the upsampling is
+normalised by the upsampled ones, so crops as small as 32 px have 5 exact levels
+(RVM reflects, which needs 3 px at the coarsest level).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+LAPLACIAN_LEVELS = 5
+FGR_WEIGHT = 0.1
+
+
+def gauss_kernel(device: torch.device | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """5x5 binomial kernel [1,1,5,5], sums to 1."""
+    k = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0], device=device, dtype=dtype)
+    k = torch.outer(k, k)
+    return (k / k.sum())[None, None]
+
+
+def _blur(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    c = x.shape[1]
+    return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), kernel.expand(c, 1, 5, 5), groups=c)
+
+
+def _upsample(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    # Zero insertion and blur, normalised by the same of ones, so that borders and
+    # 1-pixel levels stay exact (a constant upsamples to the same constant).
+    def spread(v: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = v.shape
+        up = v.new_zeros(b, c, h * 2, w * 2)
+        up[:, :, ::2, ::2] = v
+        return F.conv2d(up, kernel.expand(c, 1, 5, 5), padding=2, groups=c)
+
+    return spread(x) / spread(torch.ones_like(x[:1, :1]))
+
+
+def laplacian_pyramid(x: torch.Tensor, levels: int = LAPLACIAN_LEVELS) -> list[torch.Tensor]:
+    """Band-pass levels of x [B,C,H,W], finest first; odd sizes are cropped to even per level."""
+    kernel = gauss_kernel(x.device, x.dtype)
+    pyramid = []
+    current = x
+    for _ in range(levels):
+        h, w = current.shape[-2:]
+        current = current[..., : h - h % 2, : w - w % 2]
+        down = _blur(current, kernel)[..., ::2, ::2]
+        pyramid.append(current - _upsample(down, kernel))
+        current = down
+    return pyramid
+
+
+def laplacian_loss(pred: torch.Tensor, true: torch.Tensor, levels: int = LAPLACIAN_LEVELS) -> torch.Tensor:
+    """Eq. 14: sum_i 2^(i-1) * mean|L^i(pred) - L^i(true)|. pred, true: [B,1,H,W] 0..1."""
+    pairs = zip(laplacian_pyramid(pred, levels), laplacian_pyramid(true, levels))
+    return sum((2 ** i) * F.l1_loss(p, t) for i, (p, t) in enumerate(pairs))
+
+
+def matting_loss(pred_pha: torch.Tensor, pred_fgr: torch.Tensor, true_pha: torch.Tensor,
+                 true_fgr: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Eq. 16 over a clip, with its named terms (each already summed over frames).
+
+    pred_pha, true_pha: [B,T,1,H,W] 0..1; pred_fgr, true_fgr: [B,T,3,H,W] 0..1 sRGB.
+    Returns {'l1_alpha', 'lap_alpha', 'l1_fgr', 'total'} (scalar tensors; total has grad).
+    """
+    if pred_pha.shape != true_pha.shape or pred_fgr.shape != true_fgr.shape:
+        raise ValueError(f"prediction {tuple(pred_pha.shape)}/{tuple(pred_fgr.shape)} and target "
+                         f"{tuple(true_pha.shape)}/{tuple(true_fgr.shape)} differ")
+    terms = {"l1_alpha": pred_pha.new_zeros(()), "lap_alpha": pred_pha.new_zeros(()),
+             "l1_fgr": pred_pha.new_zeros(())}
+    for t in range(true_pha.shape[1]):
+        visible = (true_pha[:, t] > 0).to(pred_fgr.dtype)
+        terms["l1_alpha"] = terms["l1_alpha"] + F.l1_loss(pred_pha[:, t], true_pha[:, t])
+        terms["lap_alpha"] = terms["lap_alpha"] + laplacian_loss(pred_pha[:, t], true_pha[:, t])
+        terms["l1_fgr"] = terms["l1_fgr"] + F.l1_loss(pred_fgr[:, t] * visible, true_fgr[:, t] * visible)
+    terms["total"] = terms["l1_alpha"] + terms["lap_alpha"] + FGR_WEIGHT * terms["l1_fgr"]
+    return terms
