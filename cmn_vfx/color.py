@@ -39,7 +39,7 @@ def load_config(path: str) -> "OCIO.Config":
     """An OCIO config from a file path or an 'ocio://' built-in name; BadInputError if unreadable."""
     try:
         return OCIO.Config.CreateFromFile(path)
-    except OCIO.Exception as exc:
+    except (OCIO.Exception, OCIO.ExceptionMissingFile) as exc:
         raise BadInputError(f"OCIO config {path}: cannot load it ({str(exc).splitlines()[0]}); "
                             f"fix $OCIO or unset it to use {BUILTIN_CONFIG}") from None
 

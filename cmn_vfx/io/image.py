@@ -68,7 +68,7 @@ def _open(path: str) -> "oiio.ImageInput":
         raise BadInputError(f"{path}: no such file; check the path and frame range")
     inp = oiio.ImageInput.open(path)
     if inp is None:
-        reason = oiio.geterror().splitlines()[0] if oiio.geterror() else "unknown format"
+        reason = (oiio.geterror() or "unknown format").strip().splitlines()[0]
         raise BadInputError(f"{path}: cannot read the file ({reason}); it is corrupt or not an image, re-render or re-copy it")
     return inp
 

@@ -1,0 +1,76 @@
+"""Colour: Cineon and sRGB known values, OCIO round trips, guesses, unknown names."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cmn_vfx import color
+from cmn_vfx.color import (CINEON, check_colorspace, cineon_to_linear, from_network, guess_colorspace,
+                           linear_to_cineon, network_space, to_network)
+from cmn_vfx.errors import BadInputError
+
+
+def px(*values) -> np.ndarray:
+    return np.array([[list(values)]], np.float32)
+
+
+def test_cineon_known_values():
+    codes = np.array([95, 685, 470, 1023], np.float32) / 1023.0
+    lin = cineon_to_linear(codes)
+    assert lin[0] == pytest.approx(0.0, abs=1e-6)
+    assert lin[1] == pytest.approx(1.0, abs=1e-6)
+    assert lin[2] == pytest.approx(0.18, abs=5e-3)         # Kodak 18% grey sits at code ~470
+    assert lin[3] == pytest.approx(13.52, abs=0.01)        # highlights above white survive
+    assert np.allclose(linear_to_cineon(lin) * 1023.0, [95, 685, 470, 1023], atol=1e-2)
+
+
+def test_srgb_known_values():
+    assert to_network(px(0.214, 0.214, 0.214), "Linear Rec.709 (sRGB)")[0, 0] == pytest.approx([0.5] * 3, abs=1e-3)
+    assert from_network(px(0.5, 0.5, 0.5), "lin_rec709")[0, 0] == pytest.approx([0.214] * 3, abs=1e-3)
+
+
+def test_srgb_files_pass_through():
+    rgb = np.random.default_rng(1).random((3, 4, 3)).astype(np.float32)
+    assert np.allclose(to_network(rgb, network_space()), rgb, atol=1e-6)
+    assert np.allclose(from_network(rgb, guess_colorspace("a.png", {})), rgb, atol=1e-6)
+
+
+def test_dpx_cineon_to_network_and_back():
+    code = px(685 / 1023, 95 / 1023, 445 / 1023)
+    net = to_network(code, CINEON)
+    assert net[0, 0, :2] == pytest.approx([1.0, 0.0], abs=1e-4)
+    assert np.allclose(from_network(net, CINEON), code, atol=1e-4)
+
+
+def test_acescg_round_trip_and_clip():
+    lin = px(0.18, 0.05, 0.3)
+    assert np.allclose(from_network(to_network(lin, "ACEScg"), "ACEScg"), lin, atol=2e-4)
+    assert to_network(px(8.0, 8.0, 8.0), "ACEScg").max() == 1.0
+
+
+@pytest.mark.parametrize("path,metadata,expected", [
+    ("a.exr", {}, "ACEScg"),
+    ("a.exr", {"oiio:ColorSpace": "lin_rec709_scene"}, "Linear Rec.709 (sRGB)"),
+    ("a.exr", {"oiio:ColorSpace": "studio-made-up"}, "ACEScg"),
+    ("a.dpx", {"dpx:Transfer": "Printing density"}, CINEON),
+    ("a.dpx", {"dpx:Transfer": "ITU-R 709-4"}, "sRGB Encoded Rec.709 (sRGB)"),
+    ("a.jpg", {}, "sRGB Encoded Rec.709 (sRGB)"),
+    ("a.tif", {"tiff:SampleFormat": 3}, "ACEScg"),
+])
+def test_guess_colorspace(path, metadata, expected):
+    assert guess_colorspace(path, metadata) == expected
+
+
+def test_check_colorspace_canonical_and_suggestions():
+    assert check_colorspace("scene_linear") == "ACEScg"
+    assert check_colorspace("CINEON") == CINEON
+    with pytest.raises(BadInputError, match=r"colourspace 'acescgg' is unknown.*did you mean 'ACEScg'"):
+        check_colorspace("acescgg")
+
+
+def test_ocio_env_overrides_the_builtin(monkeypatch, tmp_path):
+    monkeypatch.setenv("OCIO", str(tmp_path / "missing.ocio"))
+    with pytest.raises(BadInputError, match="missing.ocio: cannot load it.*unset it"):
+        color.default_config()
+    monkeypatch.setenv("OCIO", color.BUILTIN_CONFIG)
+    assert color.default_config().getCanonicalName("scene_linear") == "ACEScg"
