@@ -1,5 +1,179 @@
-"""Placeholder until the engine lands: `cmn-matte run` is not registered yet."""
+"""`cmn-matte run`: matte a plate, every plate below a folder, or a farm task's shot spec.
+
+    cmn-matte run plates/sh010.####.exr --out cmn/sh010 [--frames 1001-1100] [--model default]
+    cmn-matte run /shows/abc/plates --out /shows/abc/cmn      # every sequence below; OUT/<shot>/alpha, fg
+    cmn-matte run --spec sh010.yaml --frames 1041-1050        # the farm task form; flags override the spec
+
+Outputs: OUT/alpha/<name>.####.exr (A, half, zip) and OUT/fg/<name>.####.exr
+(premultiplied RGBA, scene-linear in the plate's colourspace), same frame
+numbers as the plate. Finished frames are skipped (resume) unless --overwrite.
+Exit codes: 0 done, 2 bad input (nothing written), 3 partly done, 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+from typing import Iterator
+
+from cmn_vfx.errors import BadInputError, CMNError, PartialFailure
+from cmn_vfx.io.sequence import MISSING, Sequence, find_sequence, find_sequences, parse_frame_range
+from cmn_vfx.shot import ShotSpec
+
+PLATE_EXTENSIONS = (".exr", ".dpx", ".cin", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
+# Flags that override a spec's field of the same name (None = not given).
+_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name")
 
 
-def add_parser(sub):
-    pass
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("run", help="matte a plate (or every plate below a folder) into alpha + fg EXRs",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("plate", nargs="?", help="pattern (name.####.exr), one frame, or a folder of plates")
+    p.add_argument("--out", help="output folder (alpha/ and fg/ go inside)")
+    p.add_argument("--spec", help="shot spec YAML (cmn_vfx.shot.ShotSpec); other flags override it")
+    p.add_argument("--frames", help="frames to write, e.g. 1001-1100 (default: the whole plate)")
+    p.add_argument("--name", help="output file name (default: the plate's name)")
+    p.add_argument("--model", help="bundled model name or checkpoint path (default: default)")
+    p.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
+    p.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"),
+                   help="network precision; fp16/bf16 only on a GPU (default fp32)")
+    p.add_argument("--colorspace", help="plate colourspace (OCIO name or 'cineon'; default auto)")
+    p.add_argument("--downsample", help="working resolution ratio 0 < r <= 1, or auto (long side to 512)")
+    p.add_argument("--warmup", type=int, help="frames run before a range that starts mid-shot (default 8)")
+    p.add_argument("--cuts", help="frames where a new shot starts, e.g. 1040,1077 (state resets)")
+    p.add_argument("--no-auto-cuts", action="store_true", help="do not detect cuts from colour histograms")
+    p.add_argument("--missing", choices=MISSING, help="holes in the plate: error (default), hold or black")
+    p.add_argument("--overwrite", action="store_true", help="rewrite frames that are already finished")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the report) on stdout")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=run)
+
+
+def shot_spec(args: argparse.Namespace) -> ShotSpec:
+    """The spec from --spec (flags override its fields) or from PLATE --out."""
+    if args.spec:
+        if args.plate:
+            raise BadInputError(f"give either PLATE or --spec {args.spec}, not both")
+        spec = ShotSpec.from_yaml(args.spec)
+        if args.out:
+            spec.output = args.out
+    else:
+        if not args.plate or not args.out:
+            raise BadInputError("give PLATE and --out DIR (or --spec SHOT.yaml); see cmn-matte run --help")
+        spec = ShotSpec(plate=args.plate, output=args.out)
+    for key in _OVERRIDES:
+        value = getattr(args, key, None)
+        if value is not None:
+            setattr(spec, key, value)
+    if args.cuts is not None:
+        spec.cuts = parse_frame_range(args.cuts)
+    return spec.validate()
+
+
+def _engine(spec: ShotSpec, args: argparse.Namespace):
+    from cmn_vfx.engine import EngineConfig, MatteEngine
+    downsample = spec.downsample if spec.downsample == "auto" else float(spec.downsample)
+    config = EngineConfig(model=spec.model, device=spec.device, precision=args.precision, downsample=downsample,
+                          warmup=spec.warmup, auto_cuts=not args.no_auto_cuts)
+    return MatteEngine(config)
+
+
+def _job(spec: ShotSpec, seq: Sequence, out_dir: str, name: str, overwrite: bool):
+    from cmn_vfx.engine import ShotJob
+    frames = parse_frame_range(spec.frames) if spec.frames else list(range(seq.first, seq.last + 1))
+    return ShotJob(seq, frames, out_dir, name, spec.colorspace, spec.missing, list(spec.cuts), overwrite)
+
+
+def plates_below(directory: str, out_dir: str) -> list[Sequence]:
+    """Image sequences below `directory`, leaving out anything under the output folder."""
+    out = os.path.abspath(out_dir) + os.sep
+    return [s for s in find_sequences(directory) if s.tail.lower().endswith(PLATE_EXTENSIONS)
+            and not (os.path.abspath(s.directory) + os.sep).startswith(out)]
+
+
+def shot_names(seqs: list[Sequence], root: str) -> list[str]:
+    """Each sequence's name; sequences sharing a name get their folder (relative to root) in front."""
+    names = [s.name for s in seqs]
+    return [n if names.count(n) == 1 else
+            os.path.relpath(s.directory, root).replace(os.sep, "_").strip("._") + "_" + n
+            for s, n in zip(seqs, names)]
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A farm kill (SIGTERM) unwinds like Ctrl-C, so in-flight temp files are removed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = shot_spec(args)
+    with _sigterm_as_interrupt():
+        if os.path.isdir(spec.plate):
+            return _run_directory(spec, args)
+        seq = find_sequence(spec.plate)
+        engine = _engine(spec, args)
+        report = engine.run(_job(spec, seq, spec.output, spec.name or seq.name, args.overwrite),
+                            progress=not args.no_progress)
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    else:
+        print(f"{report.name}: wrote {len(report.written)} frames, skipped {len(report.skipped)} finished "
+              f"({report.warmup_frames} warm-up) in {report.seconds:.1f}s\n  alpha: {report.alpha}\n  fg:    {report.fg}",
+              file=sys.stderr)
+    return 0
+
+
+def _run_directory(spec: ShotSpec, args: argparse.Namespace) -> int:
+    seqs = plates_below(spec.plate, spec.output)
+    if not seqs:
+        raise BadInputError(f"{spec.plate}: no image sequences below this folder; point at the plates' folder")
+    if spec.name:
+        raise BadInputError("--name applies to one plate; a folder's shots are named after their sequences")
+    engine = _engine(spec, args)
+    rows: list[dict] = []
+    for seq, name in zip(seqs, shot_names(seqs, spec.plate)):
+        try:
+            report = engine.run(_job(spec, seq, os.path.join(spec.output, name), seq.name, args.overwrite),
+                                progress=not args.no_progress)
+            rows.append(dict(report.to_dict(), shot=name, status="done"))
+        except CMNError as exc:
+            rows.append({"shot": name, "status": "failed", "error": str(exc), "plate": seq.hash_pattern})
+    failed = [r for r in rows if r["status"] != "done"]
+    if args.json:
+        print(json.dumps({"shots": rows}))
+    else:
+        print(summary_table(rows), file=sys.stderr)
+    if failed and len(failed) == len(rows):
+        raise BadInputError(f"{spec.plate}: every shot failed; first: {failed[0]['error']}")
+    if failed:
+        raise PartialFailure(f"{len(failed)} of {len(rows)} shots failed ({', '.join(r['shot'] for r in failed)}); "
+                             "see the table above, fix them and rerun (finished frames are skipped)")
+    return 0
+
+
+def summary_table(rows: list[dict]) -> str:
+    """Plain-text table: shot, status, frames, written, skipped, seconds (or the error)."""
+    head = f"{'shot':<24} {'status':<7} {'frames':<16} {'written':>7} {'skipped':>7} {'seconds':>8}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        if r["status"] == "done":
+            lines.append(f"{r['shot']:<24} {'done':<7} {r['frames']:<16} {r['written']:>7} {r['skipped']:>7} "
+                         f"{r['seconds']:>8.1f}")
+        else:
+            lines.append(f"{r['shot']:<24} {'FAILED':<7} {r['error']}")
+    return "\n".join(lines)

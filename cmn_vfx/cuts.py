@@ -1,0 +1,61 @@
+"""Shot cuts: frames where the recurrent state must start afresh.
+
+Explicit cuts come from `--cuts 1040,1077` (or a spec's `cuts:`); automatic
+cuts are found from colour-histogram differences between consecutive frames
+in network space (sRGB 0..1, at the working resolution). A cut at frame F
+means F is the first frame of a new shot: the state is reset before F, and a
+warm-up never reaches back across F.
+
+The detector looks at a pair of frames only, so a chunked run (whose warm-up
+frames pass through it too) finds the same cuts as a sequential pass.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+BINS = 16
+THRESHOLD = 0.5   # half the histogram mass moved: far above camera motion, below a hard cut
+
+
+def colour_histogram(src: np.ndarray) -> np.ndarray:
+    """src: [H,W,3] float 0..1 sRGB -> [3*BINS] per-channel histograms, each summing to 1."""
+    hists = [np.histogram(src[..., c], bins=BINS, range=(0.0, 1.0))[0] for c in range(3)]
+    flat = np.concatenate(hists).astype(np.float64)
+    return flat / max(src.shape[0] * src.shape[1], 1)
+
+
+def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Half the L1 distance averaged over channels: 0 = same colours, 1 = disjoint."""
+    return float(np.abs(a - b).sum() / 6.0)
+
+
+def parse_cuts(text: str | None) -> list[int]:
+    """'1040,1077' -> [1040, 1077]; '' / None -> []."""
+    from cmn_vfx.io.sequence import parse_frame_range
+    return parse_frame_range(text) if text else []
+
+
+def shot_start(frame: int, cuts: list[int], first: int) -> int:
+    """The first frame of the shot that holds `frame`: the last cut <= frame, else `first`."""
+    earlier = [c for c in cuts if first < c <= frame]
+    return max(earlier) if earlier else first
+
+
+class CutDetector:
+    """Feed consecutive frames; `is_cut` says whether the new frame starts a new shot."""
+
+    def __init__(self, threshold: float = THRESHOLD, enabled: bool = True) -> None:
+        self.threshold = threshold
+        self.enabled = enabled
+        self._previous: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self._previous = None
+
+    def is_cut(self, src: np.ndarray) -> bool:
+        """src: [H,W,3] 0..1 sRGB of the next frame. The first frame after a reset is never a cut."""
+        if not self.enabled:
+            return False
+        hist = colour_histogram(src)
+        previous, self._previous = self._previous, hist
+        return previous is not None and histogram_distance(previous, hist) > self.threshold

@@ -1,0 +1,73 @@
+"""Which frames the engine runs, in which order, and which of them it writes.
+
+A run is a list of Steps. Emitted steps are the frames still to write; before
+each stretch of them that does not follow the previous emitted frame, up to
+`warmup` earlier frames of the same shot run first with their outputs
+discarded, so the recurrent state matches a sequential pass. Warm-up never
+reaches back across a cut (the shot's start) nor, with --missing error, across
+a hole in the plate. This module has no numpy/torch: plans are plain data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cmn_vfx.cuts import shot_start
+from cmn_vfx.io.sequence import resolve_frames
+
+if TYPE_CHECKING:
+    from cmn_vfx.engine import ShotJob
+    from cmn_vfx.outputs import OutputLayout
+
+
+@dataclass(frozen=True)
+class Step:
+    """One frame through the network."""
+
+    frame: int                 # output frame number (the plate's)
+    source: int | None         # plate frame to read; None = black (a hole with --missing black)
+    emit: bool                 # write outputs (False = warm-up, discarded)
+    reset: bool                # start from a fresh state before this frame
+
+
+def warmup_sources(job: "ShotJob", frame: int, warmup: int) -> list[tuple[int, int | None]]:
+    """(frame, source) of the warm-up frames before `frame`: at most `warmup`, same shot, no holes crossed."""
+    start = max(shot_start(frame, list(job.cuts), job.seq.first), frame - warmup)
+    candidates = list(range(start, frame))
+    if job.missing == "error":
+        present = set(job.seq.frames)
+        holes = [f for f in candidates if f not in present]
+        if holes:
+            candidates = [f for f in candidates if f > max(holes)]
+    return resolve_frames(job.seq, candidates, job.missing) if candidates else []
+
+
+def plan_steps(job: "ShotJob", todo: list[tuple[int, int | None]], warmup: int) -> list[Step]:
+    """Steps for the (frame, source) pairs still to write, with warm-up before every discontinuity."""
+    steps: list[Step] = []
+    last: int | None = None
+    for frame, source in todo:
+        if last is not None and frame == last + 1:
+            steps.append(Step(frame, source, True, False))
+        else:
+            warm = warmup_sources(job, frame, warmup)
+            steps.extend(Step(f, s, False, i == 0) for i, (f, s) in enumerate(warm))
+            steps.append(Step(frame, source, True, not warm))
+        last = frame
+    return steps
+
+
+def pending_frames(job: "ShotJob", layout: "OutputLayout", settings: str, sha256: str
+                   ) -> tuple[list[tuple[int, int | None]], list[int]]:
+    """(frames still to write as (frame, source), frames already complete and skipped)."""
+    from cmn_vfx.outputs import is_complete
+    pairs = resolve_frames(job.seq, list(job.frames), job.missing)
+    todo, done = [], []
+    for frame, source in pairs:
+        finished = not job.overwrite and all(is_complete(p, settings, sha256)
+                                             for p in (layout.alpha_path(frame), layout.fg_path(frame)))
+        if finished:
+            done.append(frame)
+        else:
+            todo.append((frame, source))
+    return todo, done
