@@ -1,0 +1,219 @@
+"""The "CMN Matte Shot" panel (Qt through qtpy: PySide2 in Nuke 13-15, PySide6 in 16+).
+
+Shows the plate of the selected Read node, lets the artist check the settings, and on
+Submit validates, writes the shot spec and runs `cmn-farm submit`. All decisions are in
+submit.py and readnode.py; this file is layout and wiring.
+"""
+from __future__ import annotations
+
+import html
+import os
+from typing import Callable
+
+from qtpy import QtCore, QtWidgets
+
+from . import readnode, submit
+
+DOWNSAMPLE_CHOICES = ("auto", "1.0", "0.5", "0.25")
+OK_COLOUR, ERROR_COLOUR = "#8fd18f", "#ff8a80"
+
+
+class MattePanel(QtWidgets.QWidget):
+    """One panel per plate. `runner(argv) -> (code, stdout, stderr)` and `on_load(result)`
+    are injected so tests (and other hosts) can replace the subprocess and the node graph."""
+
+    def __init__(self, knobs: readnode.ReadKnobs, project_directory: str = "",
+                 settings_path: str | None = None, runner: submit.Runner | None = None,
+                 environ: dict | None = None, on_load: Callable[[dict], object] | None = None,
+                 parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowFlags(self.windowFlags() | QtCore.Qt.Window)
+        self.setWindowTitle(f"CMN Matte Shot - {knobs.name}")
+        self.setObjectName("CMNMattePanel")
+        self.knobs = knobs
+        self.runner = runner
+        self.environ = environ
+        self.on_load = on_load
+        self.settings_path = settings_path or submit.settings_path(environ)
+        self.settings = submit.load_settings(self.settings_path)
+        self.result: dict | None = None
+        try:
+            self.plate = readnode.spec_values(knobs, project_directory)
+        except ValueError as exc:
+            self.plate = {"plate": "", "frames": "", "name": "", "colorspace": "auto", "error": str(exc)}
+        self._build()
+        if "error" in self.plate:
+            self.show_errors([f"Plate: {self.plate['error']}"])
+
+    # --- layout ----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QtWidgets.QVBoxLayout(self)
+        title = QtWidgets.QLabel(f"<b style='font-size:14pt'>CMN Matte Shot</b>"
+                                 f"&nbsp;&nbsp;<span style='color:#999'>{html.escape(self.knobs.name)}</span>")
+        layout.addWidget(title)
+        layout.addWidget(self._plate_box())
+        layout.addWidget(self._settings_box())
+        self.message = QtWidgets.QLabel()
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        self.message.setMinimumHeight(48)
+        self.message.setAlignment(QtCore.Qt.AlignTop | QtCore.Qt.AlignLeft)
+        layout.addWidget(self.message)
+        layout.addLayout(self._buttons())
+        self.resize(620, self.sizeHint().height())
+
+    def _info(self, text: str) -> QtWidgets.QLabel:
+        label = QtWidgets.QLabel(text)
+        label.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        label.setWordWrap(True)
+        return label
+
+    def _plate_box(self) -> QtWidgets.QGroupBox:
+        knobs = self.knobs
+        box = QtWidgets.QGroupBox("Plate")
+        form = QtWidgets.QFormLayout(box)
+        form.addRow("File", self._info(self.plate["plate"] or knobs.file))
+        form.addRow("Range", self._info(f"{readnode.format_range(knobs.first, knobs.last)}   "
+                                        f"(on disk {readnode.format_range(knobs.origfirst, knobs.origlast)})"))
+        form.addRow("Format", self._info(readnode.describe_format(knobs)))
+        space = knobs.colorspace or "default"
+        if self.plate["colorspace"] != space:
+            space += f"   ->  {self.plate['colorspace']}"
+        form.addRow("Colourspace", self._info(space))
+        return box
+
+    def _settings_box(self) -> QtWidgets.QGroupBox:
+        settings = self.settings
+        box = QtWidgets.QGroupBox("Settings")
+        form = QtWidgets.QFormLayout(box)
+        self.frames = QtWidgets.QLineEdit(self.plate["frames"])
+        self.frames.setToolTip("Frames to matte, in the plate's frame numbers: FIRST-LAST")
+        form.addRow("Frames", self.frames)
+        self.output = QtWidgets.QLineEdit(readnode.default_output(self.plate["plate"]) if self.plate["plate"] else "")
+        self.output.setToolTip("Results land in OUTPUT/alpha and OUTPUT/fg; default: a 'cmn' folder "
+                               "beside the plate's folder")
+        browse = QtWidgets.QPushButton("Browse...")
+        browse.clicked.connect(self._browse)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.output, 1)
+        row.addWidget(browse)
+        form.addRow("Output folder", row)
+        self.model = QtWidgets.QComboBox()
+        self.model.setEditable(True)
+        self.model.addItems(sorted({"default", str(settings["model"])}))
+        self.model.setCurrentText(str(settings["model"]))
+        self.model.setToolTip("A bundled model name or the path of a checkpoint (.pt)")
+        form.addRow("Model", self.model)
+        self.backend = QtWidgets.QComboBox()
+        self.backend.addItems(list(submit.BACKENDS))
+        self.backend.setCurrentText(str(settings["backend"]))
+        form.addRow("Backend", self.backend)
+        self.chunk_size = QtWidgets.QSpinBox()
+        self.chunk_size.setRange(1, 100000)
+        self.chunk_size.setSuffix(" frames per task")
+        self.chunk_size.setValue(int(settings["chunk_size"] or 10))
+        form.addRow("Chunk size", self.chunk_size)
+        self.warmup = QtWidgets.QSpinBox()
+        self.warmup.setRange(-1, 1000)
+        self.warmup.setSpecialValueText("engine default")
+        self.warmup.setSuffix(" frames before each chunk")
+        self.warmup.setValue(-1 if settings["warmup"] is None else int(settings["warmup"]))
+        form.addRow("Warm-up", self.warmup)
+        self.downsample = QtWidgets.QComboBox()
+        self.downsample.setEditable(True)
+        self.downsample.addItems(list(DOWNSAMPLE_CHOICES))
+        self.downsample.setCurrentText(str(settings["downsample"]))
+        self.downsample.setToolTip("Working resolution ratio for the network: auto or 0 < r <= 1")
+        form.addRow("Downsample", self.downsample)
+        return box
+
+    def _buttons(self) -> QtWidgets.QHBoxLayout:
+        row = QtWidgets.QHBoxLayout()
+        self.load_button = QtWidgets.QPushButton("Load Results")
+        self.load_button.setEnabled(False)
+        self.load_button.clicked.connect(self.load_results)
+        close = QtWidgets.QPushButton("Close")
+        close.clicked.connect(self.close)
+        self.submit_button = QtWidgets.QPushButton("Submit")
+        self.submit_button.setDefault(True)
+        self.submit_button.clicked.connect(self.submit)
+        row.addWidget(self.load_button)
+        row.addStretch(1)
+        row.addWidget(close)
+        row.addWidget(self.submit_button)
+        return row
+
+    def _browse(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Output folder", self.output.text())
+        if folder:
+            self.output.setText(folder)
+
+    # --- behaviour -------------------------------------------------------------------
+
+    def fields(self) -> dict:
+        return {**self.plate, "frames": self.frames.text().strip(), "output": self.output.text().strip(),
+                "model": self.model.currentText().strip(), "backend": self.backend.currentText(),
+                "chunk_size": self.chunk_size.value(),
+                "warmup": None if self.warmup.value() < 0 else self.warmup.value(),
+                "downsample": self.downsample.currentText().strip()}
+
+    def show_errors(self, errors: list[str]) -> None:
+        items = "".join(f"<li>{html.escape(e)}</li>" for e in errors)
+        self.message.setText(f"<span style='color:{ERROR_COLOUR}'><b>Cannot submit:</b><ul style='margin:0'>"
+                             f"{items}</ul></span>")
+
+    def show_result(self, result: dict) -> None:
+        lines = [f"<b>Submitted</b> job <b>{html.escape(str(result['job_id']))}</b> "
+                 f"({html.escape(str(result['backend']))}), frames {html.escape(str(result['frames']))}",
+                 f"alpha: {html.escape(result['alpha'])}", f"fg: {html.escape(result['fg'])}",
+                 f"spec: {html.escape(result.get('spec', ''))}"]
+        if result.get("log"):
+            lines.append(f"log: {html.escape(str(result['log']))}")
+        self.message.setText(f"<span style='color:{OK_COLOUR}'>{'<br>'.join(lines)}</span>")
+
+    def submit(self) -> dict | None:
+        """Validate, write the spec, run cmn-farm; the result (or None, errors shown)."""
+        farm = submit.farm_command(self.settings, self.environ)
+        fields = self.fields()
+        errors = submit.validate(fields, farm, self.environ)
+        if errors:
+            self.show_errors(errors)
+            return None
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.WaitCursor)
+        try:
+            result = submit.submit(submit.spec_dict(fields), farm, fields["backend"], self.runner)
+        except (submit.SubmitError, OSError) as exc:
+            self.show_errors([str(exc)])
+            return None
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        self.result = result
+        self.show_result(result)
+        self.load_button.setEnabled(self.on_load is not None)
+        self._remember(fields, result)
+        return result
+
+    def _remember(self, fields: dict, result: dict) -> None:
+        self.settings.update({k: fields[k] for k in ("model", "chunk_size", "warmup", "downsample", "backend")})
+        submit.remember_job(self.settings, fields["plate"], result)
+        try:
+            submit.save_settings(self.settings_path, self.settings)
+        except OSError as exc:   # the job is submitted; only the memory of it failed
+            self.message.setText(self.message.text() + f"<br>(settings not saved: {html.escape(str(exc))})")
+
+    def load_results(self):
+        if self.result is not None and self.on_load is not None:
+            return self.on_load(self.result)
+        return None
+
+
+def show(knobs: readnode.ReadKnobs, project_directory: str = "", parent=None, **kwargs) -> MattePanel:
+    """Open the panel as a window over Nuke's main window (kept alive by its Qt parent)."""
+    parent = parent or QtWidgets.QApplication.activeWindow()
+    panel = MattePanel(knobs, project_directory, parent=parent, **kwargs)
+    panel.setAttribute(QtCore.Qt.WA_DeleteOnClose)
+    panel.show()
+    panel.raise_()
+    return panel

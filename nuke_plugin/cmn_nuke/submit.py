@@ -1,0 +1,240 @@
+"""Talking to the farm: validate the panel's fields, write the shot spec, run `cmn-farm`.
+
+Pure functions over plain data plus one `run_command` that calls subprocess. Nuke's
+Python has no cmn_vfx, so the spec is written here with ShotSpec's keys (as JSON text,
+which is valid YAML) and the farm is reached only through the `cmn-farm` command:
+
+    cmn-farm submit SPEC.yaml --backend B [--detach] --json
+      -> {"job_id", "backend", "alpha", "fg", "frames", "log"}
+
+Where `cmn-farm` is: $CMN_FARM, else the settings file's "cmn_farm", else on PATH.
+Settings live in $CMN_NUKE_SETTINGS, else ~/.nuke/cmn_vfx.json.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from typing import Callable
+
+from .readnode import frame_path, parse_range, plate_name
+
+BACKENDS = ("local", "deadline-cloud", "deadline10", "opencue")
+RESULT_KEYS = ("job_id", "backend", "alpha", "fg", "frames")
+DEFAULTS = {"model": "default", "chunk_size": 10, "warmup": None, "downsample": "auto",
+            "backend": "local", "cmn_farm": ""}
+# Nuke's own Python settings would break the Python that runs cmn-farm.
+NUKE_PYTHON_VARS = ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONEXECUTABLE")
+MAX_JOBS_REMEMBERED = 50
+
+Runner = Callable[[list], "tuple[int, str, str]"]
+
+
+class SubmitError(Exception):
+    """A submit that failed for a reason the artist can fix; the message says how.
+    (cmn_vfx.errors is not importable inside Nuke, hence a local class.)"""
+
+
+# --- settings ------------------------------------------------------------------------
+
+def settings_path(environ: dict | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    return environ.get("CMN_NUKE_SETTINGS") or os.path.join(os.path.expanduser("~"), ".nuke", "cmn_vfx.json")
+
+
+def load_settings(path: str) -> dict:
+    """The last used settings merged over DEFAULTS; a missing or broken file gives DEFAULTS."""
+    settings = dict(DEFAULTS, jobs={})
+    try:
+        with open(path, encoding="utf-8") as fh:
+            saved = json.load(fh)
+    except (OSError, ValueError):
+        return settings
+    if isinstance(saved, dict):
+        settings.update({k: v for k, v in saved.items() if k in settings})
+    return settings
+
+
+def save_settings(path: str, settings: dict) -> None:
+    """Write atomically so two Nuke sessions never leave half a file."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(settings, fh, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def remember_job(settings: dict, plate: str, result: dict) -> dict:
+    """Store the latest result per plate (for 'CMN Load Results'), newest last, bounded."""
+    jobs = {k: v for k, v in settings.get("jobs", {}).items() if k != plate}
+    jobs[plate] = result
+    settings["jobs"] = dict(list(jobs.items())[-MAX_JOBS_REMEMBERED:])
+    return settings
+
+
+def farm_command(settings: dict, environ: dict | None = None) -> list[str]:
+    environ = os.environ if environ is None else environ
+    text = environ.get("CMN_FARM") or settings.get("cmn_farm") or "cmn-farm"
+    return shlex.split(text)
+
+
+def farm_env(environ: dict | None = None) -> dict:
+    environ = os.environ if environ is None else environ
+    return {k: v for k, v in environ.items() if k not in NUKE_PYTHON_VARS}
+
+
+# --- validation and the spec ---------------------------------------------------------
+
+def _nearest_existing(path: str) -> str:
+    while path and not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list[str]:
+    """Every problem with the panel's fields, as one line each naming the field and the fix.
+
+    fields: plate, frames, output, model, chunk_size, warmup (int or None), downsample, backend.
+    """
+    errors = []
+    plate = fields.get("plate") or ""
+    if not plate:
+        errors.append("Plate: no Read node selected; select the plate's Read node and open the panel again.")
+    elif "[" in plate:
+        errors.append(f"Plate: {plate} still has a TCL expression; the Read's file must evaluate to a path.")
+    try:
+        first, last = parse_range(str(fields.get("frames", "")))
+    except ValueError as exc:
+        errors.append(f"Frames: {exc}.")
+    else:
+        try:
+            missing = [f for f in (first, last) if plate and not os.path.isfile(frame_path(plate, f))]
+        except ValueError as exc:
+            errors.append(f"Plate: {exc}.")
+        else:
+            if missing:
+                errors.append(f"Frames: frame {missing[0]} of the plate is missing ({frame_path(plate, missing[0])}); "
+                              "fix the range or the Read's file.")
+    output = fields.get("output") or ""
+    if not output or not os.path.isabs(output):
+        errors.append(f"Output folder: {output!r} is not an absolute path; choose a folder with Browse.")
+    elif os.path.isfile(output):
+        errors.append(f"Output folder: {output} is a file; choose a folder.")
+    elif not os.access(_nearest_existing(output), os.W_OK):
+        errors.append(f"Output folder: cannot write to {_nearest_existing(output)}; choose a folder you can write.")
+    model = str(fields.get("model") or "").strip()
+    if not model:
+        errors.append("Model: empty; use 'default' or the path of a checkpoint (.pt).")
+    elif ("/" in model or model.endswith(".pt")) and not os.path.isfile(model):
+        errors.append(f"Model: checkpoint {model} does not exist; check the path or use 'default'.")
+    chunk = fields.get("chunk_size")
+    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+        errors.append(f"Chunk size: {chunk!r} must be a whole number >= 1.")
+    warmup = fields.get("warmup")
+    if warmup is not None and (not isinstance(warmup, int) or warmup < 0):
+        errors.append(f"Warm-up: {warmup!r} must be a whole number >= 0 (or default).")
+    downsample = str(fields.get("downsample", "auto")).strip()
+    if downsample != "auto":
+        try:
+            ratio = float(downsample)
+        except ValueError:
+            ratio = -1.0
+        if not 0 < ratio <= 1:
+            errors.append(f"Downsample: {downsample!r} must be auto or a ratio 0 < r <= 1 (e.g. 0.5).")
+    if fields.get("backend") not in BACKENDS:
+        errors.append(f"Backend: {fields.get('backend')!r} is unknown; use one of {', '.join(BACKENDS)}.")
+    exe = farm[0] if farm else ""
+    found = os.path.isfile(exe) if os.path.dirname(exe) else \
+        shutil.which(exe, path=(os.environ if environ is None else environ).get("PATH"))
+    if not found:
+        errors.append(f"Farm: command {exe!r} not found; set CMN_FARM to the path of cmn-farm "
+                      "(or 'cmn_farm' in the settings file).")
+    return errors
+
+
+def spec_dict(fields: dict) -> dict:
+    """The shot spec (same keys as cmn_vfx.shot.ShotSpec) for validated panel fields."""
+    downsample = str(fields.get("downsample", "auto")).strip()
+    return {
+        "plate": fields["plate"],
+        "output": fields["output"],
+        "frames": str(fields["frames"]).replace(" ", ""),
+        "name": fields.get("name") or plate_name(fields["plate"]),
+        "model": str(fields["model"]).strip(),
+        "device": "auto",
+        "colorspace": fields.get("colorspace") or "auto",
+        "downsample": "auto" if downsample == "auto" else float(downsample),
+        "warmup": fields.get("warmup"),
+        "chunk_size": fields["chunk_size"],
+        "missing": "error",
+        "cuts": [],
+    }
+
+
+def spec_file(spec: dict) -> str:
+    return os.path.join(spec["output"], f"{spec['name']}.shot.yaml")
+
+
+def write_spec(spec: dict, path: str) -> str:
+    """Write the spec as JSON text (valid YAML, and no YAML library needed in Nuke)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write("# cmn-vfx shot spec written by the Nuke panel (JSON is YAML)\n")
+        json.dump(spec, fh, indent=2)
+        fh.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+# --- the command ---------------------------------------------------------------------
+
+def submit_argv(farm: list[str], spec_path: str, backend: str) -> list[str]:
+    argv = [*farm, "submit", spec_path, "--backend", backend, "--json"]
+    if backend == "local":
+        argv.append("--detach")   # the local farm would otherwise block Nuke until the shot is done
+    return argv
+
+
+def parse_result(stdout: str) -> dict:
+    """The one JSON object cmn-farm prints (log lines before it are ignored)."""
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                result = json.loads(line)
+            except ValueError:
+                break
+            missing = [k for k in RESULT_KEYS if k not in result]
+            if missing:
+                raise SubmitError(f"cmn-farm answered without {', '.join(missing)}; update cmn-vfx on this machine.")
+            return result
+    raise SubmitError(f"cmn-farm printed no JSON result ({stdout.strip()[-200:] or 'no output'}); "
+                      "run the command in a shell to see why.")
+
+
+def run_command(argv: list[str], env: dict | None = None, timeout: float = 300.0) -> tuple[int, str, str]:
+    """Run argv; return (exit code, stdout, stderr). A missing program is exit code 127."""
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
+    except FileNotFoundError as exc:
+        return 127, "", str(exc)
+    except subprocess.TimeoutExpired:
+        return 124, "", f"{argv[0]} did not answer within {timeout:g} s"
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def submit(spec: dict, farm: list[str], backend: str, runner: Runner | None = None) -> dict:
+    """Write the spec beside the results and submit it; the parsed result plus 'spec'."""
+    path = write_spec(spec, spec_file(spec))
+    argv = submit_argv(farm, path, backend)
+    code, out, err = (runner or (lambda a: run_command(a, env=farm_env())))(argv)
+    if code != 0:
+        last = (err.strip().splitlines() or [f"exit code {code}"])[-1]
+        raise SubmitError(f"cmn-farm submit failed: {last}")
+    return dict(parse_result(out), spec=path)
