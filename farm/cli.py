@@ -1,0 +1,90 @@
+"""cmn-farm plan|submit|status: Open Job Description jobs for shots.
+
+    cmn-farm plan shot.yaml                        # the chunks and their warm-up frames
+    cmn-farm submit shot.yaml                      # run here (OpenJD's runner), 1 worker
+    cmn-farm submit shot.yaml --workers 2 --detach --json
+    cmn-farm submit shot.yaml --backend deadline-cloud|deadline10|opencue
+    cmn-farm status shot.yaml                      # done / missing / failed frames
+    cmn-farm submit shot.yaml --frames 1005-1012   # resubmit only what status says
+
+Every check (spec, plate pattern, range, chunk size, backend) runs before anything
+is written or submitted; a user error exits 2 with one line saying the fix.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.shot import ShotSpec
+from farm.backends import BACKENDS, SubmitOptions, get_backend
+from farm.plan import Plan, plan_shot
+from farm.status import shot_status
+
+
+def add_parser(subparsers) -> None:
+    """Register plan, submit and status on cmn-farm's subparsers."""
+    for name, func, help_text in (("plan", run_plan, "print the chunks of a shot"),
+                                  ("submit", run_submit, "submit a shot's job to a backend"),
+                                  ("status", run_status, "done, missing and failed frames of a shot")):
+        parser = subparsers.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument("spec", nargs="?", help="shot spec YAML (cmn_vfx.shot.ShotSpec)")
+        parser.add_argument("--spec", dest="spec_option", metavar="SPEC", help="same as the positional SPEC")
+        parser.add_argument("--frames", help="override the spec's frames, e.g. 1001-1050")
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        if name != "status":
+            parser.add_argument("--chunk-size", type=int, help="override the spec's chunk_size")
+        if name == "submit":
+            parser.add_argument("--backend", default="local", help=f"one of {', '.join(BACKENDS)} (default local)")
+            parser.add_argument("--workers", type=int, default=1, help="local: tasks run in parallel")
+            parser.add_argument("--detach", action="store_true", help="local: return at once; progress goes to the log")
+            parser.add_argument("--retries", type=int, default=1, help="local: reruns of a failed chunk")
+            parser.add_argument("--cmn-matte", help="the cmn-matte executable the tasks run")
+            parser.add_argument("--dry-run", action="store_true", help="write the job files, submit nothing")
+        parser.set_defaults(func=func)
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    path = args.spec or args.spec_option
+    if not path:
+        raise BadInputError("no shot spec given; run e.g. `cmn-farm plan shot.yaml`")
+    return plan_shot(ShotSpec.from_yaml(path), args.frames, getattr(args, "chunk_size", None))
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    plan = _plan(args)
+    if args.json:
+        print(json.dumps(plan.to_dict()))
+        return 0
+    print(f"{plan.name}: {len(plan.frames)} frames ({plan.frame_range}) in {len(plan.chunks)} chunks of "
+          f"<= {plan.chunk_size}, warm-up {plan.warmup}")
+    print(f"  alpha {plan.output_pattern('alpha')}\n  fg    {plan.output_pattern('fg')}")
+    for chunk in plan.chunks:
+        warm = f"warm-up {chunk.warmup[0]}-{chunk.warmup[-1]}" if chunk.warmup else "no warm-up"
+        print(f"  {chunk.text:>12s}  {len(chunk.frames):3d} frames  {warm}")
+    return 0
+
+
+def run_submit(args: argparse.Namespace) -> int:
+    submit = get_backend(args.backend)
+    if args.workers < 1:
+        raise BadInputError(f"--workers {args.workers} must be >= 1")
+    if args.retries < 0:
+        raise BadInputError(f"--retries {args.retries} must be >= 0")
+    plan = _plan(args)
+    options = SubmitOptions(workers=args.workers, detach=args.detach, cmn_matte=args.cmn_matte,
+                            dry_run=args.dry_run, extra={"retries": args.retries})
+    result = submit(plan, options)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        print(f"{result.backend}: job {result.job_id}, frames {plan.frame_range} in {len(plan.chunks)} chunks")
+        print(f"  job folder {result.job_dir}" + (f"\n  log {result.log}" if result.log else ""))
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    status = shot_status(_plan(args))
+    print(json.dumps(status.to_dict()) if args.json else status.summary())
+    return 0 if status.complete else 1

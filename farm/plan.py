@@ -1,0 +1,159 @@
+"""Chunks of a shot: which frames each farm task writes and which it only warms up on.
+
+A task is `cmn-matte run --spec SHOT.yaml --frames A-B`. The network is recurrent,
+so the task first runs the W frames before A (clipped at the shot start and at a
+cut) and discards their outputs; its results then match a sequential pass.
+
+Chunks follow Open Job Description's CONTIGUOUS chunking exactly (the local runner
+and Deadline Cloud cut the same chunks): the frames are split into runs of
+consecutive numbers, and each run into ceil(n / chunk_size) chunks of nearly equal
+length. `cmn-farm plan` therefore shows what will run.
+
+Stepped ranges (1001-1100x2) are refused: a chunk's `--frames A-B` would also
+matte the frames in between, and a recurrent network needs consecutive frames.
+Gaps (1001-1010,1020-1030) are fine: no chunk spans a gap.
+
+Imports neither numpy nor torch (the farm submitter and Nuke use it).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.io.sequence import find_sequence, format_frame, format_frame_range, parse_frame_range, resolve_frames
+from cmn_vfx.shot import ShotSpec
+
+# Used only when neither the spec nor the engine says otherwise; the engine's own
+# default wins when it can be read without importing torch (see default_warmup).
+FALLBACK_WARMUP = 8
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One farm task: `frames` are written, `warmup` frames are run first and discarded."""
+
+    frames: tuple[int, ...]
+    warmup: tuple[int, ...]
+
+    @property
+    def first(self) -> int:
+        return self.frames[0]
+
+    @property
+    def last(self) -> int:
+        return self.frames[-1]
+
+    @property
+    def text(self) -> str:
+        """The task's frame argument, 'A-B' (OpenJD's CONTIGUOUS chunk value)."""
+        return f"{self.first}-{self.last}"
+
+    def to_dict(self) -> dict:
+        return {"frames": self.text, "count": len(self.frames),
+                "warmup": format_frame_range(self.warmup) or None}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A shot cut into chunks, with the output patterns the tasks write."""
+
+    spec: ShotSpec
+    name: str
+    padding: int
+    frames: tuple[int, ...]
+    chunk_size: int
+    warmup: int
+    chunks: tuple[Chunk, ...]
+
+    @property
+    def frame_range(self) -> str:
+        return format_frame_range(self.frames)
+
+    @property
+    def openjd_range(self) -> str:
+        """The frames as an OpenJD range expression: '1001-1010,1020-1030'."""
+        return self.frame_range
+
+    def output_path(self, kind: str, frame: int) -> str:
+        """OUT/<kind>/<name>.<frame padded like the plate>.exr; kind is 'alpha' or 'fg'."""
+        return os.path.join(self.spec.output, kind, f"{self.name}.{format_frame(frame, self.padding)}.exr")
+
+    def output_pattern(self, kind: str) -> str:
+        """OUT/<kind>/<name>.####.exr (one '#' per digit)."""
+        return os.path.join(self.spec.output, kind, f"{self.name}.{'#' * self.padding}.exr")
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "frames": self.frame_range, "chunk_size": self.chunk_size,
+                "warmup": self.warmup, "alpha": self.output_pattern("alpha"), "fg": self.output_pattern("fg"),
+                "chunks": [c.to_dict() for c in self.chunks]}
+
+
+def default_warmup() -> int:
+    """The engine's default warm-up if it publishes one without torch, else FALLBACK_WARMUP."""
+    try:
+        from cmn_vfx.engine_defaults import DEFAULT_WARMUP  # type: ignore[import-not-found]
+        return int(DEFAULT_WARMUP)
+    except ImportError:
+        return FALLBACK_WARMUP
+
+
+def split_contiguous(frames: list[int], chunk_size: int) -> list[tuple[int, ...]]:
+    """Runs of consecutive frames, each cut into ceil(n/chunk_size) nearly equal chunks (OpenJD's rule)."""
+    if chunk_size < 1:
+        raise BadInputError(f"chunk size {chunk_size} must be a whole number >= 1; use e.g. --chunk-size 10")
+    chunks: list[tuple[int, ...]] = []
+    start = 0
+    for i in range(1, len(frames) + 1):
+        if i < len(frames) and frames[i] == frames[i - 1] + 1:
+            continue
+        run = frames[start:i]
+        count = -(-len(run) // chunk_size)
+        small, extra = divmod(len(run), count)
+        sizes = [small] * count
+        for k in range(extra):
+            sizes[(k * count) // extra] += 1
+        pos = 0
+        for size in sizes:
+            chunks.append(tuple(run[pos:pos + size]))
+            pos += size
+        start = i
+    return chunks
+
+
+def warmup_frames(first: int, shot_start: int, warmup: int, cuts: list[int]) -> tuple[int, ...]:
+    """Up to `warmup` frames just before `first`, not before the shot start or the last cut <= first."""
+    floor = max([shot_start] + [c for c in cuts if c <= first])
+    start = max(first - warmup, floor)
+    return tuple(range(start, first))
+
+
+def plan_shot(spec: ShotSpec, frames: str | None = None, chunk_size: int | None = None) -> Plan:
+    """Validate the spec against the plate on disk and cut its frames into chunks.
+
+    frames: overrides spec.frames ('1001-1050'); chunk_size overrides spec.chunk_size.
+    Raises BadInputError (nothing submitted) for a pattern that matches no files,
+    an empty or stepped range, frames outside the plate, holes with missing=error,
+    or a chunk size < 1.
+    """
+    spec.validate()
+    size = spec.chunk_size if chunk_size is None else chunk_size
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise BadInputError(f"chunk size {size!r} must be a whole number >= 1; set chunk_size in the spec or --chunk-size")
+    seq = find_sequence(spec.plate)
+    text = frames if frames is not None else spec.frames
+    wanted = parse_frame_range(text) if text is not None else list(seq.frames)
+    if not wanted:
+        raise BadInputError(f"frame range {text!r} is empty; write e.g. {seq.first}-{seq.last}")
+    resolve_frames(seq, wanted, spec.missing)
+    runs = split_contiguous(wanted, size)
+    gaps = [b - a for a, b in zip(wanted, wanted[1:])]
+    if gaps and min(gaps) > 1:
+        raise BadInputError(f"frame range {text!r} is stepped; farm chunks need consecutive frames "
+                            f"(the network is recurrent): use e.g. {wanted[0]}-{wanted[-1]}")
+    # The engine clips warm-up at the shot's first frame: the spec's range, else the plate's.
+    shot_start = parse_frame_range(spec.frames)[0] if spec.frames is not None else seq.first
+    warm = default_warmup() if spec.warmup is None else spec.warmup
+    chunks = tuple(Chunk(c, warmup_frames(c[0], shot_start, warm, list(spec.cuts))) for c in runs)
+    name = spec.name or seq.name
+    return Plan(spec, name, seq.padding, tuple(wanted), size, warm, chunks)
