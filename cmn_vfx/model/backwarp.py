@@ -1,0 +1,41 @@
+"""g_backwarp (paper eq. 4): sample a tensor at x + flow(x), bilinear, zero outside the frame."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def backwarp(x: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Warp `x` (the previous frame's tensor) to the current frame with the backward flow.
+
+    x: [B,C,H,W] any values. flow: [B,2,H,W] backward flow t->t-1 in pixels of THIS grid
+    (channel 0 = x/right, 1 = y/down): out(p) = x(p + flow(p)).
+    Returns (warped * valid, valid): valid [B,1,H,W] is 1 where the bilinear footprint lies
+    fully inside the frame, else 0 (PWC-Net's convention), so samples from outside are zeros
+    instead of smeared border pixels. Differentiable w.r.t. x and flow (not through `valid`).
+    """
+    b, _, h, w = x.shape
+    ys = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1).expand(b, h, w)
+    xs = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, w).expand(b, h, w)
+    gx = (xs + flow[:, 0]) * (2.0 / max(w - 1, 1)) - 1.0
+    gy = (ys + flow[:, 1]) * (2.0 / max(h - 1, 1)) - 1.0
+    grid = torch.stack([gx, gy], dim=3)
+    ones = torch.ones_like(x[:, :1])
+    out = F.grid_sample(torch.cat([x, ones], 1), grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    valid = (out[:, -1:] > 0.999).to(x.dtype)
+    return out[:, :-1] * valid, valid
+
+
+def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinearly resize a flow field to `size` (h, w) and scale its values with the resize.
+
+    flow: [B,2,H,W] pixels of the source grid -> [B,2,h,w] pixels of the new grid.
+    Downsampling uses antialiasing so a 16x reduction averages instead of point-sampling.
+    """
+    h0, w0 = flow.shape[-2:]
+    h, w = size
+    if (h, w) == (h0, w0):
+        return flow
+    out = F.interpolate(flow, size=(h, w), mode="bilinear", align_corners=False, antialias=h < h0 or w < w0)
+    scale = torch.tensor([w / w0, h / h0], dtype=flow.dtype, device=flow.device).view(1, 2, 1, 1)
+    return out * scale

@@ -1,0 +1,106 @@
+"""Checkpoints: one torch.save dict holding the model config, so loading rebuilds the exact model.
+
+    {'format': 'cmn-vfx-checkpoint', 'version': 1, 'model_config': dict, 'model': state_dict,
+     + training keys ('train_config', 'iteration', 'optimizer', 'scheduler', 'rng', 'metrics')}
+
+A bare name such as 'default' resolves to cmn_vfx/models/<name>.pt (see cmn_vfx/models/README.md).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+
+import torch
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.io.atomic import atomic_path
+from cmn_vfx.model.cmn import CMN, build_model
+from cmn_vfx.model.config import ModelConfig
+
+FORMAT = "cmn-vfx-checkpoint"
+VERSION = 1
+MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
+
+
+def save_checkpoint(path: str, model: CMN, extra: dict | None = None) -> None:
+    """Write model + config (+ `extra` training keys) to `path` atomically."""
+    ckpt = {"format": FORMAT, "version": VERSION, "model_config": model.config.to_dict(),
+            "model": model.state_dict(), **(extra or {})}
+    with atomic_path(path) as tmp:
+        torch.save(ckpt, tmp)
+
+
+def bundled_names() -> list[str]:
+    """Names of the checkpoints shipped in cmn_vfx/models/."""
+    if not os.path.isdir(MODELS_DIR):
+        return []
+    return sorted(f[:-3] for f in os.listdir(MODELS_DIR) if f.endswith(".pt"))
+
+
+def resolve_checkpoint(name_or_path: str) -> str:
+    """A file path as given, or a bare name -> cmn_vfx/models/<name>.pt; BadInputError if neither exists."""
+    if os.path.isfile(name_or_path):
+        return name_or_path
+    is_name = os.sep not in name_or_path and "/" not in name_or_path and not name_or_path.endswith(".pt")
+    if is_name and os.path.isfile(os.path.join(MODELS_DIR, name_or_path + ".pt")):
+        return os.path.join(MODELS_DIR, name_or_path + ".pt")
+    names = ", ".join(bundled_names()) or "none installed"
+    raise BadInputError(f"model {name_or_path!r}: no such checkpoint file or bundled name (bundled: {names}); "
+                        "pass the path of a .pt file saved by cmn-train")
+
+
+def sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_checkpoint(path: str) -> dict:
+    """torch.load a checkpoint dict; BadInputError for anything that is not one of ours."""
+    try:
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:
+            # training checkpoints may carry numpy RNG state; the user's own file, so load it fully
+            ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise BadInputError(f"{path}: not a readable checkpoint ({type(exc).__name__}); the file is corrupt or "
+                            "truncated, copy it again") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise BadInputError(f"{path}: not a cmn-vfx checkpoint (no format={FORMAT!r} key); save it with save_checkpoint")
+    if ckpt.get("version") != VERSION:
+        raise BadInputError(f"{path}: checkpoint version {ckpt.get('version')} is not {VERSION}; upgrade cmn-vfx")
+    return ckpt
+
+
+def load_model(name_or_path: str, device: str | torch.device = "cpu") -> tuple[CMN, dict]:
+    """Rebuild the model saved in a checkpoint (eval mode, on `device`).
+
+    Returns (model, info) with info = {name, path, sha256, model_config, metrics}.
+    Pretrained / flow weight files named in the config are NOT read: the checkpoint has the weights.
+    """
+    path = resolve_checkpoint(name_or_path)
+    ckpt = read_checkpoint(path)
+    config = ModelConfig.from_dict(dict(ckpt["model_config"]))
+    model = build_model(config, load_weights=False)
+    state = ckpt.get("model")
+    if not isinstance(state, dict):
+        raise BadInputError(f"{path}: checkpoint has no 'model' state dict; re-save it")
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
+    if missing or unexpected or wrong:
+        detail = (f"missing keys {missing[:3]}" if missing else f"unexpected keys {unexpected[:3]}" if unexpected
+                  else f"{wrong[0]} has shape {tuple(state[wrong[0]].shape)}, the config builds {tuple(expected[wrong[0]].shape)}")
+        raise BadInputError(f"{path}: weights do not match its model_config ({detail}); the file was edited or "
+                            "saved by another version")
+    model.load_state_dict(state)
+    model.to(device).eval()
+    name = os.path.splitext(os.path.basename(path))[0]
+    info = {"name": name, "path": os.path.abspath(path), "sha256": sha256_of(path),
+            "model_config": config.to_dict(), "metrics": ckpt.get("metrics", {})}
+    return model, info

@@ -1,0 +1,143 @@
+"""The Context Motion Network: wiring of encoder, flow, operator and decoders (paper fig. 2).
+
+The module holds no recurrent state: the caller passes `state` in and gets it back.
+State per variant (opaque to callers, a tuple of tensors at 1/16 of the padded frame):
+    baseline: ()                      convgru: (H,)                  full: (H, Fea_t)
+state=None is a fresh start: H = 0, and for `full` the previous features are taken to be
+the current ones with zero flow (prev_src is ignored), i.e. "the frame before looked the
+same". With a state but prev_src=None the flow is zero (no flow is computed).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.model.backwarp import resize_flow
+from cmn_vfx.model.cmu import ContextMotionOperator, ConvGRUOperator
+from cmn_vfx.model.config import ModelConfig
+from cmn_vfx.model.decoder import Decoder
+from cmn_vfx.model.encoder import Encoder
+from cmn_vfx.model.flow import build_flow
+
+MIN_SIZE = 32
+STRIDE = 16
+
+State = tuple[torch.Tensor, ...]
+
+
+def pad16(x: torch.Tensor) -> torch.Tensor:
+    """Edge-replicate right/bottom to a multiple of 16: [B,C,H,W] -> [B,C,H',W']."""
+    h, w = x.shape[-2:]
+    return F.pad(x, (0, (-w) % STRIDE, 0, (-h) % STRIDE), mode="replicate")
+
+
+def build_operator(config: ModelConfig) -> nn.Module | None:
+    """The recurrent operator of the variant (None for the baseline)."""
+    if config.variant == "full":
+        return ContextMotionOperator(config.context)
+    if config.variant == "convgru":
+        return ConvGRUOperator(config.context)
+    return None
+
+
+class CMN(nn.Module):
+    """Recurrent matting network. See forward() for the per-frame contract."""
+
+    def __init__(self, config: ModelConfig, load_weights: bool = True) -> None:
+        super().__init__()
+        self.config = config
+        pretrained = config.pretrained if load_weights else None
+        self.encoder = Encoder(config.encoder, config.in_channels, config.width, config.context, pretrained)
+        self.flow = build_flow(config, load_weights) if config.variant == "full" else None
+        self.operator = build_operator(config)
+        self.decoder_pha = Decoder(config.context, config.width, 1)
+        self.decoder_fgr = Decoder(config.context, config.width, 3)
+        self._bn_frozen = False
+
+    def forward(self, src: torch.Tensor, prev_src: torch.Tensor | None = None, state: State | None = None,
+                prior: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, State]:
+        """One frame.
+
+        src, prev_src: [B,3,H,W] float 0..1 sRGB (prev_src = the frame before; None -> zero flow).
+        prior: [B,1,H,W] person probability 0..1, required iff config.prior == 'person'.
+        Returns pha [B,1,H,W] 0..1, fgr [B,3,H,W] sRGB-encoded (not clamped), and the new state.
+        """
+        h, w = self._check(src, prior)
+        x = pad16(src if prior is None else torch.cat([src, prior], 1))
+        fea, skips = self.encoder(x)
+        hidden, state = self._update(fea, x[:, :3], prev_src, state)
+        pha = torch.sigmoid(self.decoder_pha(hidden, skips))
+        fgr = self.decoder_fgr(hidden, skips)
+        return pha[..., :h, :w], fgr[..., :h, :w], state
+
+    def _update(self, fea: torch.Tensor, src: torch.Tensor, prev_src: torch.Tensor | None,
+                state: State | None) -> tuple[torch.Tensor, State]:
+        """The recurrent part: Fea_t (+ flow, previous state) -> (features for the decoders, new state)."""
+        if self.operator is None:
+            return fea, ()
+        h = torch.zeros_like(fea) if state is None else state[0]
+        if self.flow is None:
+            h = self.operator(h, fea)
+            return h, (h,)
+        fea_prev = fea if state is None else state[1]
+        if state is None or prev_src is None:
+            flow = torch.zeros_like(fea[:, :2])
+        else:
+            flow = resize_flow(self.flow(src, pad16(prev_src)), fea.shape[-2:])
+        h = self.operator(h, fea, fea_prev, flow)
+        return h, (h, fea)
+
+    def forward_clip(self, src: torch.Tensor, prior: torch.Tensor | None = None, state: State | None = None,
+                     prev_src: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, State]:
+        """Run a clip frame by frame through forward().
+
+        src: [B,T,3,H,W] float 0..1 sRGB; prior: [B,T,1,H,W] 0..1 or None; state / prev_src: carried
+        over from a previous clip (prev_src [B,3,H,W] = the frame before src[:, 0]).
+        Returns pha [B,T,1,H,W], fgr [B,T,3,H,W] and the state after the last frame.
+        """
+        phas, fgrs = [], []
+        for t in range(src.shape[1]):
+            pha, fgr, state = self(src[:, t], prev_src, state, None if prior is None else prior[:, t])
+            phas.append(pha)
+            fgrs.append(fgr)
+            prev_src = src[:, t]
+        return torch.stack(phas, 1), torch.stack(fgrs, 1), state
+
+    def _check(self, src: torch.Tensor, prior: torch.Tensor | None) -> tuple[int, int]:
+        if src.dim() != 4 or src.shape[1] != 3:
+            raise BadInputError(f"model input: src must be [B,3,H,W] sRGB, got {tuple(src.shape)}")
+        h, w = src.shape[-2:]
+        if h < MIN_SIZE or w < MIN_SIZE:
+            raise BadInputError(f"model input: {w}x{h} is smaller than {MIN_SIZE}x{MIN_SIZE}; use a larger working resolution")
+        if (prior is None) != (self.config.prior == "none"):
+            raise BadInputError(f"model input: prior={self.config.prior!r} in the model config, "
+                                f"but a prior was {'not ' if prior is None else ''}given; pass prior iff prior: person")
+        return h, w
+
+    def freeze_batchnorm(self) -> None:
+        """Put every BatchNorm in eval mode with frozen affine parameters, also across train()."""
+        self._bn_frozen = True
+        for m in self.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.eval()
+                m.requires_grad_(False)
+
+    def freeze_flow(self, frozen: bool = True) -> None:
+        """Stop (or restart) training the flow net (the paper freezes it for the first half)."""
+        if self.flow is not None:
+            self.flow.requires_grad_(not frozen)
+
+    def train(self, mode: bool = True) -> "CMN":
+        super().train(mode)
+        if self._bn_frozen:
+            for m in self.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
+        return self
+
+
+def build_model(config: ModelConfig, load_weights: bool = True) -> CMN:
+    """A CMN for `config`; loads config.pretrained / flow_weights files unless load_weights=False."""
+    return CMN(config, load_weights)

@@ -1,0 +1,81 @@
+"""ModelConfig: the typed description of one CMN variant (YAML in configs/model/, saved in checkpoints)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from cmn_vfx.errors import BadInputError
+
+VARIANTS = ("baseline", "convgru", "full")
+ENCODERS = ("resnet50", "resnet18", "mobilenetv2")
+FLOWS = ("pwcnet", "dis")
+PRIORS = ("none", "person")
+
+
+@dataclass
+class ModelConfig:
+    """Which CMN to build.
+
+    variant: 'baseline' (no context-motion operator), 'convgru' (GRU over Fea_t, no motion,
+        no flow computed), 'full' (the paper's operator).
+    encoder: 'resnet50' | 'resnet18' | 'mobilenetv2' (torchvision, output stride 16).
+    flow: 'pwcnet' (trainable, in the graph) | 'dis' (OpenCV DIS, no gradient).
+    prior: 'none' | 'person' (adds a 4th input channel, person probability 0..1).
+    width: decoder / skip channels (32 in the paper).
+    context: channels Fea_t is reduced to before the operator (and the GRU hidden size).
+    pwc_width: channel multiplier of PWC-Net (1.0 = the published network; tests use less).
+    dis_preset: 'ultrafast' | 'fast' | 'medium' (OpenCV DIS preset).
+    pretrained / flow_weights: weight files on disk (never downloaded).
+    """
+
+    variant: str = "full"
+    encoder: str = "mobilenetv2"
+    flow: str = "pwcnet"
+    prior: str = "none"
+    prior_model: str = "selfie"
+    width: int = 32
+    context: int = 128
+    pwc_width: float = 1.0
+    dis_preset: str = "medium"
+    pretrained: str | None = None
+    flow_weights: str | None = None
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("variant", VARIANTS), ("encoder", ENCODERS), ("flow", FLOWS), ("prior", PRIORS)):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise BadInputError(f"model config: {name}={value!r} is unknown; use one of {', '.join(allowed)}")
+        if self.width < 1 or self.context < 1 or self.pwc_width <= 0:
+            raise BadInputError("model config: width, context and pwc_width must be positive")
+
+    @property
+    def in_channels(self) -> int:
+        """3 (sRGB) or 4 (sRGB + person prior)."""
+        return 4 if self.prior == "person" else 3
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise BadInputError(f"model config: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**d)
+
+    @classmethod
+    def from_yaml(cls, path: str) -> "ModelConfig":
+        import yaml
+
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = yaml.safe_load(fh) or {}
+        except OSError as exc:
+            raise BadInputError(f"{path}: cannot read model config ({exc.strerror}); check the path") from exc
+        except yaml.YAMLError as exc:
+            raise BadInputError(f"{path}: not valid YAML ({exc}); fix the file") from exc
+        if not isinstance(data, dict):
+            raise BadInputError(f"{path}: a model config must be a mapping of keys to values")
+        data = data.get("model", data)
+        return cls.from_dict(data)

@@ -1,0 +1,133 @@
+"""PWC-Net (Sun et al. 2018) in plain torch: g_flow of the paper (eq. 3).
+
+Layout follows the common PyTorch port (sniklaus/pytorch-pwc) one-to-one so its Sintel
+weights load with a key rename (cmn_vfx/model/pwc_weights.py): a 6-level feature pyramid,
+coarse-to-fine decoders with a cost volume (search range 4 -> 81 channels) over the
+backwarped second image, densely connected conv stacks, and a dilated context network
+(the refiner). Flows inside are stored /20 (the FlowNet convention the weights expect).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cmn_vfx.model.backwarp import backwarp
+
+SEARCH = 4
+VOLUME = (2 * SEARCH + 1) ** 2  # 81
+PYRAMID = (16, 32, 64, 96, 128, 196)
+DENSE = (128, 128, 96, 64, 32)
+REFINER = ((128, 1), (128, 2), (128, 4), (96, 8), (64, 16), (32, 1))
+
+
+def lrelu() -> nn.LeakyReLU:
+    return nn.LeakyReLU(0.1, inplace=False)
+
+
+def cost_volume(f1: torch.Tensor, f2: torch.Tensor) -> torch.Tensor:
+    """Correlation of f1 with f2 shifted by every (dy, dx) in [-4, 4]^2, mean over channels.
+
+    f1, f2: [B,C,H,W] -> [B,81,H,W]; channel (dy+4)*9 + (dx+4) holds mean_c f1(p) f2(p + (dx, dy)),
+    zero where the shifted position leaves the frame (the port's CUDA kernel order and scale).
+    """
+    h, w = f1.shape[-2:]
+    f2p = F.pad(f2, (SEARCH,) * 4)
+    span = 2 * SEARCH + 1
+    return torch.stack([(f1 * f2p[:, :, dy:dy + h, dx:dx + w]).mean(1)
+                        for dy in range(span) for dx in range(span)], 1)
+
+
+class Extractor(nn.Module):
+    """Feature pyramid: 6 levels at 1/2 .. 1/64, three 3x3 convs each (first stride 2)."""
+
+    def __init__(self, channels: tuple[int, ...]) -> None:
+        super().__init__()
+        cins = (3,) + channels[:-1]
+        self.levels = nn.ModuleList([
+            nn.Sequential(nn.Conv2d(ci, co, 3, 2, 1), lrelu(), nn.Conv2d(co, co, 3, 1, 1), lrelu(),
+                          nn.Conv2d(co, co, 3, 1, 1), lrelu())
+            for ci, co in zip(cins, channels)])
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        feats = []
+        for level in self.levels:
+            x = level(x)
+            feats.append(x)
+        return feats
+
+
+class Decoder(nn.Module):
+    """Flow estimator at pyramid level `level` (2..6, i.e. 1/4 .. 1/64)."""
+
+    def __init__(self, level: int, pyramid: tuple[int, ...], dense: tuple[int, ...]) -> None:
+        super().__init__()
+        def inputs(lvl: int) -> int:
+            return VOLUME if lvl == 6 else VOLUME + pyramid[lvl - 1] + 2 + 2
+        cin = inputs(level)
+        if level < 6:
+            self.upflow = nn.ConvTranspose2d(2, 2, 4, 2, 1)
+            self.upfeat = nn.ConvTranspose2d(inputs(level + 1) + sum(dense), 2, 4, 2, 1)
+            self.warp_scale = 20.0 / 2 ** level
+        self.level = level
+        self.dense = nn.ModuleList()
+        for cout in dense:
+            self.dense.append(nn.Sequential(nn.Conv2d(cin, cout, 3, 1, 1), lrelu()))
+            cin += cout
+        self.predict = nn.Conv2d(cin, 2, 3, 1, 1)
+
+    def forward(self, f1: torch.Tensor, f2: torch.Tensor,
+                prev: tuple[torch.Tensor, torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """f1, f2: level features of the two frames; prev: (flow/20, features) of the coarser level."""
+        if prev is None:
+            feat = F.leaky_relu(cost_volume(f1, f2), 0.1)
+        else:
+            flow, feat_up = self.upflow(prev[0]), self.upfeat(prev[1])
+            warped, _ = backwarp(f2, flow * self.warp_scale)
+            feat = torch.cat([F.leaky_relu(cost_volume(f1, warped), 0.1), f1, flow, feat_up], 1)
+        for conv in self.dense:
+            feat = torch.cat([conv(feat), feat], 1)
+        return self.predict(feat), feat
+
+
+class PWCNet(nn.Module):
+    """Backward flow provider: forward(src, prev_src) -> flow f(t->t-1).
+
+    src, prev_src: [B,3,H,W] float 0..1 sRGB, any H, W (padded inside to a multiple of 64 by
+    edge replication, cropped back; padding keeps the pixel scale, so no flow rescale).
+    Returns [B,2,H,W] float pixels (x, y): src(p) ~ prev_src(p + flow(p)). The network works
+    in BGR like the port, so its Sintel weights apply unchanged. `width` scales every
+    channel count (1.0 = the published network, required for the port's weights).
+    """
+
+    differentiable = True
+
+    def __init__(self, width: float = 1.0) -> None:
+        super().__init__()
+        def scale(c: int) -> int:
+            return max(2, int(round(c * width)))
+        pyramid = tuple(scale(c) for c in PYRAMID)
+        dense = tuple(scale(c) for c in DENSE)
+        self.width = width
+        self.extractor = Extractor(pyramid)
+        self.decoders = nn.ModuleList([Decoder(level, pyramid, dense) for level in (2, 3, 4, 5, 6)])
+        layers: list[nn.Module] = []
+        cin = VOLUME + pyramid[1] + 2 + 2 + sum(dense)
+        for cout, dil in REFINER:
+            layers += [nn.Conv2d(cin, scale(cout), 3, 1, dil, dilation=dil), lrelu()]
+            cin = scale(cout)
+        layers.append(nn.Conv2d(cin, 2, 3, 1, 1))
+        self.refiner = nn.Sequential(*layers)
+
+    def forward(self, src: torch.Tensor, prev_src: torch.Tensor) -> torch.Tensor:
+        h, w = src.shape[-2:]
+        pad = (0, (-w) % 64, 0, (-h) % 64)
+        one = F.pad(src.flip(1), pad, mode="replicate")
+        two = F.pad(prev_src.flip(1), pad, mode="replicate")
+        feats1, feats2 = self.extractor(one), self.extractor(two)
+        est = None
+        for decoder in reversed(self.decoders):
+            est = decoder(feats1[decoder.level - 1], feats2[decoder.level - 1], est)
+        flow = (est[0] + self.refiner(est[1])) * 20.0
+        flow = F.interpolate(flow, scale_factor=4.0, mode="bilinear", align_corners=False)
+        return flow[:, :, :h, :w]
