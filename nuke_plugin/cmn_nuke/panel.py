@@ -15,7 +15,7 @@ from qtpy import QtCore, QtWidgets
 from . import readnode, submit
 
 DOWNSAMPLE_CHOICES = ("auto", "1.0", "0.5", "0.25")
-OK_COLOUR, ERROR_COLOUR = "#8fd18f", "#ff8a80"
+OK_COLOUR, ERROR_COLOUR, HINT_COLOUR = "#8fd18f", "#ff8a80", "#9a9a9a"
 
 
 class MattePanel(QtWidgets.QWidget):
@@ -58,8 +58,13 @@ class MattePanel(QtWidgets.QWidget):
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
-        self.message.setMinimumHeight(48)
+        self.message.setMinimumHeight(56)
         self.message.setAlignment(QtCore.Qt.AlignTop | QtCore.Qt.AlignLeft)
+        self.message.setStyleSheet("QLabel#message { background: rgba(0, 0, 0, 60); border: 1px solid "
+                                   "rgba(255, 255, 255, 25); border-radius: 3px; padding: 6px; }")
+        self.message.setText(f"<span style='color:{HINT_COLOUR}'>Submit checks the settings, writes the shot "
+                             "spec into the output folder and sends the job to the farm.<br>Results land in "
+                             "OUTPUT/alpha (raw alpha) and OUTPUT/fg (premultiplied, scene-linear).</span>")
         layout.addWidget(self.message)
         layout.addLayout(self._buttons())
         self.resize(620, self.sizeHint().height())

@@ -103,6 +103,7 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
     """
     errors = []
     plate = fields.get("plate") or ""
+    plate_ok = bool(plate) and "[" not in plate
     if not plate:
         errors.append("Plate: no Read node selected; select the plate's Read node and open the panel again.")
     elif "[" in plate:
@@ -113,7 +114,7 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
         errors.append(f"Frames: {exc}.")
     else:
         try:
-            missing = [f for f in (first, last) if plate and not os.path.isfile(frame_path(plate, f))]
+            missing = [f for f in (first, last) if plate_ok and not os.path.isfile(frame_path(plate, f))]
         except ValueError as exc:
             errors.append(f"Plate: {exc}.")
         else:

@@ -1,0 +1,97 @@
+"""Loading results: Read nodes with the right knobs beside the plate, wired into CMN_Matte."""
+import json
+import os
+
+import pytest
+
+import nuke_double
+from conftest import GIZMO_DIR
+from nuke_plugin.cmn_nuke import nodes
+
+ACES = ["default (ACES - ACEScg)", "ACES - ACEScg", "ACES - ACEScct", "Utility - Linear - sRGB", "Utility - Raw"]
+
+
+def add_plate(nuke, plate, colorspace="ACES - ACEScct", values=ACES, name="Read1"):
+    knobs = nuke_double.read_knobs(file=plate.replace("####", "%04d"), first=1001, last=1005,
+                                   colorspace=colorspace, values=values,
+                                   fmt=nuke_double.Format(2048, 1152, 1.0, "2K"))
+    node = nuke.add_node(nuke_double.Node("Read", name, knobs, bbox=(-50, -50, 2148, 1252)))
+    node.setXYpos(100, 200)
+    node.setSelected(True)
+    return node
+
+
+def results(tmp_path, frames=(1001,)):
+    out = tmp_path / "sh010" / "cmn"
+    for kind in ("alpha", "fg"):
+        (out / kind).mkdir(parents=True, exist_ok=True)
+        for frame in frames:
+            (out / kind / f"sh010.{frame}.exr").write_bytes(b"")
+    return {"job_id": "7", "backend": "local", "alpha": str(out / "alpha" / "sh010.####.exr"),
+            "fg": str(out / "fg" / "sh010.####.exr"), "frames": "1001-1005", "log": None}
+
+
+@pytest.fixture
+def nuke_aces(fake_nuke):
+    fake_nuke.colorspace_values = ACES
+    fake_nuke.pluginAddPath(GIZMO_DIR)
+    return fake_nuke
+
+
+def test_read_knobs_from_a_node(nuke_aces, plate):
+    knobs = nodes.read_knobs(add_plate(nuke_aces, plate))
+    assert (knobs.file, knobs.first, knobs.last) == (plate.replace("####", "%04d"), 1001, 1005)
+    assert knobs.format == (2048, 1152, 1.0, "2K") and knobs.bbox == (-50, -50, 2098, 1202)
+    assert knobs.colorspace_values == ACES
+
+
+def test_load_results_builds_reads_and_gizmo(nuke_aces, plate, tmp_path):
+    plate_node = add_plate(nuke_aces, plate)
+    result = results(tmp_path)
+    alpha, fg, gizmo = nodes.load_results(plate_node, result)
+    assert nuke_aces.state["messages"] == []
+    expect = {"first": 1001, "last": 1005, "origfirst": 1001, "origlast": 1005}
+    assert {k: alpha[k].value() for k in ("file", *expect, "colorspace", "raw", "premultiplied")} == \
+        {"file": result["alpha"], **expect, "colorspace": "Utility - Raw", "raw": True, "premultiplied": False}
+    assert {k: fg[k].value() for k in ("file", *expect, "colorspace", "raw", "premultiplied")} == \
+        {"file": result["fg"], **expect, "colorspace": "ACES - ACEScg", "raw": False, "premultiplied": True}
+    assert gizmo.Class() == "CMN_Matte" and gizmo.input(0) is plate_node and gizmo.input(1) is alpha
+    assert (alpha.xpos(), alpha.ypos()) == (100 + nodes.SPACING, 200)
+    assert (fg.xpos(), fg.ypos()) == (100 + 2 * nodes.SPACING, 200)
+    assert (gizmo.xpos(), gizmo.ypos()) == (100, 200 + nodes.SPACING)
+    assert alpha.input(0) is None and fg.input(0) is None
+
+
+def test_load_results_before_the_job_wrote_anything(nuke_aces, plate, tmp_path):
+    result = results(tmp_path, frames=())
+    assert nodes.load_results(add_plate(nuke_aces, plate), result) is None
+    assert nuke_aces.state["messages"][0].startswith("No results yet:")
+    assert nuke_aces.allNodes("Read") == [nuke_aces.toNode("Read1")]
+
+
+def test_load_results_menu_uses_the_remembered_job(nuke_aces, plate, tmp_path, monkeypatch):
+    settings = tmp_path / "settings.json"
+    result = results(tmp_path)
+    result["alpha"] = result["alpha"].replace("cmn", "elsewhere")
+    os.makedirs(os.path.dirname(result["alpha"]))
+    open(result["alpha"].replace("####", "1001"), "wb").close()
+    settings.write_text(json.dumps({"jobs": {plate: result}}))
+    monkeypatch.setenv("CMN_NUKE_SETTINGS", str(settings))
+    add_plate(nuke_aces, plate)
+    alpha, _, _ = nodes.load_results()
+    assert alpha["file"].value() == result["alpha"]
+
+
+def test_load_results_menu_falls_back_to_the_default_folder(nuke_aces, plate, tmp_path, monkeypatch):
+    monkeypatch.setenv("CMN_NUKE_SETTINGS", str(tmp_path / "none.json"))
+    expected = results(tmp_path)
+    add_plate(nuke_aces, plate)
+    alpha, fg, _ = nodes.load_results()
+    assert (alpha["file"].value(), fg["file"].value()) == (expected["alpha"], expected["fg"])
+
+
+def test_several_reads_selected(nuke_aces, plate):
+    add_plate(nuke_aces, plate)
+    add_plate(nuke_aces, plate, name="Read2")
+    assert nodes.matte_shot() is None
+    assert nuke_aces.state["messages"] == ["2 Read nodes are selected; select only the plate's Read node."]

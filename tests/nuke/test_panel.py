@@ -1,0 +1,153 @@
+"""The panel with a real PySide6 (offscreen): plate info, validation, submit, settings, screenshot."""
+import json
+import os
+import stat
+
+import pytest
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+QtWidgets = pytest.importorskip("qtpy.QtWidgets")
+QtGui = pytest.importorskip("qtpy.QtGui")
+
+from cmn_vfx.shot import ShotSpec  # noqa: E402
+from conftest import REPO  # noqa: E402
+from nuke_plugin.cmn_nuke import panel, readnode  # noqa: E402
+
+SCREENSHOT = os.path.join(REPO, "docs", "images", "nuke_panel.png")
+
+
+@pytest.fixture(scope="module")
+def qapp():
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    app.setStyle("Fusion")
+    app.setPalette(nuke_like_palette())
+    return app
+
+
+def nuke_like_palette():
+    """Nuke's dark grey UI, so the screenshot looks like the panel inside Nuke."""
+    colours = {"Window": "#323232", "WindowText": "#c8c8c8", "Base": "#1e1e1e", "AlternateBase": "#2a2a2a",
+               "Text": "#d2d2d2", "Button": "#3e3e3e", "ButtonText": "#d2d2d2", "Highlight": "#f7931e",
+               "HighlightedText": "#000000", "ToolTipBase": "#404040", "ToolTipText": "#e0e0e0"}
+    palette = QtGui.QPalette()
+    for role, colour in colours.items():
+        palette.setColor(getattr(QtGui.QPalette, role), QtGui.QColor(colour))
+    return palette
+
+
+@pytest.fixture
+def env(tmp_path):
+    exe = tmp_path / "bin" / "cmn-farm"
+    exe.parent.mkdir()
+    exe.write_text("#!/bin/sh\nexit 1\n")
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    return {"CMN_FARM": str(exe), "PATH": os.environ.get("PATH", ""),
+            "CMN_NUKE_SETTINGS": str(tmp_path / "settings.json")}
+
+
+def plate_knobs(plate):
+    return readnode.ReadKnobs(name="Read_sh010_plate", file=plate.replace("####", "%04d"), first=1001, last=1005,
+                              origfirst=1001, origlast=1005, colorspace="ACES - ACEScg",
+                              format=(2048, 1152, 1.0, "2K_DCP"), bbox=(-64, -64, 2112, 1216),
+                              colorspace_values=["ACES - ACEScg", "Utility - Raw"])
+
+
+class Runner:
+    def __init__(self, answer):
+        self.calls, self.answer = [], answer
+
+    def __call__(self, argv):
+        self.calls.append(argv)
+        return 0, "submitting\n" + json.dumps({**self.answer, "frames": "1001-1005"}) + "\n", ""
+
+
+def answer(tmp_path):
+    out = tmp_path / "sh010" / "cmn"
+    return {"job_id": "local-20261123-0001", "backend": "local", "alpha": f"{out}/alpha/sh010.####.exr",
+            "fg": f"{out}/fg/sh010.####.exr", "log": f"{out}/logs/sh010.log"}
+
+
+def texts(widget):
+    return " | ".join(label.text() for label in widget.findChildren(QtWidgets.QLabel))
+
+
+def test_panel_shows_the_plate(qapp, plate, env):
+    p = panel.MattePanel(plate_knobs(plate), environ=env)
+    shown = texts(p)
+    assert plate in shown and "1001-1005" in shown and "ACES - ACEScg" in shown
+    assert "2048x1152 2K_DCP, data window 2176x1280 (overscan 64 px)" in shown
+    assert p.output.text() == os.path.join(os.path.dirname(os.path.dirname(plate)), "cmn")
+
+
+def test_bad_fields_show_errors_and_do_not_submit(qapp, plate, env, tmp_path):
+    runner = Runner(answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    p.frames.setText("1005-1001")
+    p.model.setCurrentText("/nowhere/model.pt")
+    p.downsample.setCurrentText("2")
+    p.output.setText("relative/out")
+    assert p.submit() is None
+    message = p.message.text()
+    for part in ("Cannot submit", "Frames: frame range &#x27;1005-1001&#x27; ends before it starts",
+                 "Model: checkpoint /nowhere/model.pt does not exist", "Downsample: &#x27;2&#x27;",
+                 "Output folder: &#x27;relative/out&#x27; is not an absolute path"):
+        assert part in message, message
+    assert runner.calls == [] and not os.path.exists(env["CMN_NUKE_SETTINGS"])
+
+
+def test_good_fields_submit(qapp, plate, env, tmp_path):
+    runner = Runner(answer(tmp_path))
+    loaded = []
+    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner, on_load=loaded.append)
+    p.chunk_size.setValue(2)
+    p.warmup.setValue(4)
+    p.downsample.setCurrentText("0.5")
+    result = p.submit()
+    spec_path = str(tmp_path / "sh010" / "cmn" / "sh010.shot.yaml")
+    assert runner.calls == [[env["CMN_FARM"], "submit", spec_path, "--backend", "local", "--json", "--detach"]]
+    assert ShotSpec.from_yaml(spec_path) == ShotSpec(
+        plate=plate, output=str(tmp_path / "sh010" / "cmn"), frames="1001-1005", name="sh010",
+        colorspace="ACES - ACEScg", downsample=0.5, warmup=4, chunk_size=2)
+    assert "local-20261123-0001" in p.message.text() and result["alpha"] in p.message.text()
+    assert p.load_button.isEnabled()
+    p.load_button.click()
+    assert loaded == [result]
+    saved = json.load(open(env["CMN_NUKE_SETTINGS"]))
+    assert (saved["chunk_size"], saved["warmup"], saved["downsample"]) == (2, 4, "0.5")
+    assert saved["jobs"][plate]["job_id"] == "local-20261123-0001"
+    again = panel.MattePanel(plate_knobs(plate), environ=env)   # remembers the last settings
+    assert (again.chunk_size.value(), again.warmup.value(), again.downsample.currentText()) == (2, 4, "0.5")
+
+
+def test_farm_failure_is_shown(qapp, plate, env):
+    p = panel.MattePanel(plate_knobs(plate), environ=env,
+                         runner=lambda argv: (2, "", "BadInputError: model 'default' not installed; run make models"))
+    assert p.submit() is None
+    assert "cmn-farm submit failed: BadInputError: model &#x27;default&#x27; not installed" in p.message.text()
+
+
+def test_single_image_read(qapp, env):
+    knobs = readnode.ReadKnobs(name="Read2", file="/p/still.exr", first=1, last=1, origfirst=1, origlast=1)
+    p = panel.MattePanel(knobs, environ=env)
+    assert "Plate: /p/still.exr has no frame number" in p.message.text()
+
+
+def test_screenshot(qapp, env):
+    """Writes docs/images/nuke_panel.png (the panel after a submit) for people to look at."""
+    knobs = plate_knobs("/shows/abc/sh010/plate/sh010.####.exr")
+    knobs.first, knobs.origfirst, knobs.last, knobs.origlast = 1001, 1001, 1100, 1100
+    p = panel.MattePanel(knobs, environ=env, on_load=lambda result: None)
+    out = "/shows/abc/sh010/cmn"
+    p.show_result({"job_id": "local-20261123-0001", "backend": "local", "frames": "1001-1100",
+                   "alpha": f"{out}/alpha/sh010.####.exr", "fg": f"{out}/fg/sh010.####.exr",
+                   "spec": f"{out}/sh010.shot.yaml", "log": f"{out}/logs/local-20261123-0001.log"})
+    p.load_button.setEnabled(True)
+    p.show()
+    p.submit_button.setFocus()
+    qapp.processEvents()
+    image = p.grab().toImage()
+    os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
+    assert image.save(SCREENSHOT)
+    assert QtGui.QImage(SCREENSHOT).width() >= 600
+    assert "local-20261123-0001" in p.message.text()
+    p.close()

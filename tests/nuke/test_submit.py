@@ -1,0 +1,134 @@
+"""cmn-farm argv, its JSON answer, validation messages, the spec file and settings."""
+import json
+import os
+import stat
+
+import pytest
+
+from cmn_vfx.shot import ShotSpec
+from nuke_plugin.cmn_nuke import submit
+
+
+def good_fields(plate_path, tmp_path, **kw):
+    return {"plate": plate_path, "frames": "1001-1005", "name": "sh010", "colorspace": "ACES - ACEScg",
+            "output": str(tmp_path / "sh010" / "cmn"), "model": "default", "chunk_size": 2, "warmup": 3,
+            "downsample": "0.5", "backend": "local", **kw}
+
+
+@pytest.fixture
+def farm(tmp_path):
+    exe = tmp_path / "bin" / "cmn-farm"
+    exe.parent.mkdir()
+    exe.write_text("#!/bin/sh\necho '{\"job_id\": \"x\"}'\n")
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    return [str(exe)]
+
+
+def test_good_fields_validate(plate, tmp_path, farm):
+    assert submit.validate(good_fields(plate, tmp_path), farm) == []
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"plate": ""}, "Plate: no Read node selected"),
+    ({"plate": "[getenv SHOT]/sh010.####.exr"}, "TCL expression"),
+    ({"frames": "1005-1001"}, "Frames: frame range '1005-1001' ends before it starts"),
+    ({"frames": "1001-1009"}, "Frames: frame 1009 of the plate is missing"),
+    ({"output": "relative/dir"}, "Output folder: 'relative/dir' is not an absolute path"),
+    ({"model": ""}, "Model: empty"),
+    ({"model": "/nowhere/model.pt"}, "Model: checkpoint /nowhere/model.pt does not exist"),
+    ({"chunk_size": 0}, "Chunk size: 0 must be a whole number >= 1"),
+    ({"warmup": -2}, "Warm-up: -2 must be"),
+    ({"downsample": "2"}, "Downsample: '2' must be auto or a ratio"),
+    ({"downsample": "half"}, "Downsample: 'half' must be auto"),
+    ({"backend": "tractor"}, "Backend: 'tractor' is unknown"),
+])
+def test_each_bad_field_gives_one_message(plate, tmp_path, farm, change, message):
+    errors = submit.validate(good_fields(plate, tmp_path, **change), farm)
+    assert len(errors) == 1 and message in errors[0], errors
+
+
+def test_missing_farm_command_is_reported(plate, tmp_path):
+    errors = submit.validate(good_fields(plate, tmp_path), ["cmn-farm-nowhere"], environ={"PATH": str(tmp_path)})
+    assert errors == ["Farm: command 'cmn-farm-nowhere' not found; set CMN_FARM to the path of cmn-farm "
+                      "(or 'cmn_farm' in the settings file)."]
+
+
+def test_farm_command_precedence():
+    assert submit.farm_command({"cmn_farm": ""}, environ={}) == ["cmn-farm"]
+    assert submit.farm_command({"cmn_farm": "/opt/cmn/bin/cmn-farm"}, environ={}) == ["/opt/cmn/bin/cmn-farm"]
+    assert submit.farm_command({"cmn_farm": "/x"}, environ={"CMN_FARM": "/py -m farm"}) == ["/py", "-m", "farm"]
+
+
+def test_farm_env_drops_nukes_python():
+    env = submit.farm_env({"PATH": "/bin", "PYTHONHOME": "/nuke", "PYTHONPATH": "/nuke/lib", "OCIO": "/c.ocio"})
+    assert env == {"PATH": "/bin", "OCIO": "/c.ocio"}
+
+
+@pytest.mark.parametrize("backend, argv_tail", [
+    ("local", ["submit", "/o/sh010.shot.yaml", "--backend", "local", "--json", "--detach"]),
+    ("deadline-cloud", ["submit", "/o/sh010.shot.yaml", "--backend", "deadline-cloud", "--json"]),
+])
+def test_submit_argv(backend, argv_tail):
+    assert submit.submit_argv(["cmn-farm"], "/o/sh010.shot.yaml", backend) == ["cmn-farm", *argv_tail]
+
+
+def test_parse_result_skips_log_lines():
+    answer = {"job_id": "42", "backend": "local", "alpha": "/o/alpha/a.####.exr", "fg": "/o/fg/a.####.exr",
+              "frames": "1-5", "log": None}
+    assert submit.parse_result("planning 3 tasks\n" + json.dumps(answer) + "\n") == answer
+
+
+@pytest.mark.parametrize("stdout, message", [
+    ("", "printed no JSON result (no output)"),
+    ('{"job_id": "1"}', "answered without backend, alpha, fg, frames"),
+])
+def test_parse_result_errors(stdout, message):
+    with pytest.raises(submit.SubmitError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        submit.parse_result(stdout)
+
+
+def test_written_spec_loads_as_a_shotspec(plate, tmp_path):
+    spec = submit.spec_dict(good_fields(plate, tmp_path))
+    path = submit.write_spec(spec, submit.spec_file(spec))
+    assert path == str(tmp_path / "sh010" / "cmn" / "sh010.shot.yaml")
+    loaded = ShotSpec.from_yaml(path)
+    assert loaded == ShotSpec(plate=plate, output=str(tmp_path / "sh010" / "cmn"), frames="1001-1005",
+                              name="sh010", colorspace="ACES - ACEScg", downsample=0.5, warmup=3, chunk_size=2)
+
+
+def test_submit_reports_the_farms_error(plate, tmp_path):
+    spec = submit.spec_dict(good_fields(plate, tmp_path))
+    with pytest.raises(submit.SubmitError, match="cmn-farm submit failed: BadInputError: no such model"):
+        submit.submit(spec, ["cmn-farm"], "local", runner=lambda argv: (2, "", "warn\nBadInputError: no such model\n"))
+
+
+def test_run_command_missing_program():
+    code, out, err = submit.run_command(["/nonexistent/cmn-farm", "submit"])
+    assert code == 127 and out == "" and "nonexistent" in err
+
+
+def test_settings_round_trip_and_job_memory(tmp_path):
+    path = str(tmp_path / "nuke" / "cmn.json")
+    assert submit.load_settings(path) == {**submit.DEFAULTS, "jobs": {}}
+    settings = submit.load_settings(path)
+    settings["chunk_size"] = 25
+    for idx in range(submit.MAX_JOBS_REMEMBERED + 3):
+        submit.remember_job(settings, f"/p/{idx}.####.exr", {"job_id": str(idx)})
+    submit.save_settings(path, settings)
+    loaded = submit.load_settings(path)
+    assert loaded["chunk_size"] == 25
+    assert len(loaded["jobs"]) == submit.MAX_JOBS_REMEMBERED
+    assert loaded["jobs"][f"/p/{submit.MAX_JOBS_REMEMBERED + 2}.####.exr"] == {"job_id": str(submit.MAX_JOBS_REMEMBERED + 2)}
+    assert "/p/0.####.exr" not in loaded["jobs"]
+    assert os.listdir(os.path.dirname(path)) == ["cmn.json"]   # no temp file left
+
+
+def test_broken_settings_file_gives_defaults(tmp_path):
+    path = tmp_path / "cmn.json"
+    path.write_text("{not json")
+    assert submit.load_settings(str(path))["backend"] == "local"
+
+
+def test_settings_path_env():
+    assert submit.settings_path({"CMN_NUKE_SETTINGS": "/x/s.json"}) == "/x/s.json"
+    assert submit.settings_path({}).endswith(os.path.join(".nuke", "cmn_vfx.json"))
