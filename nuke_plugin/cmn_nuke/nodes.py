@@ -92,7 +92,7 @@ def create_result_nodes(plate_node, result: dict):
     x, y = plate_node.xpos(), plate_node.ypos()
     made = []
     for idx, kind in enumerate(("alpha", "fg")):
-        read = nuke.createNode("Read", inpanel=False)
+        read = nuke.nodes.Read()   # not createNode: in the GUI that opens a file browser
         for name, value in knobs[kind].items():
             if read.knob(name) is not None:
                 read[name].setValue(value)

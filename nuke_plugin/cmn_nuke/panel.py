@@ -7,7 +7,6 @@ submit.py and readnode.py; this file is layout and wiring.
 from __future__ import annotations
 
 import html
-import os
 from typing import Callable
 
 from qtpy import QtCore, QtWidgets

@@ -161,18 +161,25 @@ def make_module(colorspace_values=None) -> types.ModuleType:
 
     def createNode(cls, knobs="", inpanel=True):
         if cls == "Read":
-            knob_list = read_knobs(values=nuke.colorspace_values)
-        elif any(os.path.isfile(os.path.join(p, f"{cls}.gizmo")) for p in state["plugin_paths"]):
+            raise AssertionError("createNode('Read') opens a file browser in Nuke's GUI; use nuke.nodes.Read()")
+        if any(os.path.isfile(os.path.join(p, f"{cls}.gizmo")) for p in state["plugin_paths"]):
             knob_list = []
         else:
             raise RuntimeError(f"{cls}: unknown command")
         node = Node(cls, unique(cls), knob_list)
         selected = [n for n in state["nodes"] if n.isSelected()]
-        if selected and cls != "Read":
+        if selected:
             node.setInput(0, selected[-1])   # Nuke connects new nodes to the selection
         for other in state["nodes"]:
             other.setSelected(False)
         node.setSelected(True)
+        return add_node(node)
+
+    def make_read(**knobs):
+        """nuke.nodes.Read(): no file browser, no auto-connection, selection unchanged."""
+        node = Node("Read", unique("Read"), read_knobs(values=nuke.colorspace_values))
+        for name, value in knobs.items():
+            node[name].setValue(value)
         return add_node(node)
 
     def selectedNodes(filter=None):
@@ -197,4 +204,5 @@ def make_module(colorspace_values=None) -> types.ModuleType:
     nuke.filename = lambda node, mode=None: node["file"].value()
     nuke.root = lambda: root_node
     nuke.add_node = add_node
+    nuke.nodes = types.SimpleNamespace(Read=make_read)
     return nuke
