@@ -1,8 +1,8 @@
 """Chunks of a shot: which frames each farm task writes and which it only warms up on.
 
 A task is `cmn-matte run --spec SHOT.yaml --frames A-B`. The network is recurrent,
-so the task first runs the W frames before A (clipped at the shot start and at a
-cut) and discards their outputs; its results then match a sequential pass.
+so the task first runs the W frames before A (clipped at the plate's first frame,
+a cut or a hole) and discards their outputs; its results then match a sequential pass.
 
 Chunks follow Open Job Description's CONTIGUOUS chunking exactly (the local runner
 and Deadline Cloud cut the same chunks): the frames are split into runs of
@@ -24,9 +24,9 @@ from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.sequence import find_sequence, format_frame, format_frame_range, parse_frame_range, resolve_frames
 from cmn_vfx.shot import ShotSpec
 
-# Used only when neither the spec nor the engine says otherwise; the engine's own
-# default wins when it can be read without importing torch (see default_warmup).
-FALLBACK_WARMUP = 8
+# The engine's default (cmn_vfx.engine.DEFAULT_WARMUP; that module imports torch,
+# so the value is mirrored here and a test keeps the two equal).
+DEFAULT_WARMUP = 8
 
 
 @dataclass(frozen=True)
@@ -89,15 +89,6 @@ class Plan:
                 "chunks": [c.to_dict() for c in self.chunks]}
 
 
-def default_warmup() -> int:
-    """The engine's default warm-up if it publishes one without torch, else FALLBACK_WARMUP."""
-    try:
-        from cmn_vfx.engine_defaults import DEFAULT_WARMUP  # type: ignore[import-not-found]
-        return int(DEFAULT_WARMUP)
-    except ImportError:
-        return FALLBACK_WARMUP
-
-
 def split_contiguous(frames: list[int], chunk_size: int) -> list[tuple[int, ...]]:
     """Runs of consecutive frames, each cut into ceil(n/chunk_size) nearly equal chunks (OpenJD's rule)."""
     if chunk_size < 1:
@@ -121,11 +112,15 @@ def split_contiguous(frames: list[int], chunk_size: int) -> list[tuple[int, ...]
     return chunks
 
 
-def warmup_frames(first: int, shot_start: int, warmup: int, cuts: list[int]) -> tuple[int, ...]:
-    """Up to `warmup` frames just before `first`, not before the shot start or the last cut <= first."""
-    floor = max([shot_start] + [c for c in cuts if c <= first])
-    start = max(first - warmup, floor)
-    return tuple(range(start, first))
+def warmup_frames(first: int, shot_start: int, warmup: int, cuts: list[int],
+                  holes: list[int] = ()) -> tuple[int, ...]:
+    """Up to `warmup` frames just before `first`; never before the shot start, a cut <= first, or a hole.
+
+    Mirrors cmn_vfx.engine_plan.warmup_sources (the engine may also find cuts by
+    itself; those shorten a warm-up and are not known here).
+    """
+    floor = max([shot_start] + [c for c in cuts if c <= first] + [h + 1 for h in holes if h < first])
+    return tuple(range(max(first - warmup, floor), first))
 
 
 def plan_shot(spec: ShotSpec, frames: str | None = None, chunk_size: int | None = None) -> Plan:
@@ -151,9 +146,10 @@ def plan_shot(spec: ShotSpec, frames: str | None = None, chunk_size: int | None 
     if gaps and min(gaps) > 1:
         raise BadInputError(f"frame range {text!r} is stepped; farm chunks need consecutive frames "
                             f"(the network is recurrent): use e.g. {wanted[0]}-{wanted[-1]}")
-    # The engine clips warm-up at the shot's first frame: the spec's range, else the plate's.
-    shot_start = parse_frame_range(spec.frames)[0] if spec.frames is not None else seq.first
-    warm = default_warmup() if spec.warmup is None else spec.warmup
-    chunks = tuple(Chunk(c, warmup_frames(c[0], shot_start, warm, list(spec.cuts))) for c in runs)
+    # Like the engine: warm-up reaches back to the plate's first frame, not across a
+    # hole unless the spec fills holes (missing: hold | black).
+    holes = seq.holes() if spec.missing == "error" else []
+    warm = DEFAULT_WARMUP if spec.warmup is None else spec.warmup
+    chunks = tuple(Chunk(c, warmup_frames(c[0], seq.first, warm, list(spec.cuts), holes)) for c in runs)
     name = spec.name or seq.name
     return Plan(spec, name, seq.padding, tuple(wanted), size, warm, chunks)

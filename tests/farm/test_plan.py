@@ -1,0 +1,51 @@
+"""Chunk plans: OpenJD's CONTIGUOUS chunking, warm-up ranges, and refused inputs."""
+from __future__ import annotations
+
+import pytest
+from openjd.model._step_param_space_iter import divide_int_list_into_contiguous_chunks
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.shot import ShotSpec
+from farm.plan import DEFAULT_WARMUP, plan_shot, split_contiguous, warmup_frames
+
+
+@pytest.mark.parametrize("frames,size", [
+    (list(range(1001, 1013)), 4), (list(range(1001, 1013)), 5), (list(range(1, 101)), 7),
+    (list(range(1001, 1011)) + list(range(1020, 1031)), 4), ([5], 3), (list(range(-5, 6)), 10),
+])
+def test_chunks_match_openjd(frames, size):
+    ours = [f"{c[0]}-{c[-1]}" for c in split_contiguous(frames, size)]
+    assert ours == divide_int_list_into_contiguous_chunks(size, frames)
+    assert [f for c in split_contiguous(frames, size) for f in c] == frames
+
+
+def test_warmup_clipped_at_shot_start_cut_and_hole():
+    assert warmup_frames(1009, 1001, 8, []) == tuple(range(1001, 1009))
+    assert warmup_frames(1005, 1001, 8, []) == (1001, 1002, 1003, 1004)
+    assert warmup_frames(1009, 1001, 8, [1006]) == (1006, 1007, 1008)
+    assert warmup_frames(1009, 1001, 8, [], holes=[1004]) == (1005, 1006, 1007, 1008)
+    assert warmup_frames(1001, 1001, 8, []) == ()
+
+
+def test_plan_of_twelve_frames(spec_path):
+    plan = plan_shot(ShotSpec.from_yaml(spec_path))
+    assert [c.text for c in plan.chunks] == ["1001-1004", "1005-1008", "1009-1012"]
+    assert [c.warmup for c in plan.chunks] == [(), (1001, 1002, 1003, 1004), tuple(range(1001, 1009))]
+    assert plan.output_path("alpha", 1007).endswith("/out/alpha/sh010.1007.exr")
+    assert plan.output_pattern("fg").endswith("/out/fg/sh010.####.exr")
+    assert plan.warmup == DEFAULT_WARMUP
+
+
+def test_default_warmup_is_the_engines():
+    from cmn_vfx.engine import DEFAULT_WARMUP as ENGINE_DEFAULT
+    assert DEFAULT_WARMUP == ENGINE_DEFAULT
+
+
+@pytest.mark.parametrize("frames,chunk_size,message", [
+    ("1001-1011x2", None, "stepped"),
+    ("2000-2010", None, "outside the sequence"),
+    (None, 0, "chunk size 0"),
+])
+def test_refused(spec_path, frames, chunk_size, message):
+    with pytest.raises(BadInputError, match=message):
+        plan_shot(ShotSpec.from_yaml(spec_path), frames, chunk_size)
