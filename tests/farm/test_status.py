@@ -1,0 +1,65 @@
+"""cmn-farm status: done / missing / failed per frame, from the outputs and their metadata."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+from farm_helpers import cmn_farm
+
+from cmn_vfx.io.image import Box, write_exr
+from cmn_vfx.shot import ShotSpec
+from farm.plan import plan_shot
+from farm.status import shot_status
+
+BOX = Box(0, 0, 8, 4)
+GOOD = {"cmn:settings": '{"warmup":8}', "cmn:checkpoint_sha256": "abc"}
+
+
+def write_output(plan, kind: str, frame: int, meta=GOOD, channels=None) -> str:
+    channels = channels or (("A",) if kind == "alpha" else ("R", "G", "B", "A"))
+    path = plan.output_path(kind, frame)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_exr(path, np.full((4, 8, len(channels)), 0.5, np.float32), channels, BOX, BOX, dict(meta))
+    return path
+
+
+def test_done_missing_failed(spec_path):
+    plan = plan_shot(ShotSpec.from_yaml(spec_path))
+    for frame in range(1001, 1008):
+        for kind in ("alpha", "fg"):
+            write_output(plan, kind, frame)
+    write_output(plan, "alpha", 1008)                                    # fg missing -> missing
+    os.remove(plan.output_path("fg", 1003))                              # -> missing
+    with open(plan.output_path("alpha", 1004), "r+b") as fh:             # truncated -> failed
+        fh.truncate(200)
+    write_output(plan, "fg", 1005, meta={**GOOD, "cmn:settings": '{"warmup":2}'})  # other settings -> failed
+    write_output(plan, "alpha", 1006, channels=("Y",))                   # wrong channel -> failed
+
+    status = shot_status(plan)
+    assert status.done == [1001, 1002, 1007]
+    assert status.missing == [1003, 1008, 1009, 1010, 1011, 1012]
+    assert status.failed == [1004, 1005, 1006]
+    assert status.todo_range == "1003-1006,1008-1012"
+    assert "lacks channel(s) A" in status.reasons[1006]
+    assert "different settings" in status.reasons[1005]
+
+
+def test_expected_settings_override_majority(spec_path):
+    plan = plan_shot(ShotSpec.from_yaml(spec_path), frames="1001-1002")
+    for frame in (1001, 1002):
+        for kind in ("alpha", "fg"):
+            write_output(plan, kind, frame)
+    assert shot_status(plan).done == [1001, 1002]
+    other = shot_status(plan, expected={**GOOD, "cmn:checkpoint_sha256": "def"})
+    assert other.failed == [1001, 1002] and "cmn:checkpoint_sha256" in other.reasons[1001]
+
+
+def test_status_cli_json_and_exit_code(spec_path):
+    plan = plan_shot(ShotSpec.from_yaml(spec_path))
+    for kind in ("alpha", "fg"):
+        write_output(plan, kind, 1001)
+    got = cmn_farm("status", spec_path, "--json")
+    assert got.returncode == 1, got.stderr
+    report = json.loads(got.stdout)
+    assert (report["done"], report["missing"], report["todo"]) == ("1001", "1002-1012", "1002-1012")
