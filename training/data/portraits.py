@@ -1,0 +1,87 @@
+"""Portrait stills with alpha (``original/*.jpg`` + ``alpha/*.png``) animated into clips.
+
+The layout is P3M's (assets/p3m_dev). Each still's foreground colour is
+estimated once with pymatting and cached as a 16-bit PNG under ``cache_dir``;
+stills are opened lazily (first use in each DataLoader worker) and kept in
+memory at ``max_side`` pixels at most.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cmn_vfx import compose
+from cmn_vfx.errors import BadInputError
+from training.data.sources import ForegroundClip, clip_from_motion
+
+# p3m_dev portraits kept out of training: the default model's validation clips and the sample shot use them.
+HELD_OUT = ('p_22fc0130', 'p_a09f6d7a')
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png')
+
+
+def list_portraits(root: str, split: str = 'all', held_out: tuple[str, ...] = HELD_OUT) -> list[tuple[str, str]]:
+    """(image, alpha) path pairs under ``root``/original and ``root``/alpha matched by
+    file stem, sorted by name. split: 'train' drops ``held_out``, 'val' keeps only them."""
+    orig, alpha = os.path.join(root, 'original'), os.path.join(root, 'alpha')
+    if not (os.path.isdir(orig) and os.path.isdir(alpha)):
+        raise BadInputError(f'{root}: portrait folder needs original/ and alpha/ subfolders (P3M layout); '
+                            'point data.portraits.root at such a folder')
+    alphas = {os.path.splitext(n)[0]: os.path.join(alpha, n) for n in os.listdir(alpha)
+              if n.lower().endswith(IMAGE_EXTS)}
+    pairs = []
+    for name in sorted(os.listdir(orig)):
+        stem, ext = os.path.splitext(name)
+        if ext.lower() not in IMAGE_EXTS or stem not in alphas:
+            continue
+        if (split == 'train' and stem in held_out) or (split == 'val' and stem not in held_out):
+            continue
+        pairs.append((os.path.join(orig, name), alphas[stem]))
+    if not pairs:
+        raise BadInputError(f'{root}: no portrait with a matching alpha for split {split!r}; '
+                            'check original/<name>.jpg has alpha/<name>.png')
+    return pairs
+
+
+@dataclass
+class PortraitSource:
+    """Real portrait stills moved with smooth random motion (exact alpha, fgr and flow).
+
+    max_side: stills are resized so their longer side is at most this (pixels);
+    cache_dir: where estimated foregrounds are cached (None: recompute per process).
+    """
+
+    root: str
+    split: str = 'train'
+    max_side: int = 800
+    cache_dir: str | None = None
+    blur_samples: int = 3
+    speed: float = 1.0
+    camera: bool = True
+    held_out: tuple[str, ...] = HELD_OUT
+    real_person = True
+    _pairs: list = field(default_factory=list, init=False, repr=False)
+    _stills: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._pairs = list_portraits(self.root, self.split, tuple(self.held_out))
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def still(self, idx: int) -> compose.Still:
+        """The idx-th still, loaded on first use (per process)."""
+        if idx not in self._stills:
+            image, alpha = self._pairs[idx]
+            self._stills[idx] = compose.load_still(image, alpha, self.max_side, self.cache_dir)
+        return self._stills[idx]
+
+    def sample(self, rng: np.random.Generator, frames: int, canvas: tuple[int, int]) -> ForegroundClip:
+        """A clip of a random still over ``frames`` frames at canvas (width, height)."""
+        still = self.still(int(rng.integers(len(self._pairs))))
+        motion = compose.random_motion(rng, frames, still, canvas, height_fraction=(0.6, 1.3),
+                                       speed=self.speed * rng.uniform(0.3, 2.0), camera=self.camera,
+                                       bottom_cut=bool(still.anchor()[1] >= still.size[1] - 2))
+        blur = self.blur_samples if rng.random() < 0.5 else 1
+        return clip_from_motion(still, motion, blur, real_person=True)
