@@ -19,7 +19,7 @@ import logging
 import os
 import warnings
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import OpenImageIO as oiio
@@ -123,26 +123,18 @@ def replace_nonfinite(pixels: np.ndarray, path: str) -> int:
     return count
 
 
-def read_image(path: str, channels: Sequence[str] | None = None) -> Image:
-    """Read the first part of an image file: all channels, or the named ones in the given order.
-
-    Returns pixels [H, W, C] float32 over the data window (DPX/PNG/... integers
-    normalised 0..1 by their bit depth). Non-finite values are replaced with 0.
-    """
+def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]]) -> Image:
+    """Open once, choose channel names from the header with `pick`, decode only those."""
     inp = _open(path)
     try:
         spec = inp.spec()
         names = tuple(spec.channelnames)
-        wanted = tuple(channels) if channels is not None else names
-        unknown = [c for c in wanted if c not in names]
-        if unknown:
-            raise BadInputError(f"{path}: no channel {', '.join(unknown)} (it has {', '.join(names)}); "
-                                "use the channel names listed")
+        wanted = pick(names)
         index = [names.index(c) for c in wanted]
         lo, hi = min(index), max(index) + 1
         pixels = inp.read_image(0, 0, lo, hi, "float")
         if pixels is None:
-            reason = (inp.geterror() or "no pixel data").splitlines()[0]
+            reason = (inp.geterror() or "no pixel data").strip().splitlines()[0]
             raise BadInputError(f"{path}: the file is truncated or corrupt ({reason}); re-render or re-copy it")
         pixels = np.asarray(pixels, dtype=np.float32).reshape(spec.height, spec.width, hi - lo)
         pixels = np.ascontiguousarray(pixels[..., [i - lo for i in index]])
@@ -154,13 +146,30 @@ def read_image(path: str, channels: Sequence[str] | None = None) -> Image:
     return Image(pixels, wanted, data, display, metadata, _pixel_type(spec), path)
 
 
+def read_image(path: str, channels: Sequence[str] | None = None) -> Image:
+    """Read the first part of an image file: all channels, or the named ones in the given order.
+
+    Returns pixels [H, W, C] float32 over the data window (DPX/PNG/... integers
+    normalised 0..1 by their bit depth). Non-finite values are replaced with 0.
+    """
+    def pick(names: tuple[str, ...]) -> tuple[str, ...]:
+        wanted = tuple(channels) if channels is not None else names
+        unknown = [c for c in wanted if c not in names]
+        if unknown:
+            raise BadInputError(f"{path}: no channel {', '.join(unknown)} (it has {', '.join(names)}); "
+                                "use the channel names listed")
+        return wanted
+    return _read(path, pick)
+
+
 def read_rgb(path: str, layer: str | None = None) -> Image:
-    """Exactly R, G, B of `layer` (None = unprefixed), picked by name; [H, W, 3] float32."""
-    header = image_info(path)
-    names = rgb_names(header["channels"], layer)
-    if names is None:
-        raise missing_rgb_error(path, header["channels"], layer)
-    return read_image(path, names)
+    """Exactly R, G, B of `layer` (None = unprefixed), picked by name: [H, W, 3] float32, file's colourspace."""
+    def pick(names: tuple[str, ...]) -> tuple[str, ...]:
+        rgb = rgb_names(names, layer)
+        if rgb is None:
+            raise missing_rgb_error(path, names, layer)
+        return rgb
+    return _read(path, pick)
 
 
 def image_info(path: str) -> dict:

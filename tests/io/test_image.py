@@ -11,7 +11,7 @@ from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.image import (Box, check_same_geometry, image_info, read_image, read_rgb, rgb_names,
                               write_exr)
 
-from conftest import DISPLAY, OVERSCAN
+from io_plates import DISPLAY, OVERSCAN
 
 RNG = np.random.default_rng(7)
 
@@ -46,6 +46,8 @@ def test_layers_are_picked_by_name_not_position(tmp_path):
     layers = {k: sorted(v) for k, v in image_info(path)["layers"].items()}   # OIIO reorders channels on read
     assert layers == {"plate": sorted(names[:3]), "rgba": sorted(names[3:7]), "depth": ["depth.Z"]}
     assert rgb_names(["r", "g", "b"]) == ("r", "g", "b")
+    with pytest.raises(BadInputError, match=r"no channel plate\.A \(it has "):
+        read_image(path, ["plate.A"])
 
 
 def test_metadata_survives_read_and_rewrite(tmp_path):

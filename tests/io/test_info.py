@@ -11,7 +11,7 @@ import pytest
 from cmn_vfx.cli import matte_main
 from cmn_vfx.io.image import Box, write_exr
 
-from conftest import DISPLAY, make_plate
+from io_plates import DISPLAY, make_plate
 
 
 def info(capsys, *argv) -> tuple[int, str, str]:
