@@ -1,0 +1,79 @@
+"""Bad input: one line on stderr, exit 2, nothing half-written."""
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+
+from cmn_vfx.io.image import Box
+from conftest import matte, write_plate
+
+
+def _err(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    return err[-1]
+
+
+def test_output_not_writable(plate, checkpoint, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert matte(plate, "--out", str(blocker / "out"), "--model", checkpoint) == 2
+    assert "not writable" in _err(capsys)
+
+
+def test_missing_checkpoint(plate, tmp_path, capsys):
+    assert matte(plate, "--out", str(tmp_path / "out"), "--model", str(tmp_path / "nope.pt")) == 2
+    assert "nope.pt" in _err(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+def test_corrupt_checkpoint(plate, tmp_path, capsys):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    assert matte(plate, "--out", str(tmp_path / "out"), "--model", str(bad)) == 2
+    assert "bad.pt" in _err(capsys)
+
+
+def test_incompatible_checkpoint(plate, tmp_path, capsys):
+    import torch
+    bad = tmp_path / "other.pt"
+    torch.save({"format": "something-else", "model": {}}, bad)
+    assert matte(plate, "--out", str(tmp_path / "out"), "--model", str(bad)) == 2
+    assert "other.pt" in _err(capsys)
+
+
+def test_frames_outside_sequence(plate, checkpoint, tmp_path, capsys):
+    assert matte(plate, "--out", str(tmp_path / "out"), "--model", checkpoint, "--frames", "995-1002") == 2
+    assert "outside" in _err(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+def test_plate_smaller_than_network_minimum(checkpoint, tmp_path, capsys):
+    small = write_plate(str(tmp_path / "small"), frames=[1001, 1002], data=Box(0, 0, 40, 20),
+                        display=Box(0, 0, 40, 20))
+    assert matte(small, "--out", str(tmp_path / "out"), "--model", checkpoint) == 2
+    assert "minimum" in _err(capsys)
+    assert not (tmp_path / "out" / "alpha").exists()
+
+
+def test_disk_full(plate, checkpoint, tmp_path, capsys, monkeypatch):
+    import cmn_vfx.engine_io as engine_io
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(engine_io, "write_exr", full)
+    assert matte(plate, "--out", str(tmp_path / "out"), "--model", checkpoint) == 2
+    assert "disk full" in _err(capsys)
+    assert os.listdir(tmp_path / "out" / "alpha") == []
+
+
+def test_unknown_colorspace(plate, checkpoint, tmp_path, capsys):
+    assert matte(plate, "--out", str(tmp_path / "out"), "--model", checkpoint, "--colorspace", "ACEScgg") == 2
+    assert "ACEScgg" in _err(capsys)
+
+
+@pytest.mark.parametrize("argv", [["--out", "x"], []])
+def test_missing_arguments(argv, capsys):
+    assert matte(*argv) == 2

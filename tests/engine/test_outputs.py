@@ -1,0 +1,53 @@
+"""End to end: names, frame numbers, channels, windows, metadata, and the premultiplied fg."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from cmn_vfx.io.image import image_info, read_image
+from conftest import DATA, DISPLAY, FRAMES, make_checkpoint, matte
+
+
+def test_outputs_names_windows_metadata(plate, checkpoint, tmp_path):
+    out = tmp_path / "out"
+    assert matte(plate, "--out", str(out), "--model", checkpoint, "--downsample", "0.5") == 0
+    for sub, channels in (("alpha", ["A"]), ("fg", ["R", "G", "B", "A"])):
+        assert sorted(os.listdir(out / sub)) == [f"sh010.{f}.exr" for f in FRAMES]
+        info = image_info(str(out / sub / "sh010.1003.exr"))
+        assert info["channels"] == channels
+        assert info["pixel_type"] == "half"
+        assert info["compression"] == "zip"
+        assert info["data_window"] == DATA.__dict__
+        assert info["display_window"] == DISPLAY.__dict__
+        meta = info["metadata"]
+        assert meta["cmn:source_frame"] == 1003
+        assert meta["cmn:source"].endswith("plate/sh010.1003.exr")
+        assert meta["cmn:checkpoint_sha256"] == hashlib.sha256(open(checkpoint, "rb").read()).hexdigest()
+        assert meta["cmn:colorspace"] == "ACEScg"
+        settings = json.loads(meta["cmn:settings"])
+        assert settings["downsample"] == round(32 / 42, 6)  # 0.5 would make the 42-pixel side < 32: clamped up
+        assert meta["cmn:version"]
+    alpha = read_image(str(out / "alpha" / "sh010.1002.exr")).pixels
+    fg = read_image(str(out / "fg" / "sh010.1002.exr")).pixels
+    assert alpha.shape == (DATA.height, DATA.width, 1)
+    assert 0.0 <= alpha.min() and alpha.max() <= 1.0
+    np.testing.assert_array_equal(fg[..., 3], alpha[..., 0])
+
+
+def test_fg_is_plate_where_alpha_is_one(plate, tmp_path):
+    """A model with a large alpha bias gives alpha == 1 in places: fg there is the plate, bit for bit."""
+    ckpt = make_checkpoint(str(tmp_path / "opaque.pt"), alpha_bias=9.0)
+    out = tmp_path / "out"
+    assert matte(plate, "--out", str(out), "--model", ckpt, "--frames", "1001-1002") == 0
+    src = read_image(plate.replace("####", "1002")).pixels
+    fg = read_image(str(out / "fg" / "sh010.1002.exr")).pixels
+    alpha = fg[..., 3]
+    solid = alpha == 1.0
+    band = (alpha > 0) & (alpha < 1)
+    assert solid.sum() > 100 and band.sum() > 0          # both cases are exercised
+    np.testing.assert_array_equal(fg[solid][:, :3], src[solid])
+    assert fg[solid][:, 0].max() > 1.0                   # highlights above 1.0 survive
+    assert np.all(fg[band][:, :3] <= src.max() + 1e-3)   # network fg in the band, premultiplied
