@@ -128,7 +128,7 @@ def _cpu(config: "OCIO.Config", src: str, dst: str) -> "OCIO.CPUProcessor":
 
 
 def convert(rgb: np.ndarray, src: str, dst: str, config: "OCIO.Config | None" = None) -> np.ndarray:
-    """rgb [H, W, 3] float32 from colourspace `src` to `dst` (both OCIO names; CINEON allowed)."""
+    """rgb [..., 3] float32 from colourspace `src` to `dst` (both OCIO names; CINEON allowed); returns a new array."""
     config = config or default_config()
     out = np.ascontiguousarray(rgb, dtype=np.float32).copy()
     src, dst = check_colorspace(src, config), check_colorspace(dst, config)
@@ -141,12 +141,12 @@ def convert(rgb: np.ndarray, src: str, dst: str, config: "OCIO.Config | None" = 
 
 
 def to_network(rgb: np.ndarray, colorspace: str) -> np.ndarray:
-    """Plate rgb [H, W, 3] float32 in `colorspace` -> [H, W, 3] float32 sRGB-encoded, clipped 0..1."""
+    """Plate rgb [..., 3] float32 (usually [H, W, 3]) in `colorspace` -> same shape, sRGB-encoded, clipped 0..1."""
     config = default_config()
     return np.clip(convert(rgb, colorspace, network_space(config), config), 0.0, 1.0)
 
 
 def from_network(srgb: np.ndarray, colorspace: str) -> np.ndarray:
-    """Network output [H, W, 3] sRGB-encoded -> `colorspace` (linear for scene-linear spaces). Not clipped."""
+    """Network output [..., 3] sRGB-encoded -> same shape in `colorspace` (linear for scene-linear spaces). Not clipped."""
     config = default_config()
     return convert(srgb, network_space(config), colorspace, config)
