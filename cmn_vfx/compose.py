@@ -33,15 +33,28 @@ class Still:
     fgr: np.ndarray
     pha: np.ndarray
     name: str = ''
+    anchor_xy: tuple[float, float] | None = None  # set when edges were extended (see extend_cut_edges)
 
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) in pixels."""
         return self.pha.shape[1], self.pha.shape[0]
 
+    def subject_height(self) -> float:
+        """Pixels from the top of the alpha (> 0.5) down to the anchor."""
+        ys = np.nonzero(self.pha.max(axis=1) > 0.5)[0]
+        return float(self.anchor()[1] - ys.min() + 1) if ys.size else float(self.pha.shape[0])
+
+    def cut_at_bottom(self) -> bool:
+        """True when the body continues below the anchor (the image cut it)."""
+        row = min(int(self.anchor()[1]) + 1, self.pha.shape[0] - 1)
+        return bool(self.pha[row].max() > 0.5)
+
     def anchor(self) -> tuple[float, float]:
         """Centre of the alpha's bounding box in x, bottom of it in y (where a
         portrait's shoulders are cut by the frame edge)."""
+        if self.anchor_xy is not None:
+            return self.anchor_xy
         ys, xs = np.nonzero(self.pha > 0.5)
         if xs.size == 0:
             return self.size[0] / 2.0, self.size[1] / 2.0
@@ -72,10 +85,11 @@ def estimate_foreground(image: np.ndarray, pha: np.ndarray, cache_path: str | No
 
 
 def load_still(image_path: str, alpha_path: str, max_side: int | None = None,
-               cache_dir: str | None = None) -> Still:
+               cache_dir: str | None = None, extend: bool = True) -> Still:
     """Read a portrait (8-bit sRGB image + alpha PNG/JPEG), resize so its longer
     side is at most ``max_side`` (area filter), estimate its foreground colour
-    (cached under ``cache_dir`` keyed on the file contents and size)."""
+    (cached under ``cache_dir`` keyed on the file contents and size); with
+    ``extend``, continue the body past the image edges it touches (extend_cut_edges)."""
     image = cv2.imread(image_path, cv2.IMREAD_COLOR)
     alpha = cv2.imread(alpha_path, cv2.IMREAD_UNCHANGED)
     if image is None:
@@ -103,7 +117,46 @@ def load_still(image_path: str, alpha_path: str, max_side: int | None = None,
             with open(p, 'rb') as f:
                 key.update(f.read())
         cache_path = os.path.join(cache_dir, f'{name}_{pha.shape[1]}x{pha.shape[0]}_{key.hexdigest()[:10]}.fgr.png')
-    return Still(estimate_foreground(rgb, pha, cache_path), pha, name)
+    still = Still(estimate_foreground(rgb, pha, cache_path), pha, name)
+    return extend_cut_edges(still) if extend else still
+
+
+def extend_cut_edges(still: Still, fraction: float = 0.5, slope: float = 1.0, threshold: float = 0.5) -> Still:
+    """Continue the body past the image edges it is cut by (left, right, bottom).
+
+    A portrait whose shoulders touch the image edge shows a hard cut once moved
+    or shrunk inside a larger frame. Cut sides are padded by ``fraction`` of the
+    width, repeating the edge column but only below a line that falls ``slope``
+    pixels per pixel outwards from the edge's topmost opaque row (the shoulder
+    line continues down like an arm); a cut bottom then repeats the last row.
+    The anchor stays at the original image's bottom. The result is the truth by
+    construction (alpha and colour are both defined for the new pixels).
+    """
+    h, w = still.pha.shape
+    anchor = still.anchor()
+    fgr, pha = still.fgr, still.pha
+    pad_w = int(fraction * w)
+    left = pad_w if pha[:, 0].max() >= threshold else 0
+    right = pad_w if pha[:, -1].max() >= threshold else 0
+    if left or right:
+        tops = [np.argmax(col >= threshold) for col in (pha[:, 0], pha[:, -1])]
+        fgr = cv2.copyMakeBorder(fgr, 0, 0, left, right, cv2.BORDER_REPLICATE)
+        pha = cv2.copyMakeBorder(pha, 0, 0, left, right, cv2.BORDER_REPLICATE)
+        ys = np.arange(h, dtype=np.float32)[:, None]
+        for side, top, width in ((0, tops[0], left), (1, tops[1], right)):
+            if not width:
+                continue
+            dist = np.arange(width, 0, -1, dtype=np.float32) if side == 0 else np.arange(1, width + 1, dtype=np.float32)
+            ramp = np.clip(ys - (top + slope * dist[None, :]) + 0.5, 0.0, 1.0)
+            cols = slice(0, left) if side == 0 else slice(pha.shape[1] - right, pha.shape[1])
+            pha[:, cols] *= ramp
+    bottom = int(fraction * h) if pha[-1].max() >= threshold else 0
+    if bottom:
+        fgr = cv2.copyMakeBorder(fgr, 0, bottom, 0, 0, cv2.BORDER_REPLICATE)
+        pha = cv2.copyMakeBorder(pha, 0, bottom, 0, 0, cv2.BORDER_REPLICATE)
+    if pha is still.pha:
+        return still
+    return Still(fgr, np.ascontiguousarray(pha), still.name, (anchor[0] + left, anchor[1]))
 
 
 # ---------------------------------------------------------------- motion
@@ -170,11 +223,8 @@ def random_motion(rng: np.random.Generator, frames: int, still: Still, canvas: t
     movement (pixels per frame are relative to the canvas size).
     """
     w, h = canvas
-    sw, sh = still.size
     ax, ay = still.anchor()
-    ys = np.nonzero(still.pha.max(axis=1) > 0.5)[0]
-    subject_h = float(ys.max() - ys.min() + 1) if ys.size else float(sh)
-    base = rng.uniform(*height_fraction) * h / subject_h
+    base = rng.uniform(*height_fraction) * h / still.subject_height()
     x0 = rng.uniform(0.3, 0.7) * w
     y0 = h + rng.uniform(0.0, 0.1) * h if bottom_cut else rng.uniform(0.6, 1.0) * h
     sub = np.stack([
@@ -288,6 +338,26 @@ def fit_to_canvas(frame: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
         frame = frame[(h - nh) // 2:(h - nh) // 2 + nh]
     interp = cv2.INTER_AREA if frame.shape[1] > cw else cv2.INTER_CUBIC
     return np.clip(cv2.resize(frame, (cw, ch), interpolation=interp), 0.0, 1.0)
+
+
+def read_video_frames(path: str, start: int = 0, count: int | None = None) -> list[np.ndarray]:
+    """Frames ``start .. start+count-1`` of a video in decode order, [H,W,3] uint8 RGB (PyAV).
+
+    Decodes from the beginning: some AVIs (e.g. the bundled vtest.avi) cannot seek reliably.
+    """
+    import av
+
+    frames = []
+    try:
+        with av.open(path) as container:
+            for idx, frame in enumerate(container.decode(video=0)):
+                if idx >= start:
+                    frames.append(frame.to_ndarray(format='rgb24'))
+                if count is not None and len(frames) >= count:
+                    break
+    except (av.error.FFmpegError, OSError) as exc:
+        raise BadInputError(f'{path}: cannot decode this video ({exc}); check the file or convert it') from exc
+    return frames
 
 
 @dataclass

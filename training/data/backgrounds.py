@@ -20,25 +20,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from cmn_vfx.compose import read_video_frames
 from cmn_vfx.errors import BadInputError
 
 VIDEO_EXTS = ('.avi', '.mp4', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg')
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 SPLITS = {'train': (0.0, 0.65), 'val': (0.70, 1.0), 'all': (0.0, 1.0)}
-
-
-def read_video_frames(path: str, start: int = 0, count: int | None = None) -> list[np.ndarray]:
-    """Frames ``start .. start+count-1`` of a video in decode order, as [H,W,3] uint8 RGB."""
-    import av
-
-    frames = []
-    with av.open(path) as container:
-        for idx, frame in enumerate(container.decode(video=0)):
-            if idx >= start:
-                frames.append(frame.to_ndarray(format='rgb24'))
-            if count is not None and len(frames) >= count:
-                break
-    return frames
 
 
 def _extract_video(path: str, cache_dir: str) -> str:

@@ -80,8 +80,8 @@ class PortraitSource:
     def sample(self, rng: np.random.Generator, frames: int, canvas: tuple[int, int]) -> ForegroundClip:
         """A clip of a random still over ``frames`` frames at canvas (width, height)."""
         still = self.still(int(rng.integers(len(self._pairs))))
-        motion = compose.random_motion(rng, frames, still, canvas, height_fraction=(0.6, 1.3),
+        motion = compose.random_motion(rng, frames, still, canvas, height_fraction=(0.6, 1.1),
                                        speed=self.speed * rng.uniform(0.3, 2.0), camera=self.camera,
-                                       bottom_cut=bool(still.anchor()[1] >= still.size[1] - 2))
+                                       bottom_cut=still.cut_at_bottom())
         blur = self.blur_samples if rng.random() < 0.5 else 1
         return clip_from_motion(still, motion, blur, real_person=True)
