@@ -50,12 +50,22 @@ def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area(box) + area(boxes) - inter, 1e-9)
 
 
-def best_detection(boxes: np.ndarray, kps: np.ndarray, scores: np.ndarray, iou: float = 0.3
-                   ) -> tuple[np.ndarray, float] | None:
-    """Weighted-NMS cluster of the top-scoring box -> (keypoints [4,2], score), or None."""
-    if len(scores) == 0:
+def clusters(boxes: np.ndarray, kps: np.ndarray, scores: np.ndarray, iou: float = 0.3
+             ) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Weighted NMS (MediaPipe's WEIGHTED): -> [(box [4], keypoints [4,2], score)], best first."""
+    out, left = [], np.argsort(-scores)
+    while len(left):
+        near = _iou(boxes[left[0]], boxes[left]) >= iou
+        idx = left[near]
+        wts = (scores[idx] / scores[idx].sum())[:, None]
+        out.append(((boxes[idx] * wts).sum(0), (kps[idx] * wts[:, :, None]).sum(0), float(scores[left[0]])))
+        left = left[~near]
+    return out
+
+
+def subject(found: list[tuple[np.ndarray, np.ndarray, float]]) -> tuple[np.ndarray, float] | None:
+    """The subject among detected people: the largest detection box (nearest the camera)."""
+    if not found:
         return None
-    top = int(np.argmax(scores))
-    near = _iou(boxes[top], boxes) >= iou
-    wts = scores[near] / scores[near].sum()
-    return (kps[near] * wts[:, None, None]).sum(0), float(scores[top])
+    box, kps, score = max(found, key=lambda d: (d[0][2] - d[0][0]) * (d[0][3] - d[0][1]))
+    return kps, score

@@ -2,6 +2,8 @@
 
 The default model must beat these (issue 6), so they are kept simple and documented:
 - trimap: prior > 0.5 eroded -> 1, prior < 0.5 eroded -> 0, a band of 2*`band` px unknown;
+  (band 1% of the short side, guided radius 4*band, eps 1e-4: best of a sweep on the
+  training portraits, bench/prior_eval.py clips);
 - 'guided': colour guided filter (He et al. 2010, fast subsampled variant) of the prior
   with the frame as guide, clamped to the trimap's known regions;
 - 'closed_form': pymatting's closed-form matting (Levin et al. 2008) on the trimap,
@@ -74,14 +76,14 @@ def _closed_form(src: np.ndarray, tri: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def classical_matte(src: np.ndarray, prior: np.ndarray, method: str = "guided", band: int | None = None,
-                    eps: float = 1e-3, cf_max_side: int = 512) -> np.ndarray:
+                    eps: float = 1e-4, cf_max_side: int = 512) -> np.ndarray:
     """Refine a person prior into an alpha matte with classical matting.
 
     Args:
         src: [H,W,3] float32 0..1 sRGB frame.
         prior: [H,W] float32 0..1 person probability (load_prior(...)(src)).
         method: 'guided' | 'closed_form'.
-        band: half width of the trimap's unknown band in px (default 1.5% of the short side, >= 2).
+        band: half width of the trimap's unknown band in px (default 1% of the short side, >= 2).
         eps: guided filter regulariser (0..1 colour units squared).
         cf_max_side: closed form is solved at most this wide (then upsampled).
     Returns:
@@ -94,11 +96,11 @@ def classical_matte(src: np.ndarray, prior: np.ndarray, method: str = "guided", 
     if src.shape[:2] != prior.shape or src.ndim != 3:
         raise BadInputError(f"classical matting: frame {src.shape} and prior {prior.shape} differ; pass [H,W,3] and [H,W]")
     h, w = prior.shape
-    band = band or max(2, round(0.015 * min(h, w)))
+    band = band or max(2, round(0.01 * min(h, w)))
     tri = trimap_from_prior(prior, band)
     if method == "guided":
         s = max(1, min(h, w) // 288)
-        pha = fast_guided_filter(src, prior, 2 * band, eps, s)
+        pha = fast_guided_filter(src, prior, 4 * band, eps, s)
     else:
         pha = _closed_form(src, tri, cf_max_side)
     pha = np.where(tri == 0.5, pha, tri)

@@ -16,10 +16,13 @@ class CombinedPrior(PersonPrior):
     mode 'gate': max(pose, selfie * roi) where roi is BlazePose's (square, 2.5 body radii)
                  crop of the chosen person, so selfie keeps the subject's hair and edges
                  but not other people away from the subject; with no detection, selfie alone.
+    mode 'consensus': pose where the two agree (IoU of their masks >= `agree`), else selfie:
+                 pose is sharper and ignores other people, but when its detector misses
+                 or picks a passer-by, the whole-frame selfie net is the safer answer.
     """
 
-    def __init__(self, selfie: SelfiePrior, pose: PosePrior, mode: str = "gate"):
-        self.selfie, self.pose, self.mode = selfie, pose, mode
+    def __init__(self, selfie: SelfiePrior, pose: PosePrior, mode: str = "gate", agree: float = 0.5):
+        self.selfie, self.pose, self.mode, self.agree = selfie, pose, mode, agree
         self.name = f"{mode}_{selfie.name}"
 
     def predict(self, src: np.ndarray) -> np.ndarray:
@@ -29,5 +32,12 @@ class CombinedPrior(PersonPrior):
             return np.maximum(a, b)
         if self.pose.last_roi is None:
             return a
+        if self.mode == "consensus":
+            return b if _iou(a, b) >= self.agree else a
         roi = warp_out(np.ones((LANDMARK, LANDMARK), np.float32), self.pose.last_roi, h, w)
         return np.maximum(b, a * roi)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = ((a > 0.5) | (b > 0.5)).sum()
+    return float(((a > 0.5) & (b > 0.5)).sum() / union) if union else 1.0

@@ -1,12 +1,13 @@
 """BlazePose (detector + full landmark model) segmentation mask as a PersonPrior.
 
 Pipeline per frame, as MediaPipe's pose_landmark_cpu graph (no tracking between frames):
-1. pose_detection.tflite on the letterboxed frame (224x224, -1..1) -> the best person:
-   hip centre (keypoint 0) and a point on the body circle (keypoint 1).
+1. pose_detection.tflite on the letterboxed frame (224x224, -1..1) -> people (weighted NMS);
+   the subject is the largest detection (its face box); hip centre (keypoint 0) and a point
+   on the body circle (keypoint 1).
 2. ROI: square centred on the hips, side 2*|kp1-kp0|*1.25, rotated so the body is upright.
 3. pose_landmark_full.tflite on the ROI crop (256x256, 0..1) -> pose flag + segmentation
    logits; sigmoid, warped back to the frame (0 outside the ROI).
-It segments ONE person (the detector's best), which is the point: other people in a busy
+It segments ONE person (the largest detected), which is the point: other people in a busy
 background stay out of the prior.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 
 import numpy as np
 
-from cmn_vfx.prior.anchors import INPUT, best_detection, decode, ssd_anchors
+from cmn_vfx.prior.anchors import INPUT, clusters, decode, ssd_anchors, subject
 from cmn_vfx.prior.base import PersonPrior
 from cmn_vfx.prior.geometry import letterbox_affine, roi_affine, warp_in, warp_out
 from cmn_vfx.prior.litert import LiteRtRuntime, Runtime
@@ -25,17 +26,17 @@ LANDMARK = 256
 
 
 class PosePrior(PersonPrior):
-    """BlazePose segmentation of the most confident person (zeros when nobody is found).
+    """BlazePose segmentation of the largest detected person (zeros when nobody is found).
 
     Args:
         threads: CPU threads for both networks.
-        min_score: detector threshold (MediaPipe: 0.5).
+        min_score: detector threshold (MediaPipe uses 0.5; 0.3 measured better here).
         detector, landmark: replace the tflite runtimes (torch/ONNX ports).
     """
 
     name = "pose"
 
-    def __init__(self, threads: int = 1, min_score: float = 0.5,
+    def __init__(self, threads: int = 1, min_score: float = 0.3,
                  detector: Runtime | None = None, landmark: Runtime | None = None):
         self.detector = detector or LiteRtRuntime("pose_detection.tflite", threads)
         self.landmark = landmark or LiteRtRuntime("pose_landmark_full.tflite", threads)
@@ -49,7 +50,7 @@ class PosePrior(PersonPrior):
         M = letterbox_affine(h, w, INPUT, INPUT)
         x = warp_in(src, M, INPUT, INPUT) * 2.0 - 1.0
         raw, logits = self.detector.run(x[None])
-        best = best_detection(*decode(raw[0], logits[0, :, 0], self.anchors, self.min_score))
+        best = subject(clusters(*decode(raw[0], logits[0, :, 0], self.anchors, self.min_score)))
         if best is None:
             return None
         kps = best[0] * INPUT  # tensor pixels -> frame pixels through the inverse letterbox
@@ -66,8 +67,6 @@ class PosePrior(PersonPrior):
             return np.zeros((h, w), np.float32)
         crop = warp_in(src, M, LANDMARK, LANDMARK)
         out = self.landmark.run(crop[None])
-        flag, seg = float(out[1].ravel()[0]), out[2][0, :, :, 0]
-        if flag < 0.5:
-            self.last_roi = None
-            return np.zeros((h, w), np.float32)
+        # the pose flag (out[1]) is not used: it rejects good masks when the face is blurred or small
+        seg = out[2][0, :, :, 0]
         return warp_out(1.0 / (1.0 + np.exp(-np.clip(seg, -60, 60))), M, h, w)

@@ -1,0 +1,45 @@
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+ASSETS = os.path.join(os.path.dirname(__file__), "..", "..", "assets")
+
+
+def _portrait(name: str, height: int) -> tuple[np.ndarray, np.ndarray]:
+    fgr = cv2.imread(os.path.join(ASSETS, "p3m_dev", "original", name + ".jpg"))[:, :, ::-1]
+    pha = cv2.imread(os.path.join(ASSETS, "p3m_dev", "alpha", name + ".png"), cv2.IMREAD_GRAYSCALE)
+    w = round(fgr.shape[1] * height / fgr.shape[0])
+    fgr = cv2.resize(fgr, (w, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    pha = cv2.resize(pha, (w, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    return fgr, pha
+
+
+@pytest.fixture(scope="session")
+def portrait():
+    """Held-out portrait p_22fc0130 at 256 px tall: (src [H,W,3] 0..1 sRGB, pha [H,W] 0..1)."""
+    return _portrait("p_22fc0130", 256)
+
+
+@pytest.fixture(scope="session")
+def street_composite():
+    """Held-out full-body-ish portrait p_a09f6d7a over the first street frame, 288 px tall."""
+    fgr, pha = _portrait("p_a09f6d7a", 288)
+    cap = cv2.VideoCapture(os.path.join(ASSETS, "backgrounds", "vtest.avi"))
+    ok, bgr = cap.read()
+    cap.release()
+    bgr = cv2.resize(bgr[:, :, ::-1], (fgr.shape[1], fgr.shape[0]), interpolation=cv2.INTER_AREA)
+    bgr = bgr.astype(np.float32) / 255
+    src = pha[..., None] * fgr + (1 - pha[..., None]) * bgr
+    return src.astype(np.float32), pha
+
+
+def _iou(pred: np.ndarray, gt: np.ndarray) -> float:
+    return float(((pred > 0.5) & (gt > 0.5)).sum() / max(1, ((pred > 0.5) | (gt > 0.5)).sum()))
+
+
+@pytest.fixture(scope="session")
+def iou():
+    """IoU of two masks thresholded at 0.5."""
+    return _iou

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.prior import NAMES, load_prior
+from cmn_vfx.prior.anchors import ssd_anchors
+from cmn_vfx.prior.selfie import SelfiePrior
+
+
+@pytest.mark.parametrize("name", ["auto", "selfie", "landscape", "pose", "max"])
+@pytest.mark.parametrize("shape", [(37, 53), (101, 29), (1, 7)])
+def test_shape_and_range_for_odd_sizes(name, shape):
+    rng = np.random.default_rng(0)
+    src = rng.random((*shape, 3), dtype=np.float32)
+    pha = load_prior(name)(src)
+    assert pha.shape == shape and pha.dtype == np.float32
+    assert 0.0 <= pha.min() and pha.max() <= 1.0
+
+
+@pytest.mark.parametrize("name,bound", [("auto", 0.93), ("selfie", 0.93), ("pose", 0.90)])
+def test_iou_on_real_portrait(portrait, iou, name, bound):
+    src, gt = portrait
+    assert iou(load_prior(name)(src), gt) > bound
+
+
+@pytest.mark.parametrize("name,aspect", [("selfie", 1.0), ("landscape", 16 / 9), ("auto", 1.0)])
+def test_letterbox_padding_gives_the_same_mask(portrait, iou, name, aspect):
+    """Padding the frame with black to the network's aspect is what letterboxing does inside."""
+    src, _ = portrait
+    h, w = src.shape[:2]
+    pad = (round(h * aspect) - w) // 2
+    wide = np.zeros((h, w + 2 * pad, 3), np.float32)
+    wide[:, pad:pad + w] = src
+    prior = load_prior(name)
+    direct, padded = prior(src), prior(wide)[:, pad:pad + w]
+    assert iou(direct, padded) > 0.99
+    assert np.abs(direct - padded).mean() < 0.005
+
+
+def test_transposed_input_gives_a_consistent_mask(portrait, iou):
+    src, gt = portrait
+    prior = load_prior("selfie")
+    upright = prior(src)
+    # a sideways person is off the network's training distribution, so ask only for consistency
+    sideways = prior(np.ascontiguousarray(src.transpose(1, 0, 2))).T
+    assert sideways.shape == upright.shape
+    assert iou(sideways, upright) > 0.8
+
+
+def test_runtime_is_replaceable():
+    class Constant:
+        input_shape = (1, 144, 256, 3)
+
+        def run(self, x):
+            assert x.shape == (1, 144, 256, 3)
+            return [np.full((1, 144, 256, 1), 0.25, np.float32)]
+
+    pha = SelfiePrior("landscape", runtime=Constant())(np.full((90, 160, 3), 0.5, np.float32))
+    assert pha.shape == (90, 160)
+    assert np.allclose(pha[2:-2, 2:-2], 0.25, atol=1e-6)
+
+
+def test_blazepose_anchor_count_matches_the_model():
+    assert ssd_anchors().shape == (2254, 2)
+
+
+def test_unknown_name_lists_the_names():
+    with pytest.raises(BadInputError) as err:
+        load_prior("robust")
+    assert all(n in str(err.value) for n in NAMES)
+
+
+def test_bad_frame_is_a_user_error():
+    with pytest.raises(BadInputError):
+        load_prior("selfie")(np.zeros((8, 8), np.float32))
+    with pytest.raises(BadInputError):
+        load_prior("selfie")(np.full((8, 8, 3), np.nan, np.float32))
