@@ -1,9 +1,10 @@
 """Portrait stills with alpha (``original/*.jpg`` + ``alpha/*.png``) animated into clips.
 
 The layout is P3M's (assets/p3m_dev). Each still's foreground colour is
-estimated once with pymatting and cached as a 16-bit PNG under ``cache_dir``;
-stills are opened lazily (first use in each DataLoader worker) and kept in
-memory at ``max_side`` pixels at most.
+estimated once with pymatting and cached as a 16-bit PNG under ``cache_dir``.
+Stills are loaded when the source is built, in the main process, and kept in
+memory at ``max_side`` pixels at most: pymatting runs numba's parallel threads,
+which must not run again in a forked DataLoader worker (the worker is killed).
 """
 from __future__ import annotations
 
@@ -66,12 +67,14 @@ class PortraitSource:
 
     def __post_init__(self) -> None:
         self._pairs = list_portraits(self.root, self.split, tuple(self.held_out))
+        for idx in range(len(self._pairs)):
+            self.still(idx)
 
     def __len__(self) -> int:
         return len(self._pairs)
 
     def still(self, idx: int) -> compose.Still:
-        """The idx-th still, loaded on first use (per process)."""
+        """The idx-th still (loaded at construction, see the module docstring)."""
         if idx not in self._stills:
             image, alpha = self._pairs[idx]
             self._stills[idx] = compose.load_still(image, alpha, self.max_side, self.cache_dir)

@@ -31,17 +31,19 @@ def simulate_prior(pha: np.ndarray, rng: np.random.Generator, fail: float = 0.05
     prior is empty or badly wrong for the whole clip.
     """
     t, h, w = pha.shape
-    factor = float(rng.uniform(6, 20))
-    ch, cw = max(4, round(h / factor)), max(4, round(w / factor))
+    # a segmenter sees a 256-ish input and thinks in 16..64 cells across, whatever the frame size
+    cw = int(min(w, rng.uniform(16, 64)))
+    ch = max(4, round(h * cw / w))
+    factor = w / cw
     radius = int(rng.choice([-1, 0, 0, 1]))
     threshold = rng.uniform(0.3, 0.7)
     softness = rng.uniform(0.05, 0.2)
-    noise_amp = rng.uniform(0.0, 0.3)
+    noise_amp = rng.uniform(0.0, 0.2)
     noise = _field(rng, ch, cw, 6)
     blobs = np.zeros((ch, cw), np.float32)
-    if rng.random() < 0.35:  # false positives: other people, furniture
+    if rng.random() < 0.25:  # false positives: other people, furniture
         for _ in range(int(rng.integers(1, 4))):
-            size = rng.uniform(1, max(1.5, cw / 4)), rng.uniform(1, max(1.5, ch / 2))
+            size = rng.uniform(1, max(1.5, cw / 6)), rng.uniform(1, max(1.5, ch / 3))
             blob = _blob(ch, cw, rng.uniform(0, cw), rng.uniform(0, ch), *size)
             blobs = np.maximum(blobs, rng.uniform(0.4, 1.0) * blob)
     holes = np.zeros((ch, cw), np.float32)
