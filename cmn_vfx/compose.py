@@ -264,6 +264,36 @@ def keyframed_motion(frames: int, still: Still, canvas: tuple[int, int], subject
     return Motion(interp(subject_keys), cam, still.anchor(), canvas)
 
 
+def prescale(still: Still, motion: Motion, cache: dict | None = None) -> tuple[Still, Motion]:
+    """Shrink the still (area filter, powers of two) when the motion shrinks it below half
+    size everywhere, so bilinear warps do not alias hair; the rendered frames stay the same
+    geometry. ``cache`` (a dict) keeps shrunk stills between calls."""
+    level = 1
+    while motion.subject[:, 2].max() * level * 2 <= 1.0 and min(still.size) // (level * 2) >= 8:
+        level *= 2
+    if level == 1:
+        return still, motion
+    key = (id(still), level)
+    if cache is None or key not in cache:
+        w, h = still.size
+        size = (max(1, round(w / level)), max(1, round(h / level)))
+        # scale about pixel centres: x_small = (x + 0.5) / level - 0.5
+        anchor = still.anchor()
+        small = Still(cv2.resize(still.fgr, size, interpolation=cv2.INTER_AREA),
+                      cv2.resize(still.pha, size, interpolation=cv2.INTER_AREA), still.name,
+                      ((anchor[0] + 0.5) / level - 0.5, (anchor[1] + 0.5) / level - 0.5))
+        if cache is None:
+            return small, _scaled_motion(motion, small, level)
+        cache[key] = small
+    return cache[key], _scaled_motion(motion, cache[key], level)
+
+
+def _scaled_motion(motion: Motion, small: Still, level: int) -> Motion:
+    subject = motion.subject.copy()
+    subject[:, 2] *= level
+    return Motion(subject, motion.camera, small.anchor(), motion.canvas)
+
+
 # ---------------------------------------------------------------- rendering
 def backward_flow(motion: Motion, idx: int) -> np.ndarray:
     """Exact backward flow [H,W,2] (t -> t-1) of the subject at frame ``idx``.

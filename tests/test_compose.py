@@ -95,3 +95,14 @@ def test_extend_cut_edges_continues_the_body_below_a_sloped_line():
     assert out.pha[31, 0] == 0.0 and out.pha[49, 19] == 1.0   # 20 px out: opaque only from row 30 + 20
     assert out.pha[74, 20:60].min() == 1.0 and out.cut_at_bottom()
     assert compose.extend_cut_edges(compose.Still(still.fgr, pha * 0)).pha.shape == (50, 40)
+
+
+def test_prescale_keeps_the_geometry_and_the_flow():
+    still = _textured_still(w=256, h=200)
+    motion = compose.keyframed_motion(2, still, (64, 48), [(30, 40, 0.2, 0.0), (34, 41, 0.21, 2.0)])
+    small, small_motion = compose.prescale(still, motion)
+    assert small.size == (64, 50) and np.allclose(small_motion.subject[:, 2], motion.subject[:, 2] * 4)
+    _, pha = compose.render_subject(still, motion, 1)
+    _, small_pha = compose.render_subject(small, small_motion, 1)
+    assert abs(float(pha.sum()) - float(small_pha.sum())) < 0.02 * float(pha.sum())  # same area covered
+    assert np.abs(compose.backward_flow(motion, 1) - compose.backward_flow(small_motion, 1)).max() < 1e-3

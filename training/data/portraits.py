@@ -64,6 +64,7 @@ class PortraitSource:
     real_person = True
     _pairs: list = field(default_factory=list, init=False, repr=False)
     _stills: dict = field(default_factory=dict, init=False, repr=False)
+    _small: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._pairs = list_portraits(self.root, self.split, tuple(self.held_out))
@@ -86,5 +87,6 @@ class PortraitSource:
         motion = compose.random_motion(rng, frames, still, canvas, height_fraction=(0.6, 1.1),
                                        speed=self.speed * rng.uniform(0.3, 2.0), camera=self.camera,
                                        bottom_cut=still.cut_at_bottom())
+        still, motion = compose.prescale(still, motion, self._small)
         blur = self.blur_samples if rng.random() < 0.5 else 1
         return clip_from_motion(still, motion, blur, real_person=True)
