@@ -17,6 +17,7 @@ from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.atomic import atomic_path
 from cmn_vfx.model.cmn import CMN, build_model
 from cmn_vfx.model.config import ModelConfig
+from cmn_vfx.model.state_check import state_mismatch
 
 FORMAT = "cmn-vfx-checkpoint"
 VERSION = 1
@@ -89,13 +90,8 @@ def load_model(name_or_path: str, device: str | torch.device = "cpu") -> tuple[C
     state = ckpt.get("model")
     if not isinstance(state, dict):
         raise BadInputError(f"{path}: checkpoint has no 'model' state dict; re-save it")
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
-    if missing or unexpected or wrong:
-        detail = (f"missing keys {missing[:3]}" if missing else f"unexpected keys {unexpected[:3]}" if unexpected
-                  else f"{wrong[0]} has shape {tuple(state[wrong[0]].shape)}, the config builds {tuple(expected[wrong[0]].shape)}")
+    detail = state_mismatch(model.state_dict(), state)
+    if detail:
         raise BadInputError(f"{path}: weights do not match its model_config ({detail}); the file was edited or "
                             "saved by another version")
     model.load_state_dict(state)

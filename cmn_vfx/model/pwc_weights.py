@@ -17,6 +17,7 @@ import torch
 
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.model.pwcnet import PWCNet
+from cmn_vfx.model.state_check import state_mismatch
 
 NUMBERS = {"One": 0, "Two": 1, "Thr": 2, "Fou": 3, "Fiv": 4, "Six": 5}
 LEVELS = {"Two": 2, "Thr": 3, "Fou": 4, "Fiv": 5, "Six": 6}
@@ -55,13 +56,8 @@ def load_pwc_port(net: PWCNet, path: str) -> None:
     if not isinstance(state, dict):
         raise BadInputError(f"flow_weights: {path} holds a {type(state).__name__}, not a state dict")
     ours = convert_port_state(state)
-    expected = net.state_dict()
-    missing = sorted(set(expected) - set(ours))
-    unexpected = sorted(set(ours) - set(expected))
-    wrong = [k for k in expected if k in ours and ours[k].shape != expected[k].shape]
-    if missing or unexpected or wrong:
-        detail = (f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}" if unexpected
-                  else f"shape of {wrong[0]} is {tuple(ours[wrong[0]].shape)}, expected {tuple(expected[wrong[0]].shape)}")
+    detail = state_mismatch(net.state_dict(), ours)
+    if detail:
         raise BadInputError(f"flow_weights: {path} does not fit PWC-Net at pwc_width={net.width} ({detail}); "
                             "use the port's Sintel/default weights with pwc_width: 1.0")
     net.load_state_dict(ours)

@@ -31,11 +31,14 @@ def cost_volume(f1: torch.Tensor, f2: torch.Tensor) -> torch.Tensor:
     f1, f2: [B,C,H,W] -> [B,81,H,W]; channel (dy+4)*9 + (dx+4) holds mean_c f1(p) f2(p + (dx, dy)),
     zero where the shifted position leaves the frame (the port's CUDA kernel order and scale).
     """
-    h, w = f1.shape[-2:]
+    b, _, h, w = f1.shape
     f2p = F.pad(f2, (SEARCH,) * 4)
     span = 2 * SEARCH + 1
-    return torch.stack([(f1 * f2p[:, :, dy:dy + h, dx:dx + w]).mean(1)
-                        for dy in range(span) for dx in range(span)], 1)
+    rows = []
+    for dy in range(span):
+        band = f2p[:, :, dy:dy + h].unfold(3, w, 1)            # [B,C,h,9,w] view: the 9 x-shifts
+        rows.append((f1.unsqueeze(3) * band).mean(1))           # [B,h,9,w]
+    return torch.stack(rows, 1).permute(0, 1, 3, 2, 4).reshape(b, span * span, h, w)
 
 
 class Extractor(nn.Module):

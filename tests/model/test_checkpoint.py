@@ -1,0 +1,66 @@
+"""save_checkpoint / load_model round trip and the user errors."""
+import os
+
+import pytest
+import torch
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.model import build_model, load_model, save_checkpoint
+from cmn_vfx.model.checkpoint import sha256_of
+from tests.model.conftest import tiny
+
+
+def test_round_trip_gives_identical_outputs(tmp_path):
+    torch.manual_seed(3)
+    model = build_model(tiny()).eval()
+    path = str(tmp_path / "m.pt")
+    save_checkpoint(path, model, {"iteration": 7, "metrics": {"mad": 1.5}})
+    loaded, info = load_model(path)
+    assert info["name"] == "m" and info["sha256"] == sha256_of(path) and info["metrics"] == {"mad": 1.5}
+    assert info["model_config"] == model.config.to_dict()
+    src = torch.rand(1, 3, 32, 40)
+    with torch.no_grad():
+        a, _, _ = model(src)
+        b, _, _ = loaded(src)
+    assert torch.equal(a, b)
+    assert not loaded.training
+
+
+def test_missing_file_names_the_path():
+    with pytest.raises(BadInputError, match="no_such_model"):
+        load_model("no_such_model")
+
+
+def test_corrupt_file(tmp_path):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(b"this is not a checkpoint")
+    with pytest.raises(BadInputError, match="bad.pt: not a readable checkpoint"):
+        load_model(str(path))
+
+
+def test_foreign_dict_is_refused(tmp_path):
+    path = str(tmp_path / "plain.pt")
+    torch.save({"weights": torch.zeros(1)}, path)
+    with pytest.raises(BadInputError, match="not a cmn-vfx checkpoint"):
+        load_model(path)
+
+
+def test_incompatible_state_dict_names_the_mismatch(tmp_path):
+    model = build_model(tiny(variant="baseline"))
+    path = str(tmp_path / "edited.pt")
+    save_checkpoint(path, model)
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["model_config"]["width"] = 6
+    torch.save(ckpt, path)
+    with pytest.raises(BadInputError, match=r"do not match its model_config \(.*shape"):
+        load_model(path)
+    del ckpt["model"]["decoder_pha.last.1.bias"]
+    ckpt["model_config"]["width"] = 4
+    torch.save(ckpt, path)
+    with pytest.raises(BadInputError, match="missing keys.*decoder_pha.last.1.bias"):
+        load_model(path)
+
+
+def test_no_temp_file_left_behind(tmp_path):
+    save_checkpoint(str(tmp_path / "a.pt"), build_model(tiny(variant="baseline")))
+    assert os.listdir(tmp_path) == ["a.pt"]
