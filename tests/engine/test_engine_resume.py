@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cmn_vfx.io.image import read_image
-from conftest import FRAMES, matte, write_plate
+from engine_helpers import FRAMES, matte, write_plate
 
 
 def _pixels(out, sub: str, frame: int) -> np.ndarray:

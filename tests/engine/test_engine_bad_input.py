@@ -7,7 +7,7 @@ import os
 import pytest
 
 from cmn_vfx.io.image import Box
-from conftest import matte, write_plate
+from engine_helpers import matte, write_plate
 
 
 def _err(capsys) -> str:

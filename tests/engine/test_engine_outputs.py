@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from cmn_vfx.io.image import image_info, read_image
-from conftest import DATA, DISPLAY, FRAMES, make_checkpoint, matte
+from engine_helpers import DATA, DISPLAY, FRAMES, make_checkpoint, matte
 
 
 def test_outputs_names_windows_metadata(plate, checkpoint, tmp_path):

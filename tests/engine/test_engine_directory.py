@@ -5,7 +5,7 @@ import json
 import os
 
 from cmn_vfx.shot import ShotSpec
-from conftest import matte, write_plate
+from engine_helpers import matte, write_plate
 
 
 def test_directory_mode_two_shots(tmp_path, checkpoint, capsys):
