@@ -43,6 +43,31 @@ def add_parser(subparsers) -> None:
             parser.add_argument("--cmn-matte", help="the cmn-matte executable the tasks run")
             parser.add_argument("--dry-run", action="store_true", help="write the job files, submit nothing")
         parser.set_defaults(func=func)
+    _add_session_parser(subparsers)
+
+
+def _add_session_parser(subparsers) -> None:
+    """`cmn-farm session start|task|stop`: the resident cmn-matte of a worker session (farm/session.py)."""
+    parser = subparsers.add_parser("session", help="resident cmn-matte for one worker session (used by the job template)")
+    parser.add_argument("action", choices=["start", "task", "stop"])
+    parser.add_argument("--socket", required=True, help="Unix socket path, e.g. {{Session.WorkingDirectory}}/cmn-matte.sock")
+    parser.add_argument("--spec", help="the shot spec (start: its model is loaded; task: the task's spec)")
+    parser.add_argument("--frames", help="task: the chunk, e.g. 1001-1010")
+    parser.add_argument("--cmn-matte", default="cmn-matte", help="task: the executable to run when no server answers")
+    parser.set_defaults(func=run_session)
+
+
+def run_session(args: argparse.Namespace) -> int:
+    from farm import session
+    if args.action == "start":
+        spec = ShotSpec.from_yaml(args.spec) if args.spec else None
+        return session.start(args.socket, spec.model if spec else None, spec.device if spec else "auto")
+    if args.action == "stop":
+        return session.stop(args.socket)
+    if not args.spec or not args.frames:
+        raise BadInputError("cmn-farm session task needs --spec SHOT.yaml and --frames A-B")
+    return session.task(args.socket, ["run", "--spec", args.spec, "--frames", args.frames, "--no-progress"],
+                        args.cmn_matte)
 
 
 def _plan(args: argparse.Namespace) -> Plan:

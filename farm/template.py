@@ -4,9 +4,10 @@ The template (farm/templates/cmn_matte.yaml, jobtemplate-2023-09 with the
 TASK_CHUNKING extension) has one step whose CHUNK[INT] task parameter `Frames`
 ranges over the shot's frames in CONTIGUOUS chunks of `ChunkSize`; each task runs
 
-    {{Param.CmnMatte}} run --spec {{Param.ShotSpec}} --frames {{Task.Param.Frames}}
+    cmn-matte run --spec {{Param.ShotSpec}} --frames {{Task.Param.Frames}}
 
-The same file runs locally (`openjd run`) and on AWS Deadline Cloud. No
+handed to a resident cmn-matte that the step environment starts once per worker
+session (farm/session.py), or run as its own process when there is none. The same file runs locally (`openjd run`) and on AWS Deadline Cloud. No
 targetRuntimeSeconds: adaptive chunk sizes would make the chunks differ from
 `cmn-farm plan` and change which frames warm up where.
 """
@@ -37,21 +38,23 @@ def template_text() -> str:
         return fh.read()
 
 
-def default_cmn_matte() -> str:
-    """cmn-matte next to the running Python (a venv's bin/), else the bare name for the worker's PATH."""
-    candidate = os.path.join(os.path.dirname(sys.executable), "cmn-matte")
-    return candidate if os.path.isfile(candidate) else (shutil.which("cmn-matte") or "cmn-matte")
+def local_tool(name: str) -> str:
+    """`name` next to the running Python (a venv's bin/), else on PATH, else the bare name."""
+    candidate = os.path.join(os.path.dirname(sys.executable), name)
+    return candidate if os.path.isfile(candidate) else (shutil.which(name) or name)
 
 
-def job_parameters(plan: Plan, spec_path: str, cmn_matte: str | None = None) -> dict[str, str | int]:
-    """Values for the template's job parameters (name -> value)."""
+def job_parameters(plan: Plan, spec_path: str, cmn_matte: str | None = None,
+                   cmn_farm: str | None = None) -> dict[str, str | int]:
+    """Values for the template's job parameters (name -> value); tools default to this machine's."""
     return {
         "ShotSpec": os.path.abspath(spec_path),
         "OutputDir": plan.spec.output,
         "ShotName": plan.name,
         "Frames": plan.openjd_range,
         "ChunkSize": plan.chunk_size,
-        "CmnMatte": cmn_matte or default_cmn_matte(),
+        "CmnMatte": cmn_matte or local_tool("cmn-matte"),
+        "CmnFarm": cmn_farm or local_tool("cmn-farm"),
     }
 
 

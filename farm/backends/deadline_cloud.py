@@ -43,8 +43,8 @@ def write_bundle(plan: Plan, bundle_dir: str, spec_path: str, cmn_matte: str | N
     os.makedirs(bundle_dir, exist_ok=True)
     with open(os.path.join(bundle_dir, "template.yaml"), "w", encoding="utf-8") as fh:
         fh.write(template_text())
-    # On a farm the worker's own cmn-matte (from its PATH or a queue environment) runs the task.
-    params = job_parameters(plan, spec_path, cmn_matte or "cmn-matte")
+    # On a farm the worker's own tools (on its PATH, or from a queue environment) run the task.
+    params = job_parameters(plan, spec_path, cmn_matte or "cmn-matte", "cmn-farm")
     write_yaml(os.path.join(bundle_dir, "parameter_values.yaml"), parameter_values_document(params))
     write_yaml(os.path.join(bundle_dir, "asset_references.yaml"), asset_references(plan, spec_path))
     return bundle_dir

@@ -30,18 +30,26 @@ def test_template_structure():
     (param,) = step["parameterSpace"]["taskParameterDefinitions"]
     assert param["type"] == "CHUNK[INT]"
     assert param["chunks"] == {"defaultTaskCount": "{{Param.ChunkSize}}", "rangeConstraint": "CONTIGUOUS"}
-    assert step["script"]["actions"]["onRun"]["args"] == [
-        "run", "--spec", "{{Param.ShotSpec}}", "--frames", "{{Task.Param.Frames}}"]
-    assert [e["name"] for e in step["stepEnvironments"]] == ["CmnMatteSession"]
+    on_run = step["script"]["actions"]["onRun"]
+    assert on_run["command"] == "{{Param.CmnFarm}}"
+    assert on_run["args"][:2] == ["session", "task"]
+    assert on_run["args"][-4:] == ["--spec", "{{Param.ShotSpec}}", "--frames", "{{Task.Param.Frames}}"]
+    (env,) = step["stepEnvironments"]
+    assert env["script"]["actions"]["onEnter"]["args"][:2] == ["session", "start"]
+    assert env["script"]["actions"]["onExit"]["args"][:2] == ["session", "stop"]
 
 
 def test_openjd_runner_cuts_the_planned_chunks(spec_path):
-    """`openjd run` with `echo` as cmn-matte prints each task's command: one per planned chunk."""
+    """`openjd run` with `echo` as cmn-matte prints each task's command: one per planned chunk.
+
+    The spec's model does not exist, so the session's resident server does not start
+    and every task falls back to running `cmn-matte run ...` (here: echo) itself."""
     plan = plan_shot(ShotSpec.from_yaml(spec_path), chunk_size=5)
     params = job_parameters(plan, spec_path, cmn_matte="echo")
     args = [a for k, v in params.items() for a in ("-p", f"{k}={v}")]
     got = openjd("run", TEMPLATE_PATH, *args)
     assert got.returncode == 0, got.stdout[-2000:]
-    ran = re.findall(r"run --spec (\S+) --frames (\S+)", got.stdout)
+    assert "resident cmn-matte did not start" in got.stdout
+    ran = re.findall(r"run --spec (\S+) --frames (\S+) --no-progress", got.stdout)
     assert ran == [(os.path.abspath(spec_path), c.text) for c in plan.chunks]
     assert [c.text for c in plan.chunks] == ["1001-1004", "1005-1008", "1009-1012"]
