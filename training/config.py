@@ -7,6 +7,7 @@
     phase2: {iterations: 150000, batch_size: 2, train_flow: true}
     lr: 1.0e-4   weight_decay: 0.01   clip_value: 1.0   seq_length: 3
     out_dir: runs/cmn   seed: 0   device: auto
+    threads: 0            # torch CPU threads per process (0 = torch's default); 1 on a busy CPU
 
 The two phases share ONE OneCycleLR schedule over phase1 + phase2 iterations
 (the paper trains 300k iterations with one policy and only unfreezes the flow
@@ -55,6 +56,7 @@ class TrainConfig:
     out_dir: str = "runs/cmn"
     seed: int = 0
     device: str = "auto"
+    threads: int = 0
 
     def __post_init__(self) -> None:
         for name in ("phase1", "phase2"):

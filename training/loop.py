@@ -75,6 +75,7 @@ class Trainer:
         if ckpt is not None:
             self._check_resumable(ckpt)
             cfg.model = ckpt["model_config"]
+        seed_everything(cfg.seed)  # the same initial weights for the same seed
         self.model = _build_model(cfg.model, load_weights=ckpt is None).to(runtime.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
@@ -208,6 +209,8 @@ class Trainer:
 def train(cfg: TrainConfig, resume: str | None = None, stop_after: int | None = None,
           progress: bool = True) -> dict:
     """Run (or resume) training in this process; under torchrun, one process per device."""
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
     runtime = distributed.setup(cfg.device)
     try:
         return Trainer(cfg, runtime, resume).run(stop_after, progress)
