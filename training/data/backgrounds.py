@@ -28,10 +28,11 @@ IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 SPLITS = {'train': (0.0, 0.65), 'val': (0.70, 1.0), 'all': (0.0, 1.0)}
 
 
-def _extract_video(path: str, cache_dir: str) -> str:
-    """Decode a video once into cache_dir/<name>_<hash>/NNNNNN.jpg; returns that folder."""
+def _extract_video(path: str, cache_dir: str, max_side: int | None) -> str:
+    """Decode a video once into cache_dir/<name>_<hash>/NNNNNN.jpg (longer side at most
+    ``max_side``); returns that folder."""
     st = os.stat(path)
-    key = hashlib.sha1(f'{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}'.encode()).hexdigest()[:10]
+    key = hashlib.sha1(f'{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}:{max_side}'.encode()).hexdigest()[:10]
     final = os.path.join(cache_dir, f'{os.path.basename(path)}_{key}')
     if os.path.isdir(final):
         return final
@@ -39,6 +40,9 @@ def _extract_video(path: str, cache_dir: str) -> str:
     tmp = tempfile.mkdtemp(dir=cache_dir, prefix='.extract_')
     try:
         for idx, rgb in enumerate(read_video_frames(path)):
+            if max_side and max(rgb.shape[:2]) > max_side:
+                s = max_side / max(rgb.shape[:2])
+                rgb = cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
             cv2.imwrite(os.path.join(tmp, f'{idx:06d}.jpg'), rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
         os.rename(tmp, final)
     except OSError:
@@ -59,11 +63,13 @@ class _Item:
 
 @dataclass
 class BackgroundSource:
-    """Random T-frame windows of real backgrounds, [T,h,w,3] float32 0..1 sRGB at source size."""
+    """Random T-frame windows of real backgrounds, [T,h,w,3] float32 0..1 sRGB at source size
+    (cached video frames: longer side at most ``max_side``; the paper used 720p)."""
 
     root: str
     split: str = 'train'
     cache_dir: str | None = None
+    max_side: int | None = 1280
     _items: list = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -94,7 +100,7 @@ class BackgroundSource:
         if item.kind != 'video' or item.count:
             return
         if self.cache_dir:
-            folder = _extract_video(item.path, self.cache_dir)
+            folder = _extract_video(item.path, self.cache_dir, self.max_side)
             item.frames = sorted(os.path.join(folder, n) for n in os.listdir(folder))
             item.kind, item.count = 'sequence', len(item.frames)
         else:
