@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         resume = os.path.join(cfg.out_dir, "last.pt") if args.resume == "last" else args.resume
     summary = train(cfg, resume=resume, stop_after=args.stop_after, progress=not args.no_progress)
+    if summary["rank"] != 0:
+        return 0
     losses = summary["losses"]
     line = f"cmn-train: {summary['iteration']} iterations done, checkpoints in {cfg.out_dir}"
     if losses:

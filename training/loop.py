@@ -117,7 +117,7 @@ class Trainer:
         net: nn.Module = ClipForward(self.model)
         if self.rt.world_size > 1:
             ids = [self.rt.device.index] if self.rt.device.type == "cuda" else None
-            net = DistributedDataParallel(net, device_ids=ids, find_unused_parameters=True)
+            net = DistributedDataParallel(net, device_ids=ids)
         self.net = net
         sampler = StreamBatchSampler(len(self.dataset), phase.batch_size, self.cfg.seed,
                                      self.cfg.samples_before(self.iteration, self.rt.world_size),
@@ -179,7 +179,8 @@ class Trainer:
             if self.iteration % cfg.checkpoint_every == 0 or self.iteration == end:
                 self._save("last.pt")
         bar.close()
-        return {"iteration": self.iteration, "losses": terms, "val": self.val_metrics, "best": self.best}
+        return {"iteration": self.iteration, "losses": terms, "val": self.val_metrics, "best": self.best,
+                "rank": self.rt.rank}
 
     def _validate(self) -> None:
         if self.rt.is_main:
