@@ -122,3 +122,14 @@ def test_videomatte_layout(tmp_path):
 def test_bad_data_configs_raise_user_errors(tmp_path, bad):
     with pytest.raises(BadInputError):
         build_dataset(_cfg(tmp_path, **bad))
+
+
+def test_real_prior_runs_the_person_segmenter_on_the_composite(tmp_path):
+    pytest.importorskip('cmn_vfx.prior')
+    cfg = _cfg(tmp_path, prior='real', size=[72, 96], foregrounds=[{'type': 'portraits', 'root': P3M, 'max_side': 160}],
+               augment=dict(OFF, crop=0))
+    s = build_dataset(cfg)[0]
+    prior, pha = s['prior'], s['pha']
+    assert prior.shape == (3, 1, 72, 96) and 0.0 <= float(prior.min()) and float(prior.max()) <= 1.0
+    inside, outside = float(prior[pha > 0.9].mean()), float(prior[pha < 0.1].mean())
+    assert inside > outside + 0.2  # the segmenter finds the real person
