@@ -25,16 +25,17 @@ def test_training_lowers_loss_and_beats_the_mean_alpha(tiny_config):
     # One fixed procedural clip, no augmentation: the run must fit it. The bound is the
     # MAD of the best constant a network without spatial information could output for
     # this clip (its mean alpha); below it means the matte follows the subject.
-    cfg = tiny_config(phase1={"iterations": 20, "batch_size": 1, "train_flow": False},
+    # lr 3e-2 (OneCycle from 6e-3): measured MAD ~90 after 30 iterations against a bound of ~340.
+    cfg = tiny_config(phase1={"iterations": 15, "batch_size": 1, "train_flow": False},
                       phase2={"iterations": 15, "batch_size": 1, "train_flow": True},
-                      lr=1e-2, pct_start=0.2, val_data=tiny_data(), val_clips=1, val_every=35,
-                      checkpoint_every=35)
+                      lr=3e-2, pct_start=0.15, div_factor=5.0, final_div_factor=5.0,
+                      val_data=tiny_data(), val_clips=1, val_every=30, checkpoint_every=30)
     pha = build_dataset(tiny_data())[0]["pha"]
     mean_alpha_mad = float((pha - pha.mean()).abs().mean()) * 1e3
     summary = train(cfg, progress=False)
 
     records = [r for r in _log(cfg) if "total" in r]
-    assert [r["iteration"] for r in records] == list(range(1, 36))
+    assert [r["iteration"] for r in records] == list(range(1, 31))
     assert {"l1_alpha", "lap_alpha", "l1_fgr", "total", "lr", "phase"} <= set(records[0])
     first = sum(r["total"] for r in records[:3]) / 3
     last = sum(r["total"] for r in records[-3:]) / 3
@@ -45,7 +46,7 @@ def test_training_lowers_loss_and_beats_the_mean_alpha(tiny_config):
     model, info = load_model(f"{cfg.out_dir}/best.pt")
     assert info["model_config"]["width"] == 8
     ckpt = torch.load(f"{cfg.out_dir}/last.pt", weights_only=True)
-    assert ckpt["iteration"] == 35 and ckpt["train_config"]["lr"] == 1e-2
+    assert ckpt["iteration"] == 30 and ckpt["train_config"]["lr"] == 3e-2
     assert ckpt["metrics"]["mad"] == pytest.approx(summary["val"]["mad"])
 
 
