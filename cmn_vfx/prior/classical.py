@@ -68,10 +68,9 @@ def _closed_form(src: np.ndarray, tri: np.ndarray, max_side: int) -> np.ndarray:
         tri_s = cv2.resize(tri, size, interpolation=cv2.INTER_NEAREST)
     else:
         src_s, tri_s = src, tri
-    if (tri_s == 0.5).all() or not (tri_s == 0.5).any():
-        pha = tri_s
-    else:
-        pha = estimate_alpha_cf(src_s.astype(np.float64), tri_s.astype(np.float64))
+    if not ((tri_s == 1).any() and (tri_s == 0).any() and (tri_s == 0.5).any()):
+        return tri  # the downscale lost the fg or bg: leave the band unknown (0.5)
+    pha = estimate_alpha_cf(src_s.astype(np.float64), tri_s.astype(np.float64))
     return cv2.resize(pha.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
@@ -101,7 +100,9 @@ def classical_matte(src: np.ndarray, prior: np.ndarray, method: str = "guided", 
     if method == "guided":
         s = max(1, min(h, w) // 288)
         pha = fast_guided_filter(src, prior, 4 * band, eps, s)
-    else:
+    elif (tri == 1).any() and (tri == 0).any() and (tri == 0.5).any():
         pha = _closed_form(src, tri, cf_max_side)
+    else:  # closed form needs known fg and bg: an empty or full prior stays as it is
+        pha = prior
     pha = np.where(tri == 0.5, pha, tri)
     return np.clip(pha, 0.0, 1.0).astype(np.float32)

@@ -25,7 +25,13 @@ def test_trimap_band():
     tri = trimap_from_prior(prior, 3)
     assert set(np.unique(tri)) == {0.0, 0.5, 1.0}
     assert tri[20, 20] == 1 and tri[0, 0] == 0 and tri[20, 10] == 0.5
-    assert (tri[20] == 0.5).sum() == 12  # 2*band+... wide on each side: 6 px per edge
+    assert (tri[20] == 0.5).sum() == 12  # 2*band = 6 px unknown across each edge
+
+
+def test_closed_form_with_an_empty_prior_returns_zeros(street_composite):
+    src, _ = street_composite
+    pha = classical_matte(src, np.zeros(src.shape[:2], np.float32), "closed_form")
+    assert pha.shape == src.shape[:2] and pha.max() == 0.0
 
 
 def test_bad_method_is_a_user_error(street_composite):
