@@ -97,6 +97,8 @@ class Trainer:
             self.val_clips = fixed_clips(val_set, min(cfg.val_clips, len(val_set)), cfg.seed + VAL_SEED_OFFSET)
         self.phase, self.net, self.batches = None, None, None
         os.makedirs(cfg.out_dir, exist_ok=True)
+        if ckpt is not None and runtime.is_main:
+            self._truncate_log()
 
     def _check_resumable(self, ckpt: dict) -> None:
         saved = TrainConfig.from_dict(ckpt["train_config"])
@@ -200,6 +202,16 @@ class Trainer:
                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                 "metrics": self.val_metrics, "best": self.best})
         distributed.barrier()
+
+    def _truncate_log(self) -> None:
+        """Drop records an interrupted run wrote after the checkpoint we resume from."""
+        path = os.path.join(self.cfg.out_dir, "log.jsonl")
+        if not os.path.isfile(path):
+            return
+        with open(path, encoding="utf-8") as fh:
+            lines = [line for line in fh if line.strip() and json.loads(line).get("iteration", 0) <= self.iteration]
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.writelines(lines)
 
     def _log(self, record: dict) -> None:
         if self.rt.is_main:
