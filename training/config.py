@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 from cmn_vfx.errors import BadInputError
 
+VAL_METRICS = ("mad", "mse", "grad", "dtssd", "fgr_mse")  # what validation computes (lower is better)
+
 
 @dataclass
 class PhaseConfig:
@@ -60,11 +62,10 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in ("phase1", "phase2"):
-            value = getattr(self, name)
-            if isinstance(value, dict):
-                setattr(self, name, _build(PhaseConfig, value, f"train config {name}"))
-        for name in ("phase1", "phase2"):
             phase = getattr(self, name)
+            if isinstance(phase, dict):
+                phase = _build(PhaseConfig, phase, f"train config {name}")
+                setattr(self, name, phase)
             if phase.iterations < 0 or phase.batch_size < 1:
                 raise BadInputError(f"train config {name}: iterations must be >= 0 and batch_size >= 1")
         if self.total_iterations < 1:
@@ -73,6 +74,8 @@ class TrainConfig:
             raise BadInputError("train config: seq_length, lr and clip_value must be positive")
         if min(self.log_every, self.val_every, self.checkpoint_every, self.val_clips) < 1:
             raise BadInputError("train config: log_every, val_every, checkpoint_every and val_clips must be >= 1")
+        if self.best_metric not in VAL_METRICS:
+            raise BadInputError(f"train config: best_metric={self.best_metric!r}; use one of {', '.join(VAL_METRICS)}")
         if self.anneal_strategy not in ("cos", "linear"):
             raise BadInputError(f"train config: anneal_strategy={self.anneal_strategy!r}; use cos or linear")
 

@@ -5,9 +5,8 @@ import torch
 from torch.utils.data import Dataset
 
 from cmn_vfx.metrics import MetricAccumulator
+from training.config import VAL_METRICS
 from training.sampling import SeededClips
-
-VAL_METRICS = ("mad", "mse", "grad", "dtssd", "fgr_mse")
 
 
 def fixed_clips(dataset: Dataset, count: int, seed: int) -> list[dict]:
