@@ -62,6 +62,7 @@ def test_local_backend_runs_twelve_frames_in_three_chunks(farm_job):
     logs = "".join(open(p).read() for p in sorted(glob.glob(os.path.join(job_dir, "worker-0-*.log"))))
     assert sorted(re.findall(r"Frames\(CHUNK\[INT\]\) = (\S+)", logs)) == ["1001-1004", "1005-1008", "1009-1012"]
     assert "12/12 frames" in open(result["log"]).read()
+    assert "resident cmn-matte ready" in logs          # the tasks went through the session's server
 
 
 def test_chunks_equal_a_sequential_pass(farm_job, sequential, tmp_path):

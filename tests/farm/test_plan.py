@@ -49,3 +49,11 @@ def test_default_warmup_is_the_engines():
 def test_refused(spec_path, frames, chunk_size, message):
     with pytest.raises(BadInputError, match=message):
         plan_shot(ShotSpec.from_yaml(spec_path), frames, chunk_size)
+
+
+def test_relative_checkpoint_path_is_relative_to_the_spec(tmp_path, plate):
+    from farm_helpers import write_spec
+    spec = ShotSpec.from_yaml(write_spec(str(tmp_path / "shot.yaml"), plate=plate, output="out", model="ck/tiny.pt"))
+    assert (spec.model, spec.output) == (str(tmp_path / "ck" / "tiny.pt"), str(tmp_path / "out"))
+    bare = ShotSpec.from_yaml(write_spec(str(tmp_path / "b.yaml"), plate=plate, output="out", model="default"))
+    assert bare.model == "default"
