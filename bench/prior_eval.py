@@ -1,6 +1,7 @@
 """Measure the person priors (and prior + classical matting) on validation clips with exact alpha.
 
-    .venv/bin/python bench/prior_eval.py                       # full table (both sizes), ~10 min on 2 cores
+    .venv/bin/python bench/prior_eval.py --sizes 512x288 --json /tmp/prior_eval_512.json           # ~15 min, loaded 2 cores
+    .venv/bin/python bench/prior_eval.py --sizes 1920x1080 --frames 1 --json /tmp/prior_eval_1080.json
     .venv/bin/python bench/prior_eval.py --sizes 512x288 --frames 1 --no-cf   # quick look
     .venv/bin/python bench/prior_eval.py --json /tmp/prior_eval.json
 

@@ -17,7 +17,8 @@ def test_shape_and_range_for_odd_sizes(name, shape):
     assert 0.0 <= pha.min() and pha.max() <= 1.0
 
 
-@pytest.mark.parametrize("name,bound", [("auto", 0.93), ("selfie", 0.93), ("pose", 0.90)])
+# measured on this portrait at 256 px tall: auto 0.949, selfie 0.972, landscape 0.919, pose 0.949
+@pytest.mark.parametrize("name,bound", [("auto", 0.93), ("selfie", 0.95), ("landscape", 0.90), ("pose", 0.93)])
 def test_iou_on_real_portrait(portrait, iou, name, bound):
     src, gt = portrait
     assert iou(load_prior(name)(src), gt) > bound
