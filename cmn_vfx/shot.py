@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmn_vfx.config_io import dataclass_from_dict, load_yaml_mapping
 from cmn_vfx.errors import BadInputError
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -83,10 +84,6 @@ class ShotSpec:
     def from_dict(cls, data: dict[str, Any], source: str = "shot spec") -> "ShotSpec":
         if not isinstance(data, dict):
             raise BadInputError(f"{source}: expected a mapping of settings, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise BadInputError(f"{source}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         missing = [k for k in ("plate", "output") if k not in data]
         if missing:
             raise BadInputError(f"{source}: missing required setting(s) {', '.join(missing)}")
@@ -94,19 +91,12 @@ class ShotSpec:
         if data.get("frames") is not None:
             data["frames"] = str(data["frames"])
         data["cuts"] = list(data.get("cuts") or [])
-        return cls(**data).validate()
+        return dataclass_from_dict(cls, data, source).validate()
 
     @classmethod
     def from_yaml(cls, path: str) -> "ShotSpec":
-        import yaml
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = yaml.safe_load(fh)
-        except FileNotFoundError:
-            raise BadInputError(f"shot spec {path} does not exist; check the path") from None
-        except yaml.YAMLError as exc:
-            raise BadInputError(f"shot spec {path} is not valid YAML ({str(exc).splitlines()[0]}); fix the file") from None
-        spec = cls.from_dict(data or {}, source=f"shot spec {path}")
+        data = load_yaml_mapping(path, "shot spec")
+        spec = cls.from_dict(data, source=f"shot spec {path}")
         base = os.path.dirname(os.path.abspath(path))
         spec.plate = os.path.join(base, spec.plate) if not os.path.isabs(spec.plate) else spec.plate
         spec.output = os.path.join(base, spec.output) if not os.path.isabs(spec.output) else spec.output

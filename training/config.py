@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from cmn_vfx.config_io import dataclass_from_dict, load_yaml_mapping
 from cmn_vfx.errors import BadInputError
 
 VAL_METRICS = ("mad", "mse", "grad", "dtssd", "fgr_mse")  # what validation computes (lower is better)
@@ -64,7 +65,7 @@ class TrainConfig:
         for name in ("phase1", "phase2"):
             phase = getattr(self, name)
             if isinstance(phase, dict):
-                phase = _build(PhaseConfig, phase, f"train config {name}")
+                phase = dataclass_from_dict(PhaseConfig, phase, f"train config {name}")
                 setattr(self, name, phase)
             if phase.iterations < 0 or phase.batch_size < 1:
                 raise BadInputError(f"train config {name}: iterations must be >= 0 and batch_size >= 1")
@@ -99,33 +100,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        return _build(cls, d, "train config")
+        return dataclass_from_dict(cls, d, "train config")
 
     @classmethod
     def from_yaml(cls, path: str) -> "TrainConfig":
-        import yaml
-
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = yaml.safe_load(fh) or {}
-        except OSError as exc:
-            raise BadInputError(f"{path}: cannot read train config ({exc.strerror}); check the path") from exc
-        except yaml.YAMLError as exc:
-            raise BadInputError(f"{path}: not valid YAML ({exc}); fix the file") from exc
-        if not isinstance(data, dict):
-            raise BadInputError(f"{path}: a train config must be a mapping of keys to values")
+        data = load_yaml_mapping(path, "train config")
         try:
             return cls.from_dict(data)
         except BadInputError as exc:
             raise BadInputError(f"{path}: {exc}") from exc
-
-
-def _build(cls, d: dict, what: str):
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise BadInputError(f"{what}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    try:
-        return cls(**d)
-    except TypeError as exc:
-        raise BadInputError(f"{what}: {exc}; fix the config") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from cmn_vfx.config_io import dataclass_from_dict, load_yaml_mapping
 from cmn_vfx.errors import BadInputError
 
 VARIANTS = ("baseline", "convgru", "full")
@@ -58,24 +59,10 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise BadInputError(f"model config: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**d)
+        return dataclass_from_dict(cls, d, "model config")
 
     @classmethod
     def from_yaml(cls, path: str) -> "ModelConfig":
-        import yaml
-
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = yaml.safe_load(fh) or {}
-        except OSError as exc:
-            raise BadInputError(f"{path}: cannot read model config ({exc.strerror}); check the path") from exc
-        except yaml.YAMLError as exc:
-            raise BadInputError(f"{path}: not valid YAML ({exc}); fix the file") from exc
-        if not isinstance(data, dict):
-            raise BadInputError(f"{path}: a model config must be a mapping of keys to values")
-        data = data.get("model", data)
-        return cls.from_dict(data)
+        """A model YAML, or a training YAML whose `model:` section is used."""
+        data = load_yaml_mapping(path, "model config")
+        return cls.from_dict(data.get("model", data))

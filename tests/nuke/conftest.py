@@ -1,14 +1,10 @@
 """Fixtures for the Nuke plugin tests: a `nuke` double in sys.modules, a plate on disk."""
-import os
 import sys
 
 import pytest
 
 import nuke_double
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PLUGIN_DIR = os.path.join(REPO, "nuke_plugin")
-GIZMO_DIR = os.path.join(REPO, "gizmos")
 
 
 @pytest.fixture

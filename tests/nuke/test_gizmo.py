@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import GIZMO_DIR
+from nuke_paths import GIZMO_DIR
 
 GIZMO = os.path.join(GIZMO_DIR, "CMN_Matte.gizmo")
 

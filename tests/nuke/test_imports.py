@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-from conftest import PLUGIN_DIR, REPO
+from nuke_paths import PLUGIN_DIR, REPO
 
 HEAVY = ("torch", "numpy", "cmn_vfx")
 CHECK = "import json, sys; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy})))"

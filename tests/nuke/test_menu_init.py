@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import GIZMO_DIR, PLUGIN_DIR
+from nuke_paths import GIZMO_DIR, PLUGIN_DIR
 
 
 @pytest.fixture

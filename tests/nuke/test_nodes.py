@@ -5,7 +5,7 @@ import os
 import pytest
 
 import nuke_double
-from conftest import GIZMO_DIR
+from nuke_paths import GIZMO_DIR
 from nuke_plugin.cmn_nuke import nodes
 
 ACES = ["default (ACES - ACEScg)", "ACES - ACEScg", "ACES - ACEScct", "Utility - Linear - sRGB", "Utility - Raw"]

@@ -10,7 +10,7 @@ QtWidgets = pytest.importorskip("qtpy.QtWidgets")
 QtGui = pytest.importorskip("qtpy.QtGui")
 
 from cmn_vfx.shot import ShotSpec  # noqa: E402
-from conftest import REPO  # noqa: E402
+from nuke_paths import REPO  # noqa: E402
 from nuke_plugin.cmn_nuke import panel, readnode  # noqa: E402
 
 SCREENSHOT = os.path.join(REPO, "docs", "images", "nuke_panel.png")

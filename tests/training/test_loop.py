@@ -13,7 +13,7 @@ from training.data import build_dataset
 from training.loop import Trainer, train
 from training import distributed
 
-from conftest import TINY_PWC_MODEL, tiny_data
+from training_helpers import TINY_PWC_MODEL, tiny_data
 
 
 def _log(cfg):

@@ -7,7 +7,7 @@ import torch
 from cmn_vfx.errors import BadInputError
 from training.loop import train
 
-from conftest import TINY_PWC_MODEL, tiny_data
+from training_helpers import TINY_PWC_MODEL, tiny_data
 
 
 def _losses(out_dir):

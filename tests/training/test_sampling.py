@@ -5,7 +5,7 @@ from torch.utils.data import DataLoader
 from training.data import build_dataset
 from training.sampling import SeededClips, StreamBatchSampler
 
-from conftest import tiny_data
+from training_helpers import tiny_data
 
 
 def _batches(dataset, workers, start, count=2, batch=2):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from cmn_vfx.config_io import dataclass_from_dict
 from cmn_vfx.errors import BadInputError
 from training.augment import AugmentConfig
 
@@ -72,11 +73,7 @@ class DataConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> 'DataConfig':
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise BadInputError(f'data: unknown key(s) {", ".join(unknown)}; known: {", ".join(sorted(known))}')
-        return cls(**d)
+        return dataclass_from_dict(cls, d, 'data')
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
