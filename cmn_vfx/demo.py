@@ -21,7 +21,7 @@ from cmn_vfx.errors import BadInputError
 
 SHEET_FRAMES = 4
 TILE_WIDTH = 384
-TRAIN_HINT = "cmn-train --config <training config> (see docs/training.md), then copy the checkpoint to {path}"
+TRAIN_HINT = "cmn-train --config configs/train/default.yaml --out runs/default (see docs/training.md), then copy runs/default/best.pt to {path}"
 
 
 def _check_model(model: str) -> None:

@@ -45,27 +45,32 @@ def _motion(still: compose.Still, frames: int, canvas: tuple[int, int]) -> compo
     return compose.keyframed_motion(frames, still, canvas, subject, camera)
 
 
-def _backgrounds(path: str, frames: int, canvas: tuple[int, int]) -> list[np.ndarray]:
-    """``frames`` background frames fitted to the canvas, sRGB 0..1 (ping-pong past the end)."""
-    raw = compose.read_video_frames(path, BACKGROUND_FIRST, frames)
+def _backgrounds(path: str, first: int, frames: int, canvas: tuple[int, int]) -> list[np.ndarray]:
+    """``frames`` background frames from ``first`` fitted to the canvas, sRGB 0..1 (ping-pong past the end)."""
+    raw = compose.read_video_frames(path, first, frames)
     if not raw:
-        raise BadInputError(f'{path}: fewer than {BACKGROUND_FIRST + 1} frames; restore the bundled file')
+        raise BadInputError(f'{path}: fewer than {first + 1} frames; restore the bundled file')
     order = [i % (2 * len(raw) - 1) if len(raw) > 1 else 0 for i in range(frames)]
     order = [i if i < len(raw) else 2 * len(raw) - 2 - i for i in order]
     return [compose.fit_to_canvas(raw[i].astype(np.float32) / 255.0, canvas) for i in order]
 
 
 def build_sample_shot(out_dir: str, frames: int = 24, size: tuple[int, int] = (1280, 720),
-                      assets: str = ASSETS) -> dict:
+                      assets: str = ASSETS, portrait: str = PORTRAIT, background: str = BACKGROUND,
+                      background_first: int = BACKGROUND_FIRST, seed: int | None = None) -> dict:
     """Write the sample shot under ``out_dir``; size is (width, height).
+
+    The defaults make the bundled sample shot. Validation clips (bench/default_model_eval.py)
+    pick another held-out ``portrait`` / ``background`` and, with ``seed``, random smooth
+    subject and camera motion instead of the scripted move.
 
     Returns {'plate', 'alpha', 'fg': '####' patterns, 'frames': 'first-last', 'colorspace', 'source'}.
     """
     from cmn_vfx.io.image import Box, write_exr
 
-    image = os.path.join(assets, 'p3m_dev', 'original', PORTRAIT + '.jpg')
-    matte = os.path.join(assets, 'p3m_dev', 'alpha', PORTRAIT + '.png')
-    video = os.path.join(assets, 'backgrounds', BACKGROUND)
+    image = os.path.join(assets, 'p3m_dev', 'original', portrait + '.jpg')
+    matte = os.path.join(assets, 'p3m_dev', 'alpha', portrait + '.png')
+    video = os.path.join(assets, 'backgrounds', background)
     for path in (image, matte, video):
         if not os.path.isfile(path):
             raise BadInputError(f'{path}: bundled sample source missing; restore assets/ from the repository')
@@ -76,15 +81,18 @@ def build_sample_shot(out_dir: str, frames: int = 24, size: tuple[int, int] = (1
     srgb = color.network_space()
     linear = color.check_colorspace(LINEAR)
     still = dataclasses.replace(still, fgr=color.convert(still.fgr, srgb, linear))  # warp in linear light
-    motion = _motion(still, frames, canvas)
-    backgrounds = _backgrounds(video, frames, canvas)
+    if seed is None:
+        motion = _motion(still, frames, canvas)
+    else:
+        motion = compose.random_motion(np.random.default_rng(seed), frames, still, canvas)
+    backgrounds = _backgrounds(video, background_first, frames, canvas)
 
     paths = {key: os.path.join(out_dir, sub, NAME + '.####.exr')
              for key, sub in (('plate', 'plate'), ('alpha', 'truth/alpha'), ('fg', 'truth/fg'))}
     for pattern in paths.values():
         os.makedirs(os.path.dirname(pattern), exist_ok=True)
     window = Box(0, 0, canvas[0], canvas[1])
-    source = f'{PORTRAIT} (P3M, MIT) over {BACKGROUND} frames {BACKGROUND_FIRST}.. (OpenCV samples)'
+    source = f'{portrait} (P3M, MIT) over {background} frames {background_first}.. (OpenCV samples)'
     for idx in range(frames):
         frame = FIRST_FRAME + idx
         fgr, pha = compose.render_subject(still, motion, idx, blur_samples=3)
