@@ -122,15 +122,47 @@ class PWCNet(nn.Module):
         layers.append(nn.Conv2d(cin, 2, 3, 1, 1))
         self.refiner = nn.Sequential(*layers)
 
-    def forward(self, src: torch.Tensor, prev_src: torch.Tensor) -> torch.Tensor:
+    def forward(self, src: torch.Tensor, prev_src: torch.Tensor,
+                return_pyramid: bool = False) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        """Flow f(t->t-1) [B,2,H,W] in pixels; with return_pyramid=True also the per-level flows.
+
+        The pyramid is a list of 5 tensors for levels 6, 5, 4, 3, 2 (coarse to fine), each
+        [B,2,Hp/2^l,Wp/2^l] for the input padded to Hp, Wp (multiples of 64), in the network's
+        own units: full-resolution pixels / 20 (level 2 includes the context network). This is
+        what PWC-Net's multi-scale training loss supervises (multiscale_epe below).
+        """
         h, w = src.shape[-2:]
         pad = (0, (-w) % 64, 0, (-h) % 64)
         one = F.pad(src.flip(1), pad, mode="replicate")
         two = F.pad(prev_src.flip(1), pad, mode="replicate")
         feats1, feats2 = self.extractor(one), self.extractor(two)
         est = None
+        pyramid: list[torch.Tensor] = []
         for decoder in reversed(self.decoders):
             est = decoder(feats1[decoder.level - 1], feats2[decoder.level - 1], est)
-        flow = (est[0] + self.refiner(est[1])) * 20.0
-        flow = F.interpolate(flow, scale_factor=4.0, mode="bilinear", align_corners=False)
-        return flow[:, :, :h, :w]
+            pyramid.append(est[0])
+        pyramid[-1] = est[0] + self.refiner(est[1])
+        flow = F.interpolate(pyramid[-1] * 20.0, scale_factor=4.0, mode="bilinear", align_corners=False)
+        flow = flow[:, :, :h, :w]
+        return (flow, pyramid) if return_pyramid else flow
+
+
+LEVEL_WEIGHTS = (0.32, 0.08, 0.02, 0.01, 0.005)  # PWC-Net's training loss, levels 6..2
+
+
+def multiscale_epe(pyramid: list[torch.Tensor], flow: torch.Tensor,
+                   weights: tuple[float, ...] = LEVEL_WEIGHTS) -> torch.Tensor:
+    """PWC-Net's multi-scale training loss (Sun et al. 2018, eq. 2 without weight decay).
+
+    pyramid: PWCNet(..., return_pyramid=True)[1]; flow: ground truth [B,2,H,W] in pixels at the
+    input size (padded here like the images, by edge replication). The target per level is the
+    flow area-averaged to that level's size and scaled by 1/20; the loss is sum_l weight_l *
+    sum over pixels of the L2 end-point error, averaged over the batch. Returns a scalar.
+    """
+    h, w = flow.shape[-2:]
+    target = F.pad(flow, (0, (-w) % 64, 0, (-h) % 64), mode="replicate") / 20.0
+    loss = flow.new_zeros(())
+    for est, weight in zip(pyramid, weights):
+        gt = F.adaptive_avg_pool2d(target, est.shape[-2:])
+        loss = loss + weight * (est - gt).norm(dim=1).sum() / flow.shape[0]
+    return loss

@@ -1,7 +1,10 @@
-"""PWC-Net learns: a few hundred steps on translated textures at 64x64 bring the EPE below 1 px.
+"""PWC-Net learns: multi-scale training on translated textures at 64x64 should bring the EPE below 1 px.
 
-Slow on a shared CPU (minutes), so it runs only with CMN_SLOW_TESTS=1. Uses a reduced-width
-PWC-Net (pwc_width=0.125): the layout is the published one, the channels are 1/8.
+The learning test is NOT yet passing and runs only with CMN_SLOW_TESTS=1: with the paper's
+multi-scale loss (weights 0.32..0.005, flow / 20), sub-pixel translations up to +-4 px of fresh
+low-pass textures, Adam 3e-4..2e-3, widths 0.125/0.25, default, MSRA or LSUV-style init, the held-out
+EPE stayed at the zero-flow EPE (~3.5 px) after 150-300 steps (docs/model.md). The pyramid output it
+relies on is tested here without the gate.
 """
 import os
 
@@ -9,35 +12,76 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cmn_vfx.model.pwcnet import PWCNet
+from cmn_vfx.model.backwarp import backwarp
+from cmn_vfx.model.pwcnet import PWCNet, multiscale_epe
 
-pytestmark = pytest.mark.skipif(not os.environ.get("CMN_SLOW_TESTS"), reason="slow: set CMN_SLOW_TESTS=1")
-
-
-def translated_pairs(n: int, g: torch.Generator, size: int = 64, maxd: int = 4):
-    """(src, prev_src, flow): prev_src is src's texture shifted by an integer (dx, dy); flow = (dx, dy)."""
-    coarse = torch.rand(n, 3, (size + 2 * maxd) // 4 + 2, (size + 2 * maxd) // 4 + 2, generator=g)
-    tex = F.interpolate(coarse, scale_factor=4, mode="bicubic", align_corners=False).clamp(0, 1)
-    d = torch.randint(-maxd, maxd + 1, (n, 2), generator=g)
-    src = tex[:, :, maxd:maxd + size, maxd:maxd + size]
-    prev = torch.stack([tex[i, :, maxd + dy:maxd + dy + size, maxd + dx:maxd + dx + size]
-                        for i, (dx, dy) in enumerate(d.tolist())])
-    flow = d.float().view(n, 2, 1, 1).expand(n, 2, size, size)
-    return src, prev, flow
+SIZE, MAXD, MARGIN = 64, 4.0, 8
 
 
+def texture(coarse: torch.Tensor, pos: torch.Tensor, cell: int) -> torch.Tensor:
+    """Bicubic low-pass noise: coarse [n,3,K,K] sampled at pixel positions pos [n,H,W,2] (x, y), cell px per texel."""
+    grid = (pos / cell + 1.5) * (2.0 / coarse.shape[-1]) - 1.0
+    return F.grid_sample(coarse, grid, mode="bicubic", padding_mode="border", align_corners=False)
+
+
+def translated_pairs(n: int, g: torch.Generator):
+    """(src, prev_src, flow) with src(p) = prev_src(p + flow): a fresh texture per pair, flow uniform in +-4 px."""
+    ys, xs = torch.meshgrid(torch.arange(SIZE, dtype=torch.float32), torch.arange(SIZE, dtype=torch.float32),
+                            indexing="ij")
+    p = torch.stack([xs, ys], -1).expand(n, SIZE, SIZE, 2) + MAXD
+    flow = (torch.rand(n, 2, generator=g) * 2 - 1) * MAXD
+    src = prev = 0.0
+    for cell, amp in ((8, 2 / 3), (4, 1 / 3)):
+        k = int((SIZE + 2 * MAXD) / cell) + 5
+        coarse = torch.rand(n, 3, k, k, generator=g)
+        src = src + amp * texture(coarse, p, cell)
+        prev = prev + amp * texture(coarse, p - flow.view(n, 1, 1, 2), cell)
+    return src.clamp(0, 1), prev.clamp(0, 1), flow.view(n, 2, 1, 1).expand(n, 2, SIZE, SIZE).contiguous()
+
+
+def interior_epe(est: torch.Tensor, flow: torch.Tensor) -> float:
+    return float((est - flow).norm(dim=1)[:, MARGIN:-MARGIN, MARGIN:-MARGIN].mean())
+
+
+def test_translated_pairs_follow_the_flow_convention():
+    src, prev, flow = translated_pairs(4, torch.Generator().manual_seed(0))
+    warped, valid = backwarp(prev, flow)
+    inner = (slice(None), slice(None), slice(MARGIN, -MARGIN), slice(MARGIN, -MARGIN))
+    assert float((warped - src).abs()[inner].max()) < 0.05 < float((prev - src).abs().mean())
+    assert bool(valid[inner].all())
+
+
+def test_pyramid_output_keeps_the_default_flow():
+    torch.manual_seed(0)
+    net = PWCNet(0.125)
+    src, prev = torch.rand(2, 3, 67, 93), torch.rand(2, 3, 67, 93)
+    flow, pyramid = net(src, prev, return_pyramid=True)
+    assert torch.equal(flow, net(src, prev))
+    assert [tuple(f.shape) for f in pyramid] == [(2, 2, 128 // 2 ** lvl, 128 // 2 ** lvl) for lvl in (6, 5, 4, 3, 2)]
+    up = F.interpolate(pyramid[-1] * 20.0, scale_factor=4.0, mode="bilinear", align_corners=False)
+    assert torch.equal(up[:, :, :67, :93], flow)
+    with torch.no_grad():
+        _, exact = net(src[..., :64, :64], prev[..., :64, :64], return_pyramid=True)
+        target = F.interpolate(exact[-1] * 20.0, scale_factor=4.0, mode="nearest")
+        assert float(multiscale_epe(exact[-1:], target, weights=(1.0,))) < 1e-3
+        assert float(multiscale_epe(exact[-1:], target + 2.0, weights=(1.0,))) > 1.0
+
+@pytest.mark.skipif(not os.environ.get("CMN_SLOW_TESTS"), reason="not yet passing: set CMN_SLOW_TESTS=1")
 def test_pwcnet_learns_translations():
+    torch.set_num_threads(1)
     torch.manual_seed(0)
     net = PWCNet(0.125)
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     g = torch.Generator().manual_seed(1)
     test_src, test_prev, test_flow = translated_pairs(16, torch.Generator().manual_seed(99))
     for _ in range(300):
-        src, prev, flow = translated_pairs(4, g)
-        loss = (net(src, prev) - flow).norm(dim=1).mean()
+        src, prev, flow = translated_pairs(8, g)
+        _, pyramid = net(src, prev, return_pyramid=True)
+        loss = multiscale_epe(pyramid, flow)
         opt.zero_grad()
         loss.backward()
         opt.step()
     with torch.no_grad():
-        epe = float((net(test_src, test_prev) - test_flow).norm(dim=1).mean())
-    assert epe < 1.0
+        epe = interior_epe(net(test_src, test_prev), test_flow)
+    zero = interior_epe(torch.zeros_like(test_flow), test_flow)
+    assert epe < 1.0 and epe * 3 < zero
