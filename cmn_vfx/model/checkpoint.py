@@ -100,3 +100,21 @@ def load_model(name_or_path: str, device: str | torch.device = "cpu") -> tuple[C
     info = {"name": name, "path": os.path.abspath(path), "sha256": sha256_of(path),
             "model_config": config.to_dict(), "metrics": ckpt.get("metrics", {})}
     return model, info
+
+
+INFERENCE_KEYS = ("format", "version", "model_config", "model", "train_config", "iteration", "metrics", "best")
+
+
+def strip_checkpoint(src: str, dst: str) -> dict:
+    """Write an inference-only copy of a training checkpoint (no optimizer, scheduler or RNG state).
+
+    What ships in cmn_vfx/models/ is made this way: the model, both configs (so the recipe
+    stays with the weights), the iteration and the validation metrics. Returns what was kept.
+    """
+    ckpt = torch.load(resolve_checkpoint(src), map_location="cpu", weights_only=False)
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise BadInputError(f"{src}: not a cmn-vfx checkpoint; pass a file saved by cmn-train")
+    kept = {k: ckpt[k] for k in INFERENCE_KEYS if k in ckpt}
+    with atomic_path(dst) as tmp:
+        torch.save(kept, tmp)
+    return kept

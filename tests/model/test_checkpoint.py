@@ -64,3 +64,19 @@ def test_incompatible_state_dict_names_the_mismatch(tmp_path):
 def test_no_temp_file_left_behind(tmp_path):
     save_checkpoint(str(tmp_path / "a.pt"), build_model(tiny(variant="baseline")))
     assert os.listdir(tmp_path) == ["a.pt"]
+
+
+def test_strip_keeps_the_model_and_recipe_and_drops_training_state(tmp_path):
+    from cmn_vfx.model.checkpoint import strip_checkpoint
+    model = build_model(tiny()).eval()
+    src, dst = str(tmp_path / "last.pt"), str(tmp_path / "default.pt")
+    save_checkpoint(src, model, {"train_config": {"lr": 1e-3}, "iteration": 7,
+                                 "optimizer": {"state": {0: torch.zeros(1000, 100)}}, "rng": {"torch": torch.zeros(8)}})
+    kept = strip_checkpoint(src, dst)
+    assert "optimizer" not in kept and "rng" not in kept and kept["iteration"] == 7
+    assert os.path.getsize(dst) < os.path.getsize(src) - 300_000
+    loaded, meta = load_model(dst)
+    x = torch.rand(1, 3, 40, 56)
+    with torch.no_grad():
+        assert torch.equal(loaded(x)[0], model(x)[0])
+    assert torch.load(dst, weights_only=False)["train_config"] == {"lr": 1e-3}
