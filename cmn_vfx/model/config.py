@@ -25,6 +25,7 @@ class ModelConfig:
     width: decoder / skip channels (32 in the paper).
     context: channels Fea_t is reduced to before the operator (and the GRU hidden size).
     pwc_width: channel multiplier of PWC-Net (1.0 = the published network; tests use less).
+    pwc_cost_norm: cosine cost volume in PWC-Net (train from scratch: true; Sintel port weights: false).
     dis_preset: 'ultrafast' | 'fast' | 'medium' (OpenCV DIS preset).
     pretrained / flow_weights: weight files on disk (never downloaded).
     """
@@ -37,6 +38,7 @@ class ModelConfig:
     width: int = 32
     context: int = 128
     pwc_width: float = 1.0
+    pwc_cost_norm: bool = False
     dis_preset: str = "medium"
     pretrained: str | None = None
     flow_weights: str | None = None

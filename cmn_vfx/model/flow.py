@@ -22,7 +22,7 @@ def build_flow(config: ModelConfig, load_weights: bool = True) -> nn.Module:
     from cmn_vfx.model.pwcnet import PWCNet
     from cmn_vfx.model.pwc_weights import load_pwc_port
 
-    net = PWCNet(config.pwc_width)
+    net = PWCNet(config.pwc_width, config.pwc_cost_norm)
     if load_weights and config.flow_weights:
         load_pwc_port(net, config.flow_weights)
     return net

@@ -63,8 +63,10 @@ class Extractor(nn.Module):
 class Decoder(nn.Module):
     """Flow estimator at pyramid level `level` (2..6, i.e. 1/4 .. 1/64)."""
 
-    def __init__(self, level: int, pyramid: tuple[int, ...], dense: tuple[int, ...]) -> None:
+    def __init__(self, level: int, pyramid: tuple[int, ...], dense: tuple[int, ...],
+                 cost_norm: bool = False) -> None:
         super().__init__()
+        self.cost_norm = cost_norm
         def inputs(lvl: int) -> int:
             return VOLUME if lvl == 6 else VOLUME + pyramid[lvl - 1] + 2 + 2
         cin = inputs(level)
@@ -79,15 +81,25 @@ class Decoder(nn.Module):
             cin += cout
         self.predict = nn.Conv2d(cin, 2, 3, 1, 1)
 
+    def volume(self, f1: torch.Tensor, f2: torch.Tensor) -> torch.Tensor:
+        """The leaky-ReLU'd cost volume [B,81,h,w]; with cost_norm the cosine of unit features.
+
+        At random init the features are ~0.03 RMS, so the port's raw volume starts ~1e-3 and
+        the decoders learn to ignore it; the cosine volume is O(1) and trains from scratch.
+        """
+        if self.cost_norm:
+            return F.leaky_relu(cost_volume(F.normalize(f1, dim=1), F.normalize(f2, dim=1)) * f1.shape[1], 0.1)
+        return F.leaky_relu(cost_volume(f1, f2), 0.1)
+
     def forward(self, f1: torch.Tensor, f2: torch.Tensor,
                 prev: tuple[torch.Tensor, torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor]:
         """f1, f2: level features of the two frames; prev: (flow/20, features) of the coarser level."""
         if prev is None:
-            feat = F.leaky_relu(cost_volume(f1, f2), 0.1)
+            feat = self.volume(f1, f2)
         else:
             flow, feat_up = self.upflow(prev[0]), self.upfeat(prev[1])
             warped, _ = backwarp(f2, flow * self.warp_scale)
-            feat = torch.cat([F.leaky_relu(cost_volume(f1, warped), 0.1), f1, flow, feat_up], 1)
+            feat = torch.cat([self.volume(f1, warped), f1, flow, feat_up], 1)
         for conv in self.dense:
             feat = torch.cat([conv(feat), feat], 1)
         return self.predict(feat), feat
@@ -101,11 +113,14 @@ class PWCNet(nn.Module):
     Returns [B,2,H,W] float pixels (x, y): src(p) ~ prev_src(p + flow(p)). The network works
     in BGR like the port, so its Sintel weights apply unchanged. `width` scales every
     channel count (1.0 = the published network, required for the port's weights).
+    `cost_norm` correlates unit-length features (cosine) instead of raw ones: use it when
+    training from scratch (the raw volume starts ~1e-3 and the net learns nothing in hundreds
+    of steps; tests/model/test_pwc_learns.py); keep it off for the port's Sintel weights.
     """
 
     differentiable = True
 
-    def __init__(self, width: float = 1.0) -> None:
+    def __init__(self, width: float = 1.0, cost_norm: bool = False) -> None:
         super().__init__()
         def scale(c: int) -> int:
             return max(2, int(round(c * width)))
@@ -113,7 +128,7 @@ class PWCNet(nn.Module):
         dense = tuple(scale(c) for c in DENSE)
         self.width = width
         self.extractor = Extractor(pyramid)
-        self.decoders = nn.ModuleList([Decoder(level, pyramid, dense) for level in (2, 3, 4, 5, 6)])
+        self.decoders = nn.ModuleList([Decoder(level, pyramid, dense, cost_norm) for level in (2, 3, 4, 5, 6)])
         layers: list[nn.Module] = []
         cin = VOLUME + pyramid[1] + 2 + 2 + sum(dense)
         for cout, dil in REFINER:

@@ -1,21 +1,18 @@
-"""PWC-Net learns: multi-scale training on translated textures at 64x64 should bring the EPE below 1 px.
+"""PWC-Net learns: multi-scale training on translated textures at 64x64 brings the EPE below 1 px.
 
-The learning test is NOT yet passing and runs only with CMN_SLOW_TESTS=1: with the paper's
-multi-scale loss (weights 0.32..0.005, flow / 20), sub-pixel translations up to +-4 px of fresh
-low-pass textures, Adam 3e-4..2e-3, widths 0.125/0.25, default, MSRA or LSUV-style init, the held-out
-EPE stayed at the zero-flow EPE (~3.5 px) after 150-300 steps (docs/model.md). The pyramid output it
-relies on is tested here without the gate.
+With the port's raw product cost volume the net learned nothing in 300 steps (EPE stayed at
+the zero-flow ~3.5 px for every lr/width/init tried: the features start ~0.03 RMS, so the
+volume is ~1e-3 and the decoders ignore it). With the cosine volume (cost_norm=True) it
+learns within the budget; that is how PWC-Net is trained from scratch here.
 """
-import os
 
-import pytest
 import torch
 import torch.nn.functional as F
 
 from cmn_vfx.model.backwarp import backwarp
 from cmn_vfx.model.pwcnet import PWCNet, multiscale_epe
 
-SIZE, MAXD, MARGIN = 64, 4.0, 8
+SIZE, MAXD, MARGIN, STEPS = 64, 4.0, 8, 300
 
 
 def texture(coarse: torch.Tensor, pos: torch.Tensor, cell: int) -> torch.Tensor:
@@ -66,22 +63,28 @@ def test_pyramid_output_keeps_the_default_flow():
         assert float(multiscale_epe(exact[-1:], target, weights=(1.0,))) < 1e-3
         assert float(multiscale_epe(exact[-1:], target + 2.0, weights=(1.0,))) > 1.0
 
-@pytest.mark.skipif(not os.environ.get("CMN_SLOW_TESTS"), reason="not yet passing: set CMN_SLOW_TESTS=1")
 def test_pwcnet_learns_translations():
+    """300 steps of PWC-Net's multi-scale loss (cosine cost volume, width 0.25, one-cycle lr 3e-3).
+
+    Measured: held-out EPE 0.53 px against 3.53 px for zero flow (0.68 px after 200 steps).
+    """
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    net = PWCNet(0.125)
-    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    net = PWCNet(0.25, cost_norm=True)
+    opt = torch.optim.Adam(net.parameters(), 3e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=STEPS, pct_start=0.15)
     g = torch.Generator().manual_seed(1)
     test_src, test_prev, test_flow = translated_pairs(16, torch.Generator().manual_seed(99))
-    for _ in range(300):
+    for _ in range(STEPS):
         src, prev, flow = translated_pairs(8, g)
         _, pyramid = net(src, prev, return_pyramid=True)
         loss = multiscale_epe(pyramid, flow)
         opt.zero_grad()
         loss.backward()
         opt.step()
+        sched.step()
     with torch.no_grad():
         epe = interior_epe(net(test_src, test_prev), test_flow)
     zero = interior_epe(torch.zeros_like(test_flow), test_flow)
+    print(f"held-out EPE {epe:.3f} px (zero flow {zero:.3f} px)")
     assert epe < 1.0 and epe * 3 < zero
