@@ -1,0 +1,26 @@
+"""The shipped default model loads by name, is self-describing and runs."""
+import os
+
+import torch
+
+from cmn_vfx.model import load_model
+from cmn_vfx.model.checkpoint import MODELS_DIR
+
+
+def test_default_model_loads_by_name_and_mattes():
+    path = os.path.join(MODELS_DIR, "default.pt")
+    assert os.path.getsize(path) < 30e6
+    model, meta = load_model("default")
+    config = meta["model_config"]
+    assert (config["variant"], config["prior"], config["prior_model"]) == ("full", "person", "auto")
+    assert len(meta["sha256"]) == 64
+    src = torch.rand(1, 3, 40, 72)
+    prior = torch.zeros(1, 1, 40, 72)
+    prior[..., 10:, 20:50] = 1.0
+    with torch.no_grad():
+        pha, fgr, state = model(src, prior=prior)
+        pha2, _, _ = model(src, src, state, prior=prior)
+    assert pha.shape == (1, 1, 40, 72) and fgr.shape == (1, 3, 40, 72)
+    assert 0.0 <= float(pha.min()) and float(pha.max()) <= 1.0
+    # the trained model follows the prior: more alpha inside the prior's box than outside
+    assert float(pha2[..., 10:, 20:50].mean()) > float(pha2[..., :, :15].mean()) + 0.2
