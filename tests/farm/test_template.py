@@ -44,6 +44,9 @@ def test_openjd_runner_cuts_the_planned_chunks(spec_path):
 
     The spec's model does not exist, so the session's resident server does not start
     and every task falls back to running `cmn-matte run ...` (here: echo) itself."""
+    spec = ShotSpec.from_yaml(spec_path)
+    spec.model = os.path.join(os.path.dirname(spec_path), "no_such_model.pt")
+    spec.to_yaml(spec_path)
     plan = plan_shot(ShotSpec.from_yaml(spec_path), chunk_size=5)
     params = job_parameters(plan, spec_path, cmn_matte="echo")
     args = [a for k, v in params.items() for a in ("-p", f"{k}={v}")]
