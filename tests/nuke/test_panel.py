@@ -1,7 +1,6 @@
 """The panel with a real PySide6 (offscreen): plate info, validation, submit, settings, screenshot."""
 import json
 import os
-import stat
 
 import pytest
 
@@ -10,7 +9,7 @@ QtWidgets = pytest.importorskip("qtpy.QtWidgets")
 QtGui = pytest.importorskip("qtpy.QtGui")
 
 from cmn_vfx.shot import ShotSpec  # noqa: E402
-from nuke_paths import REPO  # noqa: E402
+from nuke_paths import REPO, fake_executable  # noqa: E402
 from nuke_plugin.cmn_nuke import panel, readnode  # noqa: E402
 
 SCREENSHOT = os.path.join(REPO, "docs", "images", "nuke_panel.png")
@@ -37,11 +36,8 @@ def nuke_like_palette():
 
 @pytest.fixture
 def env(tmp_path):
-    exe = tmp_path / "bin" / "cmn-farm"
-    exe.parent.mkdir()
-    exe.write_text("#!/bin/sh\nexit 1\n")
-    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
-    return {"CMN_FARM": str(exe), "PATH": os.environ.get("PATH", ""),
+    exe = fake_executable(tmp_path / "bin" / "cmn-farm", "exit 1")
+    return {"CMN_FARM": exe, "PATH": os.environ.get("PATH", ""),
             "CMN_NUKE_SETTINGS": str(tmp_path / "settings.json")}
 
 

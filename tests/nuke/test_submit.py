@@ -1,9 +1,10 @@
 """cmn-farm argv, its JSON answer, validation messages, the spec file and settings."""
 import json
 import os
-import stat
 
 import pytest
+
+from nuke_paths import fake_executable
 
 from cmn_vfx.shot import ShotSpec
 from nuke_plugin.cmn_nuke import submit
@@ -17,11 +18,7 @@ def good_fields(plate_path, tmp_path, **kw):
 
 @pytest.fixture
 def farm(tmp_path):
-    exe = tmp_path / "bin" / "cmn-farm"
-    exe.parent.mkdir()
-    exe.write_text("#!/bin/sh\necho '{\"job_id\": \"x\"}'\n")
-    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
-    return [str(exe)]
+    return [fake_executable(tmp_path / "bin" / "cmn-farm", "echo '{\"job_id\": \"x\"}'")]
 
 
 def test_good_fields_validate(plate, tmp_path, farm):
