@@ -8,6 +8,8 @@
     lr: 1.0e-4   weight_decay: 0.01   clip_value: 1.0   seq_length: 3
     out_dir: runs/cmn   seed: 0   device: auto
     threads: 0            # torch CPU threads per process (0 = torch's default); 1 on a busy CPU
+    init_from: null       # start from this checkpoint's weights (fine-tuning; a fresh optimizer
+                          # and schedule); relative paths are relative to the working directory
 
 The two phases share ONE OneCycleLR schedule over phase1 + phase2 iterations
 (the paper trains 300k iterations with one policy and only unfreezes the flow
@@ -60,6 +62,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     threads: int = 0
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("phase1", "phase2"):

@@ -54,6 +54,27 @@ def _build_dataset(data_config: dict, seq_length: int):
     return build_dataset(dict(data_config, seq_length=data_config.get("seq_length", seq_length)))
 
 
+def init_weights(model: nn.Module, path: str) -> None:
+    """Load the weights of checkpoint `path` into `model` (same architecture; fine-tuning start).
+
+    A source trained with a sigmoid alpha head starting a prior-residual model gets its last
+    alpha conv zeroed, so the fine-tune starts from the prior and keeps the learnt features.
+    """
+    from cmn_vfx.model.checkpoint import read_checkpoint
+    from cmn_vfx.model.state_check import state_mismatch
+
+    ckpt = read_checkpoint(path)
+    detail = state_mismatch(model.state_dict(), ckpt["model"])
+    if detail:
+        raise BadInputError(f"init_from {path}: its weights do not fit the configured model ({detail})")
+    model.load_state_dict(ckpt["model"])
+    if model.config.prior_residual and not ckpt["model_config"].get("prior_residual", False):
+        head = model.decoder_pha.last[-1]
+        with torch.no_grad():
+            head.weight.zero_()
+            head.bias.zero_()
+
+
 class ClipForward(nn.Module):
     """model.forward_clip as forward(), so DistributedDataParallel sees the call."""
 
@@ -77,6 +98,8 @@ class Trainer:
             cfg.model = ckpt["model_config"]
         seed_everything(cfg.seed)  # the same initial weights for the same seed
         self.model = _build_model(cfg.model, load_weights=ckpt is None).to(runtime.device)
+        if ckpt is None and cfg.init_from:
+            init_weights(self.model, cfg.init_from)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
             self.optimizer, max_lr=cfg.lr, total_steps=cfg.total_iterations, pct_start=cfg.pct_start,

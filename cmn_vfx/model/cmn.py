@@ -54,6 +54,9 @@ class CMN(nn.Module):
         self.operator = build_operator(config)
         self.decoder_pha = Decoder(config.context, config.width, 1)
         self.decoder_fgr = Decoder(config.context, config.width, 3)
+        if config.prior_residual:
+            nn.init.zeros_(self.decoder_pha.last[-1].weight)
+            nn.init.zeros_(self.decoder_pha.last[-1].bias)
         self._bn_frozen = False
 
     def forward(self, src: torch.Tensor, prev_src: torch.Tensor | None = None, state: State | None = None,
@@ -68,9 +71,20 @@ class CMN(nn.Module):
         x = pad16(src if prior is None else torch.cat([src, prior], 1))
         fea, skips = self.encoder(x)
         hidden, state = self._update(fea, x[:, :3], prev_src, state)
-        pha = torch.sigmoid(self.decoder_pha(hidden, skips))
+        pha = self._alpha(self.decoder_pha(hidden, skips), x[:, 3:])
         fgr = self.decoder_fgr(hidden, skips)
         return pha[..., :h, :w], fgr[..., :h, :w], state
+
+    def _alpha(self, out: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
+        """Decoder output -> alpha 0..1: sigmoid, or prior + correction clamped to 0..1.
+
+        The residual's clamp passes gradients straight through (forward clamped, backward
+        identity), so a pixel pushed past 1 where the truth is 0.8 still learns to come down.
+        """
+        if not self.config.prior_residual:
+            return torch.sigmoid(out)
+        pha = prior + out
+        return pha + (pha.clamp(0.0, 1.0) - pha).detach()
 
     def _update(self, fea: torch.Tensor, src: torch.Tensor, prev_src: torch.Tensor | None,
                 state: State | None) -> tuple[torch.Tensor, State]:

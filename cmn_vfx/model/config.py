@@ -27,6 +27,9 @@ class ModelConfig:
     pwc_width: channel multiplier of PWC-Net (1.0 = the published network; tests use less).
     pwc_cost_norm: cosine cost volume in PWC-Net (train from scratch: true; Sintel port weights: false).
     dis_preset: 'ultrafast' | 'fast' | 'medium' (OpenCV DIS preset).
+    prior_residual: with prior 'person', alpha = clamp(prior + decoder output) instead of
+        sigmoid(decoder output); the last alpha conv starts at zero, so an untrained network
+        returns the prior and training learns the correction (edges, hair, a wrong prior).
     pretrained / flow_weights: weight files on disk (never downloaded).
     """
 
@@ -40,6 +43,7 @@ class ModelConfig:
     pwc_width: float = 1.0
     pwc_cost_norm: bool = False
     dis_preset: str = "medium"
+    prior_residual: bool = False
     pretrained: str | None = None
     flow_weights: str | None = None
 
@@ -48,6 +52,8 @@ class ModelConfig:
             value = getattr(self, name)
             if value not in allowed:
                 raise BadInputError(f"model config: {name}={value!r} is unknown; use one of {', '.join(allowed)}")
+        if self.prior_residual and self.prior != "person":
+            raise BadInputError("model config: prior_residual needs prior: person")
         if self.width < 1 or self.context < 1 or self.pwc_width <= 0:
             raise BadInputError("model config: width, context and pwc_width must be positive")
 

@@ -122,3 +122,24 @@ def test_frozen_flow_and_batchnorm_get_no_gradient(frames):
     assert all(p.grad is None for p in model.flow.parameters())
     assert all(p.grad is None for m in bns for p in m.parameters())
     assert model.decoder_pha.last[1].weight.grad is not None
+
+
+def test_prior_residual_starts_at_the_prior_and_learns_a_correction():
+    model = build_model(tiny(prior="person", prior_residual=True))
+    src, prior = torch.rand(1, 3, 32, 48), torch.rand(1, 1, 32, 48)
+    with torch.no_grad():
+        pha, _, _ = model.eval()(src, prior=prior)
+    assert torch.equal(pha, prior)  # zero-initialised head: an untrained network returns the prior
+    # a wrong prior (1 where the truth is 0) must still pass gradients: the clamp is straight-through
+    model.train()
+    ones = torch.ones(1, 1, 32, 48)
+    pha, _, _ = model(src, prior=ones)
+    pha.abs().mean().backward()
+    head = model.decoder_pha.last[-1]
+    assert float(head.bias.grad) > 0.5
+    with torch.no_grad():
+        head.bias.fill_(3.0)
+        pha, _, _ = model(src, prior=prior)
+    assert float(pha.min()) == 1.0  # clamped to 0..1 on the way out
+    with pytest.raises(BadInputError, match="prior_residual"):
+        tiny(prior="none", prior_residual=True)

@@ -13,7 +13,7 @@ from training.data import build_dataset
 from training.loop import Trainer, train
 from training import distributed
 
-from training_helpers import TINY_PWC_MODEL, tiny_data
+from training_helpers import TINY_MODEL, TINY_PWC_MODEL, tiny_data
 
 
 def _log(cfg):
@@ -96,3 +96,23 @@ def test_scale_iterations_keeps_the_phase_proportion():
     assert (cfg.phase1.batch_size, cfg.phase2.batch_size) == (4, 2)
     with pytest.raises(BadInputError):
         scale_iterations(cfg, 0)
+
+
+def test_init_from_starts_a_prior_residual_model_from_a_sigmoid_checkpoint(tiny_config, tmp_path):
+    first = tiny_config(model=dict(TINY_MODEL, prior="person"), data=tiny_data() | {"prior": "simulated"},
+                        phase1={"iterations": 1, "batch_size": 1, "train_flow": False},
+                        phase2={"iterations": 0, "batch_size": 1, "train_flow": True},
+                        checkpoint_every=1, out_dir=str(tmp_path / "stage1"))
+    train(first, progress=False)
+    second = tiny_config(model=dict(TINY_MODEL, prior="person", prior_residual=True),
+                         data=first.data, init_from=str(tmp_path / "stage1/last.pt"),
+                         out_dir=str(tmp_path / "stage2"))
+    trainer = Trainer(second, distributed.Runtime(0, 1, torch.device("cpu")))
+    stage1 = torch.load(tmp_path / "stage1/last.pt", weights_only=False)["model"]
+    mine = trainer.model.state_dict()
+    head = "decoder_pha.last.1"
+    assert all(torch.equal(mine[k], v) for k, v in stage1.items() if not k.startswith(head))
+    assert not mine[f"{head}.weight"].any() and not mine[f"{head}.bias"].any()
+    mismatched = tiny_config(model=dict(TINY_MODEL, width=4, prior="person"), init_from=second.init_from)
+    with pytest.raises(BadInputError, match="init_from"):
+        Trainer(mismatched, distributed.Runtime(0, 1, torch.device("cpu")))
