@@ -2,6 +2,7 @@
 
     python bench/default_model_eval.py [--model default] [--sizes 512x288,1920x1080] [--frames 24]
         [--out runs/eval] [--baselines prior,guided,closed_form] [--json runs/eval/results.json]
+        [--sheet docs/images/heldout_contact_sheet.png]
 
 Held-out validation clips: the two held-out P3M portraits (p_22fc0130, p_a09f6d7a; never
 trained on) with random smooth subject + camera motion over held-out background frames:
@@ -73,6 +74,21 @@ def evaluate_clip(shot: dict, out: str, model: str, baselines: list[str], frames
     return rows
 
 
+def write_sheet(rows: list, path: str) -> None:
+    """One contact sheet (cmn_vfx.demo's layout) stacking the given frames of every clip."""
+    import cv2
+    from cmn_vfx.demo import contact_sheet
+
+    parts = []
+    for i, (shot, alpha, fg, frames) in enumerate(rows):
+        part = f"{path}.part{i}.png"
+        contact_sheet(shot["plate"], alpha, fg, frames, shot["colorspace"], part)
+        parts.append(cv2.imread(part))
+        os.remove(part)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    cv2.imwrite(path, np.concatenate(parts, axis=0))
+
+
 def summarise(results: list[dict]) -> dict:
     """Mean of each method's metrics per size and over everything."""
     table: dict = {}
@@ -104,11 +120,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma list of prior, guided, closed_form (closed_form is skipped above 512 px wide)")
     parser.add_argument("--out", default="runs/eval")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--sheet", default=None,
+                        help="PNG: plate | alpha | comp over a checkerboard, first and last frame of each clip")
     args = parser.parse_args(argv)
     from cmn_vfx.sample_shot import build_sample_shot
 
     baselines = [b for b in args.baselines.split(",") if b]
-    results = []
+    results, sheet_rows = [], []
     for size_text in args.sizes.split(","):
         size = tuple(int(v) for v in size_text.split("x"))
         size_baselines = [b for b in baselines if b != "closed_form" or size[0] <= 512]
@@ -118,7 +136,14 @@ def main(argv: list[str] | None = None) -> int:
                                      portrait=portrait, background=background, background_first=bg_first, seed=seed)
             scores = evaluate_clip(shot, os.path.join(args.out, clip, "matte"), args.model, size_baselines, args.frames)
             results.append({"size": size_text, "clip": clip, "scores": scores})
+            name = os.path.basename(shot["plate"]).split(".")[0]
+            matte = os.path.join(args.out, clip, "matte")
+            first = int(shot["frames"].split("-")[0])
+            sheet_rows.append((shot, os.path.join(matte, "alpha", f"{name}.####.exr"),
+                               os.path.join(matte, "fg", f"{name}.####.exr"), [first, first + args.frames - 1]))
             print(clip, json.dumps({k: {m: round(v, 3) for m, v in s.items()} for k, s in scores.items()}), flush=True)
+    if args.sheet:
+        write_sheet(sheet_rows, args.sheet)
     summary = summarise(results)
     print(markdown(summary))
     if args.json:
