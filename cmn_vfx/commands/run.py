@@ -39,6 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="output file name (default: the plate's name)")
     p.add_argument("--model", help="bundled model name or checkpoint path (default: default)")
     p.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
+    p.add_argument("--threads", type=int, help="CPU threads for the network (default: torch's, one per core); "
+                   "on a shared farm node give the slots the task has")
     p.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"),
                    help="network precision; fp16/bf16 only on a GPU (default fp32)")
     p.add_argument("--colorspace", help="plate colourspace (OCIO name or 'cineon'; default auto)")
@@ -76,6 +78,11 @@ def shot_spec(args: argparse.Namespace) -> ShotSpec:
 
 def _engine(spec: ShotSpec, args: argparse.Namespace):
     from cmn_vfx.engine import EngineConfig, MatteEngine
+    if args.threads is not None:
+        if args.threads < 1:
+            raise BadInputError(f"--threads {args.threads}: give at least 1")
+        import torch
+        torch.set_num_threads(args.threads)
     downsample = spec.downsample if spec.downsample == "auto" else float(spec.downsample)
     config = EngineConfig(model=spec.model, device=spec.device, precision=args.precision, downsample=downsample,
                           warmup=spec.warmup, auto_cuts=not args.no_auto_cuts)

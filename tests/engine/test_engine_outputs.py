@@ -6,6 +6,7 @@ import json
 import os
 
 import numpy as np
+import torch
 
 from cmn_vfx.io.image import image_info, read_image
 from engine_helpers import DATA, DISPLAY, FRAMES, make_checkpoint, matte
@@ -13,7 +14,13 @@ from engine_helpers import DATA, DISPLAY, FRAMES, make_checkpoint, matte
 
 def test_outputs_names_windows_metadata(plate, checkpoint, tmp_path):
     out = tmp_path / "out"
-    assert matte(plate, "--out", str(out), "--model", checkpoint, "--downsample", "0.5") == 0
+    before = torch.get_num_threads()
+    try:
+        assert matte(plate, "--out", str(out), "--model", checkpoint, "--downsample", "0.5", "--threads", "2") == 0
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert matte(plate, "--out", str(tmp_path / "x"), "--model", checkpoint, "--threads", "0") == 2
     for sub, channels in (("alpha", ["A"]), ("fg", ["R", "G", "B", "A"])):
         assert sorted(os.listdir(out / sub)) == [f"sh010.{f}.exr" for f in FRAMES]
         info = image_info(str(out / sub / "sh010.1003.exr"))
