@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from typing import Callable, Sequence
@@ -25,7 +26,13 @@ def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
         parser.print_help()
         return 2
     try:
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # `cmn-matte info --json | head`: the reader went away; no traceback, and none at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except CMNError as exc:
         if args.debug:
             traceback.print_exc()

@@ -123,3 +123,16 @@ def test_folder_with_two_sequences(tmp_path, capsys):
     err = bad(capsys, str(tmp_path))
     assert "holds 2 sequences" in err and "a.####.exr" in err and "pick one" in err
     assert sorted(os.listdir(tmp_path)) == ["a.0001.exr", "b.0001.exr"]
+
+
+def test_closed_pipe_is_not_a_traceback(plate):
+    # `cmn-matte info --json | head -c 1`: the reader exits first; a quiet exit, not a traceback
+    import subprocess
+    import sys
+    code = ("import sys; from cmn_vfx.cli import matte_main; "
+            f"sys.exit(matte_main(['info', {plate!r}, '--json']))")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # nobody reads: the first write fails with EPIPE
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 1, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
