@@ -5,9 +5,16 @@ random parameter (so augmentation never adds flicker):
 ``fgr``/``bgr``/``src`` [T,H,W,3] float32 0..1 sRGB, ``pha`` [T,H,W] 0..1,
 ``flow`` [T,H,W,2] pixels (optional).
 
-Before compositing (they keep src = pha*fgr + (1-pha)*bgr exact): colour jitter of
+Before compositing (they keep src = blend(fgr, pha, bgr) exact): colour jitter of
 the foreground, gamma on alpha, horizontal flip, random crop.
 After compositing (they change src only, on purpose): JPEG noise, H.264 noise.
+
+Compositing (``blend``): 'linear' (default) blends in linear light and encodes back to sRGB,
+``src = enc(pha*dec(fgr) + (1-pha)*dec(bgr))``, which is how a camera records hair, motion blur
+and defocus, and how cmn_vfx.sample_shot and every real plate are made; 'srgb' blends the
+encoded values as the paper and RobustVideoMatting do (VideoMatte240K composites). A model
+trained on 'srgb' blends sees real soft edges as more background than they are and mattes
+them too thin (measured in cmn_vfx/models/default.md).
 
 Reading of the paper's colour jitter: brightness and contrast are factors in
 [0.85, 1.15], saturation a factor in [0.7, 1.3]; "hue in [0.9, 1.1]" is read as a
@@ -44,6 +51,11 @@ class AugmentConfig:
     jpeg_quality: tuple[int, int] = (70, 100)
     h264: float = 0.25                               # probability of H.264 noise
     h264_crf: tuple[int, int] = (15, 35)
+    blend: str = 'linear'                            # 'linear' light or 'srgb' encoded values
+
+    def __post_init__(self) -> None:
+        if self.blend not in ('linear', 'srgb'):
+            raise ValueError(f"augment.blend={self.blend!r}: use 'linear' or 'srgb'")
 
     @classmethod
     def from_dict(cls, d: dict | None) -> 'AugmentConfig':
@@ -143,10 +155,27 @@ def augment_layers(sample: dict, cfg: AugmentConfig, rng: np.random.Generator) -
     return s
 
 
+def srgb_decode(x: np.ndarray) -> np.ndarray:
+    """sRGB-encoded 0..1 -> linear light (the piecewise IEC 61966-2-1 curve)."""
+    return np.where(x <= 0.04045, x / 12.92, ((np.maximum(x, 0.04045) + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def srgb_encode(x: np.ndarray) -> np.ndarray:
+    """Linear light 0..1 -> sRGB-encoded (inverse of srgb_decode)."""
+    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.maximum(x, 0.0031308) ** (1 / 2.4) - 0.055).astype(np.float32)
+
+
+def blend(fgr: np.ndarray, pha: np.ndarray, bgr: np.ndarray, mode: str = 'linear') -> np.ndarray:
+    """src from sRGB-encoded layers: blended in linear light ('linear') or as encoded values ('srgb')."""
+    if mode == 'srgb':
+        return composite(fgr, pha, bgr)
+    return srgb_encode(composite(srgb_decode(fgr), pha, srgb_decode(bgr)))
+
+
 def augment_sample(sample: dict, cfg: AugmentConfig, rng: np.random.Generator) -> dict:
     """Layers augmentation, then compositing (src), then compression noise on src only."""
     s = augment_layers(sample, cfg, rng)
-    s['src'] = composite(s['fgr'], s['pha'], s['bgr'])
+    s['src'] = blend(s['fgr'], s['pha'], s['bgr'], cfg.blend)
     if rng.random() < cfg.jpeg:
         s['src'] = jpeg_noise(s['src'], int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)))
     if rng.random() < cfg.h264:

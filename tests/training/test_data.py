@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from cmn_vfx.errors import BadInputError
+from training.augment import srgb_decode, srgb_encode
 from training.data import build_dataset
 from training.data.backgrounds import BackgroundSource
 from training.data.portraits import HELD_OUT, list_portraits
@@ -46,8 +47,14 @@ def test_samples_follow_the_contract(tmp_path):
     assert s['prior'].shape == (3, 1, 32, 32)
     for key in ('src', 'pha', 'fgr', 'bgr', 'prior'):
         assert s[key].dtype == torch.float32 and 0.0 <= float(s[key].min()) and float(s[key].max()) <= 1.0
-    composite = s['pha'] * s['fgr'] + (1 - s['pha']) * s['bgr']
-    assert float((s['src'] - composite).abs().max()) < 1e-5
+    # the default blend is linear light, encoded back to sRGB (as a camera records soft edges)
+    lin = s['pha'].numpy() * srgb_decode(s['fgr'].numpy()) + (1 - s['pha'].numpy()) * srgb_decode(s['bgr'].numpy())
+    assert float(np.abs(s['src'].numpy() - srgb_encode(lin)).max()) < 1e-5
+    srgb = build_dataset(_cfg(tmp_path, prior='simulated', augment=dict(OFF, crop=32, blend='srgb')))[0]
+    composite = srgb['pha'] * srgb['fgr'] + (1 - srgb['pha']) * srgb['bgr']
+    assert float((srgb['src'] - composite).abs().max()) < 1e-5
+    with pytest.raises(BadInputError, match='blend'):
+        build_dataset(_cfg(tmp_path, augment=dict(OFF, blend='log')))
     assert float(s['flow'][0].abs().max()) == 0.0  # no previous frame
 
 

@@ -1,11 +1,12 @@
 """Augmentations keep I = aF + (1-a)B where they claim to, and change what they claim to."""
 import numpy as np
+import pytest
 
 from training import augment
 from training.augment import AugmentConfig
 from training.data.simulated_prior import simulate_prior
 
-OFF = dict(crop=0, flip=0.0, jitter=0.0, gamma=0.0, jpeg=0.0, h264=0.0)
+OFF = dict(crop=0, flip=0.0, jitter=0.0, gamma=0.0, jpeg=0.0, h264=0.0, blend='srgb')
 
 
 def _layers(t=3, h=40, w=48, seed=0):
@@ -110,3 +111,20 @@ def test_simulated_prior_is_coarse_but_close_and_jitters_in_time():
     assert np.median(ious) > 0.6                 # it is a prior of the person
     assert np.median(ious) < 0.99                # but not the truth
     assert min(diffs) > 0.0                      # frames differ (temporal jitter)
+
+
+def test_linear_blend_is_how_a_camera_sees_a_soft_edge():
+    x = np.linspace(0, 1, 1001, dtype=np.float32)
+    np.testing.assert_allclose(augment.srgb_encode(augment.srgb_decode(x)), x, atol=1e-6)
+    assert abs(float(augment.srgb_decode(np.float32(0.5))) - 0.2140) < 1e-4  # IEC 61966-2-1
+    # dark hair (0.05) half over a bright sky (0.8): linear light is much brighter than the
+    # average of the encoded values, i.e. a real soft edge looks more like the background
+    fgr, bgr, pha = np.full((1, 1, 1, 3), 0.05, np.float32), np.full((1, 1, 1, 3), 0.8, np.float32), np.full((1, 1, 1), 0.5, np.float32)
+    linear, encoded = augment.blend(fgr, pha, bgr, 'linear'), augment.blend(fgr, pha, bgr, 'srgb')
+    assert float(encoded[0, 0, 0, 0]) == pytest.approx(0.425)
+    assert float(linear[0, 0, 0, 0]) == pytest.approx(0.5873, abs=1e-3)
+    layers, s = _run(blend='linear')
+    np.testing.assert_allclose(s['src'], augment.blend(s['fgr'], s['pha'], s['bgr'], 'linear'), atol=1e-6)
+    for a in (0.0, 1.0):  # solid pixels are the layer itself whichever the blend
+        p = np.full_like(pha, a)
+        np.testing.assert_allclose(augment.blend(fgr, p, bgr), fgr if a else bgr, atol=1e-6)

@@ -55,7 +55,7 @@ class DataConfig:
         if isinstance(self.augment, dict):
             try:
                 self.augment = AugmentConfig.from_dict(self.augment)
-            except TypeError as exc:
+            except (TypeError, ValueError) as exc:
                 raise BadInputError(f'data.augment: {exc}; see docs/data.md for the keys') from exc
         self.size = tuple(int(v) for v in self.size)
         if len(self.size) != 2 or min(self.size) < 32:

@@ -1,7 +1,8 @@
 """MattingDataset: foreground clips over background clips, augmented, as torch samples.
 
 A sample (docs/contracts.md, "Training samples"):
-    src  [T,3,H,W] float 0..1 sRGB, src = pha*fgr + (1-pha)*bgr before compression noise
+    src  [T,3,H,W] float 0..1 sRGB, src = blend(fgr, pha, bgr) before compression noise
+         (training.augment.blend: linear light by default, or sRGB values)
     pha  [T,1,H,W] 0..1;  fgr [T,3,H,W] 0..1 sRGB;  bgr [T,3,H,W] 0..1 sRGB
     prior [T,1,H,W] 0..1           (data.prior != none)
     flow [T,2,H,W] pixels t->t-1, flow_valid [] 1.0/0.0 (data.flow; zeros + 0.0 when unknown)
