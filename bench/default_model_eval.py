@@ -44,7 +44,7 @@ def _score(preds, truths) -> dict:
     return {k: v for k, v in acc.result().items() if k in METRICS}
 
 
-def evaluate_clip(shot: dict, out: str, model: str, baselines: list[str], frames: int) -> dict:
+def evaluate_clip(shot: dict, out: str, model: str, baselines: list[str], frames: int, refine: str = "guided") -> dict:
     """Scores of the model and each baseline on one clip written by build_sample_shot."""
     from cmn_vfx.cli import matte_main
     from cmn_vfx.color import to_network
@@ -56,7 +56,8 @@ def evaluate_clip(shot: dict, out: str, model: str, baselines: list[str], frames
     truths = [read_image(p).pixels[..., 0] for p in _frames(shot["alpha"], first, frames)]
     rows = {}
     start = time.time()
-    code = matte_main(["run", shot["plate"], "--out", out, "--model", model, "--no-progress", "--overwrite"])
+    code = matte_main(["run", shot["plate"], "--out", out, "--model", model, "--no-progress", "--overwrite",
+                       "--refine", refine])
     if code != 0:
         raise SystemExit(f"cmn-matte run failed with exit code {code}")
     name = os.path.basename(shot["plate"]).split(".")[0]
@@ -120,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma list of prior, guided, closed_form (closed_form is skipped above 512 px wide)")
     parser.add_argument("--out", default="runs/eval")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--refine", default="guided", choices=("guided", "none"), help="cmn-matte run --refine")
     parser.add_argument("--sheet", default=None,
                         help="PNG: plate | alpha | comp over a checkerboard, first and last frame of each clip")
     args = parser.parse_args(argv)
@@ -134,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             clip = f"{size_text}_{portrait}_{background.split('.')[0]}"
             shot = build_sample_shot(os.path.join(args.out, clip, "shot"), args.frames, size,
                                      portrait=portrait, background=background, background_first=bg_first, seed=seed)
-            scores = evaluate_clip(shot, os.path.join(args.out, clip, "matte"), args.model, size_baselines, args.frames)
+            scores = evaluate_clip(shot, os.path.join(args.out, clip, "matte"), args.model, size_baselines, args.frames,
+                                   args.refine)
             results.append({"size": size_text, "clip": clip, "scores": scores})
             name = os.path.basename(shot["plate"]).split(".")[0]
             matte = os.path.join(args.out, clip, "matte")

@@ -40,6 +40,7 @@ from cmn_vfx.streaming import ReadAhead, WriteBehind
 DEFAULT_WARMUP = 8
 AUTO_LONG_SIDE = 512
 PRECISIONS = ("fp32", "fp16", "bf16")
+REFINES = ("guided", "none")
 
 
 @dataclass
@@ -53,6 +54,7 @@ class EngineConfig:
     warmup: int | None = None               # None = DEFAULT_WARMUP
     auto_cuts: bool = True
     cut_threshold: float = THRESHOLD
+    refine: str = "guided"                  # guided | none: edge refinement at the working size
 
 
 @dataclass
@@ -120,6 +122,8 @@ class MatteEngine:
         self.config = config
         if config.precision not in PRECISIONS:
             raise BadInputError(f"precision {config.precision!r} is unknown; use one of {', '.join(PRECISIONS)}")
+        if config.refine not in REFINES:
+            raise BadInputError(f"refine {config.refine!r} is unknown; use one of {', '.join(REFINES)}")
         self.device = resolve_device(config.device)
         if model is None:
             from cmn_vfx.model import load_model
@@ -142,7 +146,7 @@ class MatteEngine:
                 "cuts": sorted(job.cuts), "auto_cuts": self.config.auto_cuts,
                 "cut_threshold": self.config.cut_threshold if self.config.auto_cuts else None,
                 "precision": self.precision, "missing": job.missing,
-                "guided_filter": [guided_filter.RADIUS, guided_filter.EPS]}
+                "guided_filter": [guided_filter.RADIUS, guided_filter.EPS], "refine": self.config.refine}
 
     def _min_size(self) -> int:
         from cmn_vfx.model import MIN_SIZE
@@ -166,6 +170,19 @@ class MatteEngine:
         with torch.inference_mode(), self._autocast():
             pha, fgr, state = self.model(src, prev_src=prev_src, state=state, prior=prior)
         return pha.float(), fgr.float(), state
+
+    def refine(self, pha: torch.Tensor, small: np.ndarray) -> torch.Tensor:
+        """Edge refinement of the network's alpha at the working size ('guided'; 'none' = as is).
+
+        A trimap from the alpha (a band of 1% of the short side around its 0.5 contour), a colour
+        guided filter of the alpha by the frame inside the band, 0 / 1 outside it
+        (cmn_vfx.prior.classical.classical_matte). Per frame: the recurrent state never sees it.
+        """
+        if self.config.refine == "none":
+            return pha
+        from cmn_vfx.prior.classical import classical_matte
+        out = classical_matte(small, pha[0, 0].cpu().numpy(), "guided")
+        return torch.from_numpy(out)[None, None].to(pha.device)
 
     def upsample(self, pha: torch.Tensor, src: torch.Tensor, guide_hr: np.ndarray) -> np.ndarray:
         """pha [1,1,h,w] at the working size -> [H,W] float32 alpha at the plate's size."""
@@ -223,7 +240,7 @@ class MatteEngine:
                 pha, fgr, state = self.step(src, prev, state, prior)
                 prev = src
                 if fin.step.emit:
-                    alpha = self.upsample(pha, src, fin.guide)
+                    alpha = self.upsample(self.refine(pha, fin.small), src, fin.guide)
                     behind.submit((fin.step, fin.image, alpha, fgr[0].permute(1, 2, 0).cpu().numpy()))
                     bar.update(1)
             behind.close()

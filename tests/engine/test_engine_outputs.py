@@ -48,7 +48,7 @@ def test_fg_is_plate_where_alpha_is_one(plate, tmp_path):
     """A model with a large alpha bias gives alpha == 1 in places: fg there is the plate, bit for bit."""
     ckpt = make_checkpoint(str(tmp_path / "opaque.pt"), alpha_bias=9.0)
     out = tmp_path / "out"
-    assert matte(plate, "--out", str(out), "--model", ckpt, "--frames", "1001-1002") == 0
+    assert matte(plate, "--out", str(out), "--model", ckpt, "--frames", "1001-1002", "--refine", "none") == 0
     src = read_image(plate.replace("####", "1002")).pixels
     fg = read_image(str(out / "fg" / "sh010.1002.exr")).pixels
     alpha = fg[..., 3]
@@ -58,3 +58,20 @@ def test_fg_is_plate_where_alpha_is_one(plate, tmp_path):
     np.testing.assert_array_equal(fg[solid][:, :3], src[solid])
     assert fg[solid][:, 0].max() > 1.0                   # highlights above 1.0 survive
     assert np.all(fg[band][:, :3] <= src.max() + 1e-3)   # network fg in the band, premultiplied
+
+
+def test_guided_refinement_snaps_the_matte_outside_a_thin_edge_band(plate, tmp_path):
+    """--refine guided (the default): 0 / 1 away from the alpha's 0.5 contour, soft only near it."""
+    ckpt = make_checkpoint(str(tmp_path / "soft.pt"), alpha_bias=0.0)
+    raw, refined = tmp_path / "raw", tmp_path / "refined"
+    assert matte(plate, "--out", str(raw), "--model", ckpt, "--frames", "1002", "--refine", "none") == 0
+    assert matte(plate, "--out", str(refined), "--model", ckpt, "--frames", "1002") == 0
+    a_raw = read_image(str(raw / "alpha" / "sh010.1002.exr")).pixels[..., 0]
+    a_ref = read_image(str(refined / "alpha" / "sh010.1002.exr")).pixels[..., 0]
+    soft = lambda a: float(((a > 0) & (a < 1)).mean())
+    assert soft(a_raw) > 0.9           # a sigmoid never reaches 0 or 1
+    assert soft(a_ref) < 0.5 * soft(a_raw)
+    snapped = (a_ref == 0) | (a_ref == 1)
+    assert np.all((a_ref[snapped] == 1) == (a_raw[snapped] > 0.5))  # the side of the 0.5 contour is kept
+    meta = json.loads(image_info(str(refined / "alpha" / "sh010.1002.exr"))["metadata"]["cmn:settings"])
+    assert meta["refine"] == "guided"

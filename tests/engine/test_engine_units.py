@@ -36,7 +36,7 @@ def test_guided_upsampling_4x_matches_full_resolution(tmp_path):
     seq = find_sequence(str(tmp_path / "p" / "s.####.exr"))
     alphas = {}
     for ratio in (1.0, 0.25):
-        engine = MatteEngine(EngineConfig(device="cpu", downsample=ratio, auto_cuts=False),
+        engine = MatteEngine(EngineConfig(device="cpu", downsample=ratio, auto_cuts=False, refine="none"),
                              model=PointwiseMatte(), meta={"name": "pointwise", "sha256": "0"})
         out = tmp_path / f"out{ratio}"
         engine.run(ShotJob(seq, [1, 2], str(out), "s"), progress=False)
