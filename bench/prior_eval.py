@@ -36,8 +36,9 @@ from cmn_vfx.prior.classical import classical_matte  # noqa: E402
 
 HELD_OUT = ("p_22fc0130", "p_a09f6d7a")
 SCALES = {"selfie": 1.0, "medium": 0.75, "full": 0.5}
-PRIORS = ("selfie", "landscape", "selfie_stretch", "pose", "max_landscape", "gate_landscape", "consensus", "consensus_landscape")
-CLASSICAL = ("selfie", "landscape", "pose", "consensus_landscape")
+PRIORS = ("selfie", "landscape", "selfie_stretch", "pose", "max_landscape", "gate_landscape", "consensus", "consensus_landscape",
+          "union_landscape")
+CLASSICAL = ("selfie", "landscape", "pose", "consensus_landscape", "union_landscape")
 CF_PRIORS = ("landscape", "pose", "consensus_landscape")
 
 
@@ -185,10 +186,10 @@ def table(summary: dict, size: str) -> str:
     return "\n".join(lines)
 
 
-def methods_for(threads: int) -> dict:
-    priors = {name: load_prior(name, threads) for name in PRIORS}
+def methods_for(threads: int, only: list[str] | None = None) -> dict:
+    priors = {name: load_prior(name, threads) for name in PRIORS if not only or name in only}
     methods: dict = dict(priors)
-    for name in CLASSICAL:
+    for name in (n for n in CLASSICAL if n in priors):
         methods[f"{name}+guided"] = lambda src, p=priors[name]: classical_matte(src, p(src), "guided")
     return methods
 
@@ -206,12 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-cf", action="store_true", help="skip closed-form matting (slow)")
     ap.add_argument("--json", default=None, help="write the summary here")
+    ap.add_argument("--priors", default=None, help="comma list: measure only these priors (default: all)")
     args = ap.parse_args(argv)
     report = {}
     for size_text in args.sizes.split(","):
         w, h = (int(v) for v in size_text.split("x"))
         clips = build_clips(w, h, args.frames)
-        rows = evaluate(clips, methods_for(args.threads))
+        rows = evaluate(clips, methods_for(args.threads, args.priors.split(",") if args.priors else None))
         if not args.no_cf and w <= 512:  # first frame of each clip only
             rows += evaluate([{**c, "src": c["src"][:1], "pha": c["pha"][:1], "people": c["people"][:1]} for c in clips],
                              closed_form_methods(args.threads))

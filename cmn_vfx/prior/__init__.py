@@ -31,7 +31,8 @@ def _build(name: str, threads: int) -> PersonPrior:
 
 
 NAMES = ("auto", "selfie", "landscape", "selfie_stretch", "landscape_stretch", "pose",
-         "max", "max_landscape", "gate", "gate_landscape", "consensus", "consensus_landscape")
+         "max", "max_landscape", "gate", "gate_landscape", "consensus", "consensus_landscape",
+         "union", "union_landscape")
 
 
 def load_prior(name: str = "selfie", threads: int = 1) -> PersonPrior:

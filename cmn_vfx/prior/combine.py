@@ -1,6 +1,7 @@
 """Combinations of the selfie and BlazePose priors."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from cmn_vfx.prior.base import PersonPrior
@@ -19,6 +20,9 @@ class CombinedPrior(PersonPrior):
     mode 'consensus': pose where the two agree (IoU of their masks >= `agree`), else selfie:
                  pose is sharper and ignores other people, but when its detector misses
                  or picks a passer-by, the whole-frame selfie net is the safer answer.
+    mode 'union':  where the two agree, pose plus the selfie net's regions that touch it (the
+                 selfie net keeps a torso cut by the frame edge that pose drops; regions not
+                 touching the pose mask, e.g. passers-by, stay out); else selfie.
     """
 
     def __init__(self, selfie: SelfiePrior, pose: PosePrior, mode: str = "gate", agree: float = 0.5):
@@ -34,8 +38,19 @@ class CombinedPrior(PersonPrior):
             return a
         if self.mode == "consensus":
             return b if _iou(a, b) >= self.agree else a
+        if self.mode == "union":
+            return np.maximum(b, a * _touching(a, b)) if _iou(a, b) >= self.agree else a
         roi = warp_out(np.ones((LANDMARK, LANDMARK), np.float32), self.pose.last_roi, h, w)
         return np.maximum(b, a * roi)
+
+
+def _touching(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """[H,W] 0/1: the connected regions of a > 0.5 that overlap b > 0.5, grown by 2% of the short side."""
+    count, labels = cv2.connectedComponents((a > 0.5).astype(np.uint8))
+    keep = np.unique(labels[(b > 0.5) & (labels > 0)])
+    mask = np.isin(labels, keep[keep > 0]).astype(np.uint8)
+    r = max(1, round(0.02 * min(a.shape)))
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(np.float32)
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:

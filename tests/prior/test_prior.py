@@ -76,3 +76,31 @@ def test_bad_frame_is_a_user_error():
         load_prior("selfie")(np.zeros((8, 8), np.float32))
     with pytest.raises(BadInputError):
         load_prior("selfie")(np.full((8, 8, 3), np.nan, np.float32))
+
+
+def test_union_adds_the_selfie_regions_that_touch_the_pose_mask():
+    # 'union': pose where both nets agree, plus the selfie net's regions connected to it (a torso
+    # cut by the frame edge, which pose drops), never the selfie net's separate regions (passers-by)
+    from cmn_vfx.prior.combine import CombinedPrior
+
+    class Fixed:
+        def __init__(self, mask, roi=None):
+            self.mask, self.last_roi, self.name = mask, roi, "fixed"
+
+        def predict(self, src):
+            return self.mask
+
+    selfie = np.zeros((60, 80), np.float32)
+    selfie[10:60, 20:50] = 1.0   # head and torso down to the frame edge
+    selfie[20:40, 65:75] = 1.0   # a passer-by
+    pose = np.zeros_like(selfie)
+    pose[10:45, 22:48] = 1.0     # head and shoulders only
+    union = CombinedPrior(Fixed(selfie), Fixed(pose, roi=object()), "union").predict(np.zeros((60, 80, 3), np.float32))
+    assert union[55:60, 20:50].min() == 1.0   # the torso at the bottom edge is kept
+    assert union[20:40, 65:75].max() == 0.0   # the passer-by is not
+    consensus = CombinedPrior(Fixed(selfie), Fixed(pose, roi=object()), "consensus").predict(np.zeros((60, 80, 3), np.float32))
+    assert consensus[55:60, 20:50].max() == 0.0  # what 'consensus' ('auto') does
+    disagree = np.zeros_like(selfie)
+    disagree[0:5, 0:5] = 1.0
+    fallback = CombinedPrior(Fixed(selfie), Fixed(disagree, roi=object()), "union").predict(np.zeros((60, 80, 3), np.float32))
+    np.testing.assert_array_equal(fallback, selfie)
