@@ -4,7 +4,8 @@
         [--frames 24] [--prior-json runs/eval512.json]
 
 Row R is runs/ablation_R/last.pt, trained by configs/train/ablation_R.yaml. Each model goes through
-bench/default_model_eval.py at 512x288 (the same four held-out clips, through `cmn-matte run`);
+bench/default_model_eval.py at 512x288 (the same four held-out clips, through `cmn-matte run
+--refine none`: the networks' own mattes, no edge refinement);
 its scores are kept in runs/evalab_R.json and reused when that file is newer than the checkpoint.
 With --prior-json (a default_model_eval result with baselines) the person prior's row is added.
 Prints a markdown table: MAD, MSE, Grad, dtSSD (whole frame; x1e3, x1e3, raw, x1e2).
@@ -29,6 +30,7 @@ def row_scores(row: str, runs: str, frames: int) -> dict:
     cached = os.path.join(runs, f"evalab_{row}.json")
     if not (os.path.exists(cached) and os.path.getmtime(cached) > os.path.getmtime(ckpt)):
         default_model_eval.main(["--model", ckpt, "--sizes", "512x288", "--frames", str(frames), "--baselines", "",
+                                 "--refine", "none",
                                  "--out", os.path.join(runs, f"evalab_{row}"), "--json", cached])
     with open(cached, encoding="utf-8") as fh:
         return json.load(fh)["summary"]["512x288"]["model"]

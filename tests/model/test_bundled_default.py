@@ -13,6 +13,7 @@ def test_default_model_loads_by_name_and_mattes():
     model, meta = load_model("default")
     config = meta["model_config"]
     assert (config["variant"], config["prior"], config["prior_model"]) == ("full", "person", "auto")
+    assert config["prior_residual"]  # alpha = prior + learnt correction (docs/model.md)
     assert len(meta["sha256"]) == 64
     src = torch.rand(1, 3, 40, 72)
     prior = torch.zeros(1, 1, 40, 72)
