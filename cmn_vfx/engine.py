@@ -55,6 +55,7 @@ class EngineConfig:
     auto_cuts: bool = True
     cut_threshold: float = THRESHOLD
     refine: str = "guided"                  # guided | none: edge refinement at the working size
+    prior: str | None = None                # person prior name (cmn_vfx.prior); None = the model's own
 
 
 @dataclass
@@ -132,10 +133,14 @@ class MatteEngine:
         self.meta = dict(meta or {})
         self.precision = config.precision if self.device.type == "cuda" else "fp32"
         model_config = self.meta.get("model_config") or {}
-        self.prior = None
+        self.prior, self.prior_name = None, None
         if model_config.get("prior", "none") == "person":
             from cmn_vfx.prior import load_prior
-            self.prior = load_prior(model_config.get("prior_model", "selfie"))
+            self.prior_name = config.prior or model_config.get("prior_model", "selfie")
+            self.prior = load_prior(self.prior_name)
+        elif config.prior:
+            raise BadInputError(f"--prior {config.prior}: model {self.meta.get('name', config.model)!r} takes no person "
+                                "prior (prior: none in its config); leave --prior out")
         self.warmup = DEFAULT_WARMUP if config.warmup is None else int(config.warmup)
 
     # -- settings and checks -------------------------------------------------
@@ -146,7 +151,8 @@ class MatteEngine:
                 "cuts": sorted(job.cuts), "auto_cuts": self.config.auto_cuts,
                 "cut_threshold": self.config.cut_threshold if self.config.auto_cuts else None,
                 "precision": self.precision, "missing": job.missing,
-                "guided_filter": [guided_filter.RADIUS, guided_filter.EPS], "refine": self.config.refine}
+                "guided_filter": [guided_filter.RADIUS, guided_filter.EPS], "refine": self.config.refine,
+                "prior": self.prior_name}
 
     def _min_size(self) -> int:
         from cmn_vfx.model import MIN_SIZE

@@ -46,6 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--refine", default="guided", choices=("guided", "none"),
                    help="edge refinement of the network's alpha at the working size: guided (default) "
                         "filters a thin band around the edge by the frame's colours, 0/1 outside it; none = raw")
+    p.add_argument("--prior", help="person prior for models that take one (default: the model's own, e.g. auto); "
+                   "union_landscape keeps a torso cut by the frame edge in close-ups (docs/prior.md)")
     p.add_argument("--colorspace", help="plate colourspace (OCIO name or 'cineon'; default auto)")
     p.add_argument("--downsample", help="working resolution ratio 0 < r <= 1, or auto (long side to 512)")
     p.add_argument("--warmup", type=int, help="frames run before a range that starts mid-shot (default 8)")
@@ -88,7 +90,8 @@ def _engine(spec: ShotSpec, args: argparse.Namespace):
         torch.set_num_threads(args.threads)
     downsample = spec.downsample if spec.downsample == "auto" else float(spec.downsample)
     config = EngineConfig(model=spec.model, device=spec.device, precision=args.precision, downsample=downsample,
-                          warmup=spec.warmup, auto_cuts=not args.no_auto_cuts, refine=args.refine)
+                          warmup=spec.warmup, auto_cuts=not args.no_auto_cuts, refine=args.refine,
+                          prior=args.prior)
     return MatteEngine(config)
 
 

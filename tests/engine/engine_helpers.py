@@ -38,12 +38,13 @@ def write_plate(directory: str, name: str = "sh010", frames=FRAMES, data: Box = 
     return os.path.join(directory, f"{name}.####.exr")
 
 
-def make_checkpoint(path: str, alpha_bias: float = 0.0, seed: int = 0) -> str:
-    """A tiny random-weight CMN (full variant, DIS flow) saved with the real save_checkpoint."""
+def make_checkpoint(path: str, alpha_bias: float = 0.0, seed: int = 0, **config) -> str:
+    """A tiny random-weight CMN (full variant, DIS flow; `config` overrides ModelConfig fields)
+    saved with the real save_checkpoint."""
     from cmn_vfx.model import ModelConfig, build_model, save_checkpoint
     torch.manual_seed(seed)
     config = ModelConfig(variant="full", encoder="mobilenetv2", flow="dis", dis_preset="ultrafast",
-                         width=4, context=8)
+                         **dict(dict(width=4, context=8), **config))
     model = build_model(config, load_weights=False).eval()
     with torch.no_grad():
         # Random init gives alpha ~0.5 everywhere and a recurrent effect below half-float

@@ -75,3 +75,17 @@ def test_guided_refinement_snaps_the_matte_outside_a_thin_edge_band(plate, tmp_p
     assert np.all((a_ref[snapped] == 1) == (a_raw[snapped] > 0.5))  # the side of the 0.5 contour is kept
     meta = json.loads(image_info(str(refined / "alpha" / "sh010.1002.exr"))["metadata"]["cmn:settings"])
     assert meta["refine"] == "guided"
+
+
+def test_prior_can_be_chosen_per_run_and_is_recorded(plate, tmp_path, capsys):
+    ckpt = make_checkpoint(str(tmp_path / "prior.pt"), prior="person", prior_model="landscape")
+    for name, flags in (("landscape", []), ("selfie", ["--prior", "selfie"])):
+        out = tmp_path / name
+        assert matte(plate, "--out", str(out), "--model", ckpt, "--frames", "1002", *flags) == 0
+        meta = json.loads(image_info(str(out / "alpha" / "sh010.1002.exr"))["metadata"]["cmn:settings"])
+        assert meta["prior"] == name
+    assert matte(plate, "--out", str(tmp_path / "x"), "--model", ckpt, "--prior", "nobody") == 2
+    assert "unknown person prior" in capsys.readouterr().err
+    no_prior = make_checkpoint(str(tmp_path / "noprior.pt"))
+    assert matte(plate, "--out", str(tmp_path / "y"), "--model", no_prior, "--prior", "selfie") == 2
+    assert "takes no person prior" in capsys.readouterr().err
