@@ -11,6 +11,7 @@ A shot spec is a small YAML file:
     colorspace: auto                                 # auto (from file type/metadata) or an OCIO name
     downsample: auto                                 # auto or a ratio 0 < r <= 1
     warmup: null                                     # frames run before a chunk starts; null = engine default
+    prior: null                                      # person prior name (cmn_vfx.prior); null = the model's own
     chunk_size: 10                                   # frames per farm task
     missing: error                                   # error | hold | black
     cuts: []                                         # frames where a new shot starts (state resets)
@@ -44,6 +45,7 @@ class ShotSpec:
     colorspace: str = "auto"
     downsample: str | float = "auto"
     warmup: int | None = None
+    prior: str | None = None
     chunk_size: int = 10
     missing: str = "error"
     cuts: list[int] = field(default_factory=list)

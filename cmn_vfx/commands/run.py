@@ -26,7 +26,7 @@ from cmn_vfx.shot import ShotSpec
 
 PLATE_EXTENSIONS = (".exr", ".dpx", ".cin", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 # Flags that override a spec's field of the same name (None = not given).
-_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name")
+_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name", "prior")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -91,7 +91,7 @@ def _engine(spec: ShotSpec, args: argparse.Namespace):
     downsample = spec.downsample if spec.downsample == "auto" else float(spec.downsample)
     config = EngineConfig(model=spec.model, device=spec.device, precision=args.precision, downsample=downsample,
                           warmup=spec.warmup, auto_cuts=not args.no_auto_cuts, refine=args.refine,
-                          prior=args.prior)
+                          prior=spec.prior)
     return MatteEngine(config)
 
 

@@ -84,6 +84,11 @@ def test_prior_can_be_chosen_per_run_and_is_recorded(plate, tmp_path, capsys):
         assert matte(plate, "--out", str(out), "--model", ckpt, "--frames", "1002", *flags) == 0
         meta = json.loads(image_info(str(out / "alpha" / "sh010.1002.exr"))["metadata"]["cmn:settings"])
         assert meta["prior"] == name
+    spec = tmp_path / "shot.yaml"  # the farm's and Nuke's form: the spec's prior field
+    spec.write_text(f"plate: {plate}\noutput: {tmp_path / 'spec'}\nmodel: {ckpt}\nframes: '1002'\nprior: selfie\n")
+    assert matte("--spec", str(spec)) == 0
+    meta = json.loads(image_info(str(tmp_path / "spec" / "alpha" / "sh010.1002.exr"))["metadata"]["cmn:settings"])
+    assert meta["prior"] == "selfie"
     assert matte(plate, "--out", str(tmp_path / "x"), "--model", ckpt, "--prior", "nobody") == 2
     assert "unknown person prior" in capsys.readouterr().err
     no_prior = make_checkpoint(str(tmp_path / "noprior.pt"))
