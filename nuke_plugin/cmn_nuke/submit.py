@@ -22,8 +22,12 @@ from typing import Callable
 from .readnode import frame_path, parse_range, plate_name
 
 BACKENDS = ("local", "deadline-cloud", "deadline10", "opencue")
+# cmn_vfx.prior.NAMES (Nuke cannot import cmn_vfx; tests/nuke/test_submit.py keeps the two equal).
+PRIORS = ("auto", "selfie", "landscape", "selfie_stretch", "landscape_stretch", "pose",
+          "max", "max_landscape", "gate", "gate_landscape", "consensus", "consensus_landscape",
+          "union", "union_landscape")
 RESULT_KEYS = ("job_id", "backend", "alpha", "fg", "frames")
-DEFAULTS = {"model": "default", "chunk_size": 10, "warmup": None, "downsample": "auto",
+DEFAULTS = {"model": "default", "chunk_size": 10, "warmup": None, "downsample": "auto", "prior": None,
             "backend": "local", "cmn_farm": ""}
 # Nuke's own Python settings would break the Python that runs cmn-farm.
 NUKE_PYTHON_VARS = ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONEXECUTABLE")
@@ -99,7 +103,8 @@ def _nearest_existing(path: str) -> str:
 def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list[str]:
     """Every problem with the panel's fields, as one line each naming the field and the fix.
 
-    fields: plate, frames, output, model, chunk_size, warmup (int or None), downsample, backend.
+    fields: plate, frames, output, model, chunk_size, warmup (int or None), downsample,
+    prior (a PRIORS name, or None for the model's own), backend.
     """
     errors = []
     plate = fields.get("plate") or ""
@@ -147,6 +152,9 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
             ratio = -1.0
         if not 0 < ratio <= 1:
             errors.append(f"Downsample: {downsample!r} must be auto or a ratio 0 < r <= 1 (e.g. 0.5).")
+    prior = fields.get("prior")
+    if prior and prior not in PRIORS:
+        errors.append(f"Person prior: {prior!r} is unknown; use one of {', '.join(PRIORS)}.")
     if fields.get("backend") not in BACKENDS:
         errors.append(f"Backend: {fields.get('backend')!r} is unknown; use one of {', '.join(BACKENDS)}.")
     exe = farm[0] if farm else ""
@@ -171,6 +179,7 @@ def spec_dict(fields: dict) -> dict:
         "colorspace": fields.get("colorspace") or "auto",
         "downsample": "auto" if downsample == "auto" else float(downsample),
         "warmup": fields.get("warmup"),
+        "prior": fields.get("prior") or None,
         "chunk_size": fields["chunk_size"],
         "missing": "error",
         "cuts": [],

@@ -6,6 +6,7 @@ import pytest
 
 from nuke_paths import fake_executable
 
+from cmn_vfx.prior import NAMES as PRIOR_NAMES
 from cmn_vfx.shot import ShotSpec
 from nuke_plugin.cmn_nuke import submit
 
@@ -38,6 +39,7 @@ def test_good_fields_validate(plate, tmp_path, farm):
     ({"downsample": "2"}, "Downsample: '2' must be auto or a ratio"),
     ({"downsample": "half"}, "Downsample: 'half' must be auto"),
     ({"backend": "tractor"}, "Backend: 'tractor' is unknown"),
+    ({"prior": "union_portrait"}, "Person prior: 'union_portrait' is unknown; use one of auto, selfie,"),
 ])
 def test_each_bad_field_gives_one_message(plate, tmp_path, farm, change, message):
     errors = submit.validate(good_fields(plate, tmp_path, **change), farm)
@@ -91,6 +93,18 @@ def test_written_spec_loads_as_a_shotspec(plate, tmp_path):
     loaded = ShotSpec.from_yaml(path)
     assert loaded == ShotSpec(plate=plate, output=str(tmp_path / "sh010" / "cmn"), frames="1001-1005",
                               name="sh010", colorspace="ACES - ACEScg", downsample=0.5, warmup=3, chunk_size=2)
+
+
+def test_panel_knows_the_same_priors_as_cmn_vfx():
+    assert submit.PRIORS == PRIOR_NAMES
+
+
+@pytest.mark.parametrize("prior, expected", [(None, None), ("", None), ("union_landscape", "union_landscape")])
+def test_spec_carries_the_prior(plate, tmp_path, farm, prior, expected):
+    fields = good_fields(plate, tmp_path, prior=prior)
+    assert submit.validate(fields, farm) == []
+    path = submit.write_spec(submit.spec_dict(fields), str(tmp_path / "sh010.shot.yaml"))
+    assert ShotSpec.from_yaml(path).prior == expected
 
 
 def test_submit_reports_the_farms_error(plate, tmp_path):
