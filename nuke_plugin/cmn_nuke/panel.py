@@ -14,6 +14,7 @@ from qtpy import QtCore, QtWidgets
 from . import readnode, submit
 
 DOWNSAMPLE_CHOICES = ("auto", "1.0", "0.5", "0.25")
+PRIOR_OWN = "auto (model's own)"   # no override: the spec's prior stays empty
 OK_COLOUR, ERROR_COLOUR, HINT_COLOUR = "#8fd18f", "#ff8a80", "#9a9a9a"
 
 
@@ -131,6 +132,14 @@ class MattePanel(QtWidgets.QWidget):
         self.downsample.setCurrentText(str(settings["downsample"]))
         self.downsample.setToolTip("Working resolution ratio for the network: auto or 0 < r <= 1")
         form.addRow("Downsample", self.downsample)
+        self.prior = QtWidgets.QComboBox()
+        self.prior.addItems([PRIOR_OWN, *(name for name in submit.PRIORS if name != "auto")])
+        self.prior.setCurrentIndex(max(0, self.prior.findText(str(settings["prior"]))))
+        self.prior.setToolTip("The person prior the model is given. auto: the model's own.\n"
+                              "union_landscape: close-ups whose torso is cut by the frame edge "
+                              "(auto can drop the shoulders there).\n"
+                              "Models without a prior refuse any other choice (the farm job fails).")
+        form.addRow("Person prior", self.prior)
         return box
 
     def _buttons(self) -> QtWidgets.QHBoxLayout:
@@ -161,7 +170,8 @@ class MattePanel(QtWidgets.QWidget):
                 "model": self.model.currentText().strip(), "backend": self.backend.currentText(),
                 "chunk_size": self.chunk_size.value(),
                 "warmup": None if self.warmup.value() < 0 else self.warmup.value(),
-                "downsample": self.downsample.currentText().strip()}
+                "downsample": self.downsample.currentText().strip(),
+                "prior": None if self.prior.currentIndex() == 0 else self.prior.currentText()}
 
     def show_errors(self, errors: list[str]) -> None:
         items = "".join(f"<li>{html.escape(e)}</li>" for e in errors)
@@ -200,7 +210,8 @@ class MattePanel(QtWidgets.QWidget):
         return result
 
     def _remember(self, fields: dict, result: dict) -> None:
-        self.settings.update({k: fields[k] for k in ("model", "chunk_size", "warmup", "downsample", "backend")})
+        remembered = ("model", "chunk_size", "warmup", "downsample", "prior", "backend")
+        self.settings.update({k: fields[k] for k in remembered})
         submit.remember_job(self.settings, fields["plate"], result)
         try:
             submit.save_settings(self.settings_path, self.settings)

@@ -8,6 +8,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 QtWidgets = pytest.importorskip("qtpy.QtWidgets")
 QtGui = pytest.importorskip("qtpy.QtGui")
 
+from cmn_vfx.prior import NAMES as PRIOR_NAMES  # noqa: E402
 from cmn_vfx.shot import ShotSpec  # noqa: E402
 from nuke_paths import REPO, fake_executable  # noqa: E402
 from nuke_plugin.cmn_nuke import panel, readnode  # noqa: E402
@@ -113,6 +114,38 @@ def test_good_fields_submit(qapp, plate, env, tmp_path):
     assert saved["jobs"][plate]["job_id"] == "local-20261123-0001"
     again = panel.MattePanel(plate_knobs(plate), environ=env)   # remembers the last settings
     assert (again.chunk_size.value(), again.warmup.value(), again.downsample.currentText()) == (2, 4, "0.5")
+
+
+def written_spec(tmp_path):
+    """The spec file submit wrote, as the dict the farm reads (JSON after one comment line)."""
+    with open(tmp_path / "sh010" / "cmn" / "sh010.shot.yaml", encoding="utf-8") as fh:
+        return json.loads(fh.read().split("\n", 1)[1])
+
+
+def test_prior_combo_lists_the_priors(qapp, plate, env):
+    p = panel.MattePanel(plate_knobs(plate), environ=env)
+    items = [p.prior.itemText(idx) for idx in range(p.prior.count())]
+    assert items == ["auto (model's own)", *(name for name in PRIOR_NAMES if name != "auto")]
+    assert p.prior.currentIndex() == 0 and p.fields()["prior"] is None
+    assert "union_landscape" in p.prior.toolTip() and "without a prior" in p.prior.toolTip()
+
+
+def test_chosen_prior_goes_into_the_spec_and_is_remembered(qapp, plate, env, tmp_path):
+    runner = Runner(answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    p.prior.setCurrentText("union_landscape")
+    assert p.submit() is not None
+    assert written_spec(tmp_path)["prior"] == "union_landscape"
+    assert ShotSpec.from_yaml(runner.calls[0][2]).prior == "union_landscape"
+    assert json.load(open(env["CMN_NUKE_SETTINGS"]))["prior"] == "union_landscape"
+    again = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    assert again.prior.currentText() == "union_landscape"
+    again.prior.setCurrentIndex(0)   # back to the model's own: no override in the spec, and remembered
+    assert again.submit() is not None
+    assert written_spec(tmp_path)["prior"] is None
+    assert ShotSpec.from_yaml(runner.calls[1][2]).prior is None
+    assert json.load(open(env["CMN_NUKE_SETTINGS"]))["prior"] is None
+    assert panel.MattePanel(plate_knobs(plate), environ=env).prior.currentIndex() == 0
 
 
 def test_farm_failure_is_shown(qapp, plate, env):
