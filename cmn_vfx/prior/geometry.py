@@ -37,8 +37,12 @@ def roi_affine(cx: float, cy: float, size: float, angle: float, t: int) -> np.nd
     return _centre_affine(s, s, angle, cx, cy, t, t)
 
 
-def warp_in(src: np.ndarray, M: np.ndarray, th: int, tw: int) -> np.ndarray:
-    """src [h,w,C] float32 -> [th,tw,C] through M; shrinks with INTER_AREA first (no aliasing)."""
+def warp_in(src: np.ndarray, M: np.ndarray, th: int, tw: int, border: str = "zero") -> np.ndarray:
+    """src [h,w,C] float32 -> [th,tw,C] through M; shrinks with INTER_AREA first (no aliasing).
+
+    border: what the tensor sees beyond the frame: 'zero' (black, as a letterbox) or 'replicate'
+    (the edge pixels extended, so a body cut by the frame edge still looks like a body).
+    """
     scale = math.sqrt(abs(np.linalg.det(M[:, :2])))
     if scale < 0.5:
         k = min(1.0, 2.0 * scale)
@@ -47,8 +51,8 @@ def warp_in(src: np.ndarray, M: np.ndarray, th: int, tw: int) -> np.ndarray:
         src = cv2.resize(src, (sw, sh), interpolation=cv2.INTER_AREA)
         pre = np.array([[sw / w, 0, 0.5 * sw / w - 0.5], [0, sh / h, 0.5 * sh / h - 0.5]])
         M = M @ np.vstack([np.linalg.inv(np.vstack([pre, [0, 0, 1]]))[:2], [0, 0, 1]])
-    return cv2.warpAffine(src, M.astype(np.float64), (tw, th), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    mode = {"zero": cv2.BORDER_CONSTANT, "replicate": cv2.BORDER_REPLICATE}[border]
+    return cv2.warpAffine(src, M.astype(np.float64), (tw, th), flags=cv2.INTER_LINEAR, borderMode=mode, borderValue=0)
 
 
 def warp_out(mask: np.ndarray, M: np.ndarray, h: int, w: int) -> np.ndarray:

@@ -7,6 +7,11 @@ Pipeline per frame, as MediaPipe's pose_landmark_cpu graph (no tracking between 
 2. ROI: square centred on the hips, side 2*|kp1-kp0|*1.25, rotated so the body is upright.
 3. pose_landmark_full.tflite on the ROI crop (256x256, 0..1) -> pose flag + segmentation
    logits; sigmoid, warped back to the frame (0 outside the ROI).
+Unlike MediaPipe, both networks see the frame's edge pixels replicated beyond the frame (the
+letterbox bands, the part of the ROI outside the frame) instead of black. With black, a body
+cut by the frame edge ends in a hard line: the detector then puts a close-up's hips at chest
+height and the landmark net drops the shoulders (the `make demo` shot: prior MAD 52 -> 13;
+bench/prior_eval.py all clips 5.5 -> 5.3; docs/prior.md).
 It segments ONE person (the largest detected), which is the point: other people in a busy
 background stay out of the prior.
 """
@@ -32,15 +37,17 @@ class PosePrior(PersonPrior):
         threads: CPU threads for both networks.
         min_score: detector threshold (MediaPipe uses 0.5; 0.3 measured better here).
         detector, landmark: replace the tflite runtimes (torch/ONNX ports).
+        border: what both networks see beyond the frame (geometry.warp_in): 'replicate'
+            (default, measured better) or 'zero' (MediaPipe's black).
     """
 
     name = "pose"
 
     def __init__(self, threads: int = 1, min_score: float = 0.3,
-                 detector: Runtime | None = None, landmark: Runtime | None = None):
+                 detector: Runtime | None = None, landmark: Runtime | None = None, border: str = "replicate"):
         self.detector = detector or LiteRtRuntime("pose_detection.tflite", threads)
         self.landmark = landmark or LiteRtRuntime("pose_landmark_full.tflite", threads)
-        self.min_score = min_score
+        self.min_score, self.border = min_score, border
         self.anchors = ssd_anchors()
         self.last_roi: np.ndarray | None = None  # 2x3 frame->crop matrix of the last call (for gating)
 
@@ -48,7 +55,7 @@ class PosePrior(PersonPrior):
         """src [H,W,3] 0..1 -> 2x3 affine frame->256x256 crop of the best person, or None."""
         h, w = src.shape[:2]
         M = letterbox_affine(h, w, INPUT, INPUT)
-        x = warp_in(src, M, INPUT, INPUT) * 2.0 - 1.0
+        x = warp_in(src, M, INPUT, INPUT, self.border) * 2.0 - 1.0
         raw, logits = self.detector.run(x[None])
         best = subject(clusters(*decode(raw[0], logits[0, :, 0], self.anchors, self.min_score)))
         if best is None:
@@ -65,7 +72,7 @@ class PosePrior(PersonPrior):
         self.last_roi = M = self.roi(src)
         if M is None:
             return np.zeros((h, w), np.float32)
-        crop = warp_in(src, M, LANDMARK, LANDMARK)
+        crop = warp_in(src, M, LANDMARK, LANDMARK, self.border)
         out = self.landmark.run(crop[None])
         # the pose flag (out[1]) is not used: it rejects good masks when the face is blurred or small
         seg = out[2][0, :, :, 0]

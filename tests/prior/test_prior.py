@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -24,14 +26,15 @@ def test_iou_on_real_portrait(portrait, iou, name, bound):
     assert iou(load_prior(name)(src), gt) > bound
 
 
-@pytest.mark.parametrize("name,aspect", [("selfie", 1.0), ("landscape", 16 / 9), ("auto", 1.0)])
-def test_letterbox_padding_gives_the_same_mask(portrait, iou, name, aspect):
-    """Padding the frame with black to the network's aspect is what letterboxing does inside."""
+@pytest.mark.parametrize("name,aspect,mode", [("selfie", 1.0, "constant"), ("landscape", 16 / 9, "constant"),
+                                              ("auto", 1.0, "edge")])
+def test_letterbox_padding_gives_the_same_mask(portrait, iou, name, aspect, mode):
+    """Padding the frame to the network's aspect is what letterboxing does inside: with black for the
+    selfie nets, with the edge pixels replicated for BlazePose (auto)."""
     src, _ = portrait
     h, w = src.shape[:2]
     pad = (round(h * aspect) - w) // 2
-    wide = np.zeros((h, w + 2 * pad, 3), np.float32)
-    wide[:, pad:pad + w] = src
+    wide = np.pad(src, ((0, 0), (pad, pad), (0, 0)), mode=mode)
     prior = load_prior(name)
     direct, padded = prior(src), prior(wide)[:, pad:pad + w]
     assert iou(direct, padded) > 0.99
@@ -104,3 +107,33 @@ def test_union_adds_the_selfie_regions_that_touch_the_pose_mask():
     disagree[0:5, 0:5] = 1.0
     fallback = CombinedPrior(Fixed(selfie), Fixed(disagree, roi=object()), "union").predict(np.zeros((60, 80, 3), np.float32))
     np.testing.assert_array_equal(fallback, selfie)
+
+
+@pytest.mark.parametrize("frame", [3, 6])
+def test_close_up_keeps_the_shoulders_cut_by_the_frame_edge(iou, frame):
+    """The sample shot's close-up (torso cut by the bottom edge) at 512x288: with black beyond the
+    frame, BlazePose put the hips at chest height and dropped the shoulders here (IoU 0.64-0.68);
+    with the edge pixels replicated it keeps them (0.97)."""
+    import tempfile
+
+    from cmn_vfx import compose, sample_shot
+
+    canvas, assets = (512, 288), sample_shot.ASSETS
+    still = compose.load_still(os.path.join(assets, "p3m_dev", "original", sample_shot.PORTRAIT + ".jpg"),
+                               os.path.join(assets, "p3m_dev", "alpha", sample_shot.PORTRAIT + ".png"),
+                               max_side=int(1.2 * canvas[1]), cache_dir=tempfile.mkdtemp())
+    motion = sample_shot._motion(still, 24, canvas)
+    bgr = sample_shot._backgrounds(os.path.join(assets, "backgrounds", sample_shot.BACKGROUND), 0, frame + 1, canvas)[frame]
+    fgr, pha = compose.render_subject(still, motion, frame, blur_samples=1)
+    src = np.clip(compose.composite(fgr, pha, compose.move_background(bgr, motion, frame)), 0, 1).astype(np.float32)
+    assert iou(load_prior("auto")(src), pha) > 0.9
+
+
+def test_warp_in_border_modes():
+    from cmn_vfx.prior.geometry import warp_in
+
+    src = np.linspace(0.1, 0.9, 8 * 8 * 3, dtype=np.float32).reshape(8, 8, 3)
+    shift = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 4.0]])  # the frame moves 4 rows down: rows 0-3 are outside
+    zero, edge = warp_in(src, shift, 8, 8, "zero"), warp_in(src, shift, 8, 8, "replicate")
+    assert np.all(zero[:4] == 0) and np.allclose(zero[4:], src[:4])
+    assert np.allclose(edge[:4], src[:1]) and np.allclose(edge[4:], src[:4])
