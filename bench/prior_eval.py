@@ -9,7 +9,8 @@ Clips: the six real portraits of assets/p3m_dev (p_22fc0130, p_a09f6d7a held out
 I = a*F + (1-a)*B (F = the original photo) over two real backgrounds read IN ORDER (no seeking):
 'street' (vtest.avi, pedestrians walking behind the subject) and 'tree' (tree.avi), at three
 subject scales (selfie: photo height = frame height; medium 0.75; full 0.5, feet at the bottom
-edge) with a small camera pan per frame. 'Other people' pixels are the street's moving
+edge; with --close also a close-up: the subject 1.2 frame heights tall, head at the top, body
+cut by the bottom edge) with a small camera pan per frame. 'Other people' pixels are the street's moving
 pedestrians (difference to a median clean plate) not covered by the subject.
 
 Metrics per method: MAD x1e3 (whole frame), IoU at 0.5, 'people' = % of other-people pixels
@@ -36,6 +37,7 @@ from cmn_vfx.prior.classical import classical_matte  # noqa: E402
 
 HELD_OUT = ("p_22fc0130", "p_a09f6d7a")
 SCALES = {"selfie": 1.0, "medium": 0.75, "full": 0.5}
+CLOSE = {"close": 1.2}  # --close: the subject (not the photo) 1.2 frame heights tall, head 5% below the top
 PRIORS = ("selfie", "landscape", "selfie_stretch", "pose", "max_landscape", "gate_landscape", "consensus", "consensus_landscape",
           "union_landscape")
 CLASSICAL = ("selfie", "landscape", "pose", "consensus_landscape", "union_landscape")
@@ -93,39 +95,47 @@ def fit_16x9(img: np.ndarray, w: int, h: int, interp=cv2.INTER_AREA) -> np.ndarr
     return cv2.resize(img, (w, h), interpolation=interp)
 
 
-def place(fgr: np.ndarray, pha: np.ndarray, w: int, h: int, scale: float, x_frac: float, pan: float
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """Portrait scaled to `scale`*h tall, bottom-aligned, centred at x_frac*w + pan px -> (F, a) at [h,w]."""
-    s = scale * h / fgr.shape[0]
+def place(fgr: np.ndarray, pha: np.ndarray, w: int, h: int, scale: float, x_frac: float, pan: float,
+          close: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Portrait scaled to `scale`*h tall, bottom-aligned, centred at x_frac*w + pan px -> (F, a) at [h,w].
+
+    close: a close-up instead: the subject's alpha (not the photo) is `scale`*h tall with its top
+    5% below the frame's top, so the body is cut by the bottom edge.
+    """
+    top = int(np.argmax((pha > 0.5).any(1))) if close else 0
+    s = scale * h / (fgr.shape[0] - top)
     if s < 0.5:  # shrink with INTER_AREA first so warpAffine does not alias
+        k = fgr.shape[0]
         fgr = cv2.resize(fgr, None, fx=2 * s, fy=2 * s, interpolation=cv2.INTER_AREA)
         pha = cv2.resize(pha, (fgr.shape[1], fgr.shape[0]), interpolation=cv2.INTER_AREA)
-        s = scale * h / fgr.shape[0]
+        top = top * fgr.shape[0] / k
+        s = scale * h / (fgr.shape[0] - top)
     cx = x_frac * w + pan
-    M = np.array([[s, 0, cx - s * (fgr.shape[1] - 1) / 2], [0, s, h - s * fgr.shape[0]]], np.float64)
+    ty = 0.05 * h - s * top if close else h - s * fgr.shape[0]
+    M = np.array([[s, 0, cx - s * (fgr.shape[1] - 1) / 2], [0, s, ty]], np.float64)
     F = cv2.warpAffine(fgr, M, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     a = cv2.warpAffine(pha, M, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return F, a
 
 
-def build_clips(w: int, h: int, frames: int) -> list[dict]:
+def build_clips(w: int, h: int, frames: int, scales: dict = SCALES) -> list[dict]:
     """Every (portrait, background, scale) clip as a dict with src/pha/people lists."""
     portraits = load_portraits(os.path.join(ROOT, "assets", "p3m_dev"))
-    n_clips = len(portraits) * len(SCALES)
+    n_clips = len(portraits) * len(scales)
     clips = []
     for bg_name, path, step in (("street", "vtest.avi", 4), ("tree", "tree.avi", 2)):
         bgs = read_in_order(os.path.join(ROOT, "assets", "backgrounds", path), n_clips * frames, step)
         people = people_masks(bgs) if bg_name == "street" else [np.zeros(b.shape[:2], np.float32) for b in bgs]
         i = 0
         for p_idx, (name, fgr, pha) in enumerate(portraits):
-            for s_idx, (scale_name, scale) in enumerate(SCALES.items()):
-                x_frac = (0.5, 0.35, 0.65)[(p_idx + s_idx) % 3] if scale < 1 else 0.5
+            for s_idx, (scale_name, scale) in enumerate(scales.items()):
+                x_frac = (0.5, 0.35, 0.65)[(p_idx + s_idx) % 3] if scale != 1 else 0.5
                 clip = {"portrait": name, "bg": bg_name, "scale": scale_name, "src": [], "pha": [], "people": []}
                 for t in range(frames):
                     B = fit_16x9(bgs[i], w, h)
                     P = fit_16x9(people[i], w, h, cv2.INTER_NEAREST)
                     i += 1
-                    F, a = place(fgr, pha, w, h, scale, x_frac, pan=0.01 * w * t)
+                    F, a = place(fgr, pha, w, h, scale, x_frac, pan=0.01 * w * t, close=scale_name in CLOSE)
                     clip["src"].append(np.clip(a[..., None] * F + (1 - a[..., None]) * B, 0, 1).astype(np.float32))
                     clip["pha"].append(a)
                     clip["people"].append(P * (a < 0.01))
@@ -170,17 +180,17 @@ def summarise(rows: list[dict]) -> dict:
         held = [r for r in mine if r["portrait"] in HELD_OUT]
         out[m] = {"all": agg(mine), "held": agg(held),
                   "held_street": agg([r for r in held if r["bg"] == "street"]),
-                  **{f"scale_{s}": agg([r for r in mine if r["scale"] == s]) for s in SCALES}}
+                  **{f"scale_{s}": agg([r for r in mine if r["scale"] == s]) for s in dict.fromkeys(r["scale"] for r in mine)}}
     return out
 
 
 def table(summary: dict, size: str) -> str:
     lines = [f"### {size}", "",
-             "| method | MAD all | MAD held-out | MAD held-out street | IoU all | IoU held-out | other people claimed % | FP % | MAD selfie/medium/full | ms/frame |",
+             "| method | MAD all | MAD held-out | MAD held-out street | IoU all | IoU held-out | other people claimed % | FP % | MAD selfie/medium/full(/close) | ms/frame |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for m, s in summary.items():
         a, h, hs = s["all"], s["held"], s["held_street"]
-        scales = "/".join(f"{s[f'scale_{k}']['mad']:.1f}" for k in SCALES)
+        scales = "/".join(f"{v['mad']:.1f}" for k, v in s.items() if k.startswith("scale_"))
         lines.append(f"| {m} | {a['mad']:.1f} | {h['mad']:.1f} | {hs['mad']:.1f} | {a['iou']:.3f} | {h['iou']:.3f} "
                      f"| {a['people']:.1f} | {a['fp']:.2f} | {scales} | {a['ms']:.0f} |")
     return "\n".join(lines)
@@ -208,11 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cf", action="store_true", help="skip closed-form matting (slow)")
     ap.add_argument("--json", default=None, help="write the summary here")
     ap.add_argument("--priors", default=None, help="comma list: measure only these priors (default: all)")
+    ap.add_argument("--close", action="store_true", help="add 12 close-up clips (body cut by the bottom edge)")
     args = ap.parse_args(argv)
     report = {}
     for size_text in args.sizes.split(","):
         w, h = (int(v) for v in size_text.split("x"))
-        clips = build_clips(w, h, args.frames)
+        clips = build_clips(w, h, args.frames) + (build_clips(w, h, args.frames, CLOSE) if args.close else [])
         rows = evaluate(clips, methods_for(args.threads, args.priors.split(",") if args.priors else None))
         if not args.no_cf and w <= 512:  # first frame of each clip only
             rows += evaluate([{**c, "src": c["src"][:1], "pha": c["pha"][:1], "people": c["people"][:1]} for c in clips],
