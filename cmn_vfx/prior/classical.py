@@ -16,10 +16,24 @@ import numpy as np
 
 from cmn_vfx.errors import BadInputError
 
+EPS = 1e-4
+
+
+def guided_params(h: int, w: int, band: int | None = None) -> tuple[int, int, int]:
+    """'guided' on an [h,w] frame -> (band, radius, s): trimap half band (px), filter radius (px)
+    and subsampling factor of the fast guided filter (shared with cmn_vfx.refine)."""
+    band = band or max(2, round(0.01 * min(h, w)))
+    return band, 4 * band, max(1, min(h, w) // 288)
+
+
+def band_element(band: int) -> np.ndarray:
+    """The trimap's structuring element: a (2*band+1)^2 uint8 ellipse, each row a centred run of 1s."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
+
 
 def trimap_from_prior(prior: np.ndarray, band: int) -> np.ndarray:
     """prior [H,W] 0..1 -> trimap [H,W] float32 {0, 0.5, 1}; unknown band ~2*band px wide."""
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
+    k = band_element(band)
     fg = cv2.erode((prior > 0.5).astype(np.uint8), k)
     bg = cv2.erode((prior <= 0.5).astype(np.uint8), k)
     tri = np.full(prior.shape, 0.5, np.float32)
@@ -75,7 +89,7 @@ def _closed_form(src: np.ndarray, tri: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def classical_matte(src: np.ndarray, prior: np.ndarray, method: str = "guided", band: int | None = None,
-                    eps: float = 1e-4, cf_max_side: int = 512) -> np.ndarray:
+                    eps: float = EPS, cf_max_side: int = 512) -> np.ndarray:
     """Refine a person prior into an alpha matte with classical matting.
 
     Args:
@@ -94,12 +108,10 @@ def classical_matte(src: np.ndarray, prior: np.ndarray, method: str = "guided", 
     prior = np.asarray(prior, np.float32)
     if src.shape[:2] != prior.shape or src.ndim != 3:
         raise BadInputError(f"classical matting: frame {src.shape} and prior {prior.shape} differ; pass [H,W,3] and [H,W]")
-    h, w = prior.shape
-    band = band or max(2, round(0.01 * min(h, w)))
+    band, radius, s = guided_params(*prior.shape, band)
     tri = trimap_from_prior(prior, band)
     if method == "guided":
-        s = max(1, min(h, w) // 288)
-        pha = fast_guided_filter(src, prior, 4 * band, eps, s)
+        pha = fast_guided_filter(src, prior, radius, eps, s)
     elif (tri == 1).any() and (tri == 0).any() and (tri == 0.5).any():
         pha = _closed_form(src, tri, cf_max_side)
     else:  # closed form needs known fg and bg: an empty or full prior stays as it is
