@@ -31,6 +31,7 @@ from cmn_vfx.engine_plan import Step, plan_steps, pending_frames
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure
 from cmn_vfx.guided_filter import guided_upsample, luminance
 from cmn_vfx.io.sequence import Sequence, format_frame_range
+from cmn_vfx.refine import refine_edges
 from cmn_vfx.streaming import ReadAhead, WriteBehind
 
 # Measured by bench/warmup_decay.py (tiny random-weight CMN, frame 16 of a moving clip):
@@ -177,18 +178,18 @@ class MatteEngine:
             pha, fgr, state = self.model(src, prev_src=prev_src, state=state, prior=prior)
         return pha.float(), fgr.float(), state
 
-    def refine(self, pha: torch.Tensor, small: np.ndarray) -> torch.Tensor:
+    def refine(self, pha: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
         """Edge refinement of the network's alpha at the working size ('guided'; 'none' = as is).
 
+        pha [1,1,h,w] 0..1, src [1,3,h,w] 0..1 sRGB, on the device -> [1,1,h,w] on the device.
         A trimap from the alpha (a band of 1% of the short side around its 0.5 contour), a colour
         guided filter of the alpha by the frame inside the band, 0 / 1 outside it
-        (cmn_vfx.prior.classical.classical_matte). Per frame: the recurrent state never sees it.
+        (cmn_vfx.refine). Per frame: the recurrent state never sees it.
         """
         if self.config.refine == "none":
             return pha
-        from cmn_vfx.prior.classical import classical_matte
-        out = classical_matte(small, pha[0, 0].cpu().numpy(), "guided")
-        return torch.from_numpy(out)[None, None].to(pha.device)
+        with torch.inference_mode():
+            return refine_edges(pha, src)
 
     def upsample(self, pha: torch.Tensor, src: torch.Tensor, guide_hr: np.ndarray) -> np.ndarray:
         """pha [1,1,h,w] at the working size -> [H,W] float32 alpha at the plate's size."""
@@ -246,7 +247,7 @@ class MatteEngine:
                 pha, fgr, state = self.step(src, prev, state, prior)
                 prev = src
                 if fin.step.emit:
-                    alpha = self.upsample(self.refine(pha, fin.small), src, fin.guide)
+                    alpha = self.upsample(self.refine(pha, src), src, fin.guide)
                     behind.submit((fin.step, fin.image, alpha, fgr[0].permute(1, 2, 0).cpu().numpy()))
                     bar.update(1)
             behind.close()
