@@ -136,8 +136,8 @@ class MattePanel(QtWidgets.QWidget):
         self.prior.addItems([PRIOR_OWN, *(name for name in submit.PRIORS if name != "auto")])
         self.prior.setCurrentIndex(max(0, self.prior.findText(str(settings["prior"]))))
         self.prior.setToolTip("The person prior the model is given. auto: the model's own.\n"
-                              "union_landscape: close-ups whose torso is cut by the frame edge "
-                              "(auto can drop the shoulders there).\n"
+                              "union_landscape: try it on a close-up if auto misses part of a torso "
+                              "cut by the frame edge (it claims more of people touching the subject).\n"
                               "Models without a prior refuse any other choice (the farm job fails).")
         form.addRow("Person prior", self.prior)
         return box
