@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="shorten/lengthen the run to N iterations in total, phases kept in proportion")
     parser.add_argument("--stop-after", type=int, default=None, metavar="N",
                         help="stop (and save last.pt) after N completed iterations; --resume continues")
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="the run's seed (weights, data, augmentation; default: the config's): repeat a recipe "
+                             "with another seed to see how much of a difference is noise")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs still go to log.jsonl)")
     return parser
 
@@ -50,6 +53,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         cfg.out_dir = args.out
     if args.iterations is not None:
         scale_iterations(cfg, args.iterations)
+    if args.seed is not None:
+        cfg.seed = args.seed
     return cfg
 
 

@@ -1,5 +1,6 @@
 """training.loop on the real model and the real procedural dataset (tiny, CPU)."""
 import json
+import os
 
 import pytest
 import torch
@@ -7,7 +8,7 @@ import torch
 from cmn_vfx import cli
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.model import load_model
-from training.cli import scale_iterations
+from training.cli import build_parser, config_from_args, scale_iterations
 from training.config import TrainConfig
 from training.data import build_dataset
 from training.loop import Trainer, train
@@ -96,6 +97,13 @@ def test_scale_iterations_keeps_the_phase_proportion():
     assert (cfg.phase1.batch_size, cfg.phase2.batch_size) == (4, 2)
     with pytest.raises(BadInputError):
         scale_iterations(cfg, 0)
+
+
+def test_seed_and_iterations_flags_override_the_config():
+    config = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "train", "ablation_full.yaml")
+    cfg = config_from_args(build_parser().parse_args(["--config", config, "--seed", "7", "--iterations", "80"]))
+    assert cfg.seed == 7 and cfg.total_iterations == 80
+    assert config_from_args(build_parser().parse_args(["--config", config])).seed == 0
 
 
 def test_init_from_starts_a_prior_residual_model_from_a_sigmoid_checkpoint(tiny_config, tmp_path):
