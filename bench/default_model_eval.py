@@ -45,7 +45,7 @@ def _score(preds, truths) -> dict:
 
 
 def evaluate_clip(shot: dict, out: str, model: str, baselines: list[str], frames: int, refine: str = "guided",
-                  prior: str | None = None) -> dict:
+                  prior: str | None = None, downsample: str | None = None) -> dict:
     """Scores of the model and each baseline on one clip written by build_sample_shot."""
     from cmn_vfx.cli import matte_main
     from cmn_vfx.color import to_network
@@ -58,7 +58,8 @@ def evaluate_clip(shot: dict, out: str, model: str, baselines: list[str], frames
     rows = {}
     start = time.time()
     code = matte_main(["run", shot["plate"], "--out", out, "--model", model, "--no-progress", "--overwrite",
-                       "--refine", refine, *(["--prior", prior] if prior else [])])
+                       "--refine", refine, *(["--prior", prior] if prior else []),
+                       *(["--downsample", downsample] if downsample else [])])
     if code != 0:
         raise SystemExit(f"cmn-matte run failed with exit code {code}")
     name = os.path.basename(shot["plate"]).split(".")[0]
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None)
     parser.add_argument("--refine", default="guided", choices=("guided", "none"), help="cmn-matte run --refine")
     parser.add_argument("--prior", default=None, help="cmn-matte run --prior (default: the model's own)")
+    parser.add_argument("--downsample", default=None, help="cmn-matte run --downsample (default: auto)")
     parser.add_argument("--sheet", default=None,
                         help="PNG: plate | alpha | comp over a checkerboard, first and last frame of each clip")
     args = parser.parse_args(argv)
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             shot = build_sample_shot(os.path.join(args.out, clip, "shot"), args.frames, size,
                                      portrait=portrait, background=background, background_first=bg_first, seed=seed)
             scores = evaluate_clip(shot, os.path.join(args.out, clip, "matte"), args.model, size_baselines, args.frames,
-                                   args.refine, args.prior)
+                                   args.refine, args.prior, args.downsample)
             results.append({"size": size_text, "clip": clip, "scores": scores})
             name = os.path.basename(shot["plate"]).split(".")[0]
             matte = os.path.join(args.out, clip, "matte")
