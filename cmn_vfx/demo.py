@@ -21,7 +21,8 @@ from cmn_vfx.errors import BadInputError
 
 SHEET_FRAMES = 4
 TILE_WIDTH = 384
-TRAIN_HINT = "cmn-train --config configs/train/default.yaml --out runs/default (see docs/training.md), then copy runs/default/best.pt to {path}"
+TRAIN_HINT = ("cmn-train with configs/train/default_stage1.yaml, default.yaml and default_stage3.yaml in turn (see "
+              "cmn_vfx/models/default.md), then python -m cmn_vfx.model.strip runs/default_stage3/last.pt {path}")
 
 
 def _check_model(model: str) -> None:
