@@ -77,6 +77,11 @@ class ShotSpec:
             raise BadInputError(f"shot spec: missing {self.missing!r} is unknown; use one of {', '.join(MISSING)}")
         if not all(isinstance(c, int) and not isinstance(c, bool) for c in self.cuts):
             raise BadInputError(f"shot spec: cuts {self.cuts!r} must be a list of frame numbers")
+        if self.prior is not None:
+            from cmn_vfx.prior import NAMES
+            if self.prior not in NAMES:
+                raise BadInputError(f"shot spec: prior {self.prior!r} is unknown; use one of {', '.join(NAMES)} "
+                                    "(or leave it out for the model's own)")
         return self
 
     def to_dict(self) -> dict[str, Any]:
