@@ -80,7 +80,7 @@ class ShotSpec:
         if self.prior is not None:
             from cmn_vfx.prior import NAMES
             if self.prior not in NAMES:
-                raise BadInputError(f"shot spec: prior {self.prior!r} is unknown; use one of {', '.join(NAMES)} "
+                raise BadInputError(f"shot spec: unknown person prior {self.prior!r}; use one of: {', '.join(NAMES)} "
                                     "(or leave it out for the model's own)")
         return self
 

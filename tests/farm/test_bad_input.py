@@ -16,7 +16,7 @@ from farm_helpers import cmn_farm, write_spec
     ({}, ("--backend", "tractor"), "backend 'tractor' is unknown"),
     ({}, ("--frames", "1001-1011x2"), "stepped"),
     ({}, ("--workers", "0"), "--workers 0"),
-    ({"prior": "selfy"}, (), "prior 'selfy' is unknown"),
+    ({"prior": "selfy"}, (), "unknown person prior 'selfy'"),
 ])
 def test_bad_input_exits_2_and_submits_nothing(tmp_path, plate, fields, args, message):
     values = {"plate": plate, "output": str(tmp_path / "out"), "frames": "1001-1012", "chunk_size": 4}
