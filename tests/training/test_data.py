@@ -11,7 +11,7 @@ from cmn_vfx.errors import BadInputError
 from training.augment import srgb_decode, srgb_encode
 from training.data import build_dataset
 from training.data.backgrounds import BackgroundSource
-from training.data.portraits import HELD_OUT, list_portraits
+from training.data.portraits import HELD_OUT, PortraitSource, list_portraits
 
 ASSETS = os.path.join(os.path.dirname(__file__), '..', '..', 'assets')
 P3M = os.path.join(ASSETS, 'p3m_dev')
@@ -82,11 +82,32 @@ def test_dataloader_workers_open_files_lazily(tmp_path):
     assert batches[0]['src'].shape == (2, 3, 3, 32, 32) and batches[1]['prior'].shape == (2, 3, 1, 32, 32)
 
 
-def test_portrait_splits_hold_out_two_portraits():
+def test_portrait_splits_hold_out_the_validation_portraits():
     train = [os.path.basename(p) for p, _ in list_portraits(P3M, 'train')]
     val = [os.path.basename(p) for p, _ in list_portraits(P3M, 'val')]
-    assert len(train) == 4 and sorted(val) == sorted(n + '.jpg' for n in HELD_OUT)
-    assert not set(train) & set(val)
+    assert len(train) == 4 and sorted(val) == ['p_22fc0130.jpg', 'p_a09f6d7a.jpg']
+    assert not set(train) & set(val) and not {os.path.splitext(n)[0] for n in train} & set(HELD_OUT)
+    samples = os.path.join(os.path.dirname(P3M), 'p3m_samples')
+    with pytest.raises(BadInputError, match='validation portraits'):
+        PortraitSource(samples, split='train', held_out=())      # refused before any still is loaded
+    with pytest.raises(BadInputError, match='no portrait'):
+        list_portraits(samples, 'train')     # every p3m_samples portrait is on the validation side
+
+
+def test_training_backgrounds_skip_validation_videos_and_configs_use_no_validation_source():
+    import glob
+
+    import yaml
+    root = os.path.join(os.path.dirname(P3M), 'backgrounds')
+    train = BackgroundSource(root, split='train')
+    assert [os.path.basename(i.path) for i in train._items] == ['tree.avi']
+    assert {os.path.basename(i.path) for i in BackgroundSource(root, split='val')._items} == {'tree.avi', 'vtest.avi'}
+    for path in glob.glob(os.path.join(os.path.dirname(P3M), '..', 'configs', 'train', '*.yaml')):
+        text = open(path, encoding='utf-8').read()
+        assert 'assets/stills' not in text and 'p3m_samples' not in text, path
+        for section in ('data', 'val_data'):
+            for fg in (yaml.safe_load(text).get(section) or {}).get('foregrounds', []):
+                assert fg.get('type') != 'portraits' or section == 'val_data' or fg.get('split', 'train') == 'train', path
 
 
 def test_background_splits_do_not_overlap_and_the_cache_matches_decoding(tmp_path):

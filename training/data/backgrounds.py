@@ -7,7 +7,9 @@ atomic directory rename, so parallel workers may race safely) and read by random
 access afterwards.
 
 Each video is split in time so validation never sees training frames: 'train'
-uses the first 65% of its frames, 'val' the last 30% (a 5% gap between them).
+uses the first 65% of its frames, 'val' the last 30% (a 5% gap between them). Videos
+named in training/data/splits.VALIDATION_VIDEOS are on the validation side only: the
+'train' split skips them.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import numpy as np
 
 from cmn_vfx.compose import read_video_frames
 from cmn_vfx.errors import BadInputError
+from training.data.splits import is_validation_video
 
 VIDEO_EXTS = ('.avi', '.mp4', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg')
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -85,6 +88,8 @@ class BackgroundSource:
                 if images:
                     self._items.append(_Item(path, 'sequence', images, len(images)))
             elif ext in VIDEO_EXTS:
+                if self.split == 'train' and is_validation_video(path):
+                    continue  # validation only (training/data/splits.py)
                 self._items.append(_Item(path, 'video'))
             elif ext in IMAGE_EXTS:
                 self._items.append(_Item(path, 'still', [path], 1))

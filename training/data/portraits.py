@@ -16,9 +16,10 @@ import numpy as np
 from cmn_vfx import compose
 from cmn_vfx.errors import BadInputError
 from training.data.sources import ForegroundClip, clip_from_motion
+from training.data.splits import VALIDATION_PORTRAITS, check_training_portraits
 
-# p3m_dev portraits kept out of training: the default model's validation clips and the sample shot use them.
-HELD_OUT = ('p_22fc0130', 'p_a09f6d7a')
+# Portraits kept out of training: the validation suite and the sample shot use them (training/data/splits.py).
+HELD_OUT = VALIDATION_PORTRAITS
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png')
 
 
@@ -68,6 +69,8 @@ class PortraitSource:
 
     def __post_init__(self) -> None:
         self._pairs = list_portraits(self.root, self.split, tuple(self.held_out))
+        if self.split == 'train':
+            check_training_portraits([os.path.splitext(os.path.basename(p))[0] for p, _ in self._pairs], self.root)
         for idx in range(len(self._pairs)):
             self.still(idx)
 
