@@ -15,15 +15,22 @@ def backwarp(x: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.T
     instead of smeared border pixels. Differentiable w.r.t. x and flow (not through `valid`).
     """
     b, _, h, w = x.shape
-    ys = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1).expand(b, h, w)
-    xs = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, w).expand(b, h, w)
-    gx = (xs + flow[:, 0]) * (2.0 / max(w - 1, 1)) - 1.0
-    gy = (ys + flow[:, 1]) * (2.0 / max(h - 1, 1)) - 1.0
-    grid = torch.stack([gx, gy], dim=3)
-    ones = torch.ones_like(x[:, :1])
-    out = F.grid_sample(torch.cat([x, ones], 1), grid, mode="bilinear", padding_mode="zeros", align_corners=True)
-    valid = (out[:, -1:] > 0.999).to(x.dtype)
-    return out[:, :-1] * valid, valid
+    # The grid and the validity mask in float32 whatever the input's dtype or autocast: in bf16 0.999
+    # rounds to 1.0 (the mask would be all zero) and arange is inexact above 256; in fp16 the grid
+    # would misplace samples by up to 0.4 px at width 480.
+    with torch.autocast(x.device.type, enabled=False):
+        flow32 = flow.float()
+        ys = torch.arange(h, dtype=torch.float32, device=x.device).view(1, h, 1).expand(b, h, w)
+        xs = torch.arange(w, dtype=torch.float32, device=x.device).view(1, 1, w).expand(b, h, w)
+        gx = (xs + flow32[:, 0]) * (2.0 / max(w - 1, 1)) - 1.0
+        gy = (ys + flow32[:, 1]) * (2.0 / max(h - 1, 1)) - 1.0
+        grid = torch.stack([gx, gy], dim=3)
+        x32 = x.float()
+        out = F.grid_sample(torch.cat([x32, torch.ones_like(x32[:, :1])], 1), grid, mode="bilinear",
+                            padding_mode="zeros", align_corners=True)
+        valid = (out[:, -1:] > 0.999).float()
+        warped = out[:, :-1] * valid
+    return warped.to(x.dtype), valid.to(x.dtype)
 
 
 def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
