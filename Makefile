@@ -14,7 +14,7 @@ venv: $(STAMP)
 $(STAMP): setup.py setup.cfg constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q pip==26.3
-	$(PY) -m pip install -q -c constraints.txt -e '.[training,farm,dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[training,farm,dev,bench]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

