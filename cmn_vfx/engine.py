@@ -112,7 +112,7 @@ def working_size(width: int, height: int, downsample: str | float, min_size: int
 class _FrameIn:
     step: Step
     small: np.ndarray                       # [h,w,3] 0..1 sRGB at the working size
-    prior: np.ndarray | None                # [h,w] 0..1
+    prior: object | None                    # the prior's observation of `small` (PersonPrior.observe)
     image: object | None = None             # cmn_vfx.io.image.Image (plate), emitted frames only
     guide: np.ndarray | None = None         # [H,W] network-space luminance at full size
 
@@ -234,7 +234,7 @@ class MatteEngine:
                    disable=not progress, dynamic_ncols=True)
         behind = WriteBehind(writer.write, depth=2)
         ahead = ReadAhead(steps, reader.read, depth=2)
-        state, prev = None, None
+        state, prev, track = None, None, None
         try:
             for fin in ahead:
                 cut = detector.is_cut(fin.small) or (fin.step.frame in explicit and not fin.step.reset)
@@ -242,8 +242,9 @@ class MatteEngine:
                     cuts_found.append(fin.step.frame)
                 if fin.step.reset or cut:
                     state, prev = None, None
+                    track = self.prior.new_track() if self.prior is not None else None
                 src = self._tensor(fin.small)
-                prior = self._tensor(fin.prior) if fin.prior is not None else None
+                prior = self._tensor(track.update(fin.prior)) if track is not None else None
                 pha, fgr, state = self.step(src, prev, state, prior)
                 prev = src
                 if fin.step.emit:

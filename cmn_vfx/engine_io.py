@@ -81,7 +81,7 @@ class FrameReader:
         image = self._plate(step.source)
         net = to_network(image.pixels, self.colorspace)
         small = net if net.shape[1::-1] == self.size else cv2.resize(net, self.size, interpolation=cv2.INTER_AREA)
-        prior = self.prior(small) if self.prior is not None else None
+        prior = self.prior.observe(small) if self.prior is not None else None
         if not step.emit:
             return _FrameIn(step, small, prior)
         guide = net @ np.asarray(LUMA, np.float32)

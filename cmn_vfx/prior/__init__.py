@@ -26,13 +26,16 @@ def _build(name: str, threads: int) -> PersonPrior:
         return SelfiePrior(name.split("_")[0], "stretch", threads)
     if name == "pose":
         return PosePrior(threads)
+    if name in ("people", "people_frame"):
+        from cmn_vfx.prior.people import PeoplePrior
+        return PeoplePrior(threads, track=name == "people")
     mode, _, variant = name.partition("_")
     return CombinedPrior(SelfiePrior(variant or "selfie", "letterbox", threads), PosePrior(threads), mode)
 
 
 NAMES = ("auto", "selfie", "landscape", "selfie_stretch", "landscape_stretch", "pose",
          "max", "max_landscape", "gate", "gate_landscape", "consensus", "consensus_landscape",
-         "union", "union_landscape")
+         "union", "union_landscape", "people", "people_frame")
 
 
 def load_prior(name: str = "selfie", threads: int = 1) -> PersonPrior:

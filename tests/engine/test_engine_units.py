@@ -123,3 +123,41 @@ def test_write_behind_reraises_worker_error():
             writer.submit(i)
         writer.close()
     assert seen == [0, 1]
+
+
+class RecordingPrior:
+    """A prior that records the engine's calls: observe per frame read, a new track per shot start or cut."""
+
+    def __init__(self):
+        self.observed, self.tracks = [], []
+
+    def observe(self, src):
+        self.observed.append(float(src.mean()))
+        return np.full(src.shape[:2], 0.25, np.float32)
+
+    def new_track(self):
+        prior = self
+
+        class Track:
+            def __init__(self):
+                self.updates = 0
+                prior.tracks.append(self)
+
+            def update(self, observation):
+                self.updates += 1
+                return observation
+
+        return Track()
+
+
+def test_engine_starts_a_new_prior_track_at_each_shot_start_and_cut(tmp_path):
+    """The prior's temporal part sees the frames in order, warm-up included, and restarts at cuts."""
+    from engine_helpers import write_plate
+    seq = find_sequence(write_plate(str(tmp_path / "p"), frames=range(1001, 1009)))
+    engine = MatteEngine(EngineConfig(device="cpu", auto_cuts=False, refine="none", warmup=2),
+                         model=PointwiseMatte(), meta={"name": "pointwise", "sha256": "0"})
+    engine.prior = RecordingPrior()
+    engine.run(ShotJob(seq, [1004, 1005, 1006, 1007, 1008], str(tmp_path / "o"), "s", cuts=[1007]), progress=False)
+    # warm-up 1002-1003, then 1004-1006; the cut at 1007 starts a new track for 1007-1008
+    assert len(engine.prior.observed) == 7
+    assert [t.updates for t in engine.prior.tracks] == [5, 2]

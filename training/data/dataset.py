@@ -78,7 +78,9 @@ class MattingDataset(Dataset):
             from cmn_vfx.prior import load_prior
 
             self._prior = load_prior(self.cfg.prior_model)
-        return np.stack([self._prior(np.ascontiguousarray(frame)) for frame in src]).astype(np.float32)
+        track = self._prior.new_track()  # the clip's frames in order, as the engine runs them
+        return np.stack([track.update(self._prior.observe(np.ascontiguousarray(frame)))
+                         for frame in src]).astype(np.float32)
 
     def __getitem__(self, idx: int) -> dict:
         return to_tensors(self.clip(idx))
