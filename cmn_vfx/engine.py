@@ -235,7 +235,7 @@ class MatteEngine:
         for directory in {os.path.dirname(p) for p in layout.paths(job.seq.first).values()}:
             clean_stale_temps(directory)
         reader = FrameReader(job.seq, colorspace, (w, h), self.prior, geometry, job.layer)
-        writer = FrameWriter(layout, colorspace, fg_colorspace, settings, str(self.meta.get("name", job.seq.name)), sha)
+        writer = FrameWriter(layout, colorspace, settings, str(self.meta.get("name", job.seq.name)), sha, fg_colorspace)
         cuts_found: list[int] = []
         written = self._stream(steps, reader, writer, job, cuts_found, progress)
         return RunReport(job.name, list(job.frames), written, done, sum(not s.emit for s in steps),

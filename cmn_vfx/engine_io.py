@@ -107,9 +107,11 @@ class FrameWriter:
     counts them for the run's one warning.
     """
 
-    def __init__(self, layout: outputs.OutputLayout, colorspace: str, fg_colorspace: str, settings: str,
-                 model_name: str, sha256: str) -> None:
-        self.layout, self.colorspace, self.fg_colorspace, self.settings = layout, colorspace, fg_colorspace, settings
+    def __init__(self, layout: outputs.OutputLayout, colorspace: str, settings: str, model_name: str, sha256: str,
+                 fg_colorspace: str | None = None) -> None:
+        """fg_colorspace None: the plate's `colorspace` (the caller knows it is scene-linear)."""
+        self.layout, self.colorspace, self.settings = layout, colorspace, settings
+        self.fg_colorspace = fg_colorspace or colorspace
         self.model_name, self.sha256 = model_name, sha256
         self.written: list[int] = []
         self.clamped = 0
