@@ -102,7 +102,8 @@ class FrameWriter:
     """(step, plate Image, alpha [H,W], fgr [h,w,3] sRGB) -> OUT/alpha and OUT/fg EXRs.
 
     The fg is premultiplied scene-linear: `fg_colorspace` is the plate's colourspace when that is
-    scene-linear, else linear Rec.709 (cmn_vfx.color.scene_linear_for: DPX Cineon, PNG/JPEG sRGB).
+    scene-linear, else the config's scene_linear role (cmn_vfx.color.scene_linear_for: DPX Cineon,
+    PNG/JPEG sRGB, log plates).
     Values beyond the largest half float (65504) are clamped to it, not written as Inf; `clamped`
     counts them for the run's one warning.
     """

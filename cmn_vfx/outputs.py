@@ -2,7 +2,7 @@
 
     OUT/alpha/<name>.<frame>.exr   channel A, half, zip, the plate's windows
     OUT/fg/<name>.<frame>.exr      R,G,B,A premultiplied, scene-linear (the plate's colourspace when
-                                   that is scene-linear, else linear Rec.709), clamped to +-65504
+                                   that is scene-linear, else the OCIO scene_linear role), clamped to +-65504
 
 Frame numbers and padding are the plate's. Every file carries the metadata
 below; what makes a frame finished (resume, cmn-farm status) is cmn_vfx.finished.

@@ -5,9 +5,11 @@
     cmn-matte run --spec sh010.yaml --frames 1041-1050        # the farm task form; flags override the spec
 
 Outputs: OUT/alpha/<name>.####.exr (A, half, zip) and OUT/fg/<name>.####.exr
-(premultiplied RGBA, scene-linear in the plate's colourspace), same frame
-numbers as the plate. Finished frames are skipped (resume) unless --overwrite.
-Exit codes: 0 done, 2 bad input (nothing written), 3 partly done, 130 interrupted.
+(premultiplied RGBA, scene-linear: the plate's colourspace if scene-linear, else the
+OCIO scene_linear role), same frame numbers as the plate. Finished frames
+(cmn_vfx.finished) are skipped unless --overwrite; damaged ones and ones whose plate
+frame changed are redone. Exit codes: 0 done, 2 bad input (nothing written),
+3 partly done, 130 interrupted, 141 stdout closed (docs/engine.md).
 """
 from __future__ import annotations
 
