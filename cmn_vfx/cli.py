@@ -15,11 +15,18 @@ from typing import Callable, Sequence
 
 from cmn_vfx.errors import CMNError
 
+EXIT_BROKEN_PIPE = 141  # stdout closed by the reader (`| head`), as a shell reports SIGPIPE
+
 
 def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
             handler: Callable[[argparse.Namespace], int] | None = None) -> int:
     """Parse argv, call the handler (or args.func), and turn CMNError into an exit code."""
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    bad = next((a for a in argv if not _is_utf8(a)), None)
+    if bad is not None:
+        print(f"{parser.prog}: error: {_not_utf8(bad)}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     func = handler or getattr(args, "func", None)
     if func is None:
@@ -30,9 +37,16 @@ def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
         sys.stdout.flush()
         return code
     except BrokenPipeError:
-        # `cmn-matte info --json | head`: the reader went away; no traceback, and none at exit
+        # `cmn-matte info --json | head`: the reader went away; no traceback, and none at exit.
+        # 141 = 128 + SIGPIPE, what a shell reports for a tool the closed pipe killed.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return EXIT_BROKEN_PIPE
+    except UnicodeEncodeError as exc:
+        # a file found inside a folder (not on the command line) whose name is not UTF-8
+        if args.debug:
+            traceback.print_exc()
+        print(f"{parser.prog}: error: {_not_utf8(exc.object)}", file=sys.stderr)
+        return 2
     except CMNError as exc:
         if args.debug:
             traceback.print_exc()
@@ -41,6 +55,20 @@ def run_cli(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
         return 130
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _not_utf8(text: object) -> str:
+    raw = os.fsencode(text) if isinstance(text, str) else text
+    return (f"{raw!r} has bytes that are not UTF-8, which OpenImageIO and OCIO cannot open; "
+            "rename the file or folder with UTF-8 names (e.g. convmv -f latin1 -t utf-8)")
 
 
 def _with_subcommands(prog: str, description: str, modules: Sequence[str],

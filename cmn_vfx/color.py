@@ -107,6 +107,24 @@ def guess_colorspace(path: str, metadata: dict) -> str:
     return config.getCanonicalName("scene_linear")
 
 
+def scene_linear_for(colorspace: str, config: "OCIO.Config | None" = None) -> str:
+    """The colourspace the fg is written in: `colorspace` when it is scene-linear, else the config's
+    scene_linear role (ACEScg in the built-in config; linear Rec.709 if the config has no such role).
+
+    Scene-linear means the config says so (encoding 'scene-linear') or it is the scene_linear role.
+    CINEON (DPX film scans), sRGB-encoded (PNG/JPEG) and log plates map to the role, where
+    multiplying by alpha is the premultiplication a compositor expects, and which the Nuke
+    plugin gives the fg Read (nuke_plugin/cmn_nuke/readnode.py fg_colorspace).
+    """
+    config = config or default_config()
+    role = config.getColorSpace("scene_linear")
+    if colorspace != CINEON:
+        cs = config.getColorSpace(colorspace)
+        if cs is not None and (cs.getEncoding() == "scene-linear" or (role and role.getName() == cs.getName())):
+            return colorspace
+    return role.getName() if role is not None else _first_known(config, _LIN709_NAMES, "linear Rec.709")
+
+
 def cineon_to_linear(code: np.ndarray) -> np.ndarray:
     """Cineon log (code / 1023, any float) -> linear Rec.709; 685 -> 1.0, 95 -> 0.0."""
     offset = 10.0 ** ((CINEON_BLACK - CINEON_WHITE) * CINEON_DENSITY / CINEON_GAMMA)

@@ -26,11 +26,12 @@ import numpy as np
 import torch
 
 from cmn_vfx import outputs
+from cmn_vfx.color import scene_linear_for
 from cmn_vfx.cuts import THRESHOLD, CutDetector
 from cmn_vfx.engine_plan import Step, plan_steps, pending_frames
-from cmn_vfx.errors import BadInputError, CMNError, PartialFailure
+from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
 from cmn_vfx.guided_filter import guided_upsample, luminance
-from cmn_vfx.io.sequence import Sequence, format_frame_range
+from cmn_vfx.io.sequence import Sequence, count_of, format_frame_range
 from cmn_vfx.refine import refine_edges
 from cmn_vfx.streaming import ReadAhead, WriteBehind
 
@@ -71,6 +72,7 @@ class ShotJob:
     missing: str = "error"
     cuts: list[int] = field(default_factory=list)
     overwrite: bool = False
+    layer: str | None = None                # layer holding the plate's R, G, B (None = unprefixed)
 
 
 @dataclass
@@ -84,10 +86,13 @@ class RunReport:
     seconds: float
     alpha: str
     fg: str
+    changed: list[int] = field(default_factory=list)  # redone because their plate frame changed since
+    clamped: int = 0                                   # fg values clamped to the largest half float
 
     def to_dict(self) -> dict:
         return {"name": self.name, "frames": format_frame_range(self.frames),
-                "written": len(self.written), "skipped": len(self.skipped),
+                "written": len(self.written), "skipped": len(self.skipped), "changed_plate": len(self.changed),
+                "clamped": self.clamped,
                 "warmup_frames": self.warmup_frames, "cuts": self.cuts,
                 "seconds": round(self.seconds, 3), "alpha": self.alpha, "fg": self.fg}
 
@@ -133,6 +138,8 @@ class MatteEngine:
         self.model = model.to(self.device).eval()
         self.meta = dict(meta or {})
         self.precision = config.precision if self.device.type == "cuda" else "fp32"
+        if self.precision != config.precision:
+            warn(f"--precision {config.precision} needs a GPU; running fp32 on the {self.device.type}")
         model_config = self.meta.get("model_config") or {}
         self.prior, self.prior_name = None, None
         if model_config.get("prior", "none") == "person":
@@ -153,7 +160,7 @@ class MatteEngine:
                 "cut_threshold": self.config.cut_threshold if self.config.auto_cuts else None,
                 "precision": self.precision, "missing": job.missing,
                 "guided_filter": [guided_filter.RADIUS, guided_filter.EPS], "refine": self.config.refine,
-                "prior": self.prior_name}
+                "prior": self.prior_name, "layer": job.layer or None, "fg_colorspace": scene_linear_for(colorspace)}
 
     def _min_size(self) -> int:
         from cmn_vfx.model import MIN_SIZE
@@ -203,6 +210,8 @@ class MatteEngine:
     def run(self, job: ShotJob, progress: bool = True) -> RunReport:
         """Matte `job.frames` of `job.seq` into job.out_dir; skip finished frames unless job.overwrite."""
         from cmn_vfx.engine_io import FrameReader, FrameWriter, check_output_dir, first_geometry
+        from cmn_vfx.io.atomic import clean_stale_temps
+        from cmn_vfx.io.image import check_headers
         started = time.monotonic()
         geometry = first_geometry(job.seq)
         data = geometry["data_box"]
@@ -211,20 +220,27 @@ class MatteEngine:
             raise BadInputError(f"{job.seq.hash_pattern}: the data window {data.width}x{data.height} is smaller than "
                                 f"the network's minimum {min_size}x{min_size}; use a larger plate")
         colorspace = FrameReader.resolve_colorspace(job.seq, job.colorspace, geometry)
+        fg_colorspace = scene_linear_for(colorspace)
         w, h, ratio = working_size(data.width, data.height, self.config.downsample, min_size)
         settings = outputs.settings_json(self.settings(colorspace, ratio, job))
         sha = str(self.meta.get("sha256", ""))
         layout = outputs.OutputLayout(job.out_dir, job.name, job.seq.padding)
-        todo, done = pending_frames(job, layout, settings, sha)
-        check_output_dir(job.out_dir, data.width * data.height)
+        todo, done, changed = pending_frames(job, layout, settings, sha)
         steps = plan_steps(job, todo, self.warmup)
-        layout.make_dirs()
-        reader = FrameReader(job.seq, colorspace, (w, h), self.prior, geometry)
-        writer = FrameWriter(layout, colorspace, settings, str(self.meta.get("name", job.seq.name)), sha)
+        # Every header of the range (warm-up included) before the first write: a bad frame mid-range
+        # is refused with nothing written, not found after the frames before it.
+        sources = sorted({s.source for s in steps if s.source is not None})
+        check_headers([job.seq.path(job.seq.first)] + [job.seq.path(f) for f in sources], job.layer)
+        check_output_dir(job.out_dir, data.width * data.height)
+        for directory in {os.path.dirname(p) for p in layout.paths(job.seq.first).values()}:
+            clean_stale_temps(directory)
+        reader = FrameReader(job.seq, colorspace, (w, h), self.prior, geometry, job.layer)
+        writer = FrameWriter(layout, colorspace, settings, str(self.meta.get("name", job.seq.name)), sha, fg_colorspace)
         cuts_found: list[int] = []
         written = self._stream(steps, reader, writer, job, cuts_found, progress)
         return RunReport(job.name, list(job.frames), written, done, sum(not s.emit for s in steps),
-                         sorted(set(cuts_found)), time.monotonic() - started, layout.alpha_pattern, layout.fg_pattern)
+                         sorted(set(cuts_found)), time.monotonic() - started, layout.alpha_pattern, layout.fg_pattern,
+                         changed, writer.clamped)
 
     def _stream(self, steps: list[Step], reader, writer, job: ShotJob, cuts_found: list[int], progress: bool) -> list[int]:
         from tqdm import tqdm
@@ -269,5 +285,5 @@ def _partial(exc: BaseException, written: list[int], job: ShotJob) -> BaseExcept
     if isinstance(exc, KeyboardInterrupt) or not written:
         return exc
     reason = str(exc) if isinstance(exc, CMNError) else f"{type(exc).__name__}: {exc}"
-    return PartialFailure(f"{job.name}: wrote {len(written)} frames ({format_frame_range(written)}) then stopped: "
+    return PartialFailure(f"{job.name}: wrote {count_of(len(written), 'frame')} ({format_frame_range(written)}) then stopped: "
                           f"{reason}; fix it and rerun the same command (finished frames are skipped)")

@@ -23,7 +23,7 @@ from cmn_vfx.io.image import Box, Image, check_same_geometry, image_info, read_r
 from cmn_vfx.io.sequence import Sequence
 
 # Plate header attributes copied onto the outputs (so editorial data survives in Nuke).
-_CARRIED = ("smpte:TimeCode", "FramesPerSecond", "oiio:ColorSpace")
+_CARRIED = ("smpte:TimeCode", "FramesPerSecond")   # oiio:ColorSpace is the fg's own (FrameWriter)
 _BYTES_PER_PIXEL = 10  # uncompressed alpha (half) + fg RGBA (half): the most one frame can take
 
 
@@ -38,16 +38,24 @@ def _disk_full(exc: BaseException) -> bool:
 
 
 def check_output_dir(out_dir: str, pixels: int) -> None:
-    """BadInputError unless `out_dir` can be created, written, and holds at least one more frame."""
+    """BadInputError unless `out_dir` can be created and written and holds at least one more frame.
+
+    Creates nothing: the nearest existing folder is tested, and the writer makes the folders
+    at its first write, so a refusal leaves no empty OUT, OUT/alpha or OUT/fg behind.
+    """
+    existing = os.path.abspath(out_dir)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
     try:
-        os.makedirs(out_dir, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".cmn-write-test-"):
+        if not os.path.isdir(existing):
+            raise NotADirectoryError(errno.ENOTDIR, f"{existing} is a file, not a folder")
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".cmn-write-test-"):
             pass
     except OSError as exc:
         reason = "disk full" if _disk_full(exc) else (exc.strerror or str(exc))
         raise BadInputError(f"{out_dir}: the output folder is not writable ({reason}); "
                             "choose another --out or fix its permissions") from None
-    free = shutil.disk_usage(out_dir).free
+    free = shutil.disk_usage(existing).free
     if free < pixels * _BYTES_PER_PIXEL:
         raise BadInputError(f"{out_dir}: disk full ({free // 2**20} MiB free, a frame needs up to "
                             f"{pixels * _BYTES_PER_PIXEL // 2**20 + 1} MiB); free space or choose another --out")
@@ -56,8 +64,10 @@ def check_output_dir(out_dir: str, pixels: int) -> None:
 class FrameReader:
     """Step -> engine._FrameIn (the network's input at the working size, plus the plate if emitted)."""
 
-    def __init__(self, seq: Sequence, colorspace: str, size: tuple[int, int], prior, geometry: dict) -> None:
+    def __init__(self, seq: Sequence, colorspace: str, size: tuple[int, int], prior, geometry: dict,
+                 layer: str | None = None) -> None:
         self.seq, self.colorspace, self.size, self.prior, self.geometry = seq, colorspace, size, prior, geometry
+        self.layer = layer
 
     @staticmethod
     def resolve_colorspace(seq: Sequence, name: str, geometry: dict) -> str:
@@ -71,7 +81,7 @@ class FrameReader:
             data = self.geometry["data_box"]
             pixels = np.zeros((data.height, data.width, 3), np.float32)
             return Image(pixels, ("R", "G", "B"), data, self.geometry["display_box"], {}, "half", "")
-        image = read_rgb(self.seq.path(source))
+        image = read_rgb(self.seq.path(source), self.layer)
         check_same_geometry(self.geometry, image, image.path)
         return image
 
@@ -89,17 +99,27 @@ class FrameReader:
 
 
 class FrameWriter:
-    """(step, plate Image, alpha [H,W], fgr [h,w,3] sRGB) -> OUT/alpha and OUT/fg EXRs."""
+    """(step, plate Image, alpha [H,W], fgr [h,w,3] sRGB) -> OUT/alpha and OUT/fg EXRs.
 
-    def __init__(self, layout: outputs.OutputLayout, colorspace: str, settings: str, model_name: str,
-                 sha256: str) -> None:
+    The fg is premultiplied scene-linear: `fg_colorspace` is the plate's colourspace when that is
+    scene-linear, else the config's scene_linear role (cmn_vfx.color.scene_linear_for: DPX Cineon,
+    PNG/JPEG sRGB, log plates).
+    Values beyond the largest half float (65504) are clamped to it, not written as Inf; `clamped`
+    counts them for the run's one warning.
+    """
+
+    def __init__(self, layout: outputs.OutputLayout, colorspace: str, settings: str, model_name: str, sha256: str,
+                 fg_colorspace: str | None = None) -> None:
+        """fg_colorspace None: the plate's `colorspace` (the caller knows it is scene-linear)."""
         self.layout, self.colorspace, self.settings = layout, colorspace, settings
+        self.fg_colorspace = fg_colorspace or colorspace
         self.model_name, self.sha256 = model_name, sha256
         self.written: list[int] = []
+        self.clamped = 0
 
     def foreground(self, image: Image, pha: np.ndarray, fgr: np.ndarray) -> np.ndarray:
-        """[H,W,4] premultiplied RGBA in the plate's colourspace (pha already quantised)."""
-        from cmn_vfx.color import from_network
+        """[H,W,4] premultiplied RGBA in fg_colorspace (pha already quantised)."""
+        from cmn_vfx.color import convert, from_network
         mask = outputs.transition_band(pha)
         band = None
         if mask.any():
@@ -108,20 +128,30 @@ class FrameWriter:
             full = cv2.resize(fgr, (pha.shape[1], pha.shape[0]), interpolation=cv2.INTER_LINEAR)
             srgb = np.clip(full[mask], 0.0, 1.0)
             del full
-            band = from_network(srgb[:, None, :], self.colorspace)[:, 0, :]
-        return outputs.premultiplied_fg(image.pixels, pha, band)
+            band = from_network(srgb[:, None, :], self.fg_colorspace)[:, 0, :]
+        plate = image.pixels
+        if self.fg_colorspace != self.colorspace:
+            plate = convert(plate, self.colorspace, self.fg_colorspace)
+        rgba = outputs.premultiplied_fg(plate, pha, band)
+        self.clamped += outputs.clamp_to_half(rgba)
+        return rgba
 
     def write(self, item: tuple[Step, Image, np.ndarray, np.ndarray]) -> None:
+        from cmn_vfx.finished import source_id
         step, image, alpha, fgr = item
         pha = outputs.quantise_alpha(alpha)
         rgba = self.foreground(image, pha, fgr)
         meta = {k: image.metadata[k] for k in _CARRIED if k in image.metadata}
         meta.update(outputs.frame_metadata(self.model_name, self.sha256, image.path or None, step.source,
-                                           self.settings, self.colorspace))
+                                           self.settings, self.fg_colorspace, source_id(image.path or None)))
+        meta["oiio:ColorSpace"] = self.fg_colorspace
         windows = (image.data_window, image.display_window)
+        paths = self.layout.paths(step.frame)
         try:
-            write_exr(self.layout.fg_path(step.frame), rgba, outputs.FG_CHANNELS, *windows, meta)
-            write_exr(self.layout.alpha_path(step.frame), pha[..., None], outputs.ALPHA_CHANNELS, *windows, meta)
+            for path in paths.values():
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+            write_exr(paths["fg"], rgba, outputs.FG_CHANNELS, *windows, meta)
+            write_exr(paths["alpha"], pha[..., None], outputs.ALPHA_CHANNELS, *windows, meta)
         except (OSError, CMNError) as exc:
             if _disk_full(exc):
                 raise BadInputError(f"{self.layout.out_dir}: disk full while writing frame {step.frame}; "

@@ -58,16 +58,26 @@ def plan_steps(job: "ShotJob", todo: list[tuple[int, int | None]], warmup: int) 
 
 
 def pending_frames(job: "ShotJob", layout: "OutputLayout", settings: str, sha256: str
-                   ) -> tuple[list[tuple[int, int | None]], list[int]]:
-    """(frames still to write as (frame, source), frames already complete and skipped)."""
-    from cmn_vfx.outputs import is_complete
+                   ) -> tuple[list[tuple[int, int | None]], list[int], list[int]]:
+    """(frames still to write as (frame, source), frames finished and skipped, frames whose plate changed).
+
+    "Finished" is cmn_vfx.finished's rule; a frame whose outputs are whole but whose plate frame
+    was re-rendered since (cmn:source_id) is in the first list and also in the third.
+    """
+    from cmn_vfx.finished import READABLE, read_frame, source_id, stale_keys
     pairs = resolve_frames(job.seq, list(job.frames), job.missing)
-    todo, done = [], []
+    todo, done, changed = [], [], []
     for frame, source in pairs:
-        finished = not job.overwrite and all(is_complete(p, settings, sha256)
-                                             for p in (layout.alpha_path(frame), layout.fg_path(frame)))
-        if finished:
-            done.append(frame)
-        else:
+        if job.overwrite:
             todo.append((frame, source))
-    return todo, done
+            continue
+        want = (settings, sha256, source_id(job.seq.path(source) if source is not None else None))
+        state = read_frame(layout.paths(frame))
+        stale = stale_keys(state.found, want) if state.kind == READABLE else None
+        if stale == []:
+            done.append(frame)
+            continue
+        todo.append((frame, source))
+        if stale == ["cmn:source_id"]:
+            changed.append(frame)
+    return todo, done, changed

@@ -1,4 +1,9 @@
-"""Errors a user can cause. The message is one line that names the thing and the fix."""
+"""Errors a user can cause. The message is one line that names the thing and the fix.
+
+Warnings (the run goes on) are one line on stderr through `warn`: no Python source line,
+printed once where they are found.
+"""
+import sys
 
 
 class CMNError(Exception):
@@ -17,3 +22,8 @@ class PartialFailure(CMNError):
     """Some frames were written, some were not (the message says which)."""
 
     exit_code = 3
+
+
+def warn(message: str) -> None:
+    """Print one warning line on stderr ('warning: <message>')."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)

@@ -1,10 +1,11 @@
 """The engine's outputs: names, metadata, the premultiplied foreground, resume checks.
 
     OUT/alpha/<name>.<frame>.exr   channel A, half, zip, the plate's windows
-    OUT/fg/<name>.<frame>.exr      R,G,B,A premultiplied, scene-linear, the plate's colourspace
+    OUT/fg/<name>.<frame>.exr      R,G,B,A premultiplied, scene-linear (the plate's colourspace when
+                                   that is scene-linear, else the OCIO scene_linear role), clamped to +-65504
 
 Frame numbers and padding are the plate's. Every file carries the metadata
-below; resume compares `cmn:settings` and `cmn:checkpoint_sha256`.
+below; what makes a frame finished (resume, cmn-farm status) is cmn_vfx.finished.
 """
 from __future__ import annotations
 
@@ -45,9 +46,9 @@ class OutputLayout:
     def fg_pattern(self) -> str:
         return os.path.join(self.out_dir, "fg", f"{self.name}.{'#' * max(self.padding, 1)}{EXR_TAIL}")
 
-    def make_dirs(self) -> None:
-        for sub in ("alpha", "fg"):
-            os.makedirs(os.path.join(self.out_dir, sub), exist_ok=True)
+    def paths(self, frame: int) -> dict[str, str]:
+        """{'alpha': path, 'fg': path} of one frame (what cmn_vfx.finished.read_frame takes)."""
+        return {"alpha": self.alpha_path(frame), "fg": self.fg_path(frame)}
 
 
 def settings_json(settings: Mapping[str, Any]) -> str:
@@ -56,7 +57,7 @@ def settings_json(settings: Mapping[str, Any]) -> str:
 
 
 def frame_metadata(model_name: str, sha256: str, source: str | None, source_frame: int | None,
-                   settings: str, colorspace: str) -> dict[str, object]:
+                   settings: str, colorspace: str, source_id: str = "") -> dict[str, object]:
     """The cmn:* header attributes of one output frame (source None = a black frame for a hole)."""
     return {
         "cmn:model": model_name,
@@ -64,6 +65,7 @@ def frame_metadata(model_name: str, sha256: str, source: str | None, source_fram
         "cmn:version": cmn_vfx.__version__,
         "cmn:source": source or "",
         "cmn:source_frame": int(source_frame) if source_frame is not None else -1,
+        "cmn:source_id": source_id,
         "cmn:settings": settings,
         "cmn:colorspace": colorspace,
     }
@@ -96,19 +98,22 @@ def premultiplied_fg(plate: np.ndarray, pha: np.ndarray, fgr_band: np.ndarray | 
     return rgba
 
 
+HALF_MAX = float(np.finfo(np.float16).max)   # 65504
+
+
+def clamp_to_half(rgba: np.ndarray) -> int:
+    """Clamp values beyond +-65504 in place (they would be Inf in a half EXR); return how many.
+
+    Clamping, not a float fg: the fg stays half like the alpha (half the disk of float on every
+    frame), and only plate values no display or comp grade resolves (e.g. 1e6 speculars) change.
+    """
+    over = np.abs(rgba) > HALF_MAX
+    count = int(over.sum())
+    if count:
+        np.clip(rgba, -HALF_MAX, HALF_MAX, out=rgba)
+    return count
+
+
 def transition_band(pha: np.ndarray) -> np.ndarray:
     """[H,W] bool: pixels with 0 < alpha < 1 (where the network's foreground colour is used)."""
     return (pha > 0.0) & (pha < 1.0)
-
-
-def is_complete(path: str, settings: str, sha256: str) -> bool:
-    """True if `path` is a readable EXR written with these settings and this checkpoint."""
-    if not os.path.isfile(path):
-        return False
-    from cmn_vfx.errors import CMNError
-    from cmn_vfx.io.image import image_info
-    try:
-        meta = image_info(path)["metadata"]
-    except (CMNError, OSError, KeyError):
-        return False
-    return meta.get("cmn:settings") == settings and meta.get("cmn:checkpoint_sha256") == sha256

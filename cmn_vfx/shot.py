@@ -12,6 +12,7 @@ A shot spec is a small YAML file:
     downsample: auto                                 # auto or a ratio 0 < r <= 1
     warmup: null                                     # frames run before a chunk starts; null = engine default
     prior: null                                      # person prior name (cmn_vfx.prior); null = the model's own
+    layer: null                                      # layer holding R, G, B (plate -> plate.R...); null = unprefixed
     chunk_size: 10                                   # frames per farm task
     missing: error                                   # error | hold | black
     cuts: []                                         # frames where a new shot starts (state resets)
@@ -32,6 +33,15 @@ DEVICES = ("auto", "cpu", "cuda")
 MISSING = ("error", "hold", "black")
 
 
+def check_name(name: object, source: str = "--name") -> None:
+    """BadInputError unless `name` is a plain file name: OUT/alpha/<name>.####.exr must stay inside OUT."""
+    bad = (not isinstance(name, str) or not name.strip() or name.startswith(".") or "\0" in name
+           or any(sep in name for sep in ("/", "\\", os.sep)))
+    if bad:
+        raise BadInputError(f"{source}: name {name!r} is not a plain file name (no '/', '\\', leading '.' or "
+                            "empty name); give e.g. sh010")
+
+
 @dataclass
 class ShotSpec:
     """What to matte, where to write it, and how."""
@@ -46,41 +56,46 @@ class ShotSpec:
     downsample: str | float = "auto"
     warmup: int | None = None
     prior: str | None = None
+    layer: str | None = None
     chunk_size: int = 10
     missing: str = "error"
     cuts: list[int] = field(default_factory=list)
 
-    def validate(self) -> "ShotSpec":
-        """Check every field; raise BadInputError naming the field and the fix."""
+    def validate(self, source: str = "shot spec") -> "ShotSpec":
+        """Check every field; raise BadInputError naming the file (`source`), the field and the fix."""
         if not self.plate or not isinstance(self.plate, str):
-            raise BadInputError("shot spec: 'plate' is empty; give the plate's file pattern, e.g. sh010.####.exr")
+            raise BadInputError(f"{source}: 'plate' is empty; give the plate's file pattern, e.g. sh010.####.exr")
         if not self.output or not isinstance(self.output, str):
-            raise BadInputError("shot spec: 'output' is empty; give the folder for the alpha and fg sequences")
+            raise BadInputError(f"{source}: 'output' is empty; give the folder for the alpha and fg sequences")
         if self.frames is not None:
             from cmn_vfx.io.sequence import parse_frame_range
             if not parse_frame_range(str(self.frames)):
-                raise BadInputError(f"shot spec: frame range {self.frames!r} is empty; write e.g. 1001-1100")
+                raise BadInputError(f"{source}: frame range {self.frames!r} is empty; write e.g. 1001-1100")
+        if self.name is not None:
+            check_name(self.name, source)
+        if self.layer is not None and (not isinstance(self.layer, str) or not self.layer.strip()):
+            raise BadInputError(f"{source}: layer {self.layer!r} must be a layer name such as plate (or null)")
         if self.device != "auto" and self.device != "cpu" and not str(self.device).startswith("cuda"):
-            raise BadInputError(f"shot spec: device {self.device!r} is unknown; use auto, cpu, cuda or cuda:N")
+            raise BadInputError(f"{source}: device {self.device!r} is unknown; use auto, cpu, cuda or cuda:N")
         if self.downsample != "auto":
             try:
                 ratio = float(self.downsample)
             except (TypeError, ValueError):
-                raise BadInputError(f"shot spec: downsample {self.downsample!r} is not a number; use auto or 0 < r <= 1") from None
+                raise BadInputError(f"{source}: downsample {self.downsample!r} is not a number; use auto or 0 < r <= 1") from None
             if not 0 < ratio <= 1:
-                raise BadInputError(f"shot spec: downsample {ratio} is out of range; use auto or 0 < r <= 1")
+                raise BadInputError(f"{source}: downsample {ratio} is out of range; use auto or 0 < r <= 1")
         if self.warmup is not None and (not isinstance(self.warmup, int) or self.warmup < 0):
-            raise BadInputError(f"shot spec: warmup {self.warmup!r} must be a whole number >= 0 (or null for the default)")
+            raise BadInputError(f"{source}: warmup {self.warmup!r} must be a whole number >= 0 (or null for the default)")
         if not isinstance(self.chunk_size, int) or isinstance(self.chunk_size, bool) or self.chunk_size < 1:
-            raise BadInputError(f"shot spec: chunk_size {self.chunk_size!r} must be a whole number >= 1")
+            raise BadInputError(f"{source}: chunk_size {self.chunk_size!r} must be a whole number >= 1")
         if self.missing not in MISSING:
-            raise BadInputError(f"shot spec: missing {self.missing!r} is unknown; use one of {', '.join(MISSING)}")
+            raise BadInputError(f"{source}: missing {self.missing!r} is unknown; use one of {', '.join(MISSING)}")
         if not all(isinstance(c, int) and not isinstance(c, bool) for c in self.cuts):
-            raise BadInputError(f"shot spec: cuts {self.cuts!r} must be a list of frame numbers")
+            raise BadInputError(f"{source}: cuts {self.cuts!r} must be a list of frame numbers")
         if self.prior is not None:
             from cmn_vfx.prior import NAMES
             if self.prior not in NAMES:
-                raise BadInputError(f"shot spec: unknown person prior {self.prior!r}; use one of: {', '.join(NAMES)} "
+                raise BadInputError(f"{source}: unknown person prior {self.prior!r}; use one of: {', '.join(NAMES)} "
                                     "(or leave it out for the model's own)")
         return self
 
@@ -98,7 +113,7 @@ class ShotSpec:
         if data.get("frames") is not None:
             data["frames"] = str(data["frames"])
         data["cuts"] = list(data.get("cuts") or [])
-        return dataclass_from_dict(cls, data, source).validate()
+        return dataclass_from_dict(cls, data, source).validate(source)
 
     @classmethod
     def from_yaml(cls, path: str) -> "ShotSpec":

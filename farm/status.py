@@ -1,11 +1,11 @@
 """Which frames of a shot are done, missing or failed, read from the outputs themselves.
 
 A frame is
-  done     when OUT/alpha/<name>.<frame>.exr and OUT/fg/<name>.<frame>.exr both exist,
-           open as complete EXRs with the expected channels (A; R,G,B,A), and carry
-           the shot's settings (metadata cmn:settings and cmn:checkpoint_sha256);
-  failed   when a file exists but cannot be read, lacks channels, or was written
-           with other settings or another checkpoint;
+  done     when it is finished by cmn_vfx.finished's rule (the engine's resume uses the same
+           one): both EXRs decode completely with their channels and carry the shot's
+           settings, checkpoint and the plate frame's current identity (cmn:source_id);
+  failed   when a file exists but cannot be read, lacks channels, was written with other
+           settings or another checkpoint, or its plate frame changed since;
   missing  otherwise (no file, or only one of the two).
 
 "The shot's settings" are `expected` when given (a dict of metadata key -> value),
@@ -22,11 +22,10 @@ import collections
 import os
 from dataclasses import dataclass, field
 
-from cmn_vfx.io.sequence import format_frame_range
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.finished import DAMAGED, KEYS, KINDS, MISSING, PARTIAL, read_frame, source_id, stale_keys
+from cmn_vfx.io.sequence import find_sequence, format_frame_range, resolve_frames
 from farm.plan import Plan
-
-KINDS = {"alpha": ("A",), "fg": ("R", "G", "B", "A")}
-SETTINGS_KEYS = ("cmn:settings", "cmn:checkpoint_sha256")
 
 
 @dataclass
@@ -72,33 +71,20 @@ class ShotStatus:
                 "complete": self.complete, "reasons": {str(k): v for k, v in self.reasons.items()}}
 
 
-def read_frame_header(path: str, channels: tuple[str, ...]) -> tuple[dict | None, str | None]:
-    """(settings, None) for a complete EXR with `channels`, else (None, reason).
-
-    Reads every pixel, so a truncated file is caught, not just a bad header.
-    """
-    import OpenImageIO as oiio
-    inp = oiio.ImageInput.open(path)
-    if inp is None:
-        return None, f"{os.path.basename(path)} does not open ({oiio.geterror().strip() or 'not an image'})"
-    try:
-        spec = inp.spec()
-        names = tuple(spec.channelnames)
-        lacking = [c for c in channels if c not in names]
-        if lacking:
-            return None, f"{os.path.basename(path)} lacks channel(s) {','.join(lacking)}"
-        pixels = inp.read_image(0, 0, 0, spec.nchannels, "half")
-        if pixels is None:
-            return None, f"{os.path.basename(path)} is truncated or corrupt ({inp.geterror().strip()})"
-        return {k: spec.getattribute(k) for k in SETTINGS_KEYS}, None
-    finally:
-        inp.close()
-
-
 def outputs_present(plan: Plan) -> int:
     """How many frames have both outputs on disk (cheap: no file is opened)."""
     return sum(1 for f in plan.frames
                if all(os.path.isfile(plan.output_path(k, f)) for k in KINDS))
+
+
+def _source_ids(plan: Plan) -> dict[int, str | None]:
+    """cmn:source_id each frame's plate frame has now (None = unknown: the plate is gone)."""
+    try:
+        seq = find_sequence(plan.spec.plate)
+        pairs = resolve_frames(seq, list(plan.frames), plan.spec.missing)
+    except BadInputError:
+        return {f: None for f in plan.frames}
+    return {frame: source_id(seq.path(src) if src is not None else None) for frame, src in pairs}
 
 
 def shot_status(plan: Plan, expected: dict | None = None) -> ShotStatus:
@@ -106,39 +92,28 @@ def shot_status(plan: Plan, expected: dict | None = None) -> ShotStatus:
     status = ShotStatus(plan)
     readable: dict[int, tuple] = {}
     for frame in plan.frames:
-        paths = {k: plan.output_path(k, frame) for k in KINDS}
-        present = {k: os.path.isfile(p) for k, p in paths.items()}
-        if not any(present.values()):
+        state = read_frame({k: plan.output_path(k, frame) for k in KINDS})
+        if state.kind in (MISSING, PARTIAL):
             status.missing.append(frame)
-            continue
-        settings, reason = [], None
-        for kind, path in paths.items():
-            if not present[kind]:
-                continue
-            found, reason = read_frame_header(path, KINDS[kind])
-            if reason:
-                break
-            settings.append(tuple(found[k] for k in SETTINGS_KEYS))
-        if reason:
+        elif state.kind == DAMAGED:
             status.failed.append(frame)
-            status.reasons[frame] = reason
-        elif len(set(settings)) > 1:
-            status.failed.append(frame)
-            status.reasons[frame] = "alpha and fg were written with different settings"
-        elif not all(present.values()):
-            status.missing.append(frame)
+            status.reasons[frame] = state.reason
         else:
-            readable[frame] = settings[0]
-    want = tuple(expected.get(k) for k in SETTINGS_KEYS) if expected else None
+            readable[frame] = state.found
+    shot_keys = KEYS[:2]     # settings and checkpoint: one pair for the whole shot
+    want = tuple(expected.get(k) for k in shot_keys) if expected else None
     if want is None and readable:
-        want = collections.Counter(readable.values()).most_common(1)[0][0]
-    for frame, got in readable.items():
-        if got == want:
+        want = collections.Counter(v[:2] for v in readable.values()).most_common(1)[0][0]
+    sources = _source_ids(plan) if readable else {}
+    for frame, found in readable.items():
+        stale = stale_keys(found, (*want, sources[frame]))
+        if not stale:
             status.done.append(frame)
-        else:
-            status.failed.append(frame)
-            changed = [k for k, a, b in zip(SETTINGS_KEYS, got, want) if a != b]
-            status.reasons[frame] = f"written with other {' and '.join(changed)} than the rest of the shot"
+            continue
+        status.failed.append(frame)
+        status.reasons[frame] = ("its plate frame changed since it was written" if stale == ["cmn:source_id"] else
+                                 f"written with other {' and '.join(k for k in stale if k in shot_keys)} than the "
+                                 "rest of the shot")
     status.done.sort()
     status.missing.sort()
     status.failed.sort()

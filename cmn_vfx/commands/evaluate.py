@@ -23,7 +23,7 @@ import numpy as np
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.atomic import atomic_path
 from cmn_vfx.io.image import read_image
-from cmn_vfx.io.sequence import Sequence, find_sequence, format_frame_range
+from cmn_vfx.io.sequence import Sequence, find_sequence, format_frame_range, frames_are
 from cmn_vfx.metrics import ALL_METRICS, MetricAccumulator
 
 ALPHA_METRICS = tuple(m for m in ALL_METRICS if m != "fgr_mse")
@@ -98,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
     pred = find_sequence(args.pred, args.frames)
     missing = sorted(set(gt.frames) - set(pred.frames))
     if missing:
-        raise BadInputError(f"{pred.hash_pattern}: frames {format_frame_range(missing)} of the ground truth "
-                            "are missing; render them or limit --frames")
+        raise BadInputError(f"{pred.hash_pattern}: {frames_are(missing)} missing (the ground truth has "
+                            f"{'it' if len(missing) == 1 else 'them'}); render them or limit --frames")
     metrics = tuple(m for m in ALPHA_METRICS if m in args.metrics)
     result, per_frame = evaluate(pred, gt, list(gt.frames), metrics, args.channel)
     print(f"{pred.hash_pattern} vs {gt.hash_pattern}, frames {format_frame_range(gt.frames)}")

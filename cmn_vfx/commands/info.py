@@ -42,17 +42,13 @@ def _frames_plan(seq: Sequence, args: argparse.Namespace) -> list[tuple[int, int
 def describe(args: argparse.Namespace) -> dict:
     """Everything `info` prints, as plain data. Raises BadInputError for bad plates."""
     from cmn_vfx.color import check_colorspace, guess_colorspace
-    from cmn_vfx.io.image import check_same_geometry, image_info, missing_rgb_error, read_rgb, rgb_names
+    from cmn_vfx.io.image import check_headers, read_rgb, rgb_names
 
     seq = find_sequence(args.plate)
     plan = _frames_plan(seq, args)
     sources = sorted({src for _, src in plan if src is not None})
-    header = image_info(seq.path(sources[0]))
+    header = check_headers([seq.path(f) for f in sources], args.layer)
     rgb = rgb_names(header["channels"], args.layer)
-    if rgb is None:
-        raise missing_rgb_error(header["path"], header["channels"], args.layer)
-    for frame in sources[1:]:
-        check_same_geometry(header, image_info(seq.path(frame)), seq.path(frame))
     nonfinite = {}
     if args.check:
         for frame in sources:

@@ -5,9 +5,11 @@
     cmn-matte run --spec sh010.yaml --frames 1041-1050        # the farm task form; flags override the spec
 
 Outputs: OUT/alpha/<name>.####.exr (A, half, zip) and OUT/fg/<name>.####.exr
-(premultiplied RGBA, scene-linear in the plate's colourspace), same frame
-numbers as the plate. Finished frames are skipped (resume) unless --overwrite.
-Exit codes: 0 done, 2 bad input (nothing written), 3 partly done, 130 interrupted.
+(premultiplied RGBA, scene-linear: the plate's colourspace if scene-linear, else the
+OCIO scene_linear role), same frame numbers as the plate. Finished frames
+(cmn_vfx.finished) are skipped unless --overwrite; damaged ones and ones whose plate
+frame changed are redone. Exit codes: 0 done, 2 bad input (nothing written),
+3 partly done, 130 interrupted, 141 stdout closed (docs/engine.md).
 """
 from __future__ import annotations
 
@@ -20,13 +22,13 @@ import sys
 import threading
 from typing import Iterator
 
-from cmn_vfx.errors import BadInputError, CMNError, PartialFailure
-from cmn_vfx.io.sequence import MISSING, Sequence, find_sequence, find_sequences, parse_frame_range
+from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
+from cmn_vfx.io.sequence import MISSING, Sequence, count_of, find_sequence, find_sequences, parse_frame_range
 from cmn_vfx.shot import ShotSpec
 
 PLATE_EXTENSIONS = (".exr", ".dpx", ".cin", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 # Flags that override a spec's field of the same name (None = not given).
-_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name", "prior")
+_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name", "prior", "layer")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -49,6 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--prior", help="person prior for models that take one (default: the model's own, e.g. auto); "
                    "union_landscape keeps a torso cut by the frame edge in close-ups (docs/prior.md)")
     p.add_argument("--colorspace", help="plate colourspace (OCIO name or 'cineon'; default auto)")
+    p.add_argument("--layer", help="layer holding the plate's R, G, B, e.g. plate for plate.R (default: unprefixed)")
     p.add_argument("--downsample", help="working resolution ratio 0 < r <= 1, or auto (long side to 512)")
     p.add_argument("--warmup", type=int, help="frames run before a range that starts mid-shot (default 8)")
     p.add_argument("--cuts", help="frames where a new shot starts, e.g. 1040,1077 (state resets)")
@@ -78,7 +81,7 @@ def shot_spec(args: argparse.Namespace) -> ShotSpec:
             setattr(spec, key, value)
     if args.cuts is not None:
         spec.cuts = parse_frame_range(args.cuts)
-    return spec.validate()
+    return spec.validate(f"shot spec {args.spec}" if args.spec else "shot spec")
 
 
 def _engine(spec: ShotSpec, args: argparse.Namespace):
@@ -98,7 +101,7 @@ def _engine(spec: ShotSpec, args: argparse.Namespace):
 def _job(spec: ShotSpec, seq: Sequence, out_dir: str, name: str, overwrite: bool):
     from cmn_vfx.engine import ShotJob
     frames = parse_frame_range(spec.frames) if spec.frames else list(range(seq.first, seq.last + 1))
-    return ShotJob(seq, frames, out_dir, name, spec.colorspace, spec.missing, list(spec.cuts), overwrite)
+    return ShotJob(seq, frames, out_dir, name, spec.colorspace, spec.missing, list(spec.cuts), overwrite, spec.layer)
 
 
 def plates_below(directory: str, out_dir: str) -> list[Sequence]:
@@ -142,13 +145,21 @@ def run(args: argparse.Namespace) -> int:
         engine = _engine(spec, args)
         report = engine.run(_job(spec, seq, spec.output, spec.name or seq.name, args.overwrite),
                             progress=not args.no_progress)
+        _warn_clamped(report)
     if args.json:
         print(json.dumps(report.to_dict()))
     else:
-        print(f"{report.name}: wrote {len(report.written)} frames, skipped {len(report.skipped)} finished "
-              f"({report.warmup_frames} warm-up) in {report.seconds:.1f}s\n  alpha: {report.alpha}\n  fg:    {report.fg}",
-              file=sys.stderr)
+        changed = f" ({len(report.changed)} because the plate frame changed)" if report.changed else ""
+        print(f"{report.name}: wrote {count_of(len(report.written), 'frame')}{changed}, skipped "
+              f"{len(report.skipped)} finished ({report.warmup_frames} warm-up) in {report.seconds:.1f}s\n"
+              f"  alpha: {report.alpha}\n  fg:    {report.fg}", file=sys.stderr)
     return 0
+
+
+def _warn_clamped(report) -> None:
+    if report.clamped:
+        warn(f"{report.name}: {report.clamped} fg values beyond the largest half float were clamped to +-65504 "
+             "(they would be Inf in a half EXR); the plate has values that large")
 
 
 def _run_directory(spec: ShotSpec, args: argparse.Namespace) -> int:
@@ -163,6 +174,7 @@ def _run_directory(spec: ShotSpec, args: argparse.Namespace) -> int:
         try:
             report = engine.run(_job(spec, seq, os.path.join(spec.output, name), seq.name, args.overwrite),
                                 progress=not args.no_progress)
+            _warn_clamped(report)
             rows.append(dict(report.to_dict(), shot=name, status="done"))
         except CMNError as exc:
             rows.append({"shot": name, "status": "failed", "error": str(exc), "plate": seq.hash_pattern})

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import OpenImageIO as oiio
 
-from cmn_vfx.errors import BadInputError
+from cmn_vfx.errors import BadInputError, warn
 from cmn_vfx.io.atomic import atomic_path
 from cmn_vfx.io.metadata import apply_metadata, spec_metadata
 
@@ -117,9 +116,7 @@ def replace_nonfinite(pixels: np.ndarray, path: str) -> int:
     count = int(bad.sum())
     if count:
         pixels[bad] = 0.0
-        message = f"{path}: {count} NaN/Inf pixel values replaced with 0; check the render or comp that made it"
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
-        log.warning(message)
+        warn(f"{path}: {count} NaN/Inf pixel values replaced with 0; check the render or comp that made it")
     return count
 
 
@@ -212,6 +209,22 @@ def check_same_geometry(first: "Image | Mapping", other: "Image | Mapping", path
         if a != b:
             raise BadInputError(f"{path}: {what} {b} differs from {a} of {first_path}; "
                                 "render every frame of the plate with the same resolution and windows")
+
+
+def check_headers(paths: Sequence[str], layer: str | None = None) -> dict:
+    """image_info of paths[0] after checking every path's header (nothing is decoded).
+
+    Each must open, have R, G, B (of `layer`) and the data and display windows of paths[0];
+    otherwise BadInputError naming the first bad file. The engine calls it on a run's whole
+    range before writing anything, and `cmn-matte info` on the frames it describes.
+    """
+    first = image_info(paths[0])
+    for path in dict.fromkeys(paths):
+        info = first if path == paths[0] else image_info(path)
+        if rgb_names(info["channels"], layer) is None:
+            raise missing_rgb_error(path, info["channels"], layer)
+        check_same_geometry(first, info, path)
+    return first
 
 
 def _check_write_args(path: str, pixels: np.ndarray, channels: Sequence[str], data_window: Box,

@@ -123,6 +123,17 @@ def format_frame_range(frames: Iterable[int]) -> str:
     return ",".join(parts)
 
 
+def frames_are(frames: Iterable[int]) -> str:
+    """'frame 1004 is' / 'frames 1003-1005 are': the subject of a sentence about frames."""
+    frames = list(frames)
+    return f"frame {format_frame_range(frames)} is" if len(frames) == 1 else f"frames {format_frame_range(frames)} are"
+
+
+def count_of(n: int, noun: str) -> str:
+    """'1 frame', '2 frames'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _split_name(filename: str) -> tuple[str, str, int, str] | None:
     """'sh010.0007.exr' -> ('sh010.', '0007', 7, '.exr'); None when there is no frame number."""
     match = _FRAME_RE.match(filename)
@@ -272,12 +283,12 @@ def resolve_frames(seq: Sequence, requested: list[int], missing: str = "error") 
         raise BadInputError(f"missing={missing!r} is unknown; use one of {', '.join(MISSING)}")
     outside = [f for f in requested if f < seq.first or f > seq.last]
     if outside:
-        raise BadInputError(f"{seq.hash_pattern}: frames {format_frame_range(outside)} are outside the sequence "
+        raise BadInputError(f"{seq.hash_pattern}: {frames_are(outside)} outside the sequence "
                             f"({seq.first}-{seq.last}); ask for frames within it")
     present = set(seq.frames)
     holes = [f for f in requested if f not in present]
     if holes and missing == "error":
-        raise BadInputError(f"{seq.hash_pattern}: frames {format_frame_range(holes)} are missing; "
+        raise BadInputError(f"{seq.hash_pattern}: {frames_are(holes)} missing; "
                             "render them, or use --missing hold (repeat the previous frame) or --missing black")
     pairs: list[tuple[int, int | None]] = []
     for frame in requested:

@@ -85,11 +85,19 @@ def load_model(name_or_path: str, device: str | torch.device = "cpu") -> tuple[C
     """
     path = resolve_checkpoint(name_or_path)
     ckpt = read_checkpoint(path)
-    config = ModelConfig.from_dict(dict(ckpt["model_config"]))
+    try:
+        config = ModelConfig.from_dict(dict(ckpt["model_config"]))
+    except BadInputError as exc:
+        raise BadInputError(f"{path}: {exc}; the checkpoint was edited or saved by another version") from None
     model = build_model(config, load_weights=False)
     state = ckpt.get("model")
     if not isinstance(state, dict):
         raise BadInputError(f"{path}: checkpoint has no 'model' state dict; re-save it")
+    bad = next((k for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point()
+                and not bool(torch.isfinite(v).all())), None)
+    if bad is not None:
+        raise BadInputError(f"{path}: tensor {bad!r} holds NaN/Inf weights (a diverged training run); "
+                            "use an earlier checkpoint or the best one of that run")
     detail = state_mismatch(model.state_dict(), state)
     if detail:
         raise BadInputError(f"{path}: weights do not match its model_config ({detail}); the file was edited or "

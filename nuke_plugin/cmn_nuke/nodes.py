@@ -44,6 +44,10 @@ def read_knobs(node) -> readnode.ReadKnobs:
     except Exception:   # noqa: BLE001 - no bbox for a Read with an error; the format alone is shown
         bbox = None
     knob = node["colorspace"]
+    try:
+        channels = [str(c) for c in node.channels()]
+    except Exception:   # noqa: BLE001 - a Read with an error has no channels; rgba is assumed
+        channels = []
     return readnode.ReadKnobs(
         name=node.name(), file=path or node["file"].value(),
         first=int(node["first"].value()), last=int(node["last"].value()),
@@ -53,6 +57,7 @@ def read_knobs(node) -> readnode.ReadKnobs:
         proxy=node["proxy"].value() if node.knob("proxy") else "",
         frame_mode=str(node["frame_mode"].value()) if node.knob("frame_mode") else "",
         frame=str(node["frame"].value()) if node.knob("frame") else "",
+        channels=channels,
     )
 
 

@@ -40,7 +40,7 @@ class MattePanel(QtWidgets.QWidget):
         try:
             self.plate = readnode.spec_values(knobs, project_directory)
         except ValueError as exc:
-            self.plate = {"plate": "", "frames": "", "name": "", "colorspace": "auto", "error": str(exc)}
+            self.plate = {"plate": "", "frames": "", "name": "", "colorspace": "auto", "layer": "", "error": str(exc)}
         self._build()
         if "error" in self.plate:
             self.show_errors([f"Plate: {self.plate['error']}"])
@@ -96,6 +96,11 @@ class MattePanel(QtWidgets.QWidget):
         self.frames = QtWidgets.QLineEdit(self.plate["frames"])
         self.frames.setToolTip("Frames to matte, in the plate's frame numbers: FIRST-LAST")
         form.addRow("Frames", self.frames)
+        self.layer = QtWidgets.QLineEdit(self.plate["layer"])
+        self.layer.setPlaceholderText("rgba")
+        self.layer.setToolTip("Layer holding the plate's R, G, B (from the Read's channels): e.g. plate for "
+                              "plate.R, plate.G, plate.B; empty = rgba")
+        form.addRow("Layer", self.layer)
         self.output = QtWidgets.QLineEdit(readnode.default_output(self.plate["plate"]) if self.plate["plate"] else "")
         self.output.setToolTip("Results land in OUTPUT/alpha and OUTPUT/fg; default: a 'cmn' folder "
                                "beside the plate's folder")
@@ -167,6 +172,7 @@ class MattePanel(QtWidgets.QWidget):
 
     def fields(self) -> dict:
         return {**self.plate, "frames": self.frames.text().strip(), "output": self.output.text().strip(),
+                "layer": self.layer.text().strip(),
                 "model": self.model.currentText().strip(), "backend": self.backend.currentText(),
                 "chunk_size": self.chunk_size.value(),
                 "warmup": None if self.warmup.value() < 0 else self.warmup.value(),

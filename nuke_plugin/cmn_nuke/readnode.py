@@ -56,6 +56,7 @@ class ReadKnobs:
     frame_mode: str = ""
     frame: str = ""
     colorspace_values: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)        # node.channels(): 'rgba.red', 'plate.red', ...
 
 
 # --- file patterns -------------------------------------------------------------------
@@ -181,6 +182,24 @@ def alpha_colorspace(values: list[str]) -> str:
     return pick_colorspace(values, RAW_NAMES) or "raw"
 
 
+# --- layers ---------------------------------------------------------------------------
+
+_RGB = ("red", "green", "blue")
+
+
+def plate_layer(channels: list[str]) -> str:
+    """The layer holding the plate's colour, as cmn-matte's --layer: '' when the Read has
+    rgba.red/green/blue (or no channel list), else the first layer with red, green and blue
+    ('plate' for plate.red...; the EXR's channels are then plate.R, plate.G, plate.B)."""
+    layers: dict[str, set[str]] = {}
+    for name in channels:
+        layer, _, chan = name.rpartition(".")
+        layers.setdefault(layer, set()).add(chan.lower())
+    if not channels or set(_RGB) <= layers.get("rgba", set()):
+        return ""
+    return next((layer for layer, chans in layers.items() if layer and set(_RGB) <= chans), "")
+
+
 # --- Read node -> spec, results -> Read nodes ---------------------------------------
 
 def describe_format(knobs: ReadKnobs) -> str:
@@ -205,13 +224,14 @@ def describe_format(knobs: ReadKnobs) -> str:
 
 
 def spec_values(knobs: ReadKnobs, project_directory: str = "") -> dict:
-    """The plate half of a shot spec from a Read node: plate, frames, name, colorspace."""
+    """The plate half of a shot spec from a Read node: plate, frames, name, colorspace, layer."""
     plate = hash_pattern(resolve_file(knobs.file, project_directory))
     return {
         "plate": plate,
         "frames": format_range(knobs.first, knobs.last),
         "name": plate_name(plate),
         "colorspace": spec_colorspace(knobs.colorspace),
+        "layer": plate_layer(knobs.channels),
     }
 
 

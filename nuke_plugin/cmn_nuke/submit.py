@@ -104,7 +104,7 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
     """Every problem with the panel's fields, as one line each naming the field and the fix.
 
     fields: plate, frames, output, model, chunk_size, warmup (int or None), downsample,
-    prior (a PRIORS name, or None for the model's own), backend.
+    prior (a PRIORS name, or None for the model's own), layer ('' = rgba), backend.
     """
     errors = []
     plate = fields.get("plate") or ""
@@ -152,6 +152,10 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
             ratio = -1.0
         if not 0 < ratio <= 1:
             errors.append(f"Downsample: {downsample!r} must be auto or a ratio 0 < r <= 1 (e.g. 0.5).")
+    layer = str(fields.get("layer") or "").strip()
+    if layer and (layer.startswith(".") or any(c in layer for c in "/\\ ")):
+        errors.append(f"Layer: {layer!r} is not a layer name; use e.g. plate (for plate.R, plate.G, plate.B) "
+                      "or leave it empty for rgba.")
     prior = fields.get("prior")
     if prior and prior not in PRIORS:
         errors.append(f"Person prior: {prior!r} is unknown; use one of {', '.join(PRIORS)}.")
@@ -177,6 +181,7 @@ def spec_dict(fields: dict) -> dict:
         "model": str(fields["model"]).strip(),
         "device": "auto",
         "colorspace": fields.get("colorspace") or "auto",
+        "layer": str(fields.get("layer") or "").strip() or None,
         "downsample": "auto" if downsample == "auto" else float(downsample),
         "warmup": fields.get("warmup"),
         "prior": fields.get("prior") or None,

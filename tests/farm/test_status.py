@@ -7,7 +7,9 @@ import os
 import numpy as np
 from farm_helpers import cmn_farm
 
+from cmn_vfx.finished import source_id
 from cmn_vfx.io.image import Box, write_exr
+from cmn_vfx.io.sequence import find_sequence
 from cmn_vfx.shot import ShotSpec
 from farm.plan import plan_shot
 from farm.status import shot_status
@@ -16,11 +18,17 @@ BOX = Box(0, 0, 8, 4)
 GOOD = {"cmn:settings": '{"warmup":8}', "cmn:checkpoint_sha256": "abc"}
 
 
+def plate_path(plan, frame: int) -> str:
+    return find_sequence(plan.spec.plate).path(frame)
+
+
 def write_output(plan, kind: str, frame: int, meta=GOOD, channels=None) -> str:
+    """An output as the engine writes it: `meta` plus the plate frame's identity (cmn:source_id)."""
     channels = channels or (("A",) if kind == "alpha" else ("R", "G", "B", "A"))
     path = plan.output_path(kind, frame)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    write_exr(path, np.full((4, 8, len(channels)), 0.5, np.float32), channels, BOX, BOX, dict(meta))
+    meta = {"cmn:source_id": source_id(plate_path(plan, frame)), **meta}
+    write_exr(path, np.full((4, 8, len(channels)), 0.5, np.float32), channels, BOX, BOX, meta)
     return path
 
 
@@ -53,6 +61,18 @@ def test_expected_settings_override_majority(spec_path):
     assert shot_status(plan).done == [1001, 1002]
     other = shot_status(plan, expected={**GOOD, "cmn:checkpoint_sha256": "def"})
     assert other.failed == [1001, 1002] and "cmn:checkpoint_sha256" in other.reasons[1001]
+
+
+def test_a_plate_frame_rerendered_in_place_makes_its_frame_failed(spec_path):
+    plan = plan_shot(ShotSpec.from_yaml(spec_path), frames="1001-1003")
+    for frame in (1001, 1002, 1003):
+        for kind in ("alpha", "fg"):
+            write_output(plan, kind, frame)
+    st = os.stat(plate_path(plan, 1002))
+    os.utime(plate_path(plan, 1002), ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))   # re-rendered
+    status = shot_status(plan)
+    assert (status.done, status.failed, status.todo_range) == ([1001, 1003], [1002], "1002")
+    assert status.reasons[1002] == "its plate frame changed since it was written"
 
 
 def test_status_cli_json_and_exit_code(spec_path):

@@ -80,3 +80,25 @@ def test_strip_keeps_the_model_and_recipe_and_drops_training_state(tmp_path):
     with torch.no_grad():
         assert torch.equal(loaded(x)[0], model(x)[0])
     assert torch.load(dst, weights_only=False)["train_config"] == {"lr": 1e-3}
+
+
+def test_nan_or_inf_weights_are_refused_naming_the_file_and_the_first_bad_tensor(tmp_path):
+    path = str(tmp_path / "diverged.pt")
+    save_checkpoint(path, build_model(tiny()), {})
+    ckpt = torch.load(path, weights_only=True)
+    names = [k for k, v in ckpt["model"].items() if v.is_floating_point()]
+    ckpt["model"][names[5]].view(-1)[0] = float("inf")
+    ckpt["model"][names[9]].view(-1)[0] = float("nan")
+    torch.save(ckpt, path)
+    with pytest.raises(BadInputError, match=rf"diverged\.pt: tensor '{names[5]}' holds NaN/Inf weights"):
+        load_model(path)
+
+
+def test_a_bad_variant_inside_a_checkpoint_names_the_file(tmp_path):
+    path = str(tmp_path / "edited.pt")
+    save_checkpoint(path, build_model(tiny()), {})
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["model_config"]["variant"] = "bogus"
+    torch.save(ckpt, path)
+    with pytest.raises(BadInputError, match=r"edited\.pt: model config: variant='bogus' is unknown"):
+        load_model(path)

@@ -56,8 +56,9 @@ class Format:
 
 
 class Node:
-    def __init__(self, cls, name, knobs=None, bbox=None):
+    def __init__(self, cls, name, knobs=None, bbox=None, channels=None):
         self._cls, self._name = cls, name
+        self._channels = list(channels or ("rgba.red", "rgba.green", "rgba.blue", "rgba.alpha"))
         self._knobs = {k.name(): k for k in (knobs or [])}
         self._knobs.setdefault("label", Knob("label", ""))
         self._inputs, self._xy, self._selected, self._bbox = {}, [0, 0], False, bbox
@@ -100,6 +101,9 @@ class Node:
 
     def isSelected(self):
         return self._selected
+
+    def channels(self):
+        return list(self._channels)
 
     def bbox(self):
         if self._bbox is None:

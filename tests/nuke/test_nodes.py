@@ -6,7 +6,7 @@ import pytest
 
 import nuke_double
 from nuke_paths import GIZMO_DIR
-from nuke_plugin.cmn_nuke import nodes
+from nuke_plugin.cmn_nuke import nodes, readnode
 
 ACES = ["default (ACES - ACEScg)", "ACES - ACEScg", "ACES - ACEScct", "Utility - Linear - sRGB", "Utility - Raw"]
 
@@ -95,3 +95,10 @@ def test_several_reads_selected(nuke_aces, plate):
     add_plate(nuke_aces, plate, name="Read2")
     assert nodes.matte_shot() is None
     assert nuke_aces.state["messages"] == ["2 Read nodes are selected; select only the plate's Read node."]
+
+
+def test_read_knobs_carry_the_reads_channels_so_the_layer_is_known(nuke_aces, plate):
+    node = add_plate(nuke_aces, plate)
+    assert readnode.spec_values(nodes.read_knobs(node))["layer"] == ""
+    node._channels = ["plate.red", "plate.green", "plate.blue"]
+    assert readnode.spec_values(nodes.read_knobs(node))["layer"] == "plate"

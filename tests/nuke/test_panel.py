@@ -180,3 +180,17 @@ def test_screenshot(qapp, env):
     assert QtGui.QImage(SCREENSHOT).width() >= 600
     assert "local-20261123-0001" in p.message.text()
     p.close()
+
+
+def test_a_plate_in_a_layer_fills_layer_from_the_read_and_the_spec_carries_it(qapp, plate, env, tmp_path):
+    runner = Runner(answer(tmp_path))
+    knobs = plate_knobs(plate)
+    knobs.channels = ["plate.red", "plate.green", "plate.blue", "depth.Z"]
+    p = panel.MattePanel(knobs, environ=env, runner=runner)
+    assert p.layer.text() == "plate" and p.fields()["layer"] == "plate"
+    assert p.submit() is not None
+    assert written_spec(tmp_path)["layer"] == "plate"
+    assert ShotSpec.from_yaml(runner.calls[0][2]).layer == "plate"
+    p.layer.setText("bad layer/")
+    assert p.submit() is None and "Layer:" in p.message.text()
+    assert panel.MattePanel(plate_knobs(plate), environ=env).fields()["layer"] == ""   # rgba: no layer

@@ -131,7 +131,8 @@ def test_describe_format(kw, expected):
 ])
 def test_spec_values(kw, plate, frames, name):
     values = readnode.spec_values(knobs(**kw), project_directory="/proj")
-    assert values == {"plate": plate, "frames": frames, "name": name, "colorspace": "Linear Rec.709 (sRGB)"}
+    assert values == {"plate": plate, "frames": frames, "name": name, "colorspace": "Linear Rec.709 (sRGB)",
+                      "layer": ""}
     assert readnode.parse_range(frames) == (kw.get("first", 1001), kw.get("last", 1100))
 
 
@@ -156,3 +157,14 @@ def test_result_read_knobs():
 def test_expected_results_follow_the_contract_layout():
     got = readnode.expected_results("/o", "/p/sh010.%06d.exr", "1-5")
     assert got == {"alpha": "/o/alpha/sh010.######.exr", "fg": "/o/fg/sh010.######.exr", "frames": "1-5"}
+
+
+@pytest.mark.parametrize("channels,layer", [
+    ([], ""),
+    (["rgba.red", "rgba.green", "rgba.blue", "rgba.alpha", "plate.red", "plate.green", "plate.blue"], ""),
+    (["depth.Z", "plate.red", "plate.green", "plate.blue"], "plate"),
+    (["beauty.red", "beauty.green"], ""),                     # no full RGB anywhere: cmn-matte says so
+])
+def test_plate_layer_from_the_reads_channels(channels, layer):
+    assert readnode.plate_layer(channels) == layer
+    assert readnode.spec_values(knobs(channels=channels))["layer"] == layer
