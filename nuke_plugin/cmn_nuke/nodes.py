@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from . import readnode, submit
+from . import pick, readnode, submit
 
 GIZMO = "CMN_Matte"
 SPACING = 110   # DAG units between the plate and the result Reads
@@ -69,6 +69,81 @@ def project_directory() -> str:
         return ""
 
 
+def plate_frame(plate_node) -> int:
+    """The plate (file) frame the timeline's current frame shows: the Read's `input/frame`
+    metadata (right under any retime), else the current frame."""
+    import nuke
+    now = int(nuke.frame())
+    try:
+        value = plate_node.metadata("input/frame", now)
+    except Exception:   # noqa: BLE001 - no metadata (a Read in error): no retime is assumed
+        value = None
+    try:
+        return int(round(float(value))) if value not in (None, "") else now
+    except (TypeError, ValueError):
+        return now
+
+
+def viewer_sample(plate_node) -> dict:
+    """The active Viewer's colour sample (ctrl+click), the viewed image's format and the plate frame."""
+    import nuke
+    viewer = nuke.activeViewer()
+    node = viewer.node() if viewer is not None else None
+    if node is None or node.knob("colour_sample_bbox") is None:
+        raise pick.PickError("no Viewer is open: view the plate, ctrl+click the person, then Pick from Viewer")
+    try:
+        viewed = node.input(viewer.activeInput() or 0)
+        fmt = viewed.format() if viewed is not None else None
+        size = (fmt.width(), fmt.height(), fmt.pixelAspect()) if fmt is not None else None
+    except Exception:   # noqa: BLE001 - an unconnected input: the plate's own format is assumed
+        size = None
+    return {"bbox": tuple(node["colour_sample_bbox"].value()), "format": size, "frame": plate_frame(plate_node)}
+
+
+def _shape_parents(layer, found: dict) -> dict:
+    """{element name: parent layer} for a Roto curves tree (names are unique in a curves knob;
+    Nuke's Python wrappers are not the same objects from one walk to the next)."""
+    for element in layer:
+        found[element.name] = layer
+        if element.__class__.__name__ == "Layer":
+            _shape_parents(element, found)
+    return found
+
+
+def _matrix(element, frame):
+    return element.getTransform().evaluate(frame).getMatrix()
+
+
+def roto_sample(plate_node) -> dict:
+    """The selected Roto/RotoPaint shape's control points on the current frame, in Nuke pixels
+    with the shape's and its layers' transforms applied (knob values: full resolution)."""
+    import nuke
+    rotos = [n for n in nuke.selectedNodes() if n.Class() in ("Roto", "RotoPaint")]
+    if len(rotos) != 1:
+        raise pick.PickError("select one Roto (or RotoPaint) node with a shape on the person, then From Roto")
+    curves = rotos[0]["curves"]
+    shapes = [e for e in curves.getSelected() if e.__class__.__name__ == "Shape"]
+    if not shapes:
+        shapes = [e for e in curves.rootLayer if e.__class__.__name__ == "Shape"]
+        if len(shapes) != 1:
+            raise pick.PickError(f"{rotos[0].name()} has {len(shapes)} shapes at the top and none selected; "
+                                 "select the shape on the person")
+    if len(shapes) > 1:
+        raise pick.PickError(f"{len(shapes)} shapes are selected; select one shape (one person) per pick")
+    frame = nuke.frame()
+    shape, parents = shapes[0], _shape_parents(curves.rootLayer, {})
+    points = []
+    for control in shape:
+        position = control.center.getPosition(frame)
+        x, y = pick.apply_matrix(_matrix(shape, frame), position[0], position[1])
+        layer = parents.get(shape.name)
+        while layer is not None:   # up to and including the root layer (the node's own transform)
+            x, y = pick.apply_matrix(_matrix(layer, frame), x, y)
+            layer = parents.get(layer.name)
+        points.append((x, y))
+    return {"points": points, "frame": plate_frame(plate_node)}
+
+
 def matte_shot(parent=None):
     """Menu command 'CMN Matte Shot': open the panel for the selected Read node."""
     try:
@@ -78,7 +153,8 @@ def matte_shot(parent=None):
         return None
     from . import panel
     return panel.show(read_knobs(node), project_directory(), parent=parent,
-                      on_load=lambda result: load_results(node, result))
+                      on_load=lambda result: load_results(node, result),
+                      viewer_sample=lambda: viewer_sample(node), roto_sample=lambda: roto_sample(node))
 
 
 def _place(node, x: int, y: int) -> None:

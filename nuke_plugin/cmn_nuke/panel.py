@@ -11,20 +11,29 @@ from typing import Callable
 
 from qtpy import QtCore, QtWidgets
 
-from . import readnode, submit
+from . import pick, readnode, submit
 
 DOWNSAMPLE_CHOICES = ("auto", "1.0", "0.5", "0.25")
 PRIOR_OWN = "auto (model's own)"   # no override: the spec's prior stays empty
+SUBJECT_CHOICES = (pick.ALL, pick.MAIN)   # or picks typed / added with the pick buttons
 OK_COLOUR, ERROR_COLOUR, HINT_COLOUR = "#8fd18f", "#ff8a80", "#9a9a9a"
 
 
 class MattePanel(QtWidgets.QWidget):
     """One panel per plate. `runner(argv) -> (code, stdout, stderr)` and `on_load(result)`
-    are injected so tests (and other hosts) can replace the subprocess and the node graph."""
+    are injected so tests (and other hosts) can replace the subprocess and the node graph;
+    so are the two pick sources (nodes.py reads them from Nuke):
+      viewer_sample() -> {"bbox": (u0, v0, u1, v1) the Viewer's normalised colour sample,
+                          "format": (width, height, pixel_aspect) of the viewed image or None,
+                          "frame": the plate frame shown}
+      roto_sample()   -> {"points": [(x, y), ...] the selected shape's points in Nuke pixels, "frame": ...}
+    Either may raise pick.PickError / submit.SubmitError with a message for the artist; a
+    missing source disables its button."""
 
     def __init__(self, knobs: readnode.ReadKnobs, project_directory: str = "",
                  settings_path: str | None = None, runner: submit.Runner | None = None,
                  environ: dict | None = None, on_load: Callable[[dict], object] | None = None,
+                 viewer_sample: Callable[[], dict] | None = None, roto_sample: Callable[[], dict] | None = None,
                  parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.setWindowFlags(self.windowFlags() | QtCore.Qt.Window)
@@ -34,6 +43,7 @@ class MattePanel(QtWidgets.QWidget):
         self.runner = runner
         self.environ = environ
         self.on_load = on_load
+        self.viewer_sample, self.roto_sample = viewer_sample, roto_sample
         self.settings_path = settings_path or submit.settings_path(environ)
         self.settings = submit.load_settings(self.settings_path)
         self.result: dict | None = None
@@ -101,6 +111,7 @@ class MattePanel(QtWidgets.QWidget):
         self.layer.setToolTip("Layer holding the plate's R, G, B (from the Read's channels): e.g. plate for "
                               "plate.R, plate.G, plate.B; empty = rgba")
         form.addRow("Layer", self.layer)
+        form.addRow("Subject", self._subject_row())
         self.output = QtWidgets.QLineEdit(readnode.default_output(self.plate["plate"]) if self.plate["plate"] else "")
         self.output.setToolTip("Results land in OUTPUT/alpha and OUTPUT/fg; default: a 'cmn' folder "
                                "beside the plate's folder")
@@ -147,6 +158,42 @@ class MattePanel(QtWidgets.QWidget):
         form.addRow("Person prior", self.prior)
         return box
 
+    def _subject_row(self) -> QtWidgets.QVBoxLayout:
+        """all (default) | main | picks: typed, or added from the Viewer / a Roto shape. Picks are
+        per shot: never remembered, every panel starts at all."""
+        self.subject = QtWidgets.QComboBox()
+        self.subject.setEditable(True)
+        self.subject.addItems(list(SUBJECT_CHOICES))
+        self.subject.setCurrentText(pick.ALL)
+        self.subject.setToolTip("Which person to matte. all: every person. main: the largest, most central "
+                                "person, held through the shot.\nA pick x,y@frame (or a box x0,y0,x1,y1@frame) "
+                                "in plate pixels, x right and y DOWN from the top-left corner: the person there, "
+                                "followed through the shot. Several picks: join them with ;")
+        self.pick_viewer = QtWidgets.QPushButton("Pick from Viewer")
+        self.pick_viewer.setToolTip("Ctrl+click the person in the Viewer (ctrl+shift+drag for a box) on the "
+                                    "current frame, then press this: adds that point as a pick")
+        self.pick_viewer.setEnabled(self.viewer_sample is not None)
+        self.pick_viewer.clicked.connect(self.pick_from_viewer)
+        self.pick_roto = QtWidgets.QPushButton("From Roto")
+        self.pick_roto.setToolTip("Select a Roto node and a shape on the person: adds the centre of the "
+                                  "shape on the current frame (its bounding box with 'as box')")
+        self.pick_roto.setEnabled(self.roto_sample is not None)
+        self.pick_roto.clicked.connect(self.pick_from_roto)
+        self.roto_box = QtWidgets.QCheckBox("as box")
+        self.roto_box.setToolTip("From Roto adds the shape's bounding box instead of its centre")
+        clear = QtWidgets.QPushButton("Clear")
+        clear.setToolTip("Back to all (every person)")
+        clear.clicked.connect(self.clear_subject)
+        buttons = QtWidgets.QHBoxLayout()
+        for widget in (self.pick_viewer, self.pick_roto, self.roto_box):
+            buttons.addWidget(widget)
+        buttons.addStretch(1)
+        buttons.addWidget(clear)
+        column = QtWidgets.QVBoxLayout()
+        column.addWidget(self.subject)
+        column.addLayout(buttons)
+        return column
+
     def _buttons(self) -> QtWidgets.QHBoxLayout:
         row = QtWidgets.QHBoxLayout()
         self.load_button = QtWidgets.QPushButton("Load Results")
@@ -170,6 +217,37 @@ class MattePanel(QtWidgets.QWidget):
 
     # --- behaviour -------------------------------------------------------------------
 
+    def add_pick(self, text: str) -> None:
+        self.subject.setCurrentText(pick.add_pick(self.subject.currentText(), text))
+        self.message.setText(f"<span style='color:{OK_COLOUR}'>Picked {html.escape(text)} "
+                             "(plate pixels, y down from the top).</span>")
+
+    def clear_subject(self) -> None:
+        self.subject.setCurrentText(pick.ALL)
+
+    def _pick(self, source: Callable[[], dict] | None, convert: Callable[[dict], str]) -> str | None:
+        if source is None:
+            return None
+        try:
+            text = convert(source())
+        except (pick.PickError, submit.SubmitError) as exc:
+            self.show_errors([str(exc)], "Cannot pick")
+            return None
+        self.add_pick(text)
+        return text
+
+    def pick_from_viewer(self) -> str | None:
+        """Add the Viewer's colour-sample point (ctrl+click) on the current frame as a pick."""
+        width, height, aspect = self.knobs.format[:3]
+        return self._pick(self.viewer_sample, lambda s: pick.viewer_pick(
+            s["bbox"], s.get("format"), (width, height, aspect), int(s["frame"])))
+
+    def pick_from_roto(self) -> str | None:
+        """Add the selected Roto shape's centre (or box) on the current frame as a pick."""
+        width, height = self.knobs.format[:2]
+        return self._pick(self.roto_sample, lambda s: pick.roto_pick(
+            s["points"], width, height, int(s["frame"]), as_box=self.roto_box.isChecked()))
+
     def fields(self) -> dict:
         return {**self.plate, "frames": self.frames.text().strip(), "output": self.output.text().strip(),
                 "layer": self.layer.text().strip(),
@@ -177,11 +255,12 @@ class MattePanel(QtWidgets.QWidget):
                 "chunk_size": self.chunk_size.value(),
                 "warmup": None if self.warmup.value() < 0 else self.warmup.value(),
                 "downsample": self.downsample.currentText().strip(),
-                "prior": None if self.prior.currentIndex() == 0 else self.prior.currentText()}
+                "prior": None if self.prior.currentIndex() == 0 else self.prior.currentText(),
+                "subject": self.subject.currentText().strip()}
 
-    def show_errors(self, errors: list[str]) -> None:
+    def show_errors(self, errors: list[str], title: str = "Cannot submit") -> None:
         items = "".join(f"<li>{html.escape(e)}</li>" for e in errors)
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'><b>Cannot submit:</b><ul style='margin:0'>"
+        self.message.setText(f"<span style='color:{ERROR_COLOUR}'><b>{title}:</b><ul style='margin:0'>"
                              f"{items}</ul></span>")
 
     def show_result(self, result: dict) -> None:

@@ -19,13 +19,14 @@ import shutil
 import subprocess
 from typing import Callable
 
+from .pick import PickError, check_frames, spec_subject
 from .readnode import frame_path, parse_range, plate_name
 
 BACKENDS = ("local", "deadline-cloud", "deadline10", "opencue")
 # cmn_vfx.prior.NAMES (Nuke cannot import cmn_vfx; tests/nuke/test_submit.py keeps the two equal).
 PRIORS = ("auto", "selfie", "landscape", "selfie_stretch", "landscape_stretch", "pose",
           "max", "max_landscape", "gate", "gate_landscape", "consensus", "consensus_landscape",
-          "union", "union_landscape")
+          "union", "union_landscape", "people", "people_frame")
 RESULT_KEYS = ("job_id", "backend", "alpha", "fg", "frames")
 DEFAULTS = {"model": "default", "chunk_size": 10, "warmup": None, "downsample": "auto", "prior": None,
             "backend": "local", "cmn_farm": ""}
@@ -104,7 +105,8 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
     """Every problem with the panel's fields, as one line each naming the field and the fix.
 
     fields: plate, frames, output, model, chunk_size, warmup (int or None), downsample,
-    prior (a PRIORS name, or None for the model's own), layer ('' = rgba), backend.
+    prior (a PRIORS name, or None for the model's own), layer ('' = rgba), backend,
+    subject (all | main | picks x,y@frame;..., see pick.py; missing = all).
     """
     errors = []
     plate = fields.get("plate") or ""
@@ -117,6 +119,7 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
         first, last = parse_range(str(fields.get("frames", "")))
     except ValueError as exc:
         errors.append(f"Frames: {exc}.")
+        first = last = None
     else:
         try:
             missing = [f for f in (first, last) if plate_ok and not os.path.isfile(frame_path(plate, f))]
@@ -156,6 +159,13 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
     if layer and (layer.startswith(".") or any(c in layer for c in "/\\ ")):
         errors.append(f"Layer: {layer!r} is not a layer name; use e.g. plate (for plate.R, plate.G, plate.B) "
                       "or leave it empty for rgba.")
+    try:
+        spec_subject(fields.get("subject"))
+    except PickError as exc:
+        errors.append(f"Subject: {exc}.")
+    else:
+        if first is not None:
+            errors.extend(f"Subject: {line}." for line in check_frames(fields.get("subject"), first, last))
     prior = fields.get("prior")
     if prior and prior not in PRIORS:
         errors.append(f"Person prior: {prior!r} is unknown; use one of {', '.join(PRIORS)}.")
@@ -171,9 +181,15 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
 
 
 def spec_dict(fields: dict) -> dict:
-    """The shot spec (same keys as cmn_vfx.shot.ShotSpec) for validated panel fields."""
+    """The shot spec (same keys as cmn_vfx.shot.ShotSpec) for validated panel fields.
+
+    `subject` is written only when it is not all (None = every person is ShotSpec's default):
+    a spec for every person still loads in a cmn-vfx without the field, and one that asks for
+    main or a pick is refused there (unknown key) instead of silently matting everyone.
+    """
     downsample = str(fields.get("downsample", "auto")).strip()
-    return {
+    subject = spec_subject(fields.get("subject"))
+    spec = {
         "plate": fields["plate"],
         "output": fields["output"],
         "frames": str(fields["frames"]).replace(" ", ""),
@@ -189,6 +205,9 @@ def spec_dict(fields: dict) -> dict:
         "missing": "error",
         "cuts": [],
     }
+    if subject is not None:
+        spec["subject"] = subject
+    return spec
 
 
 def spec_file(spec: dict) -> str:

@@ -17,10 +17,10 @@ def imported_after(code, path):
 
 
 def test_package_import_is_light():
-    code = ("import nuke_plugin, nuke_plugin.cmn_nuke.readnode, nuke_plugin.cmn_nuke.submit, "
+    code = ("import nuke_plugin, nuke_plugin.cmn_nuke.readnode, nuke_plugin.cmn_nuke.submit, nuke_plugin.cmn_nuke.pick, "
             "nuke_plugin.cmn_nuke.nodes, nuke_plugin.cmn_nuke.panel")
     assert imported_after(code, REPO) == []
 
 
 def test_nuke_path_import_is_light():
-    assert imported_after("import cmn_nuke.nodes, cmn_nuke.panel", PLUGIN_DIR) == []
+    assert imported_after("import cmn_nuke.nodes, cmn_nuke.panel, cmn_nuke.pick", PLUGIN_DIR) == []

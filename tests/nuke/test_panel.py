@@ -1,4 +1,5 @@
 """The panel with a real PySide6 (offscreen): plate info, validation, submit, settings, screenshot."""
+import dataclasses
 import json
 import os
 
@@ -11,7 +12,7 @@ QtGui = pytest.importorskip("qtpy.QtGui")
 from cmn_vfx.prior import NAMES as PRIOR_NAMES  # noqa: E402
 from cmn_vfx.shot import ShotSpec  # noqa: E402
 from nuke_paths import REPO, fake_executable  # noqa: E402
-from nuke_plugin.cmn_nuke import panel, readnode  # noqa: E402
+from nuke_plugin.cmn_nuke import panel, pick, readnode  # noqa: E402
 
 SCREENSHOT = os.path.join(REPO, "docs", "images", "nuke_panel.png")
 
@@ -165,7 +166,10 @@ def test_screenshot(qapp, env):
     """Writes docs/images/nuke_panel.png (the panel after a submit) for people to look at."""
     knobs = plate_knobs("/shows/abc/sh010/plate/sh010.####.exr")
     knobs.first, knobs.origfirst, knobs.last, knobs.origlast = 1001, 1001, 1100, 1100
-    p = panel.MattePanel(knobs, environ=env, on_load=lambda result: None)
+    p = panel.MattePanel(knobs, environ=env, on_load=lambda result: None,
+                         viewer_sample=viewer_at(1210.5, 1152 - 540.5), roto_sample=FakeRoto([]))
+    p.pick_viewer.click()   # a ctrl+click on the person at plate pixel (1210, 540)
+    assert p.subject.currentText() == "1210,540@1001"
     out = "/shows/abc/sh010/cmn"
     p.show_result({"job_id": "local-20261123-0001", "backend": "local", "frames": "1001-1100",
                    "alpha": f"{out}/alpha/sh010.####.exr", "fg": f"{out}/fg/sh010.####.exr",
@@ -194,3 +198,100 @@ def test_a_plate_in_a_layer_fills_layer_from_the_read_and_the_spec_carries_it(qa
     p.layer.setText("bad layer/")
     assert p.submit() is None and "Layer:" in p.message.text()
     assert panel.MattePanel(plate_knobs(plate), environ=env).fields()["layer"] == ""   # rgba: no layer
+
+
+# --- which person: the Subject row ------------------------------------------------------
+
+SPEC_HAS_SUBJECT = "subject" in {f.name for f in dataclasses.fields(ShotSpec)}
+
+
+def viewer_at(x, y, frame=1001, fmt=(2048, 1152, 1.0)):
+    """An injected Viewer whose ctrl+click sample is at Nuke pixel (x, y) (y up) of a 2048x1152 plate."""
+    width, height, aspect = fmt
+    u, v = 2 * x / width - 1, (y - height / 2) / (width * aspect / 2)
+    return lambda: {"bbox": (u, v, u, v), "format": fmt, "frame": frame}
+
+
+def test_subject_defaults_to_all_and_is_not_in_the_spec(qapp, plate, env, tmp_path):
+    runner = Runner(answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    assert p.subject.currentText() == "all" and p.fields()["subject"] == "all"
+    assert [p.subject.itemText(i) for i in range(p.subject.count())] == ["all", "main"]
+    assert not p.pick_viewer.isEnabled() and not p.pick_roto.isEnabled()   # no Nuke to pick from
+    assert p.submit() is not None
+    assert "subject" not in written_spec(tmp_path)   # all: ShotSpec's default, loads anywhere
+
+
+def test_pick_from_the_viewer_fills_plate_pixels_with_y_flipped(qapp, plate, env, tmp_path):
+    runner = Runner(answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner, viewer_sample=viewer_at(1210.5, 600.5))
+    assert p.pick_viewer.isEnabled()
+    p.pick_viewer.click()
+    assert p.subject.currentText() == "1210,551@1001"   # 1152 - 1 - 600: rows counted from the top
+    assert "Picked 1210,551@1001" in p.message.text()
+    assert p.submit() is not None
+    assert written_spec(tmp_path)["subject"] == "1210,551@1001"
+    if SPEC_HAS_SUBJECT:
+        assert ShotSpec.from_yaml(runner.calls[0][2]).subject == "1210,551@1001"
+    saved = json.load(open(env["CMN_NUKE_SETTINGS"]))
+    assert "subject" not in saved   # picks are per shot
+    assert panel.MattePanel(plate_knobs(plate), environ=env).subject.currentText() == "all"
+
+
+class FakeRoto:
+    def __init__(self, points, frame=1001):
+        self.points, self.frame = points, frame
+
+    def __call__(self):
+        return {"points": self.points, "frame": self.frame}
+
+
+def test_roto_centre_and_box_and_two_picks_joined(qapp, plate, env, tmp_path):
+    runner = Runner(answer(tmp_path))
+    roto = FakeRoto([(300, 100), (500, 100), (500, 700), (300, 700)], frame=1003)
+    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner, viewer_sample=viewer_at(1600.5, 500.5),
+                         roto_sample=roto)
+    p.pick_roto.click()
+    assert p.subject.currentText() == "400,752@1003"   # the centre (400, 400) in Nuke -> y 1152 - 400
+    p.pick_viewer.click()
+    assert p.subject.currentText() == "400,752@1003;1600,651@1001"
+    p.clear_subject()
+    assert p.subject.currentText() == "all"
+    p.roto_box.setChecked(True)
+    p.pick_roto.click()
+    assert p.subject.currentText() == "300,452,500,1052@1003"
+    p.subject.setCurrentText("main")
+    p.pick_viewer.click()   # a pick replaces main
+    assert p.subject.currentText() == "1600,651@1001"
+    p.pick_roto.click()
+    assert p.submit() is not None
+    assert written_spec(tmp_path)["subject"] == "1600,651@1001;300,452,500,1052@1003"
+
+
+def test_pick_errors_are_shown_and_change_nothing(qapp, plate, env):
+    def no_viewer():
+        raise pick.PickError("no Viewer is open: view the plate, ctrl+click the person, then Pick from Viewer")
+    p = panel.MattePanel(plate_knobs(plate), environ=env, viewer_sample=no_viewer,
+                         roto_sample=FakeRoto([(-500, -500), (-400, -400)]))
+    p.pick_viewer.click()
+    assert "Cannot pick" in p.message.text() and "no Viewer is open" in p.message.text()
+    p.pick_roto.click()
+    assert "outside the plate&#x27;s format" in p.message.text()
+    other = panel.MattePanel(plate_knobs(plate), environ=env, viewer_sample=viewer_at(10, 10, fmt=(1024, 1024, 1.0)))
+    other.pick_viewer.click()
+    assert "the Viewer shows a 1024x1024 image, not the plate&#x27;s 2048x1152" in other.message.text()
+    assert p.subject.currentText() == other.subject.currentText() == "all"
+
+
+def test_a_bad_typed_pick_is_refused_and_nothing_is_submitted(qapp, plate, env, tmp_path):
+    runner = Runner(answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    p.subject.setCurrentText("1210,540")
+    assert p.submit() is None
+    assert "Subject: &#x27;1210,540&#x27;: give all, main, or picks like 1210,540@1001" in p.message.text()
+    p.subject.setCurrentText("1210,540@900")
+    assert p.submit() is None
+    assert "Subject: pick 1210,540@900 is on frame 900, outside the frames 1001-1005" in p.message.text()
+    assert runner.calls == [] and not os.path.exists(tmp_path / "sh010" / "cmn" / "sh010.shot.yaml")
+    p.subject.setCurrentText(" Main ")
+    assert p.submit() is not None and written_spec(tmp_path)["subject"] == "main"

@@ -143,3 +143,24 @@ def test_broken_settings_file_gives_defaults(tmp_path):
 def test_settings_path_env():
     assert submit.settings_path({"CMN_NUKE_SETTINGS": "/x/s.json"}) == "/x/s.json"
     assert submit.settings_path({}).endswith(os.path.join(".nuke", "cmn_vfx.json"))
+
+
+@pytest.mark.parametrize("subject, message", [
+    ("everyone", "Subject: 'everyone': give all, main, or picks like 1210,540@1001"),
+    ("10,20,5,40@1001", "Subject: '10,20,5,40@1001': a box is x0,y0,x1,y1 with x0 <= x1 and y0 <= y1"),
+    ("1210,540@1001;300,500@1010", "Subject: pick 300,500@1010 is on frame 1010, outside the frames 1001-1005"),
+])
+def test_bad_subject_gives_one_message(plate, tmp_path, farm, subject, message):
+    errors = submit.validate(good_fields(plate, tmp_path, subject=subject), farm)
+    assert len(errors) == 1 and message in errors[0], errors
+
+
+@pytest.mark.parametrize("subject, expected", [
+    (None, None), ("", None), ("all", None), (" ALL ", None), ("main", "main"), ("Main", "main"),
+    (" 1210 , 540 @1001", "1210,540@1001"), ("1210,540@1001; 900,200,1400,1080@1002", "1210,540@1001;900,200,1400,1080@1002"),
+])
+def test_spec_carries_the_subject_only_when_not_all(plate, tmp_path, farm, subject, expected):
+    fields = good_fields(plate, tmp_path, subject=subject)
+    assert submit.validate(fields, farm) == []
+    spec = submit.spec_dict(fields)
+    assert spec.get("subject") == expected and ("subject" in spec) == (expected is not None)
