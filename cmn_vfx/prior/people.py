@@ -30,6 +30,8 @@ from cmn_vfx.prior.selfie import SelfiePrior
 
 WINDOW = 6          # frames of memory (<= the engine's default warm-up + 1)
 HIGH, LOW = 0.5, 0.3
+HOLD = 3            # frames a person is held where the net loses them entirely
+CURRENT = 0.5       # weight of the current frame's probability against the previous frames' (flow-warped)
 PERSON_HEIGHT = 0.22    # a region this tall (fraction of frame height) is a foreground person
 PERSON_AREA = 0.012     # ... or this large (fraction of the frame)
 SUPPORT = 0.06          # tiles count within this distance (fraction of the short side) of the whole-frame net's person
@@ -85,25 +87,27 @@ class PeoplePrior(PersonPrior):
         self.track = track
         self.name = "people" if track else "people_frame"
 
-    def segment(self, src: np.ndarray) -> np.ndarray:
-        """[H,W] person probability: the selfie net on square tiles, blended, where the net on the
-        whole frame sees a person nearby (a tile without a person makes the net segment whatever
-        stands out in it; the whole frame keeps it honest)."""
+    def segment(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """([H,W] person probability of the selfie net on square tiles, blended; [H,W] bool support: where
+        the same net on the whole frame sees a person, grown by SUPPORT). On a tile with nobody in it the
+        net segments whatever stands out (a building, a lime): only the support keeps it honest."""
         h, w = src.shape[:2]
+        whole = self.net.predict(src)
         weights = _tile_weights(h, w)
         if len(weights) == 1:
-            return self.net.predict(src)
+            return whole, np.ones((h, w), bool)
         acc = np.zeros((h, w), np.float32)
         for (x, y, sw, sh), weight in weights:
             acc[y:y + sh, x:x + sw] += self.net.predict(src[y:y + sh, x:x + sw]) * weight
-        return np.clip(acc, 0.0, 1.0) * _grow(self.net.predict(src) > HIGH, SUPPORT)
+        return np.clip(acc, 0.0, 1.0), _grow(whole > HIGH, SUPPORT) > 0
 
     def observe(self, src: np.ndarray) -> "Observation":
-        return Observation.of(self.segment(checked_frame(src)))
+        src = checked_frame(src)
+        return Observation(*self.segment(src), _grey(src))
 
     def predict(self, src: np.ndarray) -> np.ndarray:
-        obs = Observation.of(self.segment(src))
-        return PeopleTrack().update(obs) if self.track else obs.prob
+        obs = Observation(*self.segment(src), _grey(src))
+        return PeopleTrack().update(obs) if self.track else obs.prob * obs.support
 
     def new_track(self) -> Track:
         return PeopleTrack() if self.track else _FrameOnly()
@@ -111,52 +115,89 @@ class PeoplePrior(PersonPrior):
 
 @dataclass
 class Observation:
-    """One frame's segmentation: probability, and its regions at the high and low thresholds."""
+    """One frame: the tiles' person probability, where the whole-frame net supports it, the frame small and grey."""
 
     prob: np.ndarray            # [H,W] float32
-    high: np.ndarray            # [H,W] int32 labels of prob > HIGH (0 = none)
-    low: np.ndarray             # [H,W] int32 labels of prob > LOW
-    person: np.ndarray          # [n_high + 1] bool: the high region is person-sized
+    support: np.ndarray         # [H,W] bool
+    grey: np.ndarray | None     # [H/2,W/2] uint8 (for the track's optical flow)
 
-    @classmethod
-    def of(cls, prob: np.ndarray) -> "Observation":
-        h, w = prob.shape
-        n, high, stats, _ = cv2.connectedComponentsWithStats((prob > HIGH).astype(np.uint8), connectivity=8)
-        _, low = cv2.connectedComponents((prob > LOW).astype(np.uint8), connectivity=8)
-        tall = stats[:, cv2.CC_STAT_HEIGHT] >= PERSON_HEIGHT * h
-        big = stats[:, cv2.CC_STAT_AREA] >= PERSON_AREA * h * w
-        person = tall | big
-        person[0] = False
-        return cls(prob.astype(np.float32), high.astype(np.int32), low.astype(np.int32), person)
+
+def _grey(src: np.ndarray) -> np.ndarray | None:
+    h, w = src.shape[:2]
+    if min(h, w) < 16:
+        return None
+    small = cv2.resize(src, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    return np.clip(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
 class _FrameOnly(Track):
     def update(self, observation: Observation) -> np.ndarray:
-        return observation.prob
+        return observation.prob * observation.support
 
 
 class PeopleTrack(Track):
-    """Instances kept through the shot from the last WINDOW observations (see the module docstring)."""
+    """Instances kept through the shot from the last WINDOW observations (see the module docstring).
+
+    Oldest to newest through the window: the person mask is carried forward (warped by the optical flow
+    between consecutive frames) and held through up to HOLD frames where the net sees nothing of it;
+    the probability is blended with the previous frames' (flow-warped, weight 1 - CURRENT) to steady
+    its edges. Everything is recomputed from the window, so the memory is exactly WINDOW frames.
+    """
 
     def __init__(self, window: int = WINDOW):
         self.history: deque = deque(maxlen=window)
 
     def update(self, observation: Observation) -> np.ndarray:
-        self.history.append(observation)
-        keep = None
-        for obs in self.history:          # oldest to newest: a person mask carried forward
-            keep = _persons(obs, keep)
-        return observation.prob * _grow(keep)
+        flow = _flow(observation, self.history[-1][0]) if self.history else None
+        self.history.append((observation, flow))
+        keep = smooth = None
+        held = 0
+        for i, (obs, flow) in enumerate(self.history):     # oldest to newest
+            if i and flow is not None:
+                smooth, keep = _warp(smooth, flow), _warp(keep.astype(np.float32), flow) > 0.5
+            prob = obs.prob * obs.support
+            found = _persons(prob, keep)
+            if keep is not None and held < HOLD and (found & keep).sum() < 0.5 * keep.sum():
+                found, held = found | keep, held + 1         # the net blinked: hold the person
+            else:
+                held = 0
+            keep = found
+            smooth = prob if smooth is None else CURRENT * prob + (1.0 - CURRENT) * smooth
+        return smooth * _grow(keep)
 
 
-def _persons(obs: Observation, previous: np.ndarray | None) -> np.ndarray:
-    """[H,W] bool: the person-sized high regions, plus the low regions overlapping `previous`."""
-    mask = obs.person[obs.high]
+def _flow(current: Observation, previous: Observation) -> np.ndarray | None:
+    """Backward flow current -> previous at the observations' size ([H,W,2] pixels), or None without frames."""
+    if current.grey is None or previous.grey is None or current.grey.shape != previous.grey.shape:
+        return None
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    flow = dis.calc(current.grey, previous.grey, None)
+    h, w = current.prob.shape
+    scale = np.float32([w / flow.shape[1], h / flow.shape[0]])
+    return cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * scale
+
+
+def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """image [H,W] of the previous frame sampled at x + flow(x): aligned with the current frame."""
+    h, w = image.shape
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _persons(prob: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+    """[H,W] bool: the regions of prob > HIGH that are person-sized (PERSON_HEIGHT tall or PERSON_AREA large),
+    plus the regions of prob > LOW that overlap `previous` (the person mask of the frame before)."""
+    h, w = prob.shape
+    _, high, stats, _ = cv2.connectedComponentsWithStats((prob > HIGH).astype(np.uint8), connectivity=8)
+    person = (stats[:, cv2.CC_STAT_HEIGHT] >= PERSON_HEIGHT * h) | (stats[:, cv2.CC_STAT_AREA] >= PERSON_AREA * h * w)
+    person[0] = False
+    mask = person[high]
     if previous is not None:
-        carried = np.zeros(int(obs.low.max()) + 1, bool)
-        carried[obs.low[previous]] = True
+        _, low = cv2.connectedComponents((prob > LOW).astype(np.uint8), connectivity=8)
+        carried = np.zeros(int(low.max()) + 1, bool)
+        carried[low[previous]] = True
         carried[0] = False
-        mask |= carried[obs.low]
+        mask |= carried[low]
     return mask
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cmn_vfx.prior import load_prior
-from cmn_vfx.prior.people import HIGH, LOW, WINDOW, Observation, PeoplePrior, PeopleTrack, tiles
+from cmn_vfx.prior.people import HIGH, HOLD, LOW, WINDOW, Observation, PeoplePrior, PeopleTrack, tiles
 
 
 @pytest.mark.parametrize("h,w", [(288, 512), (512, 288), (100, 100), (1, 7), (1080, 1920), (37, 53)])
@@ -67,12 +67,12 @@ def test_a_distant_passer_by_is_dropped_but_the_subject_kept(portrait, walker, i
     assert (pred[small > 0.5] > 0.5).mean() < 0.02
 
 
-def _obs(h=90, w=160, boxes=()):
-    """An Observation from boxes (x0, y0, x1, y1, probability)."""
+def _obs(h=90, w=160, boxes=(), grey=None):
+    """An Observation from boxes (x0, y0, x1, y1, probability); grey: the frame for the track's flow."""
     prob = np.zeros((h, w), np.float32)
     for x0, y0, x1, y1, p in boxes:
         prob[y0:y1, x0:x1] = p
-    return Observation.of(prob)
+    return Observation(prob, np.ones_like(prob, bool), grey)
 
 
 def test_track_keeps_a_person_through_a_weak_frame_and_drops_a_never_large_region():
@@ -82,19 +82,27 @@ def test_track_keeps_a_person_through_a_weak_frame_and_drops_a_never_large_regio
     for _ in range(3):
         out = track.update(_obs(boxes=[person, small]))
         assert out[50, 55] > HIGH and out[45, 122] == 0
-    weak = (40, 10, 70, 90, (LOW + HIGH) / 2)             # the net blinks: below HIGH, above LOW
-    assert track.update(_obs(boxes=[weak]))[50, 55] == pytest.approx((LOW + HIGH) / 2)
+    weak = (40, 10, 70, 90, (LOW + HIGH) / 2)             # the net wavers: below HIGH, above LOW
+    assert track.update(_obs(boxes=[weak]))[50, 55] > HIGH          # kept, and steadied by the frames before
     fresh = PeopleTrack()                                  # without the history the weak region is nobody
     assert fresh.update(_obs(boxes=[weak]))[50, 55] == 0
+    for _ in range(2):
+        track.update(_obs(boxes=[person]))
+    assert track.update(_obs())[50, 55] > LOW              # the net loses him for a frame: held
+    for _ in range(HOLD):
+        out = track.update(_obs())
+    assert out.max() == 0                                  # gone for longer than HOLD frames: dropped
 
 
 def test_track_memory_is_window_frames_so_chunks_equal_a_sequential_run():
     rng = np.random.default_rng(3)
+    texture0 = cv2.GaussianBlur(rng.integers(0, 255, (45, 80), dtype=np.uint8), (5, 5), 0)
     frames = []
     for t in range(20):  # a person that blinks, drifts, and a blob that grows into a person
         p = 0.9 if t % 5 else (LOW + HIGH) / 2
+        texture = np.roll(texture0, t, axis=1)
         frames.append(_obs(boxes=[(30 + t, 10, 60 + t, 88, p), (100, 50, 110, 50 + 2 * t, 0.8),
-                                  (int(rng.integers(120, 150)), 5, 155, 15, 0.7)]))
+                                  (int(rng.integers(120, 150)), 5, 155, 15, 0.7)], grey=texture))
     seq_track = PeopleTrack()
     sequential = [seq_track.update(o) for o in frames]
     for start in (5, 9, 14):
