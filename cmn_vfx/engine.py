@@ -58,6 +58,7 @@ class EngineConfig:
     cut_threshold: float = THRESHOLD
     refine: str = "guided"                  # guided | none: edge refinement at the working size
     prior: str | None = None                # person prior name (cmn_vfx.prior); None = the model's own
+    threads: int | None = None              # CPU threads for torch, pinned and recorded; None = torch's default
 
 
 @dataclass
@@ -73,6 +74,7 @@ class ShotJob:
     cuts: list[int] = field(default_factory=list)
     overwrite: bool = False
     layer: str | None = None                # layer holding the plate's R, G, B (None = unprefixed)
+    subject: str | None = None              # all (None) | main | picks (cmn_vfx.subject)
 
 
 @dataclass
@@ -131,6 +133,10 @@ class MatteEngine:
             raise BadInputError(f"precision {config.precision!r} is unknown; use one of {', '.join(PRECISIONS)}")
         if config.refine not in REFINES:
             raise BadInputError(f"refine {config.refine!r} is unknown; use one of {', '.join(REFINES)}")
+        if config.threads is not None:
+            if config.threads < 1:
+                raise BadInputError(f"threads {config.threads}: give at least 1")
+            torch.set_num_threads(config.threads)
         self.device = resolve_device(config.device)
         if model is None:
             from cmn_vfx.model import load_model
@@ -160,7 +166,8 @@ class MatteEngine:
                 "cut_threshold": self.config.cut_threshold if self.config.auto_cuts else None,
                 "precision": self.precision, "missing": job.missing,
                 "guided_filter": [guided_filter.RADIUS, guided_filter.EPS], "refine": self.config.refine,
-                "prior": self.prior_name, "layer": job.layer or None, "fg_colorspace": scene_linear_for(colorspace)}
+                "prior": self.prior_name, "layer": job.layer or None, "fg_colorspace": scene_linear_for(colorspace),
+                "threads": self.config.threads, **_subject_setting(job)}
 
     def _min_size(self) -> int:
         from cmn_vfx.model import MIN_SIZE
@@ -207,12 +214,9 @@ class MatteEngine:
         return full[0, 0].cpu().numpy()
 
     # -- the run -------------------------------------------------------------
-    def run(self, job: ShotJob, progress: bool = True) -> RunReport:
-        """Matte `job.frames` of `job.seq` into job.out_dir; skip finished frames unless job.overwrite."""
-        from cmn_vfx.engine_io import FrameReader, FrameWriter, check_output_dir, first_geometry
-        from cmn_vfx.io.atomic import clean_stale_temps
-        from cmn_vfx.io.image import check_headers
-        started = time.monotonic()
+    def _reader(self, job: ShotJob):
+        """(FrameReader, working size (w, h), ratio) for the job's plate; refuses a plate below the minimum."""
+        from cmn_vfx.engine_io import FrameReader, first_geometry
         geometry = first_geometry(job.seq)
         data = geometry["data_box"]
         min_size = self._min_size()
@@ -220,8 +224,24 @@ class MatteEngine:
             raise BadInputError(f"{job.seq.hash_pattern}: the data window {data.width}x{data.height} is smaller than "
                                 f"the network's minimum {min_size}x{min_size}; use a larger plate")
         colorspace = FrameReader.resolve_colorspace(job.seq, job.colorspace, geometry)
-        fg_colorspace = scene_linear_for(colorspace)
         w, h, ratio = working_size(data.width, data.height, self.config.downsample, min_size)
+        return FrameReader(job.seq, colorspace, (w, h), self.prior, geometry, job.layer), (w, h), ratio
+
+    def subject_plan(self, job: ShotJob, reader=None, size: tuple[int, int] | None = None):
+        """The job's subject resolved over the whole shot (cmn_vfx.engine_subject); None for all."""
+        from cmn_vfx.engine_subject import resolve
+        if reader is None:
+            reader, size, _ = self._reader(job)
+        return resolve(job, reader, self.prior, self.prior_name, size, (self.config.cut_threshold, self.config.auto_cuts))
+
+    def run(self, job: ShotJob, progress: bool = True) -> RunReport:
+        """Matte `job.frames` of `job.seq` into job.out_dir; skip finished frames unless job.overwrite."""
+        from cmn_vfx.engine_io import FrameWriter, check_output_dir
+        from cmn_vfx.io.atomic import clean_stale_temps
+        from cmn_vfx.io.image import check_headers
+        started = time.monotonic()
+        reader, (w, h), ratio = self._reader(job)
+        colorspace, data = reader.colorspace, reader.geometry["data_box"]
         settings = outputs.settings_json(self.settings(colorspace, ratio, job))
         sha = str(self.meta.get("sha256", ""))
         layout = outputs.OutputLayout(job.out_dir, job.name, job.seq.padding)
@@ -234,15 +254,19 @@ class MatteEngine:
         check_output_dir(job.out_dir, data.width * data.height)
         for directory in {os.path.dirname(p) for p in layout.paths(job.seq.first).values()}:
             clean_stale_temps(directory)
-        reader = FrameReader(job.seq, colorspace, (w, h), self.prior, geometry, job.layer)
-        writer = FrameWriter(layout, colorspace, settings, str(self.meta.get("name", job.seq.name)), sha, fg_colorspace)
+        plan = self.subject_plan(job, reader, (w, h)) if steps else None
+        for line in plan.warnings() if plan else []:
+            warn(line)
+        writer = FrameWriter(layout, colorspace, settings, str(self.meta.get("name", job.seq.name)), sha,
+                             scene_linear_for(colorspace))
         cuts_found: list[int] = []
-        written = self._stream(steps, reader, writer, job, cuts_found, progress)
+        written = self._stream(steps, reader, writer, job, cuts_found, progress, plan)
         return RunReport(job.name, list(job.frames), written, done, sum(not s.emit for s in steps),
                          sorted(set(cuts_found)), time.monotonic() - started, layout.alpha_pattern, layout.fg_pattern,
                          changed, writer.clamped)
 
-    def _stream(self, steps: list[Step], reader, writer, job: ShotJob, cuts_found: list[int], progress: bool) -> list[int]:
+    def _stream(self, steps: list[Step], reader, writer, job: ShotJob, cuts_found: list[int], progress: bool,
+                plan=None) -> list[int]:
         from tqdm import tqdm
         detector = CutDetector(self.config.cut_threshold, self.config.auto_cuts)
         explicit = set(job.cuts)
@@ -260,8 +284,16 @@ class MatteEngine:
                     state, prev = None, None
                     track = self.prior.new_track() if self.prior is not None else None
                 src = self._tensor(fin.small)
-                prior = self._tensor(track.update(fin.prior)) if track is not None else None
+                prior, region = None, None
+                if track is not None:
+                    prior_np = track.update(fin.prior)
+                    if plan is not None:               # only the picked people (cmn_vfx.engine_subject)
+                        mask = plan.region(fin.step.frame, prior_np)
+                        prior_np, region = prior_np * mask, self._tensor(mask)
+                    prior = self._tensor(prior_np)
                 pha, fgr, state = self.step(src, prev, state, prior)
+                if region is not None:
+                    pha = pha * region
                 prev = src
                 if fin.step.emit:
                     alpha = self.upsample(self.refine(pha, src), src, fin.guide)
@@ -278,6 +310,13 @@ class MatteEngine:
             ahead.close()
             bar.close()
         return list(writer.written)
+
+
+def _subject_setting(job: ShotJob) -> dict:
+    """{'subject': canonical text} unless every person is matted (older outputs stay finished)."""
+    from cmn_vfx.subject import ALL, parse_subject, subject_text
+    subject = parse_subject(job.subject)
+    return {} if subject == ALL else {"subject": subject_text(subject)}
 
 
 def _partial(exc: BaseException, written: list[int], job: ShotJob) -> BaseException:

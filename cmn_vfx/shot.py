@@ -13,6 +13,8 @@ A shot spec is a small YAML file:
     warmup: null                                     # frames run before a chunk starts; null = engine default
     prior: null                                      # person prior name (cmn_vfx.prior); null = the model's own
     layer: null                                      # layer holding R, G, B (plate -> plate.R...); null = unprefixed
+    threads: null                                    # CPU threads for the network, pinned for every chunk; null = one per core
+    subject: null                                    # all (null) | main | picks 1210,540@1001;... (cmn_vfx.subject)
     chunk_size: 10                                   # frames per farm task
     missing: error                                   # error | hold | black
     cuts: []                                         # frames where a new shot starts (state resets)
@@ -57,6 +59,8 @@ class ShotSpec:
     warmup: int | None = None
     prior: str | None = None
     layer: str | None = None
+    threads: int | None = None
+    subject: str | None = None
     chunk_size: int = 10
     missing: str = "error"
     cuts: list[int] = field(default_factory=list)
@@ -73,6 +77,15 @@ class ShotSpec:
                 raise BadInputError(f"{source}: frame range {self.frames!r} is empty; write e.g. 1001-1100")
         if self.name is not None:
             check_name(self.name, source)
+        if self.threads is not None and (not isinstance(self.threads, int) or isinstance(self.threads, bool)
+                                         or self.threads < 1):
+            raise BadInputError(f"{source}: threads {self.threads!r} must be a whole number >= 1 (or null for one per core)")
+        if self.subject is not None:
+            from cmn_vfx.subject import parse_subject
+            try:
+                parse_subject(str(self.subject))
+            except BadInputError as exc:
+                raise BadInputError(f"{source}: {exc}") from None
         if self.layer is not None and (not isinstance(self.layer, str) or not self.layer.strip()):
             raise BadInputError(f"{source}: layer {self.layer!r} must be a layer name such as plate (or null)")
         if self.device != "auto" and self.device != "cpu" and not str(self.device).startswith("cuda"):

@@ -98,6 +98,8 @@ def run_submit(args: argparse.Namespace) -> int:
     if args.retries < 0:
         raise BadInputError(f"--retries {args.retries} must be >= 0")
     plan = _plan(args)
+    if not args.dry_run:
+        _resolve_subject(plan, args)
     options = SubmitOptions(workers=args.workers, detach=args.detach, cmn_matte=args.cmn_matte,
                             dry_run=args.dry_run, extra={"retries": args.retries})
     result = submit(plan, options)
@@ -107,6 +109,18 @@ def run_submit(args: argparse.Namespace) -> int:
         print(f"{result.backend}: job {result.job_id}, frames {plan.frame_range} in {len(plan.chunks)} chunks")
         print(f"  job folder {result.job_dir}" + (f"\n  log {result.log}" if result.log else ""))
     return 0
+
+
+def _resolve_subject(plan: Plan, args: argparse.Namespace) -> None:
+    """A spec that picks people (subject: main or picks) is resolved over the whole shot once, here, before
+    chunking: every chunk then reads the same stored boxes (OUT/.cmn/<name>.subject.json)."""
+    from cmn_vfx.subject import ALL, parse_subject
+    if parse_subject(plan.spec.subject) == ALL:
+        return
+    from cmn_vfx.cli import matte_main
+    code = matte_main(["run", "--spec", args.spec or args.spec_option, "--resolve-subject", "--no-progress"])
+    if code != 0:
+        raise BadInputError(f"{plan.name}: the subject {plan.spec.subject!r} could not be resolved (above); nothing submitted")
 
 
 def run_status(args: argparse.Namespace) -> int:

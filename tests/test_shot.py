@@ -26,3 +26,9 @@ def test_layer_is_a_spec_field(tmp_path):
     assert ShotSpec.from_yaml(str(spec)).layer == "plate"
     with pytest.raises(BadInputError, match="layer ''"):
         ShotSpec(plate="p.####.exr", output="out", layer="").validate()
+
+
+@pytest.mark.parametrize("value", [0, -2, "two", True, 1.5])
+def test_threads_must_be_a_positive_whole_number(value):
+    with pytest.raises(BadInputError, match="threads"):
+        ShotSpec(plate="p.####.exr", output="out", threads=value).validate()

@@ -23,12 +23,13 @@ import threading
 from typing import Iterator
 
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
-from cmn_vfx.io.sequence import MISSING, Sequence, count_of, find_sequence, find_sequences, parse_frame_range
+from cmn_vfx.io.sequence import (MISSING, Sequence, count_of, find_sequence, find_sequences, format_frame_range,
+                                 parse_frame_range)
 from cmn_vfx.shot import ShotSpec
 
 PLATE_EXTENSIONS = (".exr", ".dpx", ".cin", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 # Flags that override a spec's field of the same name (None = not given).
-_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name", "prior", "layer")
+_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name", "prior", "threads", "subject", "layer")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="output file name (default: the plate's name)")
     p.add_argument("--model", help="bundled model name or checkpoint path (default: default)")
     p.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
-    p.add_argument("--threads", type=int, help="CPU threads for the network (default: torch's, one per core); "
+    p.add_argument("--threads", type=int, help="CPU threads for the network, recorded in cmn:settings (default: torch's, "
+                   "one per core, not recorded: nodes with other core counts may differ by one half-float step); "
                    "on a shared farm node give the slots the task has")
     p.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"),
                    help="network precision; fp16/bf16 only on a GPU (default fp32)")
@@ -50,6 +52,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "filters a thin band around the edge by the frame's colours, 0/1 outside it; none = raw")
     p.add_argument("--prior", help="person prior for models that take one (default: the model's own, e.g. auto); "
                    "union_landscape keeps a torso cut by the frame edge in close-ups (docs/prior.md)")
+    p.add_argument("--subject", help="which people: all (default), main (the largest, most central, held through "
+                   "the shot) or picks x,y@frame in plate pixels, y down (e.g. 1210,540@1001; several joined by ;), "
+                   "or a box x0,y0,x1,y1@frame; resolved over the whole shot first")
+    p.add_argument("--resolve-subject", action="store_true", help="only resolve --subject over the whole shot and "
+                   "store it in OUT/.cmn (cmn-farm submit does this before chunking); write no frame")
     p.add_argument("--colorspace", help="plate colourspace (OCIO name or 'cineon'; default auto)")
     p.add_argument("--layer", help="layer holding the plate's R, G, B, e.g. plate for plate.R (default: unprefixed)")
     p.add_argument("--downsample", help="working resolution ratio 0 < r <= 1, or auto (long side to 512)")
@@ -86,22 +93,18 @@ def shot_spec(args: argparse.Namespace) -> ShotSpec:
 
 def _engine(spec: ShotSpec, args: argparse.Namespace):
     from cmn_vfx.engine import EngineConfig, MatteEngine
-    if args.threads is not None:
-        if args.threads < 1:
-            raise BadInputError(f"--threads {args.threads}: give at least 1")
-        import torch
-        torch.set_num_threads(args.threads)
     downsample = spec.downsample if spec.downsample == "auto" else float(spec.downsample)
     config = EngineConfig(model=spec.model, device=spec.device, precision=args.precision, downsample=downsample,
                           warmup=spec.warmup, auto_cuts=not args.no_auto_cuts, refine=args.refine,
-                          prior=spec.prior)
+                          prior=spec.prior, threads=spec.threads)
     return MatteEngine(config)
 
 
 def _job(spec: ShotSpec, seq: Sequence, out_dir: str, name: str, overwrite: bool):
     from cmn_vfx.engine import ShotJob
     frames = parse_frame_range(spec.frames) if spec.frames else list(range(seq.first, seq.last + 1))
-    return ShotJob(seq, frames, out_dir, name, spec.colorspace, spec.missing, list(spec.cuts), overwrite, spec.layer)
+    return ShotJob(seq, frames, out_dir, name, spec.colorspace, spec.missing, list(spec.cuts), overwrite, spec.layer,
+                   spec.subject)
 
 
 def plates_below(directory: str, out_dir: str) -> list[Sequence]:
@@ -143,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
             return _run_directory(spec, args)
         seq = find_sequence(spec.plate)
         engine = _engine(spec, args)
+        if args.resolve_subject:
+            return _resolve_subject(engine, _job(spec, seq, spec.output, spec.name or seq.name, False), args)
         report = engine.run(_job(spec, seq, spec.output, spec.name or seq.name, args.overwrite),
                             progress=not args.no_progress)
         _warn_clamped(report)
@@ -153,6 +158,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"{report.name}: wrote {count_of(len(report.written), 'frame')}{changed}, skipped "
               f"{len(report.skipped)} finished ({report.warmup_frames} warm-up) in {report.seconds:.1f}s\n"
               f"  alpha: {report.alpha}\n  fg:    {report.fg}", file=sys.stderr)
+    return 0
+
+
+def _resolve_subject(engine, job, args: argparse.Namespace) -> int:
+    """--resolve-subject: resolve (and store) the job's subject over the whole shot; write no frame."""
+    plan = engine.subject_plan(job)
+    if plan is None:
+        summary = {"subject": "all", "frames": {}}
+    else:
+        found = {name: len(plan.boxes) - len(lost) for name, lost in plan.lost.items()}
+        summary = {"subject": plan.text, "found": found, "lost": {k: format_frame_range(v) for k, v in plan.lost.items() if v}}
+        for line in plan.warnings():
+            warn(line)
+    print(json.dumps(summary) if args.json else f"{job.name}: subject {summary['subject']}; " +
+          ", ".join(f"{k} found on {v} frames" for k, v in summary.get("found", {}).items()), file=sys.stdout)
     return 0
 
 

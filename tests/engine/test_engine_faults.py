@@ -170,3 +170,31 @@ def test_precision_on_a_cpu_says_it_runs_fp32(plate, checkpoint, tmp_path, capsy
     err = capsys.readouterr().err.splitlines()
     assert "warning: --precision fp16 needs a GPU; running fp32 on the cpu" in err
     assert any("wrote 1 frame," in line for line in err)         # and the grammar: 1 frame, not 1 frames
+
+
+def test_pinned_threads_are_recorded_and_a_frame_from_another_count_is_redone(plate, checkpoint, tmp_path, capsys):
+    """Alpha may differ by one half-float step between torch thread counts: a pinned count (--threads, the
+    spec's threads) is in cmn:settings, so a farm never mixes frames from two counts; unpinned records null."""
+    out = tmp_path / "out"
+    try:
+        assert matte(plate, "--out", str(out), "--model", checkpoint, "--frames", "1001-1002", "--threads", "1",
+                     "--json") == 0
+        meta = read_image(str(out / "alpha" / "sh010.1001.exr")).metadata
+        assert json.loads(meta["cmn:settings"])["threads"] == 1
+        capsys.readouterr()
+        assert matte(plate, "--out", str(out), "--model", checkpoint, "--frames", "1001-1002", "--threads", "1",
+                     "--json") == 0
+        assert _report(capsys)["skipped"] == 2
+        assert matte(plate, "--out", str(out), "--model", checkpoint, "--frames", "1001-1002", "--threads", "2",
+                     "--json") == 0
+        assert _report(capsys)["written"] == 2
+    finally:
+        torch.set_num_threads(1)          # engine_helpers' setting for the rest of the suite
+    spec = tmp_path / "shot.yaml"
+    spec.write_text(f"plate: {plate}\noutput: {tmp_path / 'spec'}\nmodel: {checkpoint}\nframes: '1001'\nthreads: 1\n")
+    from cmn_vfx.shot import ShotSpec
+    assert ShotSpec.from_yaml(str(spec)).threads == 1
+    assert matte("--spec", str(spec)) == 0
+    assert json.loads(read_image(str(tmp_path / "spec" / "alpha" / "sh010.1001.exr")).metadata["cmn:settings"])["threads"] == 1
+    assert matte(plate, "--out", str(tmp_path / "free"), "--model", checkpoint, "--frames", "1001") == 0
+    assert json.loads(read_image(str(tmp_path / "free" / "alpha" / "sh010.1001.exr")).metadata["cmn:settings"])["threads"] is None

@@ -1,0 +1,128 @@
+"""The engine's subject pass: which people to matte, resolved over the whole shot before any frame is written.
+
+With `subject: all` (the default) nothing happens here. With `main` or picks (cmn_vfx.subject), the
+plate's frames are read once at the working size, in order, through the same reader, prior and cut
+detection as the network's pass; cmn_vfx.prior.follow links the picked people's regions from frame
+to frame, forwards and backwards from each pick. The result (a box per person per frame) is cached
+in OUT/.cmn/<name>.subject.json, keyed on everything it depends on, so every farm chunk restricts
+the matte to the same people on every frame, warm-up included, whichever chunk resolved it first.
+
+A pick follows its person within its shot only (cuts split the plate); on frames of a shot without
+a pick, and where a picked person is not found, the matte is empty (the run says which frames).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from cmn_vfx.cuts import CutDetector
+from cmn_vfx.engine_plan import Step
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.io.sequence import format_frame_range, resolve_frames
+from cmn_vfx.prior.follow import Recorder, follow, restrict
+from cmn_vfx.subject import ALL, MAIN, Pick, parse_subject, subject_text
+
+VERSION = 1
+
+
+class SubjectPlan:
+    """Boxes (0..1 of the frame) of the picked people per frame; `region` restricts a frame's prior."""
+
+    def __init__(self, text: str, boxes: dict[int, list], lost: dict[str, list[int]]):
+        self.text, self.boxes, self.lost = text, boxes, lost
+
+    def region(self, frame: int, pha: np.ndarray) -> np.ndarray:
+        """[h,w] 0/1: where the picked people are in this frame's prior (all zero where nobody is)."""
+        return restrict(pha, self.boxes.get(frame, []))
+
+    def warnings(self) -> list[str]:
+        return [f"subject {name}: not found on frames {format_frame_range(frames)} (the matte is empty there)"
+                for name, frames in self.lost.items() if frames]
+
+
+def _to_working(pick: Pick, geometry: dict, size: tuple[int, int]) -> Pick:
+    """Plate pixels (display window, y down) -> working-size pixels of the data window."""
+    data, display = geometry["data_box"], geometry["display_box"]
+    sx, sy = size[0] / data.width, size[1] / data.height
+    dx, dy = display.x - data.x, display.y - data.y
+    return Pick(pick.frame, (pick.x0 + dx) * sx, (pick.y0 + dy) * sy, (pick.x1 + dx) * sx, (pick.y1 + dy) * sy)
+
+
+def _key(job, text: str, prior_name: str, size: tuple[int, int], cut_settings: tuple) -> str:
+    """Everything the plan depends on, hashed: subject, prior, working size, cuts, each plate frame's identity."""
+    from cmn_vfx.finished import source_id
+    h = hashlib.sha256(json.dumps([VERSION, text, prior_name, list(size), sorted(job.cuts), list(cut_settings),
+                                   job.layer, job.missing, job.colorspace]).encode())
+    for frame in job.seq.frames:
+        h.update(f"{frame}:{source_id(job.seq.path(frame))};".encode())
+    return h.hexdigest()
+
+
+def resolve(job, reader, prior, prior_name: str, size: tuple[int, int], cut_settings: tuple) -> SubjectPlan | None:
+    """The plan for `job.subject` (None for all). Reads the whole plate once unless the cache has it."""
+    subject = parse_subject(getattr(job, "subject", None))
+    if subject == ALL:
+        return None
+    if prior is None:
+        raise BadInputError("--subject main or a pick needs a model that takes a person prior; this one takes none")
+    text = subject_text(subject)
+    key = _key(job, text, prior_name, size, cut_settings)
+    cache = os.path.join(job.out_dir, ".cmn", f"{job.name}.subject.json")
+    try:
+        with open(cache, encoding="utf-8") as fh:
+            stored = json.load(fh)
+        if stored.get("key") == key:
+            return SubjectPlan(text, {int(k): v for k, v in stored["boxes"].items()}, stored["lost"])
+    except (OSError, ValueError, KeyError):
+        pass
+    plan = _resolve(job, reader, prior, subject, size, cut_settings)
+    _store(cache, key, plan)
+    return plan
+
+
+def _resolve(job, reader, prior, subject, size, cut_settings) -> SubjectPlan:
+    pairs = resolve_frames(job.seq, list(range(job.seq.first, job.seq.last + 1)), job.missing if job.missing != "error"
+                           else "black")
+    detector = CutDetector(*cut_settings)
+    shots: list[Recorder] = []
+    track = None
+    for frame, source in pairs:
+        fin = reader.read(Step(frame, source, False, not shots))
+        if not shots or detector.is_cut(fin.small) or frame in job.cuts:
+            shots.append(Recorder())
+            track = prior.new_track()
+        elif source is None:
+            continue
+        shots[-1].add(frame, track.update(fin.prior))
+    to_working = lambda pick: _to_working(pick, reader.geometry, size)  # noqa: E731
+    boxes: dict[int, list] = {}
+    lost: dict[str, list[int]] = {}
+    for shot in shots:
+        if subject == MAIN:
+            shot_subject = MAIN
+        else:
+            shot_subject = [p for p in subject if p.frame in shot.frames]
+            if not shot_subject:
+                boxes.update({f: [] for f in shot.frames})
+                lost.setdefault("(no pick in this shot)", []).extend(shot.frames)
+                continue
+        shot_boxes, shot_lost = follow(shot, shot_subject, size, to_working)
+        boxes.update(shot_boxes)
+        for name, frames in shot_lost.items():
+            lost.setdefault(name, []).extend(frames)
+    missed = [] if subject == MAIN else [p for p in subject if p.frame not in boxes]
+    if missed:
+        raise BadInputError(f"subject {missed[0].text()}: frame {missed[0].frame} is not a frame of the plate "
+                            f"({job.seq.first}-{job.seq.last})")
+    return SubjectPlan(subject_text(subject), boxes, lost)
+
+
+def _store(path: str, key: str, plan: SubjectPlan) -> None:
+    from cmn_vfx.io.atomic import atomic_path
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump({"key": key, "subject": plan.text, "boxes": plan.boxes, "lost": plan.lost}, fh)
