@@ -2,8 +2,9 @@
 
 With `subject: all` (the default) nothing happens here. With `main` or picks (cmn_vfx.subject), the
 plate's frames are read once at the working size, in order, through the same reader, prior and cut
-detection as the network's pass; cmn_vfx.prior.follow links the picked people's regions from frame
-to frame, forwards and backwards from each pick. The result (a box per person per frame) is cached
+detection as the network's pass, plus the person detector (cmn_vfx.prior.detect, NanoDet: it tells
+two touching people apart); cmn_vfx.prior.follow links the picked people's regions from frame to
+frame, forwards and backwards from each pick. The result (a box per person per frame) is cached
 in OUT/.cmn/<name>.subject.json, keyed on everything it depends on, so every farm chunk restricts
 the matte to the same people on every frame, warm-up included, whichever chunk resolved it first.
 
@@ -25,7 +26,7 @@ from cmn_vfx.io.sequence import format_frame_range, resolve_frames
 from cmn_vfx.prior.follow import Recorder, follow, restrict
 from cmn_vfx.subject import ALL, MAIN, Pick, parse_subject, subject_text
 
-VERSION = 1
+VERSION = 2
 
 
 class SubjectPlan:
@@ -86,6 +87,8 @@ def resolve(job, reader, prior, prior_name: str, size: tuple[int, int], cut_sett
 def _resolve(job, reader, prior, subject, size, cut_settings) -> SubjectPlan:
     pairs = resolve_frames(job.seq, list(range(job.seq.first, job.seq.last + 1)), job.missing if job.missing != "error"
                            else "black")
+    from cmn_vfx.prior.detect import PersonDetector
+    people = PersonDetector()
     detector = CutDetector(*cut_settings)
     shots: list[Recorder] = []
     track = None
@@ -96,7 +99,7 @@ def _resolve(job, reader, prior, subject, size, cut_settings) -> SubjectPlan:
             track = prior.new_track()
         elif source is None:
             continue
-        shots[-1].add(frame, track.update(fin.prior))
+        shots[-1].add(frame, track.update(fin.prior), people.detect(fin.small))
     to_working = lambda pick: _to_working(pick, reader.geometry, size)  # noqa: E731
     boxes: dict[int, list] = {}
     lost: dict[str, list[int]] = {}

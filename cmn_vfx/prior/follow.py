@@ -9,9 +9,10 @@ a farm chunk and a sequential run restrict the matte to the same person on every
 
 Regions are the connected parts of prior > 0.5 on a grid 1/4 of the working size (a 1000-frame
 shot keeps ~10 MB). From the picked frame a person is followed forwards and backwards: in the next
-frame, the regions that overlap the person's last mask (each by >= LINK of its own area) are the
-person. A person who leaves the frame is looked for where they were last seen. Boxes are in
-0..1 of the frame, x right and y down.
+frame, the regions that overlap the person's last mask (by >= LINK of the smaller of the two) are the
+person, cut to the person detector's box that matches their last box (cmn_vfx.prior.detect: two
+people touching are one region of the prior, but two boxes). A person who leaves the frame is
+looked for where they were last seen. Boxes are in 0..1 of the frame, x right and y down.
 """
 from __future__ import annotations
 
@@ -27,23 +28,29 @@ NEAR = 0.05       # a point pick may miss the person by this share of the frame 
 
 
 class Recorder:
-    """Per-frame region labels of the tracked prior, in frame order (pass 1)."""
+    """Per-frame region labels of the tracked prior and person detections, in frame order (pass 1)."""
 
     def __init__(self) -> None:
         self.frames: list[int] = []
         self.labels: list[np.ndarray] = []
+        self.people: list[np.ndarray] = []      # [N,4] detector boxes per frame, 0..1 of the frame
 
-    def add(self, frame: int, pha: np.ndarray) -> None:
+    def add(self, frame: int, pha: np.ndarray, people: np.ndarray | None = None) -> None:
+        """pha: [h,w] the tracked prior; people: [N,4+] detector boxes in pixels of pha (x0, y0, x1, y1, ...)."""
         h, w = pha.shape
         small = cv2.resize(pha.astype(np.float32), (max(1, w // GRID), max(1, h // GRID)), interpolation=cv2.INTER_AREA)
         _, labels = cv2.connectedComponents((small > 0.5).astype(np.uint8), connectivity=8)
         self.frames.append(frame)
         self.labels.append(labels.astype(np.int32))
+        boxes = np.zeros((0, 4), np.float32) if people is None or len(people) == 0 else \
+            np.asarray(people, np.float32)[:, :4] / np.float32([w, h, w, h])
+        self.people.append(boxes)
 
 
-def _start(labels: np.ndarray, pick: Pick, at: Pick, size: tuple[int, int]) -> np.ndarray:
+def _start(labels: np.ndarray, people: np.ndarray, pick: Pick, at: Pick, size: tuple[int, int]) -> np.ndarray:
     """The picked person's mask on the pick's frame (BadInputError when nobody is there); `at` is the
-    pick in working-size pixels, `pick` as given (for messages)."""
+    pick in working-size pixels, `pick` as given (for messages). Where the prior's region holds more
+    than one person (people touching), the detector's box around the point cuts it."""
     w, h = size
     gh, gw = labels.shape
     sx, sy = gw / w, gh / h
@@ -60,7 +67,10 @@ def _start(labels: np.ndarray, pick: Pick, at: Pick, size: tuple[int, int]) -> n
                 raise BadInputError(f"subject {pick.text()}: no person at that point on frame {pick.frame} (the nearest "
                                     f"is {d[i] / np.hypot(gw, gh):.0%} of the frame's diagonal away); click on the person")
             label = labels[ys[i], xs[i]]
-        return labels == label
+            x, y = int(xs[i]), int(ys[i])
+        region = labels == label
+        box = _detection_at(people, (x + 0.5) / gw, (y + 0.5) / gh)
+        return region & _window(labels.shape, box, 0.05) if box is not None else region
     x0, y0 = int(np.floor(at.x0 * sx)), int(np.floor(at.y0 * sy))
     x1, y1 = int(np.ceil(at.x1 * sx)), int(np.ceil(at.y1 * sy))
     inside = np.bincount(labels[max(0, y0):y1 + 1, max(0, x0):x1 + 1].ravel(), minlength=labels.max() + 1)
@@ -87,13 +97,39 @@ def _main(labels: np.ndarray) -> np.ndarray | None:
     return labels == best
 
 
-def _step(labels: np.ndarray, last: np.ndarray) -> np.ndarray | None:
-    """The regions of `labels` that continue the person last seen as `last`; None when none does."""
+def _detection_at(people: np.ndarray, x: float, y: float) -> list[float] | None:
+    """The detector box holding the point (0..1 coordinates) whose centre is nearest it, or None."""
+    inside = [b for b in people if b[0] <= x <= b[2] and b[1] <= y <= b[3]]
+    if not inside:
+        return None
+    return list(min(inside, key=lambda b: np.hypot((b[0] + b[2]) / 2 - x, (b[1] + b[3]) / 2 - y)))
+
+
+def _iou_box(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
+    return ix * iy / union if union > 0 else 0.0
+
+
+def _step(labels: np.ndarray, people: np.ndarray, last: np.ndarray) -> np.ndarray | None:
+    """The regions of `labels` that continue the person last seen as `last`, cut to the detector's box that
+    best matches the person's last box (box IoU > 0.3; else to the last box grown by 15%); None when
+    no region continues them."""
     overlap = np.bincount(labels[last].ravel(), minlength=labels.max() + 1)
     area = np.bincount(labels.ravel(), minlength=labels.max() + 1)
-    keep = (overlap >= LINK * area) & (overlap > 0)
+    keep = (overlap >= LINK * np.minimum(area, last.sum())) & (overlap > 0)   # a region merged with a neighbour too
     keep[0] = False
-    return keep[labels] if keep.any() else None
+    if not keep.any():
+        return None
+    last_box = _box(last)
+    match = max(people, key=lambda b: _iou_box(b, last_box), default=None)
+    if match is not None and _iou_box(match, last_box) > 0.3:
+        window = _window(labels.shape, list(match), 0.05)
+    else:
+        window = _window(labels.shape, last_box, 0.15)
+    found = keep[labels] & window
+    return found if found.any() else None
 
 
 def _box(mask: np.ndarray) -> list[float]:
@@ -108,7 +144,7 @@ def _track(rec: Recorder, start: int, mask: np.ndarray) -> dict[int, list[float]
     for direction in (1, -1):
         last, i = mask, start + direction
         while 0 <= i < len(rec.frames):
-            found = _step(rec.labels[i], last)
+            found = _step(rec.labels[i], rec.people[i], last)
             out[rec.frames[i]] = _box(found) if found is not None else None
             if found is not None:
                 last = found
@@ -133,28 +169,28 @@ def follow(rec: Recorder, subject: str | list[Pick], size: tuple[int, int], to_w
                 raise BadInputError(f"subject {pick.text()}: frame {pick.frame} is not in this shot's frames "
                                     f"{rec.frames[0]}-{rec.frames[-1]} (or is across a cut); pick on a frame of the shot")
             i = rec.frames.index(pick.frame)
-            tracks.append((pick.text(), _track(rec, i, _start(rec.labels[i], pick, to_working(pick), size))))
+            tracks.append((pick.text(), _track(rec, i, _start(rec.labels[i], rec.people[i], pick, to_working(pick), size))))
     boxes = {f: [t.get(f) for _, t in tracks] for f in rec.frames}
     lost = {name: [f for f in rec.frames if t.get(f) is None] for name, t in tracks}
     return boxes, lost
 
 
 def restrict(pha: np.ndarray, boxes: list) -> np.ndarray:
-    """[h,w] 0/1 float32 region of the picked people in a frame's prior `pha`: the regions of pha > 0.3 that
-    lie mostly (>= 50%) inside a person's box grown by 10%, cut to that box grown by 15%, grown by 2%."""
+    """[h,w] 0/1 float32 region of the picked people in a frame's prior (pha > 0.3), grown by 2% of the short
+    side: per person, the regions lying (>= 90%) inside their box grown by 10% whole, and of any
+    other region (one that holds a neighbour too) only the part inside the box itself. All zero where no
+    person is found."""
     h, w = pha.shape
-    region = np.zeros((h, w), bool)
     count, labels = cv2.connectedComponents((pha > 0.3).astype(np.uint8), connectivity=8)
     area = np.bincount(labels.ravel(), minlength=count)
+    region = np.zeros((h, w), bool)
     for box in boxes:
         if box is None:
             continue
-        inner = _window((h, w), box, 0.10)
-        outer = _window((h, w), box, 0.15)
-        inside = np.bincount(labels[inner].ravel(), minlength=count)
-        keep = inside >= 0.5 * area
-        keep[0] = False
-        region |= keep[labels] & outer
+        grown = _window((h, w), box, 0.10)
+        whole = np.bincount(labels[grown].ravel(), minlength=count) >= 0.9 * area
+        whole[0] = False
+        region |= whole[labels] | ((labels > 0) & _window((h, w), box, 0.0))
     r = max(1, round(0.02 * min(h, w)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     return cv2.dilate(region.astype(np.uint8), kernel).astype(np.float32)
