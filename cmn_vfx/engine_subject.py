@@ -26,7 +26,7 @@ from cmn_vfx.io.sequence import format_frame_range, resolve_frames
 from cmn_vfx.prior.follow import Recorder, follow, restrict
 from cmn_vfx.subject import ALL, MAIN, Pick, parse_subject, subject_text
 
-VERSION = 2
+VERSION = 3   # bump when the following rules change: stored plans are then resolved again
 
 
 class SubjectPlan:

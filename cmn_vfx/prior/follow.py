@@ -8,11 +8,11 @@ a farm chunk and a sequential run restrict the matte to the same person on every
     boxes, lost = follow(rec, picks, size)         # pass 2: {frame: [box or None per pick]}, {pick: [frames]}
 
 Regions are the connected parts of prior > 0.5 on a grid 1/4 of the working size (a 1000-frame
-shot keeps ~10 MB). From the picked frame a person is followed forwards and backwards: in the next
-frame, the regions that overlap the person's last mask (by >= LINK of the smaller of the two) are the
-person, cut to the person detector's box that matches their last box (cmn_vfx.prior.detect: two
-people touching are one region of the prior, but two boxes). A person who leaves the frame is
-looked for where they were last seen. Boxes are in 0..1 of the frame, x right and y down.
+shot keeps ~10 MB). From the picked frame a person's box is followed forwards and backwards,
+tracking by detection: in the next frame, the person detector's box (cmn_vfx.prior.detect) that
+overlaps their last box best; where the detector misses them, the prior's regions overlapping the last
+box. (Two people touching are one region of the prior, but two boxes.) A person who leaves the frame
+is looked for where they were last seen. Boxes are in 0..1 of the frame, x right and y down.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from cmn_vfx.errors import BadInputError
 from cmn_vfx.subject import MAIN, Pick
 
 GRID = 4          # label maps at 1/GRID of the working size
-LINK = 0.3        # a region continues a person when this share of it overlaps the person's last mask
+LINK = 0.3        # a region continues a person when this share of it overlaps the person's last box
+MATCH = 0.3       # a detector box continues a person when its IoU with their last box is above this
 NEAR = 0.05       # a point pick may miss the person by this share of the frame diagonal
 
 
@@ -112,24 +113,35 @@ def _iou_box(a, b) -> float:
     return ix * iy / union if union > 0 else 0.0
 
 
-def _step(labels: np.ndarray, people: np.ndarray, last: np.ndarray) -> np.ndarray | None:
-    """The regions of `labels` that continue the person last seen as `last`, cut to the detector's box that
-    best matches the person's last box (box IoU > 0.3; else to the last box grown by 15%); None when
-    no region continues them."""
-    overlap = np.bincount(labels[last].ravel(), minlength=labels.max() + 1)
+def _step(labels: np.ndarray, people: np.ndarray, last: list[float]) -> list[float] | None:
+    """The person's box in the next frame from their last box: the detector's box that overlaps it best
+    (box IoU > MATCH); where the detector misses them (a body cut by the frame edge, motion blur), the
+    box of the prior's regions that overlap the last box (by >= LINK of the smaller of region and box),
+    cut to the last box grown by 15%; None when neither finds them."""
+    match = max(people, key=lambda b: _iou_box(b, last), default=None)
+    if match is not None and _iou_box(match, last) > MATCH:
+        return [float(v) for v in match]
+    window = _window(labels.shape, last, 0.0)
+    overlap = np.bincount(labels[window].ravel(), minlength=labels.max() + 1)
     area = np.bincount(labels.ravel(), minlength=labels.max() + 1)
-    keep = (overlap >= LINK * np.minimum(area, last.sum())) & (overlap > 0)   # a region merged with a neighbour too
+    keep = (overlap >= LINK * np.minimum(area, window.sum())) & (overlap > 0)
     keep[0] = False
-    if not keep.any():
-        return None
-    last_box = _box(last)
-    match = max(people, key=lambda b: _iou_box(b, last_box), default=None)
-    if match is not None and _iou_box(match, last_box) > 0.3:
-        window = _window(labels.shape, list(match), 0.05)
-    else:
-        window = _window(labels.shape, last_box, 0.15)
-    found = keep[labels] & window
-    return found if found.any() else None
+    found = keep[labels] & _window(labels.shape, last, 0.15)
+    return _box(found) if found.any() else None
+
+
+def _track(rec: Recorder, start: int, box: list[float]) -> dict[int, list[float] | None]:
+    """Boxes of one person from index `start` (where their box is `box`) forwards and backwards."""
+    out: dict[int, list[float] | None] = {rec.frames[start]: box}
+    for direction in (1, -1):
+        last, i = box, start + direction
+        while 0 <= i < len(rec.frames):
+            found = _step(rec.labels[i], rec.people[i], last)
+            out[rec.frames[i]] = found
+            if found is not None:
+                last = found
+            i += direction
+    return out
 
 
 def _box(mask: np.ndarray) -> list[float]:
@@ -138,18 +150,11 @@ def _box(mask: np.ndarray) -> list[float]:
     return [xs.min() / gw, ys.min() / gh, (xs.max() + 1) / gw, (ys.max() + 1) / gh]
 
 
-def _track(rec: Recorder, start: int, mask: np.ndarray) -> dict[int, list[float] | None]:
-    """Boxes of one person from index `start` forwards and backwards through the recorded frames."""
-    out: dict[int, list[float] | None] = {rec.frames[start]: _box(mask)}
-    for direction in (1, -1):
-        last, i = mask, start + direction
-        while 0 <= i < len(rec.frames):
-            found = _step(rec.labels[i], rec.people[i], last)
-            out[rec.frames[i]] = _box(found) if found is not None else None
-            if found is not None:
-                last = found
-            i += direction
-    return out
+def _person_box(mask: np.ndarray, people: np.ndarray) -> list[float]:
+    """The detector's box of the person whose prior region is `mask` (best box IoU > MATCH), else the region's box."""
+    region = _box(mask)
+    match = max(people, key=lambda b: _iou_box(b, region), default=None)
+    return [float(v) for v in match] if match is not None and _iou_box(match, region) > MATCH else region
 
 
 def follow(rec: Recorder, subject: str | list[Pick], size: tuple[int, int], to_working=lambda pick: pick
@@ -162,14 +167,16 @@ def follow(rec: Recorder, subject: str | list[Pick], size: tuple[int, int], to_w
     tracks = []
     if subject == MAIN:
         first = next((i for i, lab in enumerate(rec.labels) if lab.max() > 0), None)
-        tracks.append(("main", _track(rec, first, _main(rec.labels[first])) if first is not None else {}))
+        tracks.append(("main", _track(rec, first, _person_box(_main(rec.labels[first]), rec.people[first]))
+                       if first is not None else {}))
     else:
         for pick in subject:
             if pick.frame not in rec.frames:
                 raise BadInputError(f"subject {pick.text()}: frame {pick.frame} is not in this shot's frames "
                                     f"{rec.frames[0]}-{rec.frames[-1]} (or is across a cut); pick on a frame of the shot")
             i = rec.frames.index(pick.frame)
-            tracks.append((pick.text(), _track(rec, i, _start(rec.labels[i], rec.people[i], pick, to_working(pick), size))))
+            mask = _start(rec.labels[i], rec.people[i], pick, to_working(pick), size)
+            tracks.append((pick.text(), _track(rec, i, _person_box(mask, rec.people[i]))))
     boxes = {f: [t.get(f) for _, t in tracks] for f in rec.frames}
     lost = {name: [f for f in rec.frames if t.get(f) is None] for name, t in tracks}
     return boxes, lost
