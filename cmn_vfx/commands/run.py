@@ -50,8 +50,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--refine", default="guided", choices=("guided", "none"),
                    help="edge refinement of the network's alpha at the working size: guided (default) "
                         "filters a thin band around the edge by the frame's colours, 0/1 outside it; none = raw")
-    p.add_argument("--prior", help="person prior for models that take one (default: the model's own, e.g. auto); "
-                   "union_landscape keeps a torso cut by the frame edge in close-ups (docs/prior.md)")
+    p.add_argument("--prior", help="person prior for models that take one (default: the model's own, e.g. auto = "
+                   "people: every person, tracked through the shot; docs/prior.md)")
     p.add_argument("--subject", help="which people: all (default), main (the largest, most central, held through "
                    "the shot) or picks x,y@frame in plate pixels, y down (e.g. 1210,540@1001; several joined by ;), "
                    "or a box x0,y0,x1,y1@frame; resolved over the whole shot first")

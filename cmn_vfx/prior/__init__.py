@@ -12,7 +12,7 @@ from __future__ import annotations
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.prior.base import PersonPrior
 
-AUTO = "consensus_landscape"  # chosen by measurement, see docs/prior.md
+AUTO = "people"  # chosen by the validation suite (bench/validate.py), see docs/prior.md
 
 
 def _build(name: str, threads: int) -> PersonPrior:

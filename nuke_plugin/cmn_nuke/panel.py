@@ -151,9 +151,9 @@ class MattePanel(QtWidgets.QWidget):
         self.prior = QtWidgets.QComboBox()
         self.prior.addItems([PRIOR_OWN, *(name for name in submit.PRIORS if name != "auto")])
         self.prior.setCurrentIndex(max(0, self.prior.findText(str(settings["prior"]))))
-        self.prior.setToolTip("The person prior the model is given. auto: the model's own.\n"
-                              "union_landscape: try it on a close-up if auto misses part of a torso "
-                              "cut by the frame edge (it claims more of people touching the subject).\n"
+        self.prior.setToolTip("The person prior the model is given. auto: the model's own (people: every "
+                              "person, tracked through the shot).\n"
+                              "consensus_landscape: the previous default (one person, found by the face).\n"
                               "Models without a prior refuse any other choice (the farm job fails).")
         form.addRow("Person prior", self.prior)
         return box

@@ -128,7 +128,7 @@ def test_prior_combo_lists_the_priors(qapp, plate, env):
     items = [p.prior.itemText(idx) for idx in range(p.prior.count())]
     assert items == ["auto (model's own)", *(name for name in PRIOR_NAMES if name != "auto")]
     assert p.prior.currentIndex() == 0 and p.fields()["prior"] is None
-    assert "union_landscape" in p.prior.toolTip() and "without a prior" in p.prior.toolTip()
+    assert "people" in p.prior.toolTip() and "without a prior" in p.prior.toolTip()
 
 
 def test_chosen_prior_goes_into_the_spec_and_is_remembered(qapp, plate, env, tmp_path):
