@@ -23,21 +23,22 @@ from cmn_vfx.cuts import CutDetector
 from cmn_vfx.engine_plan import Step
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.sequence import format_frame_range, resolve_frames
-from cmn_vfx.prior.follow import Recorder, follow, restrict
+from cmn_vfx.prior.follow import Recorder, follow, others, restrict
 from cmn_vfx.subject import ALL, MAIN, Pick, parse_subject, subject_text
 
-VERSION = 3   # bump when the following rules change: stored plans are then resolved again
+VERSION = 6   # bump when the following rules change: stored plans are then resolved again
 
 
 class SubjectPlan:
     """Boxes (0..1 of the frame) of the picked people per frame; `region` restricts a frame's prior."""
 
-    def __init__(self, text: str, boxes: dict[int, list], lost: dict[str, list[int]]):
-        self.text, self.boxes, self.lost = text, boxes, lost
+    def __init__(self, text: str, boxes: dict[int, list], lost: dict[str, list[int]],
+                 neighbours: dict[int, list] | None = None):
+        self.text, self.boxes, self.lost, self.neighbours = text, boxes, lost, neighbours or {}
 
     def region(self, frame: int, pha: np.ndarray) -> np.ndarray:
         """[h,w] 0/1: where the picked people are in this frame's prior (all zero where nobody is)."""
-        return restrict(pha, self.boxes.get(frame, []))
+        return restrict(pha, self.boxes.get(frame, []), self.neighbours.get(frame, []))
 
     def warnings(self) -> list[str]:
         return [f"subject {name}: not found on frames {format_frame_range(frames)} (the matte is empty there)"
@@ -76,7 +77,8 @@ def resolve(job, reader, prior, prior_name: str, size: tuple[int, int], cut_sett
         with open(cache, encoding="utf-8") as fh:
             stored = json.load(fh)
         if stored.get("key") == key:
-            return SubjectPlan(text, {int(k): v for k, v in stored["boxes"].items()}, stored["lost"])
+            return SubjectPlan(text, {int(k): v for k, v in stored["boxes"].items()}, stored["lost"],
+                               {int(k): v for k, v in stored["neighbours"].items()})
     except (OSError, ValueError, KeyError):
         pass
     plan = _resolve(job, reader, prior, subject, size, cut_settings)
@@ -102,6 +104,7 @@ def _resolve(job, reader, prior, subject, size, cut_settings) -> SubjectPlan:
         shots[-1].add(frame, track.update(fin.prior), people.detect(fin.small))
     to_working = lambda pick: _to_working(pick, reader.geometry, size)  # noqa: E731
     boxes: dict[int, list] = {}
+    neighbours: dict[int, list] = {}
     lost: dict[str, list[int]] = {}
     for shot in shots:
         if subject == MAIN:
@@ -114,13 +117,14 @@ def _resolve(job, reader, prior, subject, size, cut_settings) -> SubjectPlan:
                 continue
         shot_boxes, shot_lost = follow(shot, shot_subject, size, to_working)
         boxes.update(shot_boxes)
+        neighbours.update(others(shot, shot_boxes))
         for name, frames in shot_lost.items():
             lost.setdefault(name, []).extend(frames)
     missed = [] if subject == MAIN else [p for p in subject if p.frame not in boxes]
     if missed:
         raise BadInputError(f"subject {missed[0].text()}: frame {missed[0].frame} is not a frame of the plate "
                             f"({job.seq.first}-{job.seq.last})")
-    return SubjectPlan(subject_text(subject), boxes, lost)
+    return SubjectPlan(subject_text(subject), boxes, lost, neighbours)
 
 
 def _store(path: str, key: str, plan: SubjectPlan) -> None:
@@ -128,4 +132,5 @@ def _store(path: str, key: str, plan: SubjectPlan) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"key": key, "subject": plan.text, "boxes": plan.boxes, "lost": plan.lost}, fh)
+            json.dump({"key": key, "subject": plan.text, "boxes": plan.boxes, "lost": plan.lost,
+                       "neighbours": plan.neighbours}, fh)

@@ -48,10 +48,11 @@ class Recorder:
         self.people.append(boxes)
 
 
-def _start(labels: np.ndarray, people: np.ndarray, pick: Pick, at: Pick, size: tuple[int, int]) -> np.ndarray:
-    """The picked person's mask on the pick's frame (BadInputError when nobody is there); `at` is the
-    pick in working-size pixels, `pick` as given (for messages). Where the prior's region holds more
-    than one person (people touching), the detector's box around the point cuts it."""
+def _start(labels: np.ndarray, people: np.ndarray, pick: Pick, at: Pick, size: tuple[int, int]
+           ) -> tuple[np.ndarray, list[float]]:
+    """(mask, box) of the picked person on the pick's frame (BadInputError when nobody is there); `at` is
+    the pick in working-size pixels, `pick` as given (for messages). The box is the detector's box at
+    the point (or matching a drawn box): where the prior's region holds two people, it tells which."""
     w, h = size
     gh, gw = labels.shape
     sx, sy = gw / w, gh / h
@@ -71,14 +72,18 @@ def _start(labels: np.ndarray, people: np.ndarray, pick: Pick, at: Pick, size: t
             x, y = int(xs[i]), int(ys[i])
         region = labels == label
         box = _detection_at(people, (x + 0.5) / gw, (y + 0.5) / gh)
-        return region & _window(labels.shape, box, 0.05) if box is not None else region
+        return (region & _window(labels.shape, box, 0.05), box) if box is not None else (region, _person_box(region, people))
     x0, y0 = int(np.floor(at.x0 * sx)), int(np.floor(at.y0 * sy))
     x1, y1 = int(np.ceil(at.x1 * sx)), int(np.ceil(at.y1 * sy))
     inside = np.bincount(labels[max(0, y0):y1 + 1, max(0, x0):x1 + 1].ravel(), minlength=labels.max() + 1)
     inside[0] = 0
     if inside.max() == 0:
         raise BadInputError(f"subject {pick.text()}: no person inside that box on frame {pick.frame}; draw it around one")
-    return labels == int(np.argmax(inside))
+    region = labels == int(np.argmax(inside))
+    drawn = [x0 / gw, y0 / gh, (x1 + 1) / gw, (y1 + 1) / gh]
+    match = max(people, key=lambda b: _iou_box(b, drawn), default=None)
+    box = [float(v) for v in match] if match is not None and _iou_box(match, drawn) > MATCH else _box(region)
+    return region & _window(labels.shape, box, 0.05), box
 
 
 def _main(labels: np.ndarray) -> np.ndarray | None:
@@ -99,11 +104,15 @@ def _main(labels: np.ndarray) -> np.ndarray | None:
 
 
 def _detection_at(people: np.ndarray, x: float, y: float) -> list[float] | None:
-    """The detector box holding the point (0..1 coordinates) whose centre is nearest it, or None."""
-    inside = [b for b in people if b[0] <= x <= b[2] and b[1] <= y <= b[3]]
-    if not inside:
-        return None
-    return list(min(inside, key=lambda b: np.hypot((b[0] + b[2]) / 2 - x, (b[1] + b[3]) / 2 - y)))
+    """The detector box nearest the point (0..1 coordinates) relative to its size, if the point is inside it
+    or just outside (within 25% of its half size: a pick on the frame's edge row), else None."""
+    best = min(people, key=lambda b: _reach_at(b, x, y), default=None)
+    return [float(v) for v in best] if best is not None and _reach_at(best, x, y) <= 1.25 else None
+
+
+def _reach_at(box, x: float, y: float) -> float:
+    hx, hy = max((box[2] - box[0]) / 2, 1e-3), max((box[3] - box[1]) / 2, 1e-3)
+    return max(abs(x - (box[0] + box[2]) / 2) / hx, abs(y - (box[1] + box[3]) / 2) / hy)
 
 
 def _iou_box(a, b) -> float:
@@ -175,29 +184,57 @@ def follow(rec: Recorder, subject: str | list[Pick], size: tuple[int, int], to_w
                 raise BadInputError(f"subject {pick.text()}: frame {pick.frame} is not in this shot's frames "
                                     f"{rec.frames[0]}-{rec.frames[-1]} (or is across a cut); pick on a frame of the shot")
             i = rec.frames.index(pick.frame)
-            mask = _start(rec.labels[i], rec.people[i], pick, to_working(pick), size)
-            tracks.append((pick.text(), _track(rec, i, _person_box(mask, rec.people[i]))))
+            _, box = _start(rec.labels[i], rec.people[i], pick, to_working(pick), size)
+            tracks.append((pick.text(), _track(rec, i, box)))
     boxes = {f: [t.get(f) for _, t in tracks] for f in rec.frames}
     lost = {name: [f for f in rec.frames if t.get(f) is None] for name, t in tracks}
     return boxes, lost
 
 
-def restrict(pha: np.ndarray, boxes: list) -> np.ndarray:
+def others(rec: Recorder, boxes: dict[int, list], min_height: float = 0.2) -> dict[int, list]:
+    """{frame: detector boxes of the people not picked} (box IoU < 0.5 with every picked box; at least
+    `min_height` of the frame tall: the neighbours a picked person's region may be merged with)."""
+    out = {}
+    for frame, people in zip(rec.frames, rec.people):
+        picked = [b for b in boxes.get(frame, []) if b is not None]
+        out[frame] = [[float(v) for v in b] for b in people if b[3] - b[1] >= min_height
+                      and all(_iou_box(b, p) < 0.5 for p in picked)]
+    return out
+
+
+def _reach(shape: tuple[int, int], box: list[float]) -> np.ndarray:
+    """[h,w] distance from the box's centre in units of its half size (max norm): < 1 inside the box."""
+    h, w = shape
+    xs = (np.arange(w, dtype=np.float32) + 0.5) / w
+    ys = (np.arange(h, dtype=np.float32) + 0.5) / h
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    hx, hy = max((box[2] - box[0]) / 2, 1e-3), max((box[3] - box[1]) / 2, 1e-3)
+    return np.maximum(np.abs(xs - cx)[None, :] / hx, np.abs(ys - cy)[:, None] / hy)
+
+
+def restrict(pha: np.ndarray, boxes: list, neighbours: list = ()) -> np.ndarray:
     """[h,w] 0/1 float32 region of the picked people in a frame's prior (pha > 0.3), grown by 2% of the short
-    side: per person, the regions lying (>= 90%) inside their box grown by 10% whole, and of any
-    other region (one that holds a neighbour too) only the part inside the box itself. All zero where no
-    person is found."""
+    side: per person, the regions lying (>= 90%) inside their box grown by 10%, and not in a neighbour's
+    box, whole; of a region that holds a neighbour too, the pixels nearer (relative to box size) to the person's box than to any
+    neighbour's box (`neighbours`: the other people's detector boxes), within the box grown by 10%.
+    All zero where no person is found."""
     h, w = pha.shape
     count, labels = cv2.connectedComponents((pha > 0.3).astype(np.uint8), connectivity=8)
     area = np.bincount(labels.ravel(), minlength=count)
     region = np.zeros((h, w), bool)
+    nearest_other = np.full((h, w), np.inf, np.float32)
+    for box in neighbours:
+        nearest_other = np.minimum(nearest_other, _reach((h, w), box))
     for box in boxes:
         if box is None:
             continue
         grown = _window((h, w), box, 0.10)
-        whole = np.bincount(labels[grown].ravel(), minlength=count) >= 0.9 * area
+        reach = _reach((h, w), box)
+        mine = reach <= nearest_other
+        theirs = np.bincount(labels[~mine & (nearest_other <= 1.0)].ravel(), minlength=count)
+        whole = (np.bincount(labels[grown].ravel(), minlength=count) >= 0.9 * area) & (theirs <= 0.02 * area)
         whole[0] = False
-        region |= whole[labels] | ((labels > 0) & _window((h, w), box, 0.0))
+        region |= whole[labels] | ((labels > 0) & grown & mine)
     r = max(1, round(0.02 * min(h, w)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     return cv2.dilate(region.astype(np.uint8), kernel).astype(np.float32)
