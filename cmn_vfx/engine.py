@@ -22,6 +22,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import torch
 
@@ -75,6 +76,7 @@ class ShotJob:
     overwrite: bool = False
     layer: str | None = None                # layer holding the plate's R, G, B (None = unprefixed)
     subject: str | None = None              # all (None) | main | picks (cmn_vfx.subject)
+    person_layers: bool = False             # also write each picked person's alpha (person1.A, ...)
 
 
 @dataclass
@@ -284,11 +286,13 @@ class MatteEngine:
                     state, prev = None, None
                     track = self.prior.new_track() if self.prior is not None else None
                 src = self._tensor(fin.small)
-                prior, region = None, None
+                prior, region, people = None, None, None
                 if track is not None:
                     prior_np = track.update(fin.prior)
                     if plan is not None:               # only the picked people (cmn_vfx.engine_subject)
                         mask = plan.region(fin.step.frame, prior_np)
+                        if job.person_layers and fin.step.emit:
+                            people = plan.person_regions(fin.step.frame, prior_np)
                         prior_np, region = prior_np * mask, self._tensor(mask)
                     prior = self._tensor(prior_np)
                 pha, fgr, state = self.step(src, prev, state, prior)
@@ -297,6 +301,10 @@ class MatteEngine:
                 prev = src
                 if fin.step.emit:
                     alpha = self.upsample(self.refine(pha, src), src, fin.guide)
+                    if people is not None:             # [H,W,1+P]: A, person1.A, ...
+                        size = alpha.shape[::-1]
+                        alpha = np.dstack([alpha] + [alpha * cv2.resize(r, size, interpolation=cv2.INTER_LINEAR)
+                                                     for r in people])
                     behind.submit((fin.step, fin.image, alpha, fgr[0].permute(1, 2, 0).cpu().numpy()))
                     bar.update(1)
             behind.close()
@@ -316,7 +324,7 @@ def _subject_setting(job: ShotJob) -> dict:
     """{'subject': canonical text} unless every person is matted (older outputs stay finished)."""
     from cmn_vfx.subject import ALL, parse_subject, subject_text
     subject = parse_subject(job.subject)
-    return {} if subject == ALL else {"subject": subject_text(subject)}
+    return {} if subject == ALL else {"subject": subject_text(subject), **({"person_layers": True} if job.person_layers else {})}
 
 
 def _partial(exc: BaseException, written: list[int], job: ShotJob) -> BaseException:

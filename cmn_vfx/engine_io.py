@@ -139,6 +139,9 @@ class FrameWriter:
     def write(self, item: tuple[Step, Image, np.ndarray, np.ndarray]) -> None:
         from cmn_vfx.finished import source_id
         step, image, alpha, fgr = item
+        people = None
+        if alpha.ndim == 3:                      # A plus one alpha per picked person
+            alpha, people = alpha[..., 0], outputs.quantise_alpha(alpha[..., 1:])
         pha = outputs.quantise_alpha(alpha)
         rgba = self.foreground(image, pha, fgr)
         meta = {k: image.metadata[k] for k in _CARRIED if k in image.metadata}
@@ -151,7 +154,11 @@ class FrameWriter:
             for path in paths.values():
                 os.makedirs(os.path.dirname(path), exist_ok=True)
             write_exr(paths["fg"], rgba, outputs.FG_CHANNELS, *windows, meta)
-            write_exr(paths["alpha"], pha[..., None], outputs.ALPHA_CHANNELS, *windows, meta)
+            if people is None:
+                write_exr(paths["alpha"], pha[..., None], outputs.ALPHA_CHANNELS, *windows, meta)
+            else:
+                names = outputs.ALPHA_CHANNELS + tuple(f"person{i + 1}.A" for i in range(people.shape[-1]))
+                write_exr(paths["alpha"], np.dstack([pha, people]), names, *windows, meta)
         except (OSError, CMNError) as exc:
             if _disk_full(exc):
                 raise BadInputError(f"{self.layout.out_dir}: disk full while writing frame {step.frame}; "

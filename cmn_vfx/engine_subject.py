@@ -40,6 +40,15 @@ class SubjectPlan:
         """[h,w] 0/1: where the picked people are in this frame's prior (all zero where nobody is)."""
         return restrict(pha, self.boxes.get(frame, []), self.neighbours.get(frame, []))
 
+    def person_regions(self, frame: int, pha: np.ndarray) -> list[np.ndarray]:
+        """[h,w] 0/1 per picked person (in pick order), each split from the others and the neighbours."""
+        boxes = self.boxes.get(frame, [])
+        out = []
+        for i, box in enumerate(boxes):
+            rivals = [b for j, b in enumerate(boxes) if j != i and b is not None] + self.neighbours.get(frame, [])
+            out.append(restrict(pha, [box], rivals))
+        return out
+
     def warnings(self) -> list[str]:
         return [f"subject {name}: not found on frames {format_frame_range(frames)} (the matte is empty there)"
                 for name, frames in self.lost.items() if frames]

@@ -15,6 +15,7 @@ A shot spec is a small YAML file:
     layer: null                                      # layer holding R, G, B (plate -> plate.R...); null = unprefixed
     threads: null                                    # CPU threads for the network, pinned for every chunk; null = one per core
     subject: null                                    # all (null) | main | picks 1210,540@1001;... (cmn_vfx.subject)
+    person_layers: false                             # also write person1.A, person2.A... (needs subject main or picks)
     chunk_size: 10                                   # frames per farm task
     missing: error                                   # error | hold | black
     cuts: []                                         # frames where a new shot starts (state resets)
@@ -61,6 +62,7 @@ class ShotSpec:
     layer: str | None = None
     threads: int | None = None
     subject: str | None = None
+    person_layers: bool = False
     chunk_size: int = 10
     missing: str = "error"
     cuts: list[int] = field(default_factory=list)
@@ -80,12 +82,15 @@ class ShotSpec:
         if self.threads is not None and (not isinstance(self.threads, int) or isinstance(self.threads, bool)
                                          or self.threads < 1):
             raise BadInputError(f"{source}: threads {self.threads!r} must be a whole number >= 1 (or null for one per core)")
-        if self.subject is not None:
-            from cmn_vfx.subject import parse_subject
-            try:
-                parse_subject(str(self.subject))
-            except BadInputError as exc:
-                raise BadInputError(f"{source}: {exc}") from None
+        from cmn_vfx.subject import ALL, parse_subject
+        try:
+            subject = parse_subject(None if self.subject is None else str(self.subject))
+        except BadInputError as exc:
+            raise BadInputError(f"{source}: {exc}") from None
+        if not isinstance(self.person_layers, bool):
+            raise BadInputError(f"{source}: person_layers {self.person_layers!r} must be true or false")
+        if self.person_layers and subject == ALL:
+            raise BadInputError(f"{source}: person_layers needs subject main or picks (one layer per picked person)")
         if self.layer is not None and (not isinstance(self.layer, str) or not self.layer.strip()):
             raise BadInputError(f"{source}: layer {self.layer!r} must be a layer name such as plate (or null)")
         if self.device != "auto" and self.device != "cpu" and not str(self.device).startswith("cuda"):

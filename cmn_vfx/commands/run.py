@@ -29,7 +29,7 @@ from cmn_vfx.shot import ShotSpec
 
 PLATE_EXTENSIONS = (".exr", ".dpx", ".cin", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 # Flags that override a spec's field of the same name (None = not given).
-_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name", "prior", "threads", "subject", "layer")
+_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name", "prior", "threads", "subject", "person_layers", "layer")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -55,6 +55,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--subject", help="which people: all (default), main (the largest, most central, held through "
                    "the shot) or picks x,y@frame in plate pixels, y down (e.g. 1210,540@1001; several joined by ;), "
                    "or a box x0,y0,x1,y1@frame; resolved over the whole shot first")
+    p.add_argument("--person-layers", action="store_true", default=None,
+                   help="also write each picked person's alpha as person1.A, person2.A... in the alpha EXR")
     p.add_argument("--resolve-subject", action="store_true", help="only resolve --subject over the whole shot and "
                    "store it in OUT/.cmn (cmn-farm submit does this before chunking); write no frame")
     p.add_argument("--colorspace", help="plate colourspace (OCIO name or 'cineon'; default auto)")
@@ -104,7 +106,7 @@ def _job(spec: ShotSpec, seq: Sequence, out_dir: str, name: str, overwrite: bool
     from cmn_vfx.engine import ShotJob
     frames = parse_frame_range(spec.frames) if spec.frames else list(range(seq.first, seq.last + 1))
     return ShotJob(seq, frames, out_dir, name, spec.colorspace, spec.missing, list(spec.cuts), overwrite, spec.layer,
-                   spec.subject)
+                   spec.subject, spec.person_layers)
 
 
 def plates_below(directory: str, out_dir: str) -> list[Sequence]:

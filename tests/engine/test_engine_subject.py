@@ -182,3 +182,20 @@ def test_a_farm_job_with_a_pick_equals_a_sequential_run(two_people, prior_checkp
     got = subprocess.run([farm, "submit", str(spec)], capture_output=True, text=True, timeout=600)
     assert got.returncode == 2 and "no person at that point" in got.stderr
     assert not os.path.exists(tmp_path / "bad" / "alpha")
+
+
+def test_person_layers_hold_each_picked_person(two_people, prior_checkpoint, tmp_path, capsys):
+    plate, truths = two_people
+    out = str(tmp_path / "layers")
+    assert matte(plate, "--out", out, "--model", prior_checkpoint, "--colorspace", "lin_rec709", "--frames", "1001-1003",
+                 "--subject", "95,150@1001;290,150@1001", "--person-layers") == 0
+    image = read_image(os.path.join(out, "alpha", "two.1002.exr"))
+    assert tuple(image.channels) == ("A", "person1.A", "person2.A")
+    a, one, two = (image.pixels[..., i] for i in range(3))
+    left, right = truths[1002]
+    assert one[left > 0.5].mean() > 0.5 and (one[right > 0.5] > 0.5).mean() < 0.02
+    assert two[right > 0.5].mean() > 0.5 and (two[left > 0.5] > 0.5).mean() < 0.02
+    assert (one <= a + 1e-3).all() and (two <= a + 1e-3).all()
+    capsys.readouterr()
+    assert matte(plate, "--out", str(tmp_path / "x"), "--model", prior_checkpoint, "--person-layers") == 2
+    assert "person_layers needs subject main or picks" in capsys.readouterr().err
