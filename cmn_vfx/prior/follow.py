@@ -48,11 +48,10 @@ class Recorder:
         self.people.append(boxes)
 
 
-def _start(labels: np.ndarray, people: np.ndarray, pick: Pick, at: Pick, size: tuple[int, int]
-           ) -> tuple[np.ndarray, list[float]]:
-    """(mask, box) of the picked person on the pick's frame (BadInputError when nobody is there); `at` is
-    the pick in working-size pixels, `pick` as given (for messages). The box is the detector's box at
-    the point (or matching a drawn box): where the prior's region holds two people, it tells which."""
+def _start(labels: np.ndarray, people: np.ndarray, pick: Pick, at: Pick, size: tuple[int, int]) -> list[float]:
+    """The picked person's box on the pick's frame (BadInputError when nobody is there); `at` is the pick in
+    working-size pixels, `pick` as given (for messages). The box is the detector's box at the point (or
+    matching a drawn box): where the prior's region holds two people, it tells which; else the region's."""
     w, h = size
     gh, gw = labels.shape
     sx, sy = gw / w, gh / h
@@ -70,20 +69,14 @@ def _start(labels: np.ndarray, people: np.ndarray, pick: Pick, at: Pick, size: t
                                     f"is {d[i] / np.hypot(gw, gh):.0%} of the frame's diagonal away); click on the person")
             label = labels[ys[i], xs[i]]
             x, y = int(xs[i]), int(ys[i])
-        region = labels == label
-        box = _detection_at(people, (x + 0.5) / gw, (y + 0.5) / gh)
-        return (region & _window(labels.shape, box, 0.05), box) if box is not None else (region, _person_box(region, people))
+        return _detection_at(people, (x + 0.5) / gw, (y + 0.5) / gh) or _person_box(labels == label, people)
     x0, y0 = int(np.floor(at.x0 * sx)), int(np.floor(at.y0 * sy))
     x1, y1 = int(np.ceil(at.x1 * sx)), int(np.ceil(at.y1 * sy))
     inside = np.bincount(labels[max(0, y0):y1 + 1, max(0, x0):x1 + 1].ravel(), minlength=labels.max() + 1)
     inside[0] = 0
     if inside.max() == 0:
         raise BadInputError(f"subject {pick.text()}: no person inside that box on frame {pick.frame}; draw it around one")
-    region = labels == int(np.argmax(inside))
-    drawn = [x0 / gw, y0 / gh, (x1 + 1) / gw, (y1 + 1) / gh]
-    match = max(people, key=lambda b: _iou_box(b, drawn), default=None)
-    box = [float(v) for v in match] if match is not None and _iou_box(match, drawn) > MATCH else _box(region)
-    return region & _window(labels.shape, box, 0.05), box
+    return _matching(people, [x0 / gw, y0 / gh, (x1 + 1) / gw, (y1 + 1) / gh]) or _box(labels == int(np.argmax(inside)))
 
 
 def _main(labels: np.ndarray) -> np.ndarray | None:
@@ -127,9 +120,9 @@ def _step(labels: np.ndarray, people: np.ndarray, last: list[float]) -> list[flo
     (box IoU > MATCH); where the detector misses them (a body cut by the frame edge, motion blur), the
     box of the prior's regions that overlap the last box (by >= LINK of the smaller of region and box),
     cut to the last box grown by 15%; None when neither finds them."""
-    match = max(people, key=lambda b: _iou_box(b, last), default=None)
-    if match is not None and _iou_box(match, last) > MATCH:
-        return [float(v) for v in match]
+    match = _matching(people, last)
+    if match is not None:
+        return match
     window = _window(labels.shape, last, 0.0)
     overlap = np.bincount(labels[window].ravel(), minlength=labels.max() + 1)
     area = np.bincount(labels.ravel(), minlength=labels.max() + 1)
@@ -159,11 +152,15 @@ def _box(mask: np.ndarray) -> list[float]:
     return [xs.min() / gw, ys.min() / gh, (xs.max() + 1) / gw, (ys.max() + 1) / gh]
 
 
+def _matching(people: np.ndarray, ref: list[float]) -> list[float] | None:
+    """The detector box of best IoU with `ref` if that IoU is above MATCH, else None."""
+    match = max(people, key=lambda b: _iou_box(b, ref), default=None)
+    return [float(v) for v in match] if match is not None and _iou_box(match, ref) > MATCH else None
+
+
 def _person_box(mask: np.ndarray, people: np.ndarray) -> list[float]:
-    """The detector's box of the person whose prior region is `mask` (best box IoU > MATCH), else the region's box."""
-    region = _box(mask)
-    match = max(people, key=lambda b: _iou_box(b, region), default=None)
-    return [float(v) for v in match] if match is not None and _iou_box(match, region) > MATCH else region
+    """The detector's box of the person whose prior region is `mask`, else the region's own box."""
+    return _matching(people, _box(mask)) or _box(mask)
 
 
 def follow(rec: Recorder, subject: str | list[Pick], size: tuple[int, int], to_working=lambda pick: pick
@@ -184,8 +181,7 @@ def follow(rec: Recorder, subject: str | list[Pick], size: tuple[int, int], to_w
                 raise BadInputError(f"subject {pick.text()}: frame {pick.frame} is not in this shot's frames "
                                     f"{rec.frames[0]}-{rec.frames[-1]} (or is across a cut); pick on a frame of the shot")
             i = rec.frames.index(pick.frame)
-            _, box = _start(rec.labels[i], rec.people[i], pick, to_working(pick), size)
-            tracks.append((pick.text(), _track(rec, i, box)))
+            tracks.append((pick.text(), _track(rec, i, _start(rec.labels[i], rec.people[i], pick, to_working(pick), size))))
     boxes = {f: [t.get(f) for _, t in tracks] for f in rec.frames}
     lost = {name: [f for f in rec.frames if t.get(f) is None] for name, t in tracks}
     return boxes, lost
