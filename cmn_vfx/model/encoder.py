@@ -18,6 +18,7 @@ from cmn_vfx.errors import BadInputError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+LITE_MEAN, LITE_STD = (127.0 / 255.0,) * 3, (128.0 / 255.0,) * 3   # EfficientNet-Lite: (x*255 - 127) / 128
 
 
 def conv_relu(cin: int, cout: int, kernel: int | tuple[int, int] = 3) -> nn.Sequential:
@@ -45,8 +46,8 @@ def load_torchvision_weights(net: nn.Module, path: str) -> None:
 def widen_first_conv(conv: nn.Conv2d, in_channels: int) -> nn.Conv2d:
     """Copy of `conv` taking `in_channels` inputs; the extra inputs' weights start at zero
     so a 3-channel pretrained encoder behaves exactly as before until training moves them."""
-    new = nn.Conv2d(in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
-                    conv.dilation, conv.groups, conv.bias is not None)
+    new = type(conv)(in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                     conv.dilation, conv.groups, conv.bias is not None)
     with torch.no_grad():
         new.weight.zero_()
         new.weight[:, : conv.in_channels] = conv.weight
@@ -69,6 +70,16 @@ class Backbone(nn.Module):
 
     def __init__(self, name: str, in_channels: int, pretrained: str | None) -> None:
         super().__init__()
+        if name == "efficientnet_lite0":
+            from cmn_vfx.model.efficientnet_lite import CHANNELS, EfficientNetLite0, load_lite_weights
+            lite = EfficientNetLite0()
+            if pretrained:
+                load_lite_weights(lite, pretrained)
+            if in_channels != 3:
+                lite._conv_stem = widen_first_conv(lite._conv_stem, in_channels)
+            self.stages = nn.ModuleList([lite])      # one stage returning the four features
+            self.channels = CHANNELS
+            return
         if name == "resnet50":
             net = models.resnet50(weights=None, replace_stride_with_dilation=[False, False, True])
         elif name == "resnet18":
@@ -98,6 +109,8 @@ class Backbone(nn.Module):
             self.channels = (16, 24, 32, 320)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        if len(self.stages) == 1:
+            return self.stages[0](x)
         out = []
         for stage in self.stages:
             x = stage(x)
@@ -125,11 +138,13 @@ class Encoder(nn.Module):
         self.skips = nn.ModuleList([conv_relu(in_channels, width), conv_relu(c2, width),
                                     conv_relu(c4, width), conv_relu(c8, width)])
         self.context = nn.Sequential(nn.Conv2d(c16, context, 1), nn.ReLU(inplace=True))
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        mean, std = (IMAGENET_MEAN, IMAGENET_STD) if not name.startswith("efficientnet_lite") else (LITE_MEAN, LITE_STD)
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
-        """ImageNet-normalise RGB; the prior channel (if any) goes from 0..1 to -1..1."""
+        """Normalise RGB as the backbone was trained (ImageNet mean/std; Lite: (x*255 - 127) / 128);
+        the prior channel (if any) goes from 0..1 to -1..1."""
         rgb = (x[:, :3] - self.mean) / self.std
         return torch.cat([rgb, x[:, 3:] * 2 - 1], 1) if x.shape[1] > 3 else rgb
 

@@ -18,3 +18,16 @@ def state_mismatch(expected: Mapping[str, torch.Tensor], got: Mapping[str, torch
         if tuple(got[key].shape) != tuple(value.shape):
             return f"{key} has shape {tuple(got[key].shape)}, the model has {tuple(value.shape)}"
     return None
+
+
+def identity_batchnorms(module: torch.nn.Module) -> list[str]:
+    """Names of the BatchNorm layers still at their initial values (running mean 0, variance 1, weight 1,
+    bias 0): frozen like that they normalise nothing. A pretrained encoder has none; the default v3's
+    MobileNetV2 has all of them (trained from scratch with batch norm frozen)."""
+    out = []
+    for name, m in module.named_modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:
+            if (torch.all(m.running_mean == 0) and torch.all(m.running_var == 1)
+                    and (m.weight is None or (torch.all(m.weight == 1) and torch.all(m.bias == 0)))):
+                out.append(name)
+    return out
