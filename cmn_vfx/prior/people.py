@@ -149,14 +149,14 @@ class PeopleTrack(Track):
 
     def update(self, observation: Observation) -> np.ndarray:
         flow = _flow(observation, self.history[-1][0]) if self.history else None
-        self.history.append((observation, flow))
+        prob = observation.prob * observation.support
+        self.history.append((observation, flow, prob, *_regions(prob)))   # once per frame, not per window step
         keep = smooth = None
         held = 0
-        for i, (obs, flow) in enumerate(self.history):     # oldest to newest
+        for i, (_, flow, prob, person, low) in enumerate(self.history):     # oldest to newest
             if i and flow is not None:
                 smooth, keep = _warp(smooth, flow), _warp(keep.astype(np.float32), flow) > 0.5
-            prob = obs.prob * obs.support
-            found = _persons(prob, keep)
+            found = person if keep is None else person | _carried(low, keep)
             if keep is not None and held < HOLD and (found & keep).sum() < 0.5 * keep.sum():
                 found, held = found | keep, held + 1         # the net blinked: hold the person
             else:
@@ -179,26 +179,32 @@ def _flow(current: Observation, previous: Observation) -> np.ndarray | None:
 
 def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """image [H,W] of the previous frame sampled at x + flow(x): aligned with the current frame."""
-    h, w = image.shape
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    gx, gy = _grid(*image.shape)
     return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _persons(prob: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
-    """[H,W] bool: the regions of prob > HIGH that are person-sized (PERSON_HEIGHT tall or PERSON_AREA large),
-    plus the regions of prob > LOW that overlap `previous` (the person mask of the frame before)."""
+@functools.lru_cache(maxsize=4)
+def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+
+
+def _regions(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """([H,W] bool: the regions of prob > HIGH that are person-sized, PERSON_HEIGHT tall or PERSON_AREA large;
+    [H,W] int32 labels of the regions of prob > LOW)."""
     h, w = prob.shape
     _, high, stats, _ = cv2.connectedComponentsWithStats((prob > HIGH).astype(np.uint8), connectivity=8)
     person = (stats[:, cv2.CC_STAT_HEIGHT] >= PERSON_HEIGHT * h) | (stats[:, cv2.CC_STAT_AREA] >= PERSON_AREA * h * w)
     person[0] = False
-    mask = person[high]
-    if previous is not None:
-        _, low = cv2.connectedComponents((prob > LOW).astype(np.uint8), connectivity=8)
-        carried = np.zeros(int(low.max()) + 1, bool)
-        carried[low[previous]] = True
-        carried[0] = False
-        mask |= carried[low]
-    return mask
+    _, low = cv2.connectedComponents((prob > LOW).astype(np.uint8), connectivity=8)
+    return person[high], low
+
+
+def _carried(low: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """[H,W] bool: the low regions that overlap `previous` (the person mask of the frame before)."""
+    carried = np.zeros(int(low.max()) + 1, bool)
+    carried[low[previous]] = True
+    carried[0] = False
+    return carried[low]
 
 
 def _grow(mask: np.ndarray, fraction: float = 0.02) -> np.ndarray:
