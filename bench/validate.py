@@ -161,7 +161,7 @@ def _fmt(v, digits=1) -> str:
 
 
 def tables(results: dict, real: dict, methods: list[str]) -> str:
-    cats = V.CATEGORIES
+    cats = [c for c in V.CATEGORIES if any(r["category"] == c for r in results[methods[0]])]
     out = []
     for key, title, digits in (("mad", "MAD x1e3", 1), ("all_found", "frames with every person found, %", 0),
                                ("fp_max", "worst frame's area outside the people, % of frame", 1)):
