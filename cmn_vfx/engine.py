@@ -152,8 +152,12 @@ class MatteEngine:
         self.prior, self.prior_name = None, None
         if model_config.get("prior", "none") == "person":
             from cmn_vfx.prior import load_prior
-            self.prior_name = config.prior or model_config.get("prior_model", "selfie")
-            self.prior = load_prior(self.prior_name)
+            from cmn_vfx.prior import AUTO
+            name = config.prior or model_config.get("prior_model", "selfie")
+            self.prior = load_prior(name)
+            # cmn:settings records the prior 'auto' stands for today, so a frame matted with another
+            # default is not taken for finished when 'auto' changes
+            self.prior_name = AUTO if name == "auto" else name
         elif config.prior:
             raise BadInputError(f"--prior {config.prior}: model {self.meta.get('name', config.model)!r} takes no person "
                                 "prior (prior: none in its config); leave --prior out")

@@ -79,7 +79,8 @@ def test_guided_refinement_snaps_the_matte_outside_a_thin_edge_band(plate, tmp_p
 
 def test_prior_can_be_chosen_per_run_and_is_recorded(plate, tmp_path, capsys):
     ckpt = make_checkpoint(str(tmp_path / "prior.pt"), prior="person", prior_model="landscape")
-    for name, flags in (("landscape", []), ("selfie", ["--prior", "selfie"])):
+    from cmn_vfx.prior import AUTO
+    for name, flags in (("landscape", []), ("selfie", ["--prior", "selfie"]), (AUTO, ["--prior", "auto"])):
         out = tmp_path / name
         assert matte(plate, "--out", str(out), "--model", ckpt, "--frames", "1002", *flags) == 0
         meta = json.loads(image_info(str(out / "alpha" / "sh010.1002.exr"))["metadata"]["cmn:settings"])
