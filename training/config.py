@@ -6,6 +6,9 @@
     phase1: {iterations: 150000, batch_size: 4, train_flow: false}
     phase2: {iterations: 150000, batch_size: 2, train_flow: true}
     lr: 1.0e-4   weight_decay: 0.01   clip_value: 1.0   seq_length: 3
+    tbptt: 0              # backprop through segments of this many frames, the state carried
+                          # (detached) across them; 0 = through the whole clip (the paper)
+    temporal_weight: 0.0  # alpha coherence loss (training.losses.temporal_loss); 0 = the paper's loss
     out_dir: runs/cmn   seed: 0   device: auto
     threads: 0            # torch CPU threads per process (0 = torch's default); 1 on a busy CPU
     init_from: null       # start from this checkpoint's weights (fine-tuning; a fresh optimizer
@@ -52,6 +55,8 @@ class TrainConfig:
     anneal_strategy: str = "cos"
     clip_value: float = 1.0
     seq_length: int = 3
+    tbptt: int = 0               # truncated backprop: segments of this many frames (0 = the whole clip)
+    temporal_weight: float = 0.0  # weight of the alpha coherence loss (0 = the paper's loss)
     num_workers: int = 4
     log_every: int = 10
     val_every: int = 5000
@@ -76,6 +81,8 @@ class TrainConfig:
             raise BadInputError("train config: phase1.iterations + phase2.iterations must be at least 1")
         if self.seq_length < 1 or self.lr <= 0 or self.clip_value <= 0:
             raise BadInputError("train config: seq_length, lr and clip_value must be positive")
+        if self.tbptt < 0 or self.temporal_weight < 0:
+            raise BadInputError("train config: tbptt and temporal_weight must be >= 0")
         if min(self.log_every, self.val_every, self.checkpoint_every, self.val_clips) < 1:
             raise BadInputError("train config: log_every, val_every, checkpoint_every and val_clips must be >= 1")
         if self.best_metric not in VAL_METRICS:

@@ -34,7 +34,7 @@ from tqdm import tqdm
 from cmn_vfx.errors import BadInputError
 from training import distributed
 from training.config import TrainConfig
-from training.losses import matting_loss
+from training.losses import matting_loss, temporal_loss
 from training.sampling import SeededClips, StreamBatchSampler, mix_seed, seed_everything
 from training.state import load_training_checkpoint, restore_rng, save_training_checkpoint
 from training.validate import fixed_clips, validate
@@ -82,9 +82,9 @@ class ClipForward(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, src: torch.Tensor, prior: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        pha, fgr, _ = self.model.forward_clip(src, prior)
-        return pha, fgr
+    def forward(self, src: torch.Tensor, prior: torch.Tensor | None = None, state: tuple | None = None,
+                prev_src: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+        return self.model.forward_clip(src, prior, state, prev_src)
 
 
 class Trainer:
@@ -161,24 +161,46 @@ class Trainer:
 
     # -- one step ----------------------------------------------------------------------------
     def step(self) -> dict[str, float]:
-        """One optimisation step at self.iteration; returns the loss terms and lr."""
+        """One optimisation step at self.iteration; returns the loss terms and lr.
+
+        With tbptt = K the clip runs in segments of K frames: each segment's loss is backpropagated
+        on its own and the recurrent state is carried into the next one detached (truncated
+        backprop through time), so memory grows with K, not with T; the gradients of all segments
+        add up to one step. tbptt = 0 is one segment (the paper's step, unchanged).
+        """
         seed_everything(mix_seed(self.cfg.seed, self.iteration, self.rt.rank))
         batch = next(self.batches)
         dev = self.rt.device
+        src, true_pha, true_fgr = batch["src"].to(dev), batch["pha"].to(dev), batch["fgr"].to(dev)
         prior = batch.get("prior")
-        pha, fgr = self.net(batch["src"].to(dev), None if prior is None else prior.to(dev))
-        terms = matting_loss(pha, fgr, batch["pha"].to(dev), batch["fgr"].to(dev))
-        if not torch.isfinite(terms["total"]):
-            raise FloatingPointError(f"loss is {float(terms['total'])} at iteration {self.iteration}; "
-                                     "lower lr or check the data")
+        prior = None if prior is None else prior.to(dev)
+        frames = src.shape[1]
+        seg = self.cfg.tbptt or frames
         self.optimizer.zero_grad(set_to_none=True)
-        terms["total"].backward()
+        sums: dict[str, float] = {}
+        state, prev_src, prev_pred = None, None, None
+        for start in range(0, frames, seg):
+            part = slice(start, start + seg)
+            pha, fgr, state = self.net(src[:, part], None if prior is None else prior[:, part], state, prev_src)
+            terms = matting_loss(pha, fgr, true_pha[:, part], true_fgr[:, part])
+            if self.cfg.temporal_weight:
+                prev_true = None if prev_pred is None else true_pha[:, start - 1]
+                terms["temporal"] = temporal_loss(pha, true_pha[:, part], prev_pred, prev_true)
+                terms["total"] = terms["total"] + self.cfg.temporal_weight * terms["temporal"]
+            if not torch.isfinite(terms["total"]):
+                raise FloatingPointError(f"loss is {float(terms['total'])} at iteration {self.iteration}; "
+                                         "lower lr or check the data")
+            terms["total"].backward()
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            state = tuple(x.detach() for x in state)
+            prev_src, prev_pred = src[:, start + seg - 1], pha[:, -1].detach()
         nn.utils.clip_grad_value_([p for p in self.model.parameters() if p.grad is not None], self.cfg.clip_value)
         lr = self.optimizer.param_groups[0]["lr"]
         self.optimizer.step()
         self.scheduler.step()
         self.iteration += 1
-        return dict({k: float(v.detach()) for k, v in terms.items()}, lr=lr)
+        return dict(sums, lr=lr)
 
     # -- the run -----------------------------------------------------------------------------
     def run(self, stop_after: int | None = None, progress: bool = True) -> dict:

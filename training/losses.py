@@ -4,6 +4,10 @@
 
 Each per-frame term is a mean over the batch and the frame's pixels (as
 RobustVideoMatting's F.l1_loss), then summed over the T frames as eq. 16 says.
+An optional coherence term (not in the paper; RobustVideoMatting's): temporal_loss, the squared
+error of alpha's frame-to-frame change against the truth's, so the net is taught not to flicker
+where the truth does not move.
+
 The Laplacian loss is eq. 14 as printed: sum over 5 levels of 2^(i-1) * L1 of
 the level (RVM additionally divides by 5; we do not). The pyramid uses the
 5x5 binomial Gaussian kernel ([1,4,6,4,1]/16 outer itself) of Context Matting
@@ -83,3 +87,20 @@ def matting_loss(pred_pha: torch.Tensor, pred_fgr: torch.Tensor, true_pha: torch
         terms["l1_fgr"] = terms["l1_fgr"] + F.l1_loss(pred_fgr[:, t] * visible, true_fgr[:, t] * visible)
     terms["total"] = terms["l1_alpha"] + terms["lap_alpha"] + FGR_WEIGHT * terms["l1_fgr"]
     return terms
+
+
+def temporal_loss(pred_pha: torch.Tensor, true_pha: torch.Tensor, prev_pred: torch.Tensor | None = None,
+                  prev_true: torch.Tensor | None = None) -> torch.Tensor:
+    """sum_t mean((a_t - a_{t-1}) - (a^_t - a^_{t-1}))^2 over a clip segment [B,T,1,H,W].
+
+    prev_pred / prev_true [B,1,H,W]: the frame before the segment (truncated backprop carries the
+    previous segment's last frame, detached), so no frame pair is skipped at a segment seam.
+    """
+    if prev_pred is not None:
+        pred_pha = torch.cat([prev_pred[:, None], pred_pha], 1)
+        true_pha = torch.cat([prev_true[:, None], true_pha], 1)
+    if pred_pha.shape[1] < 2:
+        return pred_pha.new_zeros(())
+    d_pred = pred_pha[:, 1:] - pred_pha[:, :-1]
+    d_true = true_pha[:, 1:] - true_pha[:, :-1]
+    return ((d_pred - d_true) ** 2).mean(dim=(0, 2, 3, 4)).sum()

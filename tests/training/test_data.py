@@ -100,8 +100,8 @@ def test_training_backgrounds_skip_validation_videos_and_configs_use_no_validati
     import yaml
     root = os.path.join(os.path.dirname(P3M), 'backgrounds')
     train = BackgroundSource(root, split='train')
-    assert [os.path.basename(i.path) for i in train._items] == ['tree.avi']
-    assert {os.path.basename(i.path) for i in BackgroundSource(root, split='val')._items} == {'tree.avi', 'vtest.avi'}
+    assert [os.path.basename(i.path) for i in train._items] == ['bigbuckbunny.mp4', 'tree.avi']
+    assert {os.path.basename(i.path) for i in BackgroundSource(root, split='val')._items} == {'bigbuckbunny.mp4', 'tree.avi', 'vtest.avi'}
     for path in glob.glob(os.path.join(os.path.dirname(P3M), '..', 'configs', 'train', '*.yaml')):
         text = open(path, encoding='utf-8').read()
         assert 'assets/stills' not in text and 'p3m_samples' not in text, path

@@ -11,6 +11,9 @@
       prior: none                   # none | simulated | real | mixed
       prior_model: selfie           # cmn_vfx.prior.load_prior name for real / mixed
       flow: true                    # add flow [T,2,H,W] (+ flow_valid) to every sample
+      extra_person: 0.0             # probability of a second person in the clip (training.data.crowd)
+      prior_faults: 0.0             # probability that the prior blinks, jumps or drops a person
+                                    # for some frames after the first (training.data.crowd)
       foregrounds:                  # weighted sources
         - {type: procedural, weight: 1.0}
         - {type: portraits, root: assets/p3m_dev, weight: 1.0, max_side: 800}
@@ -47,6 +50,8 @@ class DataConfig:
     prior: str = 'none'
     prior_model: str = 'selfie'
     flow: bool = True
+    extra_person: float = 0.0
+    prior_faults: float = 0.0
     foregrounds: list = field(default_factory=lambda: [{'type': 'procedural', 'weight': 1.0}])
     backgrounds: list = field(default_factory=lambda: [{'type': 'procedural', 'weight': 1.0}])
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -64,6 +69,10 @@ class DataConfig:
             raise BadInputError(f'data.prior={self.prior!r}: use one of {", ".join(PRIORS)}')
         if self.split not in SPLITS:
             raise BadInputError(f'data.split={self.split!r}: use one of {", ".join(SPLITS)}')
+        if not (0 <= self.extra_person <= 1 and 0 <= self.prior_faults <= 1):
+            raise BadInputError('data.extra_person and data.prior_faults are probabilities: give 0..1')
+        if self.extra_person and self.flow:
+            raise BadInputError('data.extra_person needs data.flow: false (a clip of two people has no exact flow)')
         if self.seq_length < 1 or self.length < 1:
             raise BadInputError('data.seq_length and data.length must be at least 1')
         for what in ('foregrounds', 'backgrounds'):

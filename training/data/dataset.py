@@ -20,6 +20,7 @@ from torch.utils.data import Dataset
 from cmn_vfx.compose import fit_to_canvas
 from training.augment import augment_sample
 from training.data.config import DataConfig
+from training.data.crowd import add_person, fault_prior
 from training.data.simulated_prior import simulate_prior
 
 
@@ -54,6 +55,9 @@ class MattingDataset(Dataset):
         t = self.cfg.seq_length
         canvas = (self.cfg.size[1], self.cfg.size[0])
         fg = self.foregrounds[rng.choice(len(self.foregrounds), p=self.fg_p)].sample(rng, t, canvas)
+        if self.cfg.extra_person and rng.random() < self.cfg.extra_person:
+            fg = add_person(fg, self.foregrounds[rng.choice(len(self.foregrounds), p=self.fg_p)].sample(rng, t, canvas),
+                            rng)
         bg_source = self.backgrounds[rng.choice(len(self.backgrounds), p=self.bg_p)]
         bgr = _fit_background(bg_source.sample(rng, t), canvas, rng)
         if fg.camera is not None:
@@ -70,6 +74,8 @@ class MattingDataset(Dataset):
         if self.cfg.prior != 'none':
             real = self.cfg.prior == 'real' or (self.cfg.prior == 'mixed' and fg.real_person)
             sample['prior'] = self.real_prior(sample['src']) if real else simulate_prior(sample['pha'], rng)
+            if self.cfg.prior_faults and rng.random() < self.cfg.prior_faults:
+                sample['prior'] = fault_prior(sample['prior'], rng)
         return sample
 
     def real_prior(self, src: np.ndarray) -> np.ndarray:
