@@ -58,6 +58,7 @@ class CMN(nn.Module):
             nn.init.zeros_(self.decoder_pha.last[-1].weight)
             nn.init.zeros_(self.decoder_pha.last[-1].bias)
         self._bn_frozen = False
+        self.channels_last = False  # inputs made NHWC (cmn_vfx.model.fold.prepare_for_inference)
 
     def forward(self, src: torch.Tensor, prev_src: torch.Tensor | None = None, state: State | None = None,
                 prior: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, State]:
@@ -69,6 +70,8 @@ class CMN(nn.Module):
         """
         h, w = self._check(src, prior)
         x = pad16(src if prior is None else torch.cat([src, prior], 1))
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         fea, skips = self.encoder(x)
         hidden, state = self._update(fea, x[:, :3], prev_src, state)
         pha = self._alpha(self.decoder_pha(hidden, skips), x[:, 3:])
