@@ -1,4 +1,4 @@
-"""cmn_vfx.refine (torch) against its numpy + cv2 twin, cmn_vfx.prior.classical, on CPU."""
+"""cmn_vfx.engine.refine (torch) against its numpy + cv2 twin, cmn_vfx.prior.classical, on CPU."""
 from __future__ import annotations
 
 import cv2
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from cmn_vfx.prior.classical import band_element, classical_matte, trimap_from_prior
-from cmn_vfx.refine import area_resize, dilate, refine_edges, trimap
+from cmn_vfx.engine.refine import area_resize, dilate, refine_edges, trimap
 
 
 def _nchw(x: np.ndarray) -> torch.Tensor:

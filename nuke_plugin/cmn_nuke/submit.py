@@ -181,7 +181,7 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
 
 
 def spec_dict(fields: dict) -> dict:
-    """The shot spec (same keys as cmn_vfx.shot.ShotSpec) for validated panel fields.
+    """The shot spec (same keys as cmn_vfx.job.spec.ShotSpec) for validated panel fields.
 
     `subject` is written only when it is not all (None = every person is ShotSpec's default):
     a spec for every person still loads in a cmn-vfx without the field, and one that asks for

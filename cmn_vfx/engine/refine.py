@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cmn_vfx.guided_filter import box_mean
+from cmn_vfx.engine.guided_filter import box_mean
 from cmn_vfx.prior.classical import EPS, band_element, guided_params
 
 # Sigma's six distinct entries (row, col), upper triangle row by row.
