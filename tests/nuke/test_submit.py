@@ -6,7 +6,7 @@ import pytest
 
 from nuke_paths import fake_executable
 
-from cmn_vfx.prior import NAMES as PRIOR_NAMES
+from cmn_vfx.job.names import PRIORS as PRIOR_NAMES
 from cmn_vfx.job.spec import ShotSpec
 from nuke_plugin.cmn_nuke import submit
 
