@@ -81,11 +81,14 @@ def write_sheet(rows: list, path: str) -> None:
     """One contact sheet (cmn_vfx.demo's layout) stacking the given frames of every clip."""
     import cv2
     from cmn_vfx.demo import contact_sheet
+    from cmn_vfx.io.sequence import find_sequence
+    from cmn_vfx.job.layout import OutputLayout
 
     parts = []
-    for i, (shot, alpha, fg, frames) in enumerate(rows):
+    for i, (shot, matte_dir, frames) in enumerate(rows):
         part = f"{path}.part{i}.png"
-        contact_sheet(shot["plate"], alpha, fg, frames, shot["colorspace"], part)
+        plate = find_sequence(shot["plate"])
+        contact_sheet(plate, OutputLayout(matte_dir, plate.name, plate.padding), frames, shot["colorspace"], part)
         parts.append(cv2.imread(part))
         os.remove(part)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -143,11 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             scores = evaluate_clip(shot, os.path.join(args.out, clip, "matte"), args.model, size_baselines, args.frames,
                                    args.refine, args.prior, args.downsample)
             results.append({"size": size_text, "clip": clip, "scores": scores})
-            name = os.path.basename(shot["plate"]).split(".")[0]
-            matte = os.path.join(args.out, clip, "matte")
             first = int(shot["frames"].split("-")[0])
-            sheet_rows.append((shot, os.path.join(matte, "alpha", f"{name}.####.exr"),
-                               os.path.join(matte, "fg", f"{name}.####.exr"), [first, first + args.frames - 1]))
+            sheet_rows.append((shot, os.path.join(args.out, clip, "matte"), [first, first + args.frames - 1]))
             print(clip, json.dumps({k: {m: round(v, 3) for m, v in s.items()} for k, s in scores.items()}), flush=True)
     if args.sheet:
         write_sheet(sheet_rows, args.sheet)

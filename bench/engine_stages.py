@@ -30,12 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from cmn_vfx.color import to_network
-    from cmn_vfx.engine import AUTO_LONG_SIDE
-    from cmn_vfx.engine_io import FrameWriter
-    from cmn_vfx.guided_filter import guided_upsample, luminance
+    from cmn_vfx.job.names import AUTO_LONG_SIDE
+    from cmn_vfx.engine.writer import FrameWriter
+    from cmn_vfx.engine.guided_filter import guided_upsample, luminance
     from cmn_vfx.io.image import Box, read_rgb, write_exr
     from cmn_vfx.model import load_model
-    from cmn_vfx.outputs import ALPHA_CHANNELS, FG_CHANNELS, OutputLayout, quantise_alpha
+    from cmn_vfx.engine.outputs import quantise_alpha
+    from cmn_vfx.job.layout import ALPHA_CHANNELS, FG_CHANNELS, OutputLayout
     from cmn_vfx.prior import load_prior
 
     torch.set_num_threads(args.threads)

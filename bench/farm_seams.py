@@ -24,7 +24,7 @@ from cmn_vfx.cli import matte_main
 from cmn_vfx.io.image import read_image
 from cmn_vfx.io.sequence import find_sequence
 from cmn_vfx.model.checkpoint import MODELS_DIR
-from cmn_vfx.shot import ShotSpec
+from cmn_vfx.job.spec import ShotSpec
 from farm.plan import plan_shot
 
 BAR = 2e-3
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     name = find_sequence(shot["plate"]).name
 
     def alpha(out: str, frame: int) -> np.ndarray:
-        return read_image(plan.output_path("alpha", frame).replace(os.path.join(work, "chunked"),
+        return read_image(plan.layout.path("alpha", frame).replace(os.path.join(work, "chunked"),
                                                                    os.path.join(work, out))).pixels
 
     print(f"sample shot {width}x{height}, {len(plan.frames)} frames, chunks of {plan.chunk_size}, "

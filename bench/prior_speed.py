@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import validation_clips as V  # noqa: E402
 
-from cmn_vfx.engine import AUTO_LONG_SIDE  # noqa: E402
+from cmn_vfx.job.names import AUTO_LONG_SIDE  # noqa: E402
 from cmn_vfx.prior import load_prior  # noqa: E402
 
 

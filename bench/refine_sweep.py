@@ -6,7 +6,7 @@ Tuning clips: the four P3M portraits that training uses, over TRAINING-range fra
 bundled backgrounds (the first 65% of the decoded frames: vtest.avi 0..516, tree.avi 0..44),
 with random smooth motion, written by cmn_vfx.sample_shot.build_sample_shot at 512x288 (the
 network's working size, so refinement runs on the plate's pixels). The model runs once per clip through `cmn-matte run --refine none`;
-each (band, eps) is then applied to its alpha with the numpy twin of the engine's cmn_vfx.refine
+each (band, eps) is then applied to its alpha with the numpy twin of the engine's cmn_vfx.engine.refine
 (cmn_vfx.prior.classical.classical_matte(..., 'guided'), band in px at 288 px short side, radius
 4 x band). Prints MAD / MSE / Grad / dtSSD per setting, best MAD first. A benchmark: minutes.
 """

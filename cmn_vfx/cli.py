@@ -1,13 +1,14 @@
-"""Console scripts: cmn-matte, cmn-farm, cmn-train, cmn-eval.
+"""cmn-matte, and what every console script shares: run_cli (--debug, CMNError -> exit code).
 
-Each is `main(argv=None) -> int`. User errors (CMNError) print one line and
-return their exit code; tracebacks only with --debug. Subcommand modules
-register themselves through `add_parser(subparsers)` and run through `run(args)`.
+Each console script is `main(argv=None) -> int` in the package it serves: cmn-matte here,
+cmn-eval in cmn_vfx/commands/evaluate.py, cmn-farm in farm/cli.py, cmn-train in
+training/cli.py. User errors (CMNError) print one line and return their exit code;
+tracebacks only with --debug. Subcommand modules register themselves through
+`add_parser(subparsers)` and run through `run(args)`.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import traceback
@@ -71,37 +72,21 @@ def _not_utf8(text: object) -> str:
             "rename the file or folder with UTF-8 names (e.g. convmv -f latin1 -t utf-8)")
 
 
-def _with_subcommands(prog: str, description: str, modules: Sequence[str],
-                      argv: Sequence[str] | None) -> int:
+def with_subcommands(prog: str, description: str, add_parsers: Sequence[Callable[[argparse._SubParsersAction], None]],
+                     argv: Sequence[str] | None) -> int:
+    """A console script whose subcommands register through `add_parser(subparsers)`."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in modules:
-        importlib.import_module(name).add_parser(sub)
+    for add_parser in add_parsers:
+        add_parser(sub)
     return run_cli(parser, argv)
 
 
 def matte_main(argv: Sequence[str] | None = None) -> int:
     """cmn-matte info|run: inspect plates and matte shots."""
-    return _with_subcommands("cmn-matte", "Automatic person mattes for image sequences.",
-                             ["cmn_vfx.commands.info", "cmn_vfx.commands.run"], argv)
-
-
-def farm_main(argv: Sequence[str] | None = None) -> int:
-    """cmn-farm plan|submit|status: Open Job Description jobs for shots."""
-    return _with_subcommands("cmn-farm", "Plan, submit and check farm jobs for shots.",
-                             ["farm.cli"], argv)
-
-
-def train_main(argv: Sequence[str] | None = None) -> int:
-    """cmn-train --config X.yaml [--resume]."""
-    from training.cli import build_parser, run
-    return run_cli(build_parser(), argv, run)
-
-
-def eval_main(argv: Sequence[str] | None = None) -> int:
-    """cmn-eval PRED GT: matting metrics between two sequences."""
-    from cmn_vfx.commands.evaluate import build_parser, run
-    return run_cli(build_parser(), argv, run)
+    from cmn_vfx.commands import info, run
+    return with_subcommands("cmn-matte", "Automatic person mattes for image sequences.",
+                            [info.add_parser, run.add_parser], argv)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ import sys
 import numpy as np
 
 from cmn_vfx.errors import BadInputError
+from cmn_vfx.io.sequence import Sequence, find_sequence, parse_frame_range
+from cmn_vfx.job.layout import OutputLayout
 
 SHEET_FRAMES = 4
 TILE_WIDTH = 384
@@ -49,15 +51,15 @@ def checkerboard(height: int, width: int, square: int = 16) -> np.ndarray:
     return np.repeat(board[..., None], 3, axis=2)
 
 
-def contact_sheet(plate: str, alpha: str, fg: str, frames: list[int], colorspace: str, path: str) -> None:
+def contact_sheet(plate: Sequence, matte: OutputLayout, frames: list[int], colorspace: str, path: str) -> None:
     """Rows of plate | alpha | fg over a checkerboard (sRGB display), one row per frame, as PNG."""
     import cv2
     from cmn_vfx.io.image import read_image, read_rgb
     rows = []
     for frame in frames:
-        src = read_rgb(plate.replace("####", f"{frame:04d}")).pixels
-        pha = read_image(alpha.replace("####", f"{frame:04d}")).pixels[..., 0]
-        rgba = read_image(fg.replace("####", f"{frame:04d}")).pixels
+        src = read_rgb(plate.path(frame)).pixels
+        pha = read_image(matte.alpha_path(frame)).pixels[..., 0]
+        rgba = read_image(matte.fg_path(frame)).pixels
         comp = rgba[..., :3] + (1 - rgba[..., 3:]) * checkerboard(*pha.shape)
         tiles = [_display(src, colorspace), (np.repeat(pha[..., None], 3, 2) * 255 + 0.5).astype(np.uint8),
                  _display(comp, colorspace)]
@@ -70,20 +72,18 @@ def contact_sheet(plate: str, alpha: str, fg: str, frames: list[int], colorspace
         fh.write(png.tobytes())
 
 
-def score(alpha: str, truth: str, frames: list[int]) -> dict[str, float]:
+def score(matte: OutputLayout, truth: Sequence, frames: list[int]) -> dict[str, float]:
     """MAD and dtSSD (x1e3 / x1e2, as RobustVideoMatting) of the matte against the truth alpha."""
     from cmn_vfx.io.image import read_image
     from cmn_vfx.metrics import MetricAccumulator
     acc = MetricAccumulator(metrics=("mad", "mse", "dtssd"))
     for frame in frames:
-        acc.update(read_image(alpha.replace("####", f"{frame:04d}")).pixels[..., 0],
-                   read_image(truth.replace("####", f"{frame:04d}")).pixels[..., 0])
+        acc.update(read_image(matte.alpha_path(frame)).pixels[..., 0], read_image(truth.path(frame)).pixels[..., 0])
     return acc.result()
 
 
 def _run(args: argparse.Namespace) -> int:
     from cmn_vfx.cli import matte_main
-    from cmn_vfx.io.sequence import parse_frame_range
     from cmn_vfx.sample_shot import build_sample_shot
     _check_model(args.model)
     width, height = (int(v) for v in args.size.lower().split("x"))
@@ -95,13 +95,13 @@ def _run(args: argparse.Namespace) -> int:
     if code != 0:
         return code
     frames = parse_frame_range(shot["frames"])
-    alpha = os.path.join(matte_dir, "alpha", "sample.####.exr")
-    fg = os.path.join(matte_dir, "fg", "sample.####.exr")
+    plate = find_sequence(shot["plate"])
+    matte = OutputLayout(matte_dir, plate.name, plate.padding)      # where cmn-matte wrote them
     picks = [frames[round(i * (len(frames) - 1) / max(SHEET_FRAMES - 1, 1))] for i in range(SHEET_FRAMES)]
     sheet = os.path.join(args.out, "contact_sheet.png")
-    contact_sheet(shot["plate"], alpha, fg, sorted(set(picks)), shot["colorspace"], sheet)
-    result = score(alpha, shot["alpha"], frames)
-    print(f"contact sheet: {sheet}\nalpha: {alpha}\nfg:    {fg}")
+    contact_sheet(plate, matte, sorted(set(picks)), shot["colorspace"], sheet)
+    result = score(matte, find_sequence(shot["alpha"]), frames)
+    print(f"contact sheet: {sheet}\nalpha: {matte.alpha_pattern}\nfg:    {matte.fg_pattern}")
     print(f"sample shot, {result['frames']} frames, model {args.model}: "
           f"MAD {result['mad']:.2f} (x1e3)  MSE {result['mse']:.2f} (x1e3)  dtSSD {result['dtssd']:.2f} (x1e2)")
     return 0

@@ -24,12 +24,15 @@ import numpy as np
 
 from cmn_vfx import color, compose
 from cmn_vfx.errors import BadInputError
+from cmn_vfx.io.sequence import format_frame
+from cmn_vfx.job.layout import ALPHA_CHANNELS, FG_CHANNELS, OutputLayout
 
 PORTRAIT = 'p_22fc0130'
 BACKGROUND = 'vtest.avi'
 BACKGROUND_FIRST = 600   # inside vtest.avi's held-out range (training uses its first 65%)
 FIRST_FRAME = 1001
 NAME = 'sample'
+PADDING = 4
 LINEAR = 'lin_rec709'
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'assets')
 
@@ -87,8 +90,10 @@ def build_sample_shot(out_dir: str, frames: int = 24, size: tuple[int, int] = (1
         motion = compose.random_motion(np.random.default_rng(seed), frames, still, canvas)
     backgrounds = _backgrounds(video, background_first, frames, canvas)
 
-    paths = {key: os.path.join(out_dir, sub, NAME + '.####.exr')
-             for key, sub in (('plate', 'plate'), ('alpha', 'truth/alpha'), ('fg', 'truth/fg'))}
+    truth = OutputLayout(os.path.join(out_dir, 'truth'), NAME, PADDING)    # laid out like cmn-matte's outputs
+    plate_dir = os.path.join(out_dir, 'plate')
+    paths = {'plate': os.path.join(plate_dir, f"{NAME}.{'#' * PADDING}.exr"),
+             'alpha': truth.alpha_pattern, 'fg': truth.fg_pattern}
     for pattern in paths.values():
         os.makedirs(os.path.dirname(pattern), exist_ok=True)
     window = Box(0, 0, canvas[0], canvas[1])
@@ -99,11 +104,11 @@ def build_sample_shot(out_dir: str, frames: int = 24, size: tuple[int, int] = (1
         bgr = compose.move_background(color.convert(backgrounds[idx], srgb, linear), motion, idx)
         plate = compose.composite(fgr, pha, bgr)
         meta = {'oiio:ColorSpace': linear, 'cmn:source': source, 'cmn:source_frame': frame}
-        num = f'{frame:04d}'
-        write_exr(paths['plate'].replace('####', num), plate, ('R', 'G', 'B'), window, window, meta)
-        write_exr(paths['alpha'].replace('####', num), pha[..., None], ('A',), window, window, meta)
-        write_exr(paths['fg'].replace('####', num), np.concatenate([fgr * pha[..., None], pha[..., None]], axis=2),
-                  ('R', 'G', 'B', 'A'), window, window, meta)
+        plate_path = os.path.join(plate_dir, f'{NAME}.{format_frame(frame, PADDING)}.exr')
+        write_exr(plate_path, plate, ('R', 'G', 'B'), window, window, meta)
+        write_exr(truth.alpha_path(frame), pha[..., None], ALPHA_CHANNELS, window, window, meta)
+        write_exr(truth.fg_path(frame), np.concatenate([fgr * pha[..., None], pha[..., None]], axis=2),
+                  FG_CHANNELS, window, window, meta)
     with open(os.path.join(out_dir, 'README.txt'), 'w', encoding='utf-8') as fh:
         fh.write(f'cmn-vfx sample shot, frames {FIRST_FRAME}-{FIRST_FRAME + frames - 1}, {canvas[0]}x{canvas[1]}, '
                  f'scene-linear {linear}.\n{source}.\nCredits and licences: assets/CREDITS.md.\n')

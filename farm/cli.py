@@ -17,10 +17,16 @@ import json
 import sys
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.shot import ShotSpec
+from cmn_vfx.job.spec import ShotSpec
 from farm.backends import BACKENDS, SubmitOptions, get_backend
 from farm.plan import Plan, plan_shot
 from farm.status import shot_status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """cmn-farm plan|submit|status|session."""
+    from cmn_vfx.cli import with_subcommands
+    return with_subcommands("cmn-farm", "Plan, submit and check farm jobs for shots.", [add_parser], argv)
 
 
 def add_parser(subparsers) -> None:
@@ -29,7 +35,7 @@ def add_parser(subparsers) -> None:
                                   ("submit", run_submit, "submit a shot's job to a backend"),
                                   ("status", run_status, "done, missing and failed frames of a shot")):
         parser = subparsers.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument("spec", nargs="?", help="shot spec YAML (cmn_vfx.shot.ShotSpec)")
+        parser.add_argument("spec", nargs="?", help="shot spec YAML (cmn_vfx.job.spec.ShotSpec)")
         parser.add_argument("--spec", dest="spec_option", metavar="SPEC", help="same as the positional SPEC")
         parser.add_argument("--frames", help="override the spec's frames, e.g. 1001-1050")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -84,7 +90,7 @@ def run_plan(args: argparse.Namespace) -> int:
         return 0
     print(f"{plan.name}: {len(plan.frames)} frames ({plan.frame_range}) in {len(plan.chunks)} chunks of "
           f"<= {plan.chunk_size}, warm-up {plan.warmup}")
-    print(f"  alpha {plan.output_pattern('alpha')}\n  fg    {plan.output_pattern('fg')}")
+    print(f"  alpha {plan.layout.alpha_pattern}\n  fg    {plan.layout.fg_pattern}")
     for chunk in plan.chunks:
         warm = f"warm-up {chunk.warmup[0]}-{chunk.warmup[-1]}" if chunk.warmup else "no warm-up"
         print(f"  {chunk.text:>12s}  {len(chunk.frames):3d} frames  {warm}")
@@ -127,3 +133,7 @@ def run_status(args: argparse.Namespace) -> int:
     status = shot_status(_plan(args))
     print(json.dumps(status.to_dict()) if args.json else status.summary())
     return 0 if status.complete else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

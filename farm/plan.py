@@ -17,16 +17,14 @@ Imports neither numpy nor torch (the farm submitter and Nuke use it).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.io.sequence import find_sequence, format_frame, format_frame_range, parse_frame_range, resolve_frames
-from cmn_vfx.shot import ShotSpec
-
-# The engine's default (cmn_vfx.engine.DEFAULT_WARMUP; that module imports torch,
-# so the value is mirrored here and a test keeps the two equal).
-DEFAULT_WARMUP = 8
+from cmn_vfx.io.sequence import find_sequence, format_frame_range, parse_frame_range, resolve_frames
+from cmn_vfx.job.layout import OutputLayout
+from cmn_vfx.job.names import DEFAULT_WARMUP
+from cmn_vfx.job.spec import ShotSpec
+from cmn_vfx.job.warmup import warmup_frames
 
 
 @dataclass(frozen=True)
@@ -71,21 +69,13 @@ class Plan:
         return format_frame_range(self.frames)
 
     @property
-    def openjd_range(self) -> str:
-        """The frames as an OpenJD range expression: '1001-1010,1020-1030'."""
-        return self.frame_range
-
-    def output_path(self, kind: str, frame: int) -> str:
-        """OUT/<kind>/<name>.<frame padded like the plate>.exr; kind is 'alpha' or 'fg'."""
-        return os.path.join(self.spec.output, kind, f"{self.name}.{format_frame(frame, self.padding)}.exr")
-
-    def output_pattern(self, kind: str) -> str:
-        """OUT/<kind>/<name>.####.exr (one '#' per digit)."""
-        return os.path.join(self.spec.output, kind, f"{self.name}.{'#' * self.padding}.exr")
+    def layout(self) -> OutputLayout:
+        """Where the tasks write (cmn_vfx.job.layout): OUT/alpha/<name>.####.exr, OUT/fg/..."""
+        return OutputLayout(self.spec.output, self.name, self.padding)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "frames": self.frame_range, "chunk_size": self.chunk_size,
-                "warmup": self.warmup, "alpha": self.output_pattern("alpha"), "fg": self.output_pattern("fg"),
+                "warmup": self.warmup, "alpha": self.layout.alpha_pattern, "fg": self.layout.fg_pattern,
                 "chunks": [c.to_dict() for c in self.chunks]}
 
 
@@ -110,17 +100,6 @@ def split_contiguous(frames: list[int], chunk_size: int) -> list[tuple[int, ...]
             pos += size
         start = i
     return chunks
-
-
-def warmup_frames(first: int, shot_start: int, warmup: int, cuts: list[int],
-                  holes: list[int] = ()) -> tuple[int, ...]:
-    """Up to `warmup` frames just before `first`; never before the shot start, a cut <= first, or a hole.
-
-    Mirrors cmn_vfx.engine_plan.warmup_sources (the engine may also find cuts by
-    itself; those shorten a warm-up and are not known here).
-    """
-    floor = max([shot_start] + [c for c in cuts if c <= first] + [h + 1 for h in holes if h < first])
-    return tuple(range(max(first - warmup, floor), first))
 
 
 def plan_shot(spec: ShotSpec, frames: str | None = None, chunk_size: int | None = None) -> Plan:
@@ -150,6 +129,6 @@ def plan_shot(spec: ShotSpec, frames: str | None = None, chunk_size: int | None 
     # hole unless the spec fills holes (missing: hold | black).
     holes = seq.holes() if spec.missing == "error" else []
     warm = DEFAULT_WARMUP if spec.warmup is None else spec.warmup
-    chunks = tuple(Chunk(c, warmup_frames(c[0], seq.first, warm, list(spec.cuts), holes)) for c in runs)
+    chunks = tuple(Chunk(c, warmup_frames(c[0], warm, seq.first, spec.cuts, holes)) for c in runs)
     name = spec.name or seq.name
     return Plan(spec, name, seq.padding, tuple(wanted), size, warm, chunks)

@@ -1,7 +1,7 @@
 """Which frames of a shot are done, missing or failed, read from the outputs themselves.
 
 A frame is
-  done     when it is finished by cmn_vfx.finished's rule (the engine's resume uses the same
+  done     when it is finished by cmn_vfx.job.finished's rule (the engine's resume uses the same
            one): both EXRs decode completely with their channels and carry the shot's
            settings, checkpoint and the plate frame's current identity (cmn:source_id);
   failed   when a file exists but cannot be read, lacks channels, was written with other
@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass, field
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.finished import DAMAGED, KEYS, KINDS, MISSING, PARTIAL, read_frame, source_id, stale_keys
+from cmn_vfx.job.finished import DAMAGED, KEYS, MISSING, PARTIAL, read_frame, source_id, stale_keys
 from cmn_vfx.io.sequence import find_sequence, format_frame_range, resolve_frames
 from farm.plan import Plan
 
@@ -73,8 +73,7 @@ class ShotStatus:
 
 def outputs_present(plan: Plan) -> int:
     """How many frames have both outputs on disk (cheap: no file is opened)."""
-    return sum(1 for f in plan.frames
-               if all(os.path.isfile(plan.output_path(k, f)) for k in KINDS))
+    return sum(1 for f in plan.frames if all(os.path.isfile(p) for p in plan.layout.paths(f).values()))
 
 
 def _source_ids(plan: Plan) -> dict[int, str | None]:
@@ -92,7 +91,7 @@ def shot_status(plan: Plan, expected: dict | None = None) -> ShotStatus:
     status = ShotStatus(plan)
     readable: dict[int, tuple] = {}
     for frame in plan.frames:
-        state = read_frame({k: plan.output_path(k, frame) for k in KINDS})
+        state = read_frame(plan.layout.paths(frame))
         if state.kind in (MISSING, PARTIAL):
             status.missing.append(frame)
         elif state.kind == DAMAGED:

@@ -51,7 +51,7 @@ def job_parameters(plan: Plan, spec_path: str, cmn_matte: str | None = None,
         "ShotSpec": os.path.abspath(spec_path),
         "OutputDir": plan.spec.output,
         "ShotName": plan.name,
-        "Frames": plan.openjd_range,
+        "Frames": plan.frame_range,
         "ChunkSize": plan.chunk_size,
         "CmnMatte": cmn_matte or local_tool("cmn-matte"),
         "CmnFarm": cmn_farm or local_tool("cmn-farm"),
@@ -61,13 +61,3 @@ def job_parameters(plan: Plan, spec_path: str, cmn_matte: str | None = None,
 def parameter_values_document(params: dict[str, str | int]) -> dict[str, Any]:
     """The `parameterValues` document of a Deadline job bundle (`openjd run` takes the plain dict)."""
     return {"parameterValues": [{"name": k, "value": v} for k, v in params.items()]}
-
-
-def write_yaml(path: str, data: Any) -> str:
-    """Write YAML atomically (temp + rename); returns `path`."""
-    import yaml
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        yaml.safe_dump(data, fh, sort_keys=False)
-    os.replace(tmp, path)
-    return path

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cmn_vfx import cli
+from cmn_vfx.commands import evaluate
 from cmn_vfx.commands.evaluate import pick_alpha_channel
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.image import Box, write_exr
@@ -33,7 +33,7 @@ def test_constant_offset_gives_its_mad_and_zero_dtssd(tmp_path, capsys):
     gt = _write(tmp_path / "gt", "sh010", FRAMES, _alpha)
     pred = _write(tmp_path / "pred", "sh010", FRAMES, lambda f: _alpha(f) + 0.05, channels=("R", "G", "B", "A"))
     out = tmp_path / "scores" / "eval.json"
-    assert cli.eval_main([pred, gt, "--json", str(out), "--metrics", "mad", "mse", "sad", "dtssd"]) == 0
+    assert evaluate.main([pred, gt, "--json", str(out), "--metrics", "mad", "mse", "sad", "dtssd"]) == 0
     table = capsys.readouterr().out
     assert "MAD (x1e3)" in table and "50.0000" in table
     report = json.loads(out.read_text())
@@ -53,7 +53,7 @@ def test_frames_option_layered_alpha_and_8bit_png(tmp_path, capsys):
     pred = _write(tmp_path / "pred", "m", FRAMES,
                   lambda f: np.round(_alpha(f) * 255) / 255 + 0.1, channels=("matte.A",))
     out = tmp_path / "e.json"
-    assert cli.eval_main([pred, str(gt_dir), "--frames", "1002-1003", "--json", str(out),
+    assert evaluate.main([pred, str(gt_dir), "--frames", "1002-1003", "--json", str(out),
                           "--metrics", "mad", "grad"]) == 0
     report = json.loads(out.read_text())
     assert report["frames"] == "1002-1003"
@@ -64,12 +64,12 @@ def test_frames_option_layered_alpha_and_8bit_png(tmp_path, capsys):
 def test_missing_prediction_frames_and_ambiguous_channels_are_user_errors(tmp_path, capsys):
     gt = _write(tmp_path / "gt", "s", FRAMES, _alpha)
     pred = _write(tmp_path / "pred", "s", FRAMES[:2], _alpha)
-    assert cli.eval_main([pred, gt]) == 2
+    assert evaluate.main([pred, gt]) == 2
     assert "1003" in capsys.readouterr().err
     rgb = _write(tmp_path / "rgb", "s", FRAMES, _alpha, channels=("R", "G", "B"))
-    assert cli.eval_main([rgb, gt]) == 2
+    assert evaluate.main([rgb, gt]) == 2
     assert "--channel" in capsys.readouterr().err
-    assert cli.eval_main([rgb, gt, "--channel", "G", "--metrics", "mad"]) == 2  # gt has no G
+    assert evaluate.main([rgb, gt, "--channel", "G", "--metrics", "mad"]) == 2  # gt has no G
     assert pick_alpha_channel(("Y",), "x.png") == "Y"
     with pytest.raises(BadInputError):
         pick_alpha_channel(("a.A", "b.A"), "x.exr")

@@ -1,4 +1,4 @@
-"""cmn_vfx.guided_filter.box_mean: its 'reflect' border against cv2.boxFilter."""
+"""cmn_vfx.engine.guided_filter.box_mean: its 'reflect' border against cv2.boxFilter."""
 from __future__ import annotations
 
 import cv2
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from cmn_vfx.guided_filter import box_mean
+from cmn_vfx.engine.guided_filter import box_mean
 
 
 @pytest.mark.parametrize("radius", [1, 4, 12, 30])   # 30: wider than the 9 x 13 image, reflected again

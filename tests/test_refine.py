@@ -1,4 +1,4 @@
-"""cmn_vfx.refine (torch) against its numpy + cv2 twin, cmn_vfx.prior.classical, on CPU."""
+"""cmn_vfx.engine.refine (torch) against its numpy + cv2 twin, cmn_vfx.prior.classical, on CPU."""
 from __future__ import annotations
 
 import cv2
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from cmn_vfx.prior.classical import band_element, classical_matte, trimap_from_prior
-from cmn_vfx.refine import area_resize, dilate, refine_edges, trimap
+from cmn_vfx.engine.refine import area_resize, grow_mask, refine_edges, trimap
 
 
 def _nchw(x: np.ndarray) -> torch.Tensor:
@@ -48,19 +48,19 @@ def test_trimap_equals_cv2_erosion(band):
 
 @pytest.mark.parametrize("shape", [cv2.MORPH_ELLIPSE, cv2.MORPH_RECT, cv2.MORPH_CROSS])
 @pytest.mark.parametrize("k", [1, 3, 7, 23])
-def test_dilate_equals_cv2_dilate_on_random_masks(shape, k):
+def test_grow_mask_equals_cv2_dilate_on_random_masks(shape, k):
     element = cv2.getStructuringElement(shape, (k, k))
     rng = np.random.default_rng(k)
     for density in (0.02, 0.5, 0.98):
         mask = rng.random((2, 19, 31)) < density
-        got = dilate(torch.from_numpy(mask)[None], element)[0].numpy()
+        got = grow_mask(torch.from_numpy(mask)[None], element)[0].numpy()
         for c in range(2):
             np.testing.assert_array_equal(got[c], cv2.dilate(mask[c].astype(np.uint8), element) > 0)
 
 
-def test_dilate_refuses_an_element_with_off_centre_rows():
+def test_grow_mask_refuses_an_element_with_off_centre_rows():
     with pytest.raises(ValueError):
-        dilate(torch.zeros(1, 1, 4, 4, dtype=torch.bool), np.array([[1, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8))
+        grow_mask(torch.zeros(1, 1, 4, 4, dtype=torch.bool), np.array([[1, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8))
 
 
 @pytest.mark.parametrize("src,dst", [((17, 23), (5, 7)), ((12, 9), (4, 3)), ((10, 31), (3, 10)), ((7, 7), (1, 1))])

@@ -2,7 +2,7 @@
 import pytest
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.shot import ShotSpec
+from cmn_vfx.job.spec import ShotSpec
 
 
 @pytest.mark.parametrize("line,field", [("chunk_size: 0", "chunk_size"), ("warmup: -1", "warmup"),

@@ -114,7 +114,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    from cmn_vfx.cli import eval_main
+def main(argv: list[str] | None = None) -> int:
+    """cmn-eval PRED GT: matting metrics between two sequences."""
+    from cmn_vfx.cli import run_cli
+    return run_cli(build_parser(), argv, run)
 
-    sys.exit(eval_main())
+
+if __name__ == "__main__":
+    sys.exit(main())

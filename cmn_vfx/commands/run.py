@@ -7,7 +7,7 @@
 Outputs: OUT/alpha/<name>.####.exr (A, half, zip) and OUT/fg/<name>.####.exr
 (premultiplied RGBA, scene-linear: the plate's colourspace if scene-linear, else the
 OCIO scene_linear role), same frame numbers as the plate. Finished frames
-(cmn_vfx.finished) are skipped unless --overwrite; damaged ones and ones whose plate
+(cmn_vfx.job.finished) are skipped unless --overwrite; damaged ones and ones whose plate
 frame changed are redone. Exit codes: 0 done, 2 bad input (nothing written),
 3 partly done, 130 interrupted, 141 stdout closed (docs/engine.md).
 """
@@ -23,13 +23,14 @@ import threading
 from typing import Iterator
 
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
-from cmn_vfx.io.sequence import (MISSING, Sequence, count_of, find_sequence, find_sequences, format_frame_range,
-                                 parse_frame_range)
-from cmn_vfx.shot import ShotSpec
+from cmn_vfx.io.sequence import Sequence, count_of, find_sequence, find_sequences, format_frame_range, parse_frame_range
+from cmn_vfx.job.names import DEFAULT_WARMUP, MISSING, PRECISIONS, REFINES
+from cmn_vfx.job.spec import ShotSpec
 
 PLATE_EXTENSIONS = (".exr", ".dpx", ".cin", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 # Flags that override a spec's field of the same name (None = not given).
-_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name", "prior", "threads", "subject", "person_layers", "layer")
+_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name", "prior", "threads",
+              "subject", "person_layers", "layer", "precision", "refine", "auto_cuts")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("plate", nargs="?", help="pattern (name.####.exr), one frame, or a folder of plates")
     p.add_argument("--out", help="output folder (alpha/ and fg/ go inside)")
-    p.add_argument("--spec", help="shot spec YAML (cmn_vfx.shot.ShotSpec); other flags override it")
+    p.add_argument("--spec", help="shot spec YAML (cmn_vfx.job.spec.ShotSpec); other flags override it")
     p.add_argument("--frames", help="frames to write, e.g. 1001-1100 (default: the whole plate)")
     p.add_argument("--name", help="output file name (default: the plate's name)")
     p.add_argument("--model", help="bundled model name or checkpoint path (default: default)")
@@ -45,9 +46,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, help="CPU threads for the network, recorded in cmn:settings (default: torch's, "
                    "one per core, not recorded: nodes with other core counts may differ by one half-float step); "
                    "on a shared farm node give the slots the task has")
-    p.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"),
+    p.add_argument("--precision", choices=PRECISIONS,
                    help="network precision; fp16/bf16 only on a GPU (default fp32)")
-    p.add_argument("--refine", default="guided", choices=("guided", "none"),
+    p.add_argument("--refine", choices=REFINES,
                    help="edge refinement of the network's alpha at the working size: guided (default) "
                         "filters a thin band around the edge by the frame's colours, 0/1 outside it; none = raw")
     p.add_argument("--prior", help="person prior for models that take one (default: the model's own, e.g. auto = "
@@ -62,9 +63,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--colorspace", help="plate colourspace (OCIO name or 'cineon'; default auto)")
     p.add_argument("--layer", help="layer holding the plate's R, G, B, e.g. plate for plate.R (default: unprefixed)")
     p.add_argument("--downsample", help="working resolution ratio 0 < r <= 1, or auto (long side to 512)")
-    p.add_argument("--warmup", type=int, help="frames run before a range that starts mid-shot (default 8)")
+    p.add_argument("--warmup", type=int, help=f"frames run before a range that starts mid-shot (default {DEFAULT_WARMUP})")
     p.add_argument("--cuts", help="frames where a new shot starts, e.g. 1040,1077 (state resets)")
-    p.add_argument("--no-auto-cuts", action="store_true", help="do not detect cuts from colour histograms")
+    p.add_argument("--no-auto-cuts", dest="auto_cuts", action="store_false", default=None,
+                   help="do not detect cuts from colour histograms")
     p.add_argument("--missing", choices=MISSING, help="holes in the plate: error (default), hold or black")
     p.add_argument("--overwrite", action="store_true", help="rewrite frames that are already finished")
     p.add_argument("--json", action="store_true", help="print one JSON object (the report) on stdout")
@@ -93,20 +95,14 @@ def shot_spec(args: argparse.Namespace) -> ShotSpec:
     return spec.validate(f"shot spec {args.spec}" if args.spec else "shot spec")
 
 
-def _engine(spec: ShotSpec, args: argparse.Namespace):
+def _engine(spec: ShotSpec):
     from cmn_vfx.engine import EngineConfig, MatteEngine
-    downsample = spec.downsample if spec.downsample == "auto" else float(spec.downsample)
-    config = EngineConfig(model=spec.model, device=spec.device, precision=args.precision, downsample=downsample,
-                          warmup=spec.warmup, auto_cuts=not args.no_auto_cuts, refine=args.refine,
-                          prior=spec.prior, threads=spec.threads)
-    return MatteEngine(config)
+    return MatteEngine(EngineConfig.from_spec(spec))
 
 
 def _job(spec: ShotSpec, seq: Sequence, out_dir: str, name: str, overwrite: bool):
     from cmn_vfx.engine import ShotJob
-    frames = parse_frame_range(spec.frames) if spec.frames else list(range(seq.first, seq.last + 1))
-    return ShotJob(seq, frames, out_dir, name, spec.colorspace, spec.missing, list(spec.cuts), overwrite, spec.layer,
-                   spec.subject, spec.person_layers)
+    return ShotJob.from_spec(spec, seq, out_dir, name, overwrite)
 
 
 def plates_below(directory: str, out_dir: str) -> list[Sequence]:
@@ -147,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         if os.path.isdir(spec.plate):
             return _run_directory(spec, args)
         seq = find_sequence(spec.plate)
-        engine = _engine(spec, args)
+        engine = _engine(spec)
         if args.resolve_subject:
             return _resolve_subject(engine, _job(spec, seq, spec.output, spec.name or seq.name, False), args)
         report = engine.run(_job(spec, seq, spec.output, spec.name or seq.name, args.overwrite),
@@ -190,7 +186,7 @@ def _run_directory(spec: ShotSpec, args: argparse.Namespace) -> int:
         raise BadInputError(f"{spec.plate}: no image sequences below this folder; point at the plates' folder")
     if spec.name:
         raise BadInputError("--name applies to one plate; a folder's shots are named after their sequences")
-    engine = _engine(spec, args)
+    engine = _engine(spec)
     rows: list[dict] = []
     for seq, name in zip(seqs, shot_names(seqs, spec.plate)):
         try:

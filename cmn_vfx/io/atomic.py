@@ -16,7 +16,7 @@ import contextlib
 import os
 import secrets
 import socket
-from typing import Iterator
+from typing import Any, Iterator
 
 TMP_MARK = ".tmp-"
 
@@ -73,3 +73,12 @@ def atomic_path(final_path: str) -> Iterator[str]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
+
+
+def write_yaml(path: str, data: Any) -> str:
+    """Write `data` as YAML (keys in their order) through atomic_path; returns `path`."""
+    import yaml
+    text = yaml.safe_dump(data, sort_keys=False)
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path

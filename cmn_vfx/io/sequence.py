@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from cmn_vfx.errors import BadInputError
-
-MISSING = ("error", "hold", "black")
+from cmn_vfx.job.names import MISSING
 
 # The frame is the last group of digits in the name; '-' is a sign only right
 # after a separator ('.' or '_') or at the start, so 'plate-1001.exr' is frame 1001.

@@ -21,7 +21,7 @@ EPS = 1e-4
 
 def guided_params(h: int, w: int, band: int | None = None) -> tuple[int, int, int]:
     """'guided' on an [h,w] frame -> (band, radius, s): trimap half band (px), filter radius (px)
-    and subsampling factor of the fast guided filter (shared with cmn_vfx.refine)."""
+    and subsampling factor of the fast guided filter (shared with cmn_vfx.engine.refine)."""
     band = band or max(2, round(0.01 * min(h, w)))
     return band, 4 * band, max(1, min(h, w) // 288)
 

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 
 from cmn_vfx.errors import BadInputError, CMNError
-from farm.backends import SubmitOptions, SubmitResult, new_job_dir
+from farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from farm.plan import Plan
 
 
@@ -30,9 +30,9 @@ def job_info(plan: Plan, spec_path: str) -> dict[str, str]:
         "Frames": plan.frame_range,
         "ChunkSize": str(plan.chunk_size),
         "OutputDirectory0": os.path.join(plan.spec.output, "alpha"),
-        "OutputFilename0": os.path.basename(plan.output_pattern("alpha")),
+        "OutputFilename0": os.path.basename(plan.layout.alpha_pattern),
         "OutputDirectory1": os.path.join(plan.spec.output, "fg"),
-        "OutputFilename1": os.path.basename(plan.output_pattern("fg")),
+        "OutputFilename1": os.path.basename(plan.layout.fg_pattern),
         "EnvironmentKeyValue0": "PYTHONUNBUFFERED=1",
         "ExtraInfoKeyValue0": f"CmnShotSpec={spec_path}",
     }

@@ -17,10 +17,11 @@ import shutil
 import subprocess
 
 from cmn_vfx.errors import CMNError
+from cmn_vfx.io.atomic import write_yaml
 from cmn_vfx.io.sequence import find_sequence
-from farm.backends import SubmitOptions, SubmitResult, new_job_dir
+from farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from farm.plan import Plan
-from farm.template import job_parameters, parameter_values_document, template_text, write_yaml
+from farm.template import job_parameters, parameter_values_document, template_text
 
 SUBMIT_TIMEOUT_SECONDS = 600
 

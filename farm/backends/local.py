@@ -25,8 +25,8 @@ import time
 from typing import TextIO
 
 from cmn_vfx.errors import CMNError, PartialFailure
-from cmn_vfx.shot import ShotSpec
-from farm.backends import SubmitOptions, SubmitResult, new_job_dir
+from cmn_vfx.job.spec import ShotSpec
+from farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from farm.plan import Chunk, Plan, plan_shot
 from farm.status import outputs_present, shot_status
 from farm.template import TASK_PARAMETER, job_parameters, template_text

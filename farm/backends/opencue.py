@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from cmn_vfx.errors import BadInputError, CMNError
-from farm.backends import SubmitOptions, SubmitResult, new_job_dir
+from farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from farm.plan import Plan
 
 

@@ -17,6 +17,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from .contract import OutputLayout, format_frame
+
 # Nuke's built-in (nuke-default) names -> the equivalent OCIO name cmn-matte knows.
 NUKE_DEFAULT_COLORSPACES = {
     "linear": "Linear Rec.709 (sRGB)",
@@ -88,8 +90,7 @@ def hash_pattern(path: str) -> str:
 def frame_path(pattern: str, frame: int) -> str:
     """The file of one frame; negative frames as '-' then the padded digits (sh010.-001.exr)."""
     head, padding, tail = split_pattern(pattern)
-    digits = str(abs(frame)).zfill(padding)
-    return f"{head}{'-' if frame < 0 else ''}{digits}{tail}"
+    return f"{head}{format_frame(frame, padding)}{tail}"
 
 
 def plate_name(pattern: str) -> str:
@@ -261,7 +262,5 @@ def result_read_knobs(result: dict, plate: ReadKnobs) -> dict[str, dict]:
 def expected_results(output: str, plate: str, frames: str) -> dict:
     """Where cmn-matte writes a shot's results (docs/contracts.md: OUT/alpha, OUT/fg)."""
     _, padding, _ = split_pattern(plate)
-    name = plate_name(plate)
-    hashes = "#" * padding
-    return {"alpha": os.path.join(output, "alpha", f"{name}.{hashes}.exr"),
-            "fg": os.path.join(output, "fg", f"{name}.{hashes}.exr"), "frames": frames}
+    layout = OutputLayout(output, plate_name(plate), padding)
+    return {"alpha": layout.alpha_pattern, "fg": layout.fg_pattern, "frames": frames}

@@ -19,17 +19,13 @@ import shutil
 import subprocess
 from typing import Callable
 
+from .contract import BACKENDS, DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, PRIORS
 from .pick import PickError, check_frames, spec_subject
 from .readnode import frame_path, parse_range, plate_name
 
-BACKENDS = ("local", "deadline-cloud", "deadline10", "opencue")
-# cmn_vfx.prior.NAMES (Nuke cannot import cmn_vfx; tests/nuke/test_submit.py keeps the two equal).
-PRIORS = ("auto", "selfie", "landscape", "selfie_stretch", "landscape_stretch", "pose",
-          "max", "max_landscape", "gate", "gate_landscape", "consensus", "consensus_landscape",
-          "union", "union_landscape", "people", "people_frame")
 RESULT_KEYS = ("job_id", "backend", "alpha", "fg", "frames")
-DEFAULTS = {"model": "default", "chunk_size": 10, "warmup": None, "downsample": "auto", "prior": None,
-            "backend": "local", "cmn_farm": ""}
+DEFAULTS = {"model": DEFAULT_MODEL, "chunk_size": DEFAULT_CHUNK_SIZE, "warmup": None, "downsample": "auto",
+            "prior": None, "backend": BACKENDS[0], "cmn_farm": ""}
 # Nuke's own Python settings would break the Python that runs cmn-farm.
 NUKE_PYTHON_VARS = ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONEXECUTABLE")
 MAX_JOBS_REMEMBERED = 50
@@ -181,7 +177,7 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
 
 
 def spec_dict(fields: dict) -> dict:
-    """The shot spec (same keys as cmn_vfx.shot.ShotSpec) for validated panel fields.
+    """The shot spec (same keys as cmn_vfx.job.spec.ShotSpec) for validated panel fields.
 
     `subject` is written only when it is not all (None = every person is ShotSpec's default):
     a spec for every person still loads in a cmn-vfx without the field, and one that asks for

@@ -58,12 +58,12 @@ def test_plate_smaller_than_network_minimum(checkpoint, tmp_path, capsys):
 
 
 def test_disk_full(plate, checkpoint, tmp_path, capsys, monkeypatch):
-    import cmn_vfx.engine_io as engine_io
+    import cmn_vfx.engine.writer as engine_writer
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(engine_io, "write_exr", full)
+    monkeypatch.setattr(engine_writer, "write_exr", full)
     assert matte(plate, "--out", str(tmp_path / "out"), "--model", checkpoint) == 2
     assert "disk full" in _err(capsys)
     assert os.listdir(tmp_path / "out" / "alpha") == []

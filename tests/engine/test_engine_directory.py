@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 
-from cmn_vfx.shot import ShotSpec
+from cmn_vfx.job.spec import ShotSpec
 from engine_helpers import matte, write_plate
 
 

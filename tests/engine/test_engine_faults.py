@@ -34,7 +34,7 @@ def test_a_truncated_output_frame_is_redone(plate, checkpoint, tmp_path, capsys)
 
 
 def test_engine_and_farm_status_share_one_finished_rule(plate, checkpoint, tmp_path):
-    from cmn_vfx.shot import ShotSpec
+    from cmn_vfx.job.spec import ShotSpec
     from farm.plan import plan_shot
     from farm.status import shot_status
     out = tmp_path / "out"
@@ -192,7 +192,7 @@ def test_pinned_threads_are_recorded_and_a_frame_from_another_count_is_redone(pl
         torch.set_num_threads(1)          # engine_helpers' setting for the rest of the suite
     spec = tmp_path / "shot.yaml"
     spec.write_text(f"plate: {plate}\noutput: {tmp_path / 'spec'}\nmodel: {checkpoint}\nframes: '1001'\nthreads: 1\n")
-    from cmn_vfx.shot import ShotSpec
+    from cmn_vfx.job.spec import ShotSpec
     assert ShotSpec.from_yaml(str(spec)).threads == 1
     assert matte("--spec", str(spec)) == 0
     assert json.loads(read_image(str(tmp_path / "spec" / "alpha" / "sh010.1001.exr")).metadata["cmn:settings"])["threads"] == 1

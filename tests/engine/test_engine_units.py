@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from cmn_vfx.cuts import CutDetector
+from cmn_vfx.engine.cuts import CutDetector
 from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
-from cmn_vfx.engine_plan import plan_steps
+from cmn_vfx.engine.plan import plan_steps
 from cmn_vfx.io.image import Box, read_image, write_exr
 from cmn_vfx.io.sequence import Sequence, find_sequence
-from cmn_vfx.streaming import ReadAhead, WriteBehind
+from cmn_vfx.engine.streaming import ReadAhead, WriteBehind
 
 
 class PointwiseMatte(torch.nn.Module):
@@ -47,7 +47,7 @@ def test_guided_upsampling_4x_matches_full_resolution(tmp_path):
 
 
 def test_refine_on_the_device_equals_the_numpy_classical_guided_filter():
-    """--refine guided runs cmn_vfx.refine on the engine's tensors; the numpy baseline is the reference."""
+    """--refine guided runs cmn_vfx.engine.refine on the engine's tensors; the numpy baseline is the reference."""
     from cmn_vfx.prior.classical import classical_matte
     ys, xs = np.mgrid[0:36, 0:64].astype(np.float32)
     small = np.stack([xs / 64, ys / 36, 0.5 + 0 * xs], -1).astype(np.float32)     # [h,w,3] network space

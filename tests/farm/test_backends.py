@@ -9,7 +9,7 @@ import yaml
 from farm_helpers import VENV_BIN, make_plate, write_spec
 
 from cmn_vfx.errors import BadInputError, CMNError
-from cmn_vfx.shot import ShotSpec
+from cmn_vfx.job.spec import ShotSpec
 from farm.backends import SubmitOptions, get_backend
 from farm.backends.deadline10 import write_job_files
 from farm.backends.deadline_cloud import write_bundle

@@ -18,7 +18,7 @@ import pytest
 from farm_helpers import FRAMES, VENV_BIN, cmn_farm, cmn_matte, write_spec
 
 from cmn_vfx.io.image import read_image
-from cmn_vfx.shot import ShotSpec
+from cmn_vfx.job.spec import ShotSpec
 from farm.plan import plan_shot
 from farm.status import shot_status
 

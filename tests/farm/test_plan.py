@@ -5,8 +5,9 @@ import pytest
 from openjd.model._step_param_space_iter import divide_int_list_into_contiguous_chunks
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.shot import ShotSpec
-from farm.plan import DEFAULT_WARMUP, plan_shot, split_contiguous, warmup_frames
+from cmn_vfx.job.spec import ShotSpec
+from cmn_vfx.job.names import DEFAULT_WARMUP
+from farm.plan import plan_shot, split_contiguous
 
 
 @pytest.mark.parametrize("frames,size", [
@@ -19,26 +20,13 @@ def test_chunks_match_openjd(frames, size):
     assert [f for c in split_contiguous(frames, size) for f in c] == frames
 
 
-def test_warmup_clipped_at_shot_start_cut_and_hole():
-    assert warmup_frames(1009, 1001, 8, []) == tuple(range(1001, 1009))
-    assert warmup_frames(1005, 1001, 8, []) == (1001, 1002, 1003, 1004)
-    assert warmup_frames(1009, 1001, 8, [1006]) == (1006, 1007, 1008)
-    assert warmup_frames(1009, 1001, 8, [], holes=[1004]) == (1005, 1006, 1007, 1008)
-    assert warmup_frames(1001, 1001, 8, []) == ()
-
-
 def test_plan_of_twelve_frames(spec_path):
     plan = plan_shot(ShotSpec.from_yaml(spec_path))
     assert [c.text for c in plan.chunks] == ["1001-1004", "1005-1008", "1009-1012"]
     assert [c.warmup for c in plan.chunks] == [(), (1001, 1002, 1003, 1004), tuple(range(1001, 1009))]
-    assert plan.output_path("alpha", 1007).endswith("/out/alpha/sh010.1007.exr")
-    assert plan.output_pattern("fg").endswith("/out/fg/sh010.####.exr")
+    assert plan.layout.path("alpha", 1007).endswith("/out/alpha/sh010.1007.exr")
+    assert plan.layout.fg_pattern.endswith("/out/fg/sh010.####.exr")
     assert plan.warmup == DEFAULT_WARMUP
-
-
-def test_default_warmup_is_the_engines():
-    from cmn_vfx.engine import DEFAULT_WARMUP as ENGINE_DEFAULT
-    assert DEFAULT_WARMUP == ENGINE_DEFAULT
 
 
 @pytest.mark.parametrize("frames,chunk_size,message", [

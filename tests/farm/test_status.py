@@ -7,10 +7,10 @@ import os
 import numpy as np
 from farm_helpers import cmn_farm
 
-from cmn_vfx.finished import source_id
+from cmn_vfx.job.finished import source_id
 from cmn_vfx.io.image import Box, write_exr
 from cmn_vfx.io.sequence import find_sequence
-from cmn_vfx.shot import ShotSpec
+from cmn_vfx.job.spec import ShotSpec
 from farm.plan import plan_shot
 from farm.status import shot_status
 
@@ -25,7 +25,7 @@ def plate_path(plan, frame: int) -> str:
 def write_output(plan, kind: str, frame: int, meta=GOOD, channels=None) -> str:
     """An output as the engine writes it: `meta` plus the plate frame's identity (cmn:source_id)."""
     channels = channels or (("A",) if kind == "alpha" else ("R", "G", "B", "A"))
-    path = plan.output_path(kind, frame)
+    path = plan.layout.path(kind, frame)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     meta = {"cmn:source_id": source_id(plate_path(plan, frame)), **meta}
     write_exr(path, np.full((4, 8, len(channels)), 0.5, np.float32), channels, BOX, BOX, meta)
@@ -38,8 +38,8 @@ def test_done_missing_failed(spec_path):
         for kind in ("alpha", "fg"):
             write_output(plan, kind, frame)
     write_output(plan, "alpha", 1008)                                    # fg missing -> missing
-    os.remove(plan.output_path("fg", 1003))                              # -> missing
-    with open(plan.output_path("alpha", 1004), "r+b") as fh:             # truncated -> failed
+    os.remove(plan.layout.path("fg", 1003))                              # -> missing
+    with open(plan.layout.path("alpha", 1004), "r+b") as fh:             # truncated -> failed
         fh.truncate(200)
     write_output(plan, "fg", 1005, meta={**GOOD, "cmn:settings": '{"warmup":2}'})  # other settings -> failed
     write_output(plan, "alpha", 1006, channels=("Y",))                   # wrong channel -> failed

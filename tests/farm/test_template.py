@@ -5,7 +5,7 @@ import os
 import re
 import subprocess
 
-from cmn_vfx.shot import ShotSpec
+from cmn_vfx.job.spec import ShotSpec
 from farm.plan import plan_shot
 from farm.template import TEMPLATE_PATH, job_parameters, job_template
 

@@ -6,7 +6,7 @@ import pytest
 
 from nuke_plugin.cmn_nuke import readnode, submit
 
-cli = pytest.importorskip("cmn_vfx.cli")
+farm_cli = pytest.importorskip("farm.cli")
 
 
 def test_farm_plans_the_panels_spec(plate, tmp_path, capsys):
@@ -15,7 +15,7 @@ def test_farm_plans_the_panels_spec(plate, tmp_path, capsys):
               "downsample": "auto", "backend": "local"}
     spec = submit.spec_dict(fields)
     path = submit.write_spec(spec, submit.spec_file(spec))
-    assert cli.farm_main(["plan", path, "--json"]) == 0
+    assert farm_cli.main(["plan", path, "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     expected = readnode.expected_results(fields["output"], plate, "1001-1005")
     assert {k: plan[k] for k in ("alpha", "fg", "frames")} == expected

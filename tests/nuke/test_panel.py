@@ -9,8 +9,8 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 QtWidgets = pytest.importorskip("qtpy.QtWidgets")
 QtGui = pytest.importorskip("qtpy.QtGui")
 
-from cmn_vfx.prior import NAMES as PRIOR_NAMES  # noqa: E402
-from cmn_vfx.shot import ShotSpec  # noqa: E402
+from cmn_vfx.job.names import PRIORS as PRIOR_NAMES  # noqa: E402
+from cmn_vfx.job.spec import ShotSpec  # noqa: E402
 from nuke_paths import REPO, fake_executable  # noqa: E402
 from nuke_plugin.cmn_nuke import panel, pick, readnode  # noqa: E402
 

@@ -6,8 +6,8 @@ import pytest
 
 from nuke_paths import fake_executable
 
-from cmn_vfx.prior import NAMES as PRIOR_NAMES
-from cmn_vfx.shot import ShotSpec
+from cmn_vfx.job.names import PRIORS as PRIOR_NAMES
+from cmn_vfx.job.spec import ShotSpec
 from nuke_plugin.cmn_nuke import submit
 
 

@@ -5,7 +5,7 @@ import os
 import pytest
 import torch
 
-from cmn_vfx import cli
+from training import cli as train_cli
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.model import load_model
 from training.cli import build_parser, config_from_args, scale_iterations
@@ -74,7 +74,7 @@ def test_phase1_freezes_flow_and_batchnorm_phase2_trains_flow(tiny_config):
 
 def test_cmn_train_cli_runs_the_tiny_recipe(tmp_path):
     out = tmp_path / "cli"
-    code = cli.train_main(["--config", "configs/train/tiny_test.yaml", "--out", str(out),
+    code = train_cli.main(["--config", "configs/train/tiny_test.yaml", "--out", str(out),
                            "--iterations", "2", "--device", "cpu", "--no-progress"])
     assert code == 0
     ckpt = torch.load(out / "last.pt", weights_only=True)
@@ -85,9 +85,9 @@ def test_cmn_train_cli_runs_the_tiny_recipe(tmp_path):
 def test_bad_configs_are_user_errors(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("phase1: {iterations: 1, batch_size: 1, train_flow: false}\nlearning_rate: 1\n")
-    assert cli.train_main(["--config", str(bad)]) == 2
+    assert train_cli.main(["--config", str(bad)]) == 2
     assert "learning_rate" in capsys.readouterr().err
-    assert cli.train_main(["--config", str(tmp_path / "missing.yaml")]) == 2
+    assert train_cli.main(["--config", str(tmp_path / "missing.yaml")]) == 2
 
 
 def test_scale_iterations_keeps_the_phase_proportion():

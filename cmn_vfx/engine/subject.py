@@ -19,8 +19,8 @@ import os
 
 import numpy as np
 
-from cmn_vfx.cuts import CutDetector
-from cmn_vfx.engine_plan import Step
+from cmn_vfx.engine.cuts import CutDetector
+from cmn_vfx.engine.plan import Step
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.sequence import format_frame_range, resolve_frames
 from cmn_vfx.prior.follow import Recorder, follow, others, restrict
@@ -64,7 +64,7 @@ def _to_working(pick: Pick, geometry: dict, size: tuple[int, int]) -> Pick:
 
 def _key(job, text: str, prior_name: str, size: tuple[int, int], cut_settings: tuple) -> str:
     """Everything the plan depends on, hashed: subject, prior, working size, cuts, each plate frame's identity."""
-    from cmn_vfx.finished import source_id
+    from cmn_vfx.job.finished import source_id
     h = hashlib.sha256(json.dumps([VERSION, text, prior_name, list(size), sorted(job.cuts), list(cut_settings),
                                    job.layer, job.missing, job.colorspace]).encode())
     for frame in job.seq.frames:
@@ -104,13 +104,13 @@ def _resolve(job, reader, prior, subject, size, cut_settings) -> SubjectPlan:
     shots: list[Recorder] = []
     track = None
     for frame, source in pairs:
-        fin = reader.read(Step(frame, source, False, not shots))
-        if not shots or detector.is_cut(fin.small) or frame in job.cuts:
+        frame_in = reader.read(Step(frame, source, False, not shots))
+        if not shots or detector.is_cut(frame_in.src) or frame in job.cuts:
             shots.append(Recorder())
             track = prior.new_track()
         elif source is None:
             continue
-        shots[-1].add(frame, track.update(fin.prior), people.detect(fin.small))
+        shots[-1].add(frame, track.update(frame_in.prior), people.detect(frame_in.src))
     to_working = lambda pick: _to_working(pick, reader.geometry, size)  # noqa: E731
     boxes: dict[int, list] = {}
     neighbours: dict[int, list] = {}

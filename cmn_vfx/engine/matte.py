@@ -3,7 +3,7 @@
     engine = MatteEngine(EngineConfig(model="default", device="auto"))
     report = engine.run(ShotJob(seq, frames, out_dir, name))
 
-- Frames are read ahead and written behind in threads (cmn_vfx.streaming); at
+- Frames are read ahead and written behind in threads (cmn_vfx.engine.streaming); at
   most a few frames are in memory whatever the shot's length.
 - The recurrent state is carried from frame to frame. A run that starts
   mid-shot (a farm chunk, a resume after a crash, a frame range) first runs up
@@ -11,8 +11,8 @@
   its frames match a sequential pass closely (see docs/engine.md).
 - The network runs at a working resolution (`downsample` ratio, or auto: long
   side to AUTO_LONG_SIDE); the full-resolution alpha comes back through the
-  fast guided filter guided by the plate (cmn_vfx.guided_filter).
-- Shot cuts (explicit, or found by cmn_vfx.cuts) reset the state.
+  fast guided filter guided by the plate (cmn_vfx.engine.guided_filter).
+- Shot cuts (explicit, or found by cmn_vfx.engine.cuts) reset the state.
 """
 from __future__ import annotations
 
@@ -20,85 +20,25 @@ import contextlib
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 import torch
 
-from cmn_vfx import outputs
 from cmn_vfx.color import scene_linear_for
-from cmn_vfx.cuts import THRESHOLD, CutDetector
-from cmn_vfx.engine_plan import Step, plan_steps, pending_frames
+from cmn_vfx.engine.config import EngineConfig, RunReport, ShotJob
+from cmn_vfx.engine.cuts import CutDetector
+from cmn_vfx.engine.guided_filter import guided_upsample, luminance
+from cmn_vfx.engine.plan import Step, pending_frames, plan_steps
+from cmn_vfx.engine.reader import FrameReader, first_geometry
+from cmn_vfx.engine.records import FrameOut
+from cmn_vfx.engine.refine import refine_edges
+from cmn_vfx.engine.streaming import ReadAhead, WriteBehind
+from cmn_vfx.engine.writer import FrameWriter, check_output_dir
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
-from cmn_vfx.guided_filter import guided_upsample, luminance
-from cmn_vfx.io.sequence import Sequence, count_of, format_frame_range
-from cmn_vfx.refine import refine_edges
-from cmn_vfx.streaming import ReadAhead, WriteBehind
-
-# Measured by bench/warmup_decay.py (tiny random-weight CMN, frame 16 of a moving clip):
-# max|alpha diff| to a sequential pass is 7.1e-4 cold, 3.3e-4 after 8 warm-up frames
-# (mean 8.9e-5 -> 1.6e-5), i.e. below half-float resolution of alpha near 0.5 (4.9e-4).
-# 8 keeps a 10-frame farm chunk's overhead below 2x; rerun the bench with the trained model.
-DEFAULT_WARMUP = 8
-AUTO_LONG_SIDE = 512
-PRECISIONS = ("fp32", "fp16", "bf16")
-REFINES = ("guided", "none")
-
-
-@dataclass
-class EngineConfig:
-    """How the network runs (pixels depend on all but `device`)."""
-
-    model: str = "default"                  # bundled model name or checkpoint path
-    device: str = "auto"                    # auto | cpu | cuda | cuda:N
-    precision: str = "fp32"                 # fp32 | fp16 | bf16 (autocast, GPU only)
-    downsample: str | float = "auto"        # auto or a ratio 0 < r <= 1
-    warmup: int | None = None               # None = DEFAULT_WARMUP
-    auto_cuts: bool = True
-    cut_threshold: float = THRESHOLD
-    refine: str = "guided"                  # guided | none: edge refinement at the working size
-    prior: str | None = None                # person prior name (cmn_vfx.prior); None = the model's own
-    threads: int | None = None              # CPU threads for torch, pinned and recorded; None = torch's default
-
-
-@dataclass
-class ShotJob:
-    """One shot to matte."""
-
-    seq: Sequence
-    frames: list[int]                       # output frames (plate frame numbers)
-    out_dir: str
-    name: str
-    colorspace: str = "auto"
-    missing: str = "error"
-    cuts: list[int] = field(default_factory=list)
-    overwrite: bool = False
-    layer: str | None = None                # layer holding the plate's R, G, B (None = unprefixed)
-    subject: str | None = None              # all (None) | main | picks (cmn_vfx.subject)
-    person_layers: bool = False             # also write each picked person's alpha (person1.A, ...)
-
-
-@dataclass
-class RunReport:
-    name: str
-    frames: list[int]
-    written: list[int]
-    skipped: list[int]
-    warmup_frames: int
-    cuts: list[int]
-    seconds: float
-    alpha: str
-    fg: str
-    changed: list[int] = field(default_factory=list)  # redone because their plate frame changed since
-    clamped: int = 0                                   # fg values clamped to the largest half float
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "frames": format_frame_range(self.frames),
-                "written": len(self.written), "skipped": len(self.skipped), "changed_plate": len(self.changed),
-                "clamped": self.clamped,
-                "warmup_frames": self.warmup_frames, "cuts": self.cuts,
-                "seconds": round(self.seconds, 3), "alpha": self.alpha, "fg": self.fg}
+from cmn_vfx.io.sequence import count_of, format_frame_range
+from cmn_vfx.job.layout import OutputLayout, settings_json
+from cmn_vfx.job.names import AUTO_LONG_SIDE, DEFAULT_WARMUP, PRECISIONS, REFINES
 
 
 def resolve_device(name: str) -> torch.device:
@@ -115,15 +55,6 @@ def working_size(width: int, height: int, downsample: str | float, min_size: int
     ratio = max(ratio, min_size / min(width, height))
     ratio = min(ratio, 1.0)
     return max(min_size, round(width * ratio)), max(min_size, round(height * ratio)), ratio
-
-
-@dataclass
-class _FrameIn:
-    step: Step
-    small: np.ndarray                       # [h,w,3] 0..1 sRGB at the working size
-    prior: object | None                    # the prior's observation of `small` (PersonPrior.observe)
-    image: object | None = None             # cmn_vfx.io.image.Image (plate), emitted frames only
-    guide: np.ndarray | None = None         # [H,W] network-space luminance at full size
 
 
 class MatteEngine:
@@ -166,7 +97,7 @@ class MatteEngine:
     # -- settings and checks -------------------------------------------------
     def settings(self, colorspace: str, ratio: float, job: ShotJob) -> dict:
         """Everything that changes pixels (written as cmn:settings; resume compares it)."""
-        from cmn_vfx import guided_filter
+        from cmn_vfx.engine import guided_filter
         return {"colorspace": colorspace, "downsample": round(ratio, 6), "warmup": self.warmup,
                 "cuts": sorted(job.cuts), "auto_cuts": self.config.auto_cuts,
                 "cut_threshold": self.config.cut_threshold if self.config.auto_cuts else None,
@@ -204,7 +135,7 @@ class MatteEngine:
         pha [1,1,h,w] 0..1, src [1,3,h,w] 0..1 sRGB, on the device -> [1,1,h,w] on the device.
         A trimap from the alpha (a band of 1% of the short side around its 0.5 contour), a colour
         guided filter of the alpha by the frame inside the band, 0 / 1 outside it
-        (cmn_vfx.refine). Per frame: the recurrent state never sees it.
+        (cmn_vfx.engine.refine). Per frame: the recurrent state never sees it.
         """
         if self.config.refine == "none":
             return pha
@@ -222,42 +153,40 @@ class MatteEngine:
     # -- the run -------------------------------------------------------------
     def _reader(self, job: ShotJob):
         """(FrameReader, working size (w, h), ratio) for the job's plate; refuses a plate below the minimum."""
-        from cmn_vfx.engine_io import FrameReader, first_geometry
         geometry = first_geometry(job.seq)
-        data = geometry["data_box"]
+        window = geometry["data_box"]
         min_size = self._min_size()
-        if data.width < min_size or data.height < min_size:
-            raise BadInputError(f"{job.seq.hash_pattern}: the data window {data.width}x{data.height} is smaller than "
-                                f"the network's minimum {min_size}x{min_size}; use a larger plate")
+        if window.width < min_size or window.height < min_size:
+            raise BadInputError(f"{job.seq.hash_pattern}: the data window {window.width}x{window.height} is smaller "
+                                f"than the network's minimum {min_size}x{min_size}; use a larger plate")
         colorspace = FrameReader.resolve_colorspace(job.seq, job.colorspace, geometry)
-        w, h, ratio = working_size(data.width, data.height, self.config.downsample, min_size)
+        w, h, ratio = working_size(window.width, window.height, self.config.downsample, min_size)
         return FrameReader(job.seq, colorspace, (w, h), self.prior, geometry, job.layer), (w, h), ratio
 
     def subject_plan(self, job: ShotJob, reader=None, size: tuple[int, int] | None = None):
-        """The job's subject resolved over the whole shot (cmn_vfx.engine_subject); None for all."""
-        from cmn_vfx.engine_subject import resolve
+        """The job's subject resolved over the whole shot (cmn_vfx.engine.subject); None for all."""
+        from cmn_vfx.engine.subject import resolve
         if reader is None:
             reader, size, _ = self._reader(job)
         return resolve(job, reader, self.prior, self.prior_name, size, (self.config.cut_threshold, self.config.auto_cuts))
 
     def run(self, job: ShotJob, progress: bool = True) -> RunReport:
         """Matte `job.frames` of `job.seq` into job.out_dir; skip finished frames unless job.overwrite."""
-        from cmn_vfx.engine_io import FrameWriter, check_output_dir
         from cmn_vfx.io.atomic import clean_stale_temps
         from cmn_vfx.io.image import check_headers
         started = time.monotonic()
         reader, (w, h), ratio = self._reader(job)
-        colorspace, data = reader.colorspace, reader.geometry["data_box"]
-        settings = outputs.settings_json(self.settings(colorspace, ratio, job))
+        colorspace, window = reader.colorspace, reader.geometry["data_box"]
+        settings = settings_json(self.settings(colorspace, ratio, job))
         sha = str(self.meta.get("sha256", ""))
-        layout = outputs.OutputLayout(job.out_dir, job.name, job.seq.padding)
+        layout = OutputLayout(job.out_dir, job.name, job.seq.padding)
         todo, done, changed = pending_frames(job, layout, settings, sha)
         steps = plan_steps(job, todo, self.warmup)
         # Every header of the range (warm-up included) before the first write: a bad frame mid-range
         # is refused with nothing written, not found after the frames before it.
         sources = sorted({s.source for s in steps if s.source is not None})
         check_headers([job.seq.path(job.seq.first)] + [job.seq.path(f) for f in sources], job.layer)
-        check_output_dir(job.out_dir, data.width * data.height)
+        check_output_dir(job.out_dir, window.width * window.height)
         for directory in {os.path.dirname(p) for p in layout.paths(job.seq.first).values()}:
             clean_stale_temps(directory)
         plan = self.subject_plan(job, reader, (w, h)) if steps else None
@@ -282,34 +211,34 @@ class MatteEngine:
         ahead = ReadAhead(steps, reader.read, depth=2)
         state, prev, track = None, None, None
         try:
-            for fin in ahead:
-                cut = detector.is_cut(fin.small) or (fin.step.frame in explicit and not fin.step.reset)
+            for frame_in in ahead:
+                cut = detector.is_cut(frame_in.src) or (frame_in.step.frame in explicit and not frame_in.step.reset)
                 if cut:
-                    cuts_found.append(fin.step.frame)
-                if fin.step.reset or cut:
+                    cuts_found.append(frame_in.step.frame)
+                if frame_in.step.reset or cut:
                     state, prev = None, None
                     track = self.prior.new_track() if self.prior is not None else None
-                src = self._tensor(fin.small)
+                src = self._tensor(frame_in.src)
                 prior, region, people = None, None, None
                 if track is not None:
-                    prior_np = track.update(fin.prior)
-                    if plan is not None:               # only the picked people (cmn_vfx.engine_subject)
-                        mask = plan.region(fin.step.frame, prior_np)
-                        if job.person_layers and fin.step.emit:
-                            people = plan.person_regions(fin.step.frame, prior_np)
+                    prior_np = track.update(frame_in.prior)
+                    if plan is not None:               # only the picked people (cmn_vfx.engine.subject)
+                        mask = plan.region(frame_in.step.frame, prior_np)
+                        if job.person_layers and frame_in.step.emit:
+                            people = plan.person_regions(frame_in.step.frame, prior_np)
                         prior_np, region = prior_np * mask, self._tensor(mask)
                     prior = self._tensor(prior_np)
                 pha, fgr, state = self.step(src, prev, state, prior)
                 if region is not None:
                     pha = pha * region
                 prev = src
-                if fin.step.emit:
-                    alpha = self.upsample(self.refine(pha, src), src, fin.guide)
+                if frame_in.step.emit:
+                    alpha = self.upsample(self.refine(pha, src), src, frame_in.guide)
                     if people is not None:             # [H,W,1+P]: A, person1.A, ...
                         size = alpha.shape[::-1]
                         alpha = np.dstack([alpha] + [alpha * cv2.resize(r, size, interpolation=cv2.INTER_LINEAR)
                                                      for r in people])
-                    behind.submit((fin.step, fin.image, alpha, fgr[0].permute(1, 2, 0).cpu().numpy()))
+                    behind.submit(FrameOut(frame_in.step, frame_in.plate, alpha, fgr[0].permute(1, 2, 0).cpu().numpy()))
                     bar.update(1)
             behind.close()
         except BaseException as exc:

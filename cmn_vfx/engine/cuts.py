@@ -4,7 +4,7 @@ Explicit cuts come from `--cuts 1040,1077` (or a spec's `cuts:`); automatic
 cuts are found from colour-histogram differences between consecutive frames
 in network space (sRGB 0..1, at the working resolution). A cut at frame F
 means F is the first frame of a new shot: the state is reset before F, and a
-warm-up never reaches back across F.
+warm-up never reaches back across F (cmn_vfx.job.warmup).
 
 The detector looks at a pair of frames only, so a chunked run (whose warm-up
 frames pass through it too) finds the same cuts as a sequential pass.
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from cmn_vfx.job.names import CUT_THRESHOLD
+
 BINS = 16
-THRESHOLD = 0.5   # half the histogram mass moved: far above camera motion, below a hard cut
 
 
 def colour_histogram(src: np.ndarray) -> np.ndarray:
@@ -29,31 +30,16 @@ def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).sum() / 6.0)
 
 
-def parse_cuts(text: str | None) -> list[int]:
-    """'1040,1077' -> [1040, 1077]; '' / None -> []."""
-    from cmn_vfx.io.sequence import parse_frame_range
-    return parse_frame_range(text) if text else []
-
-
-def shot_start(frame: int, cuts: list[int], first: int) -> int:
-    """The first frame of the shot that holds `frame`: the last cut <= frame, else `first`."""
-    earlier = [c for c in cuts if first < c <= frame]
-    return max(earlier) if earlier else first
-
-
 class CutDetector:
     """Feed consecutive frames; `is_cut` says whether the new frame starts a new shot."""
 
-    def __init__(self, threshold: float = THRESHOLD, enabled: bool = True) -> None:
+    def __init__(self, threshold: float = CUT_THRESHOLD, enabled: bool = True) -> None:
         self.threshold = threshold
         self.enabled = enabled
         self._previous: np.ndarray | None = None
 
-    def reset(self) -> None:
-        self._previous = None
-
     def is_cut(self, src: np.ndarray) -> bool:
-        """src: [H,W,3] 0..1 sRGB of the next frame. The first frame after a reset is never a cut."""
+        """src: [H,W,3] 0..1 sRGB of the next frame. The first frame is never a cut."""
         if not self.enabled:
             return False
         hist = colour_histogram(src)

@@ -3,21 +3,20 @@
 A run is a list of Steps. Emitted steps are the frames still to write; before
 each stretch of them that does not follow the previous emitted frame, up to
 `warmup` earlier frames of the same shot run first with their outputs
-discarded, so the recurrent state matches a sequential pass. Warm-up never
-reaches back across a cut (the shot's start) nor, with --missing error, across
-a hole in the plate. This module has no numpy/torch: plans are plain data.
+discarded, so the recurrent state matches a sequential pass (the rule:
+cmn_vfx.job.warmup). This module has no numpy/torch: plans are plain data.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cmn_vfx.cuts import shot_start
 from cmn_vfx.io.sequence import resolve_frames
+from cmn_vfx.job.warmup import warmup_frames
 
 if TYPE_CHECKING:
-    from cmn_vfx.engine import ShotJob
-    from cmn_vfx.outputs import OutputLayout
+    from cmn_vfx.engine.config import ShotJob
+    from cmn_vfx.job.layout import OutputLayout
 
 
 @dataclass(frozen=True)
@@ -31,15 +30,10 @@ class Step:
 
 
 def warmup_sources(job: "ShotJob", frame: int, warmup: int) -> list[tuple[int, int | None]]:
-    """(frame, source) of the warm-up frames before `frame`: at most `warmup`, same shot, no holes crossed."""
-    start = max(shot_start(frame, list(job.cuts), job.seq.first), frame - warmup)
-    candidates = list(range(start, frame))
-    if job.missing == "error":
-        present = set(job.seq.frames)
-        holes = [f for f in candidates if f not in present]
-        if holes:
-            candidates = [f for f in candidates if f > max(holes)]
-    return resolve_frames(job.seq, candidates, job.missing) if candidates else []
+    """(frame, source) of the warm-up frames before `frame` (cmn_vfx.job.warmup's rule)."""
+    holes = job.seq.holes() if job.missing == "error" else []
+    frames = list(warmup_frames(frame, warmup, job.seq.first, job.cuts, holes))
+    return resolve_frames(job.seq, frames, job.missing) if frames else []
 
 
 def plan_steps(job: "ShotJob", todo: list[tuple[int, int | None]], warmup: int) -> list[Step]:
@@ -61,10 +55,10 @@ def pending_frames(job: "ShotJob", layout: "OutputLayout", settings: str, sha256
                    ) -> tuple[list[tuple[int, int | None]], list[int], list[int]]:
     """(frames still to write as (frame, source), frames finished and skipped, frames whose plate changed).
 
-    "Finished" is cmn_vfx.finished's rule; a frame whose outputs are whole but whose plate frame
+    "Finished" is cmn_vfx.job.finished's rule; a frame whose outputs are whole but whose plate frame
     was re-rendered since (cmn:source_id) is in the first list and also in the third.
     """
-    from cmn_vfx.finished import READABLE, read_frame, source_id, stale_keys
+    from cmn_vfx.job.finished import READABLE, read_frame, source_id, stale_keys
     pairs = resolve_frames(job.seq, list(job.frames), job.missing)
     todo, done, changed = [], [], []
     for frame, source in pairs:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cmn_vfx.guided_filter import box_mean
+from cmn_vfx.engine.guided_filter import box_mean
 from cmn_vfx.prior.classical import EPS, band_element, guided_params
 
 # Sigma's six distinct entries (row, col), upper triangle row by row.
@@ -46,14 +46,15 @@ def refine_edges(pha: torch.Tensor, src: torch.Tensor, band: int | None = None, 
 def trimap(pha: torch.Tensor, band: int) -> torch.Tensor:
     """pha [B,1,H,W] 0..1 -> [B,1,H,W] {0, 0.5, 1}, as classical.trimap_from_prior."""
     fg, element = pha > 0.5, band_element(band)
-    # erode(m) = not dilate(not m); padding the dilation with False makes the outside count
+    # erode(m) = not grow_mask(not m); padding the growth with False makes the outside count
     # as neither side, like cv2.erode's default border.
-    near_bg, near_fg = dilate(~fg, element), dilate(fg, element)
+    near_bg, near_fg = grow_mask(~fg, element), grow_mask(fg, element)
     return torch.full_like(pha, 0.5).masked_fill_(~near_bg, 1.0).masked_fill_(~near_fg, 0.0)
 
 
-def dilate(mask: torch.Tensor, element: np.ndarray) -> torch.Tensor:
-    """Binary dilation, as cv2.dilate(mask, element) with its default border (outside is False).
+def grow_mask(mask: torch.Tensor, element: np.ndarray) -> torch.Tensor:
+    """Binary morphological dilation (not the encoder's stride dilation), as cv2.dilate(mask, element)
+    with its default border (outside is False).
 
     mask: [B,C,H,W] bool. element: [k,k] 0/1, k odd, each row a centred run of 1s (an ellipse,
     a square). Each row's run is the OR of two overlapping 2^j-wide windows of a sparse table
@@ -64,7 +65,7 @@ def dilate(mask: torch.Tensor, element: np.ndarray) -> torch.Tensor:
     k = element.shape[0]
     b, half = k // 2, element.sum(1).astype(int) // 2
     if not np.array_equal(element > 0, np.abs(np.arange(k) - b)[None, :] <= half[:, None]):
-        raise ValueError("dilate: each row of the structuring element must be a centred run of 1s")
+        raise ValueError("grow_mask: each row of the structuring element must be a centred run of 1s")
     h, w = mask.shape[-2:]
     table = [F.pad(mask.view(torch.uint8), (b, b))]     # table[j][..., x] = OR of 2^j pixels from x
     while 2 ** len(table) <= k:

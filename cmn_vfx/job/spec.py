@@ -14,13 +14,18 @@ A shot spec is a small YAML file:
     prior: null                                      # person prior name (cmn_vfx.prior); null = the model's own
     layer: null                                      # layer holding R, G, B (plate -> plate.R...); null = unprefixed
     threads: null                                    # CPU threads for the network, pinned for every chunk; null = one per core
+    precision: fp32                                  # fp32 | fp16 | bf16 (fp16/bf16 only on a GPU)
+    refine: guided                                   # guided | none: edge refinement at the working size
+    auto_cuts: true                                  # also find cuts from colour histograms
     subject: null                                    # all (null) | main | picks 1210,540@1001;... (cmn_vfx.subject)
     person_layers: false                             # also write person1.A, person2.A... (needs subject main or picks)
     chunk_size: 10                                   # frames per farm task
     missing: error                                   # error | hold | black
     cuts: []                                         # frames where a new shot starts (state resets)
 
-This module imports neither torch nor numpy: Nuke and the farm submitter use it.
+Every setting that changes pixels is a field here, so a farm task (`cmn-matte run --spec`)
+carries all of them; commands/run.py turns a spec into the engine's EngineConfig and ShotJob.
+This module imports neither torch nor numpy: the farm submitter uses it (tests/job/test_light.py).
 """
 from __future__ import annotations
 
@@ -31,9 +36,7 @@ from typing import Any
 
 from cmn_vfx.config_io import dataclass_from_dict, load_yaml_mapping
 from cmn_vfx.errors import BadInputError
-
-DEVICES = ("auto", "cpu", "cuda")
-MISSING = ("error", "hold", "black")
+from cmn_vfx.job.names import DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, MISSING, PRECISIONS, PRIORS, REFINES
 
 
 def check_name(name: object, source: str = "--name") -> None:
@@ -53,7 +56,7 @@ class ShotSpec:
     output: str
     frames: str | None = None
     name: str | None = None
-    model: str = "default"
+    model: str = DEFAULT_MODEL
     device: str = "auto"
     colorspace: str = "auto"
     downsample: str | float = "auto"
@@ -63,9 +66,12 @@ class ShotSpec:
     threads: int | None = None
     subject: str | None = None
     person_layers: bool = False
-    chunk_size: int = 10
+    chunk_size: int = DEFAULT_CHUNK_SIZE
     missing: str = "error"
     cuts: list[int] = field(default_factory=list)
+    precision: str = "fp32"
+    refine: str = "guided"
+    auto_cuts: bool = True
 
     def validate(self, source: str = "shot spec") -> "ShotSpec":
         """Check every field; raise BadInputError naming the file (`source`), the field and the fix."""
@@ -110,11 +116,15 @@ class ShotSpec:
             raise BadInputError(f"{source}: missing {self.missing!r} is unknown; use one of {', '.join(MISSING)}")
         if not all(isinstance(c, int) and not isinstance(c, bool) for c in self.cuts):
             raise BadInputError(f"{source}: cuts {self.cuts!r} must be a list of frame numbers")
-        if self.prior is not None:
-            from cmn_vfx.prior import NAMES
-            if self.prior not in NAMES:
-                raise BadInputError(f"{source}: unknown person prior {self.prior!r}; use one of: {', '.join(NAMES)} "
-                                    "(or leave it out for the model's own)")
+        if self.prior is not None and self.prior not in PRIORS:
+            raise BadInputError(f"{source}: unknown person prior {self.prior!r}; use one of: {', '.join(PRIORS)} "
+                                "(or leave it out for the model's own)")
+        if self.precision not in PRECISIONS:
+            raise BadInputError(f"{source}: precision {self.precision!r} is unknown; use one of {', '.join(PRECISIONS)}")
+        if self.refine not in REFINES:
+            raise BadInputError(f"{source}: refine {self.refine!r} is unknown; use one of {', '.join(REFINES)}")
+        if not isinstance(self.auto_cuts, bool):
+            raise BadInputError(f"{source}: auto_cuts {self.auto_cuts!r} must be true or false")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,10 +158,6 @@ class ShotSpec:
         return spec
 
     def to_yaml(self, path: str) -> None:
-        """Write the spec atomically (temp file in the same folder, then rename)."""
-        import yaml
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
-        tmp = f"{path}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        """Write the spec atomically (cmn_vfx.io.atomic)."""
+        from cmn_vfx.io.atomic import write_yaml
+        write_yaml(path, self.to_dict())

@@ -20,8 +20,9 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-KINDS = {"alpha": ("A",), "fg": ("R", "G", "B", "A")}
-KEYS = ("cmn:settings", "cmn:checkpoint_sha256", "cmn:source_id")
+from cmn_vfx.job.layout import CHANNELS, CHECKPOINT_SHA256, SETTINGS, SOURCE_ID
+
+KEYS = (SETTINGS, CHECKPOINT_SHA256, SOURCE_ID)
 MISSING, PARTIAL, DAMAGED, READABLE = "missing", "partial", "damaged", "readable"
 
 
@@ -73,7 +74,7 @@ def read_frame(paths: Mapping[str, str]) -> FrameState:
     found = []
     for kind, path in paths.items():
         if present[kind]:
-            values, reason = read_output(path, KINDS[kind])
+            values, reason = read_output(path, CHANNELS[kind])
             if values is None:
                 return FrameState(DAMAGED, None, reason)
             found.append(values)

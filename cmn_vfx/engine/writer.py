@@ -1,9 +1,7 @@
-"""The engine's reader and writer: plate frame -> network input, network output -> EXRs.
+"""The engine's writer: network output (a FrameOut) -> OUT/alpha and OUT/fg EXRs.
 
-FrameReader runs in the read-ahead thread: decode, colour-convert to network
-space, resize to the working size, person prior. FrameWriter runs in the
-write-behind thread: quantise alpha, linearise the network's foreground in
-the transition band, compose the premultiplied fg, write both EXRs atomically.
+FrameWriter runs in the write-behind thread: quantise alpha, linearise the network's
+foreground in the transition band, compose the premultiplied fg, write both EXRs atomically.
 """
 from __future__ import annotations
 
@@ -15,22 +13,15 @@ import tempfile
 import cv2
 import numpy as np
 
-from cmn_vfx import outputs
-from cmn_vfx.engine_plan import Step
+from cmn_vfx.engine import outputs
+from cmn_vfx.engine.records import FrameOut
 from cmn_vfx.errors import BadInputError, CMNError
-from cmn_vfx.guided_filter import LUMA
-from cmn_vfx.io.image import Box, Image, check_same_geometry, image_info, read_rgb, write_exr
-from cmn_vfx.io.sequence import Sequence
+from cmn_vfx.io.image import Image, write_exr
+from cmn_vfx.job.layout import ALPHA_CHANNELS, FG_CHANNELS, OutputLayout, frame_metadata, person_channels
 
 # Plate header attributes copied onto the outputs (so editorial data survives in Nuke).
 _CARRIED = ("smpte:TimeCode", "FramesPerSecond")   # oiio:ColorSpace is the fg's own (FrameWriter)
 _BYTES_PER_PIXEL = 10  # uncompressed alpha (half) + fg RGBA (half): the most one frame can take
-
-
-def first_geometry(seq: Sequence) -> dict:
-    """image_info of the plate's first frame (+ data_box, display_box as Box): every frame must share it."""
-    info = image_info(seq.path(seq.first))
-    return dict(info, data_box=Box(**info["data_window"]), display_box=Box(**info["display_window"]))
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -61,45 +52,8 @@ def check_output_dir(out_dir: str, pixels: int) -> None:
                             f"{pixels * _BYTES_PER_PIXEL // 2**20 + 1} MiB); free space or choose another --out")
 
 
-class FrameReader:
-    """Step -> engine._FrameIn (the network's input at the working size, plus the plate if emitted)."""
-
-    def __init__(self, seq: Sequence, colorspace: str, size: tuple[int, int], prior, geometry: dict,
-                 layer: str | None = None) -> None:
-        self.seq, self.colorspace, self.size, self.prior, self.geometry = seq, colorspace, size, prior, geometry
-        self.layer = layer
-
-    @staticmethod
-    def resolve_colorspace(seq: Sequence, name: str, geometry: dict) -> str:
-        from cmn_vfx.color import check_colorspace, guess_colorspace
-        if name in (None, "", "auto"):
-            return guess_colorspace(geometry["path"], geometry["metadata"])
-        return check_colorspace(name)
-
-    def _plate(self, source: int | None) -> Image:
-        if source is None:
-            data = self.geometry["data_box"]
-            pixels = np.zeros((data.height, data.width, 3), np.float32)
-            return Image(pixels, ("R", "G", "B"), data, self.geometry["display_box"], {}, "half", "")
-        image = read_rgb(self.seq.path(source), self.layer)
-        check_same_geometry(self.geometry, image, image.path)
-        return image
-
-    def read(self, step: Step):
-        from cmn_vfx.color import to_network
-        from cmn_vfx.engine import _FrameIn
-        image = self._plate(step.source)
-        net = to_network(image.pixels, self.colorspace)
-        small = net if net.shape[1::-1] == self.size else cv2.resize(net, self.size, interpolation=cv2.INTER_AREA)
-        prior = self.prior.observe(small) if self.prior is not None else None
-        if not step.emit:
-            return _FrameIn(step, small, prior)
-        guide = net @ np.asarray(LUMA, np.float32)
-        return _FrameIn(step, small, prior, image, guide)
-
-
 class FrameWriter:
-    """(step, plate Image, alpha [H,W], fgr [h,w,3] sRGB) -> OUT/alpha and OUT/fg EXRs.
+    """FrameOut (step, plate Image, alpha [H,W], fgr [h,w,3] sRGB) -> OUT/alpha and OUT/fg EXRs.
 
     The fg is premultiplied scene-linear: `fg_colorspace` is the plate's colourspace when that is
     scene-linear, else the config's scene_linear role (cmn_vfx.color.scene_linear_for: DPX Cineon,
@@ -108,7 +62,7 @@ class FrameWriter:
     counts them for the run's one warning.
     """
 
-    def __init__(self, layout: outputs.OutputLayout, colorspace: str, settings: str, model_name: str, sha256: str,
+    def __init__(self, layout: OutputLayout, colorspace: str, settings: str, model_name: str, sha256: str,
                  fg_colorspace: str | None = None) -> None:
         """fg_colorspace None: the plate's `colorspace` (the caller knows it is scene-linear)."""
         self.layout, self.colorspace, self.settings = layout, colorspace, settings
@@ -136,29 +90,29 @@ class FrameWriter:
         self.clamped += outputs.clamp_to_half(rgba)
         return rgba
 
-    def write(self, item: tuple[Step, Image, np.ndarray, np.ndarray]) -> None:
-        from cmn_vfx.finished import source_id
-        step, image, alpha, fgr = item
+    def write(self, out: FrameOut) -> None:
+        from cmn_vfx.job.finished import source_id
+        step, image, alpha, fgr = out.step, out.plate, out.alpha, out.fgr
         people = None
         if alpha.ndim == 3:                      # A plus one alpha per picked person
             alpha, people = alpha[..., 0], outputs.quantise_alpha(alpha[..., 1:])
         pha = outputs.quantise_alpha(alpha)
         rgba = self.foreground(image, pha, fgr)
         meta = {k: image.metadata[k] for k in _CARRIED if k in image.metadata}
-        meta.update(outputs.frame_metadata(self.model_name, self.sha256, image.path or None, step.source,
-                                           self.settings, self.fg_colorspace, source_id(image.path or None)))
+        meta.update(frame_metadata(self.model_name, self.sha256, image.path or None, step.source,
+                                   self.settings, self.fg_colorspace, source_id(image.path or None)))
         meta["oiio:ColorSpace"] = self.fg_colorspace
         windows = (image.data_window, image.display_window)
         paths = self.layout.paths(step.frame)
         try:
             for path in paths.values():
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-            write_exr(paths["fg"], rgba, outputs.FG_CHANNELS, *windows, meta)
+            write_exr(paths["fg"], rgba, FG_CHANNELS, *windows, meta)
             if people is None:
-                write_exr(paths["alpha"], pha[..., None], outputs.ALPHA_CHANNELS, *windows, meta)
+                write_exr(paths["alpha"], pha[..., None], ALPHA_CHANNELS, *windows, meta)
             else:
-                names = outputs.ALPHA_CHANNELS + tuple(f"person{i + 1}.A" for i in range(people.shape[-1]))
-                write_exr(paths["alpha"], np.dstack([pha, people]), names, *windows, meta)
+                channels = person_channels(people.shape[-1])
+                write_exr(paths["alpha"], np.dstack([pha, people]), channels, *windows, meta)
         except (OSError, CMNError) as exc:
             if _disk_full(exc):
                 raise BadInputError(f"{self.layout.out_dir}: disk full while writing frame {step.frame}; "

@@ -1,0 +1,59 @@
+"""The engine's output pixels: alpha quantised through half, the premultiplied foreground.
+
+    OUT/alpha/<name>.<frame>.exr   channel A, half, zip, the plate's windows
+    OUT/fg/<name>.<frame>.exr      R,G,B,A premultiplied, scene-linear (the plate's colourspace when
+                                   that is scene-linear, else the OCIO scene_linear role), clamped to +-65504
+
+Names, channels and metadata keys: cmn_vfx.job.layout. What makes a frame finished
+(resume, cmn-farm status): cmn_vfx.job.finished.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+def quantise_alpha(pha: np.ndarray) -> np.ndarray:
+    """Clamp to 0..1 and round through half, so the fg uses exactly the alpha that is written."""
+    return np.clip(pha, 0.0, 1.0).astype(np.float16).astype(np.float32)
+
+
+def premultiplied_fg(plate: np.ndarray, pha: np.ndarray, fgr_band: np.ndarray | None) -> np.ndarray:
+    """The premultiplied foreground in the plate's colourspace.
+
+    Args:
+        plate: [H,W,3] float32 scene-linear plate (the data window).
+        pha: [H,W] float32 alpha 0..1, already quantised (quantise_alpha).
+        fgr_band: [N,3] the network's foreground, linearised into the plate's
+            colourspace, for the N pixels where 0 < pha < 1 (row-major order);
+            None to use the plate there too.
+    Returns:
+        [H,W,4] RGBA: plate x alpha (exactly the plate where alpha == 1, so
+        highlights above 1.0 survive), fgr x alpha in the transition band.
+    """
+    rgba = np.empty(pha.shape + (4,), dtype=np.float32)
+    np.multiply(plate, pha[..., None], out=rgba[..., :3])
+    rgba[..., 3] = pha
+    if fgr_band is not None and len(fgr_band):
+        band = transition_band(pha)
+        rgba[band, :3] = fgr_band * pha[band][:, None]
+    return rgba
+
+
+HALF_MAX = float(np.finfo(np.float16).max)   # 65504
+
+
+def clamp_to_half(rgba: np.ndarray) -> int:
+    """Clamp values beyond +-65504 in place (they would be Inf in a half EXR); return how many.
+
+    Clamping, not a float fg: the fg stays half like the alpha (half the disk of float on every
+    frame), and only plate values no display or comp grade resolves (e.g. 1e6 speculars) change.
+    """
+    over = np.abs(rgba) > HALF_MAX
+    count = int(over.sum())
+    if count:
+        np.clip(rgba, -HALF_MAX, HALF_MAX, out=rgba)
+    return count
+
+
+def transition_band(pha: np.ndarray) -> np.ndarray:
+    """[H,W] bool: pixels with 0 < alpha < 1 (where the network's foreground colour is used)."""
+    return (pha > 0.0) & (pha < 1.0)

@@ -1,0 +1,39 @@
+"""The records the engine's threads hand each other (cmn_vfx.engine.streaming).
+
+    reader thread  --FrameIn-->  network (main thread)  --FrameOut-->  writer thread
+
+Plain dataclasses: the reader (cmn_vfx.engine.reader) makes FrameIns, MatteEngine turns
+each emitted one into a FrameOut, the writer (cmn_vfx.engine.writer) writes it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cmn_vfx.engine.plan import Step
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from cmn_vfx.io.image import Image
+
+
+@dataclass
+class FrameIn:
+    """One plate frame read for the network."""
+
+    step: Step
+    src: np.ndarray                         # [h,w,3] float32 0..1 sRGB at the working size
+    prior: object | None                    # the prior's observation of `src` (PersonPrior.observe)
+    plate: Image | None = None              # the plate frame, emitted steps only
+    guide: np.ndarray | None = None         # [H,W] float32 network-space luminance at the plate's size
+
+
+@dataclass
+class FrameOut:
+    """One frame's network results, for the writer."""
+
+    step: Step
+    plate: Image                            # the plate frame (FrameIn.plate)
+    alpha: np.ndarray                       # [H,W] float32 0..1 at the plate's size, or [H,W,1+P]: A, person1.A...
+    fgr: np.ndarray                         # [h,w,3] float32 sRGB-encoded foreground at the working size

@@ -1,0 +1,27 @@
+"""The names and defaults a shot's settings take: each defined once, here.
+
+Standard library only (Nuke's generated copy, nuke_plugin/cmn_nuke/contract.py, carries them).
+"""
+from __future__ import annotations
+
+DEFAULT_MODEL = "default"            # the bundled model (cmn_vfx/models/default.pt)
+PRECISIONS = ("fp32", "fp16", "bf16")
+REFINES = ("guided", "none")         # edge refinement at the working size (cmn_vfx.engine.refine)
+MISSING = ("error", "hold", "black")  # what a hole in the plate becomes
+BACKENDS = ("local", "deadline-cloud", "deadline10", "opencue")
+# Person priors (cmn_vfx.prior.NAMES; that package imports numpy, so the names are here too and
+# tests/job/test_names.py keeps the two equal).
+PRIORS = ("auto", "selfie", "landscape", "selfie_stretch", "landscape_stretch", "pose",
+          "max", "max_landscape", "gate", "gate_landscape", "consensus", "consensus_landscape",
+          "union", "union_landscape", "people", "people_frame")
+
+# Measured by bench/warmup_decay.py (tiny random-weight CMN, frame 16 of a moving clip):
+# max|alpha diff| to a sequential pass is 7.1e-4 cold, 3.3e-4 after 8 warm-up frames
+# (mean 8.9e-5 -> 1.6e-5), i.e. below half-float resolution of alpha near 0.5 (4.9e-4).
+# 8 keeps a 10-frame farm chunk's overhead below 2x; rerun the bench with the trained model.
+DEFAULT_WARMUP = 8
+DEFAULT_CHUNK_SIZE = 10              # frames per farm task
+AUTO_LONG_SIDE = 512                 # downsample 'auto': the network's long side
+# Half the colour-histogram mass moved between two frames makes a cut (cmn_vfx.engine.cuts):
+# far above camera motion, below a hard cut.
+CUT_THRESHOLD = 0.5
