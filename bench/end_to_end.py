@@ -1,0 +1,93 @@
+"""End to end, as a user runs it: `cmn-matte run` wall time per frame, start-up included, beside the I/O floor.
+
+    .venv/bin/python bench/end_to_end.py [--sizes 512x288,1920x1080] [--frames 40] [--threads 2] [--runs 3]
+        [--model default] [--json runs/end_to_end.json]
+
+For each size a 40-frame plate of real-looking footage (the sample shot builder: a held-out portrait
+walking over the street, scene-linear half EXRs) is written once. Then, alternating, `--runs` times:
+- `cmn-matte run` in a fresh process (python start-up, torch import, model and prior loading, the
+  reader/network/writer threads, both EXR writes), --threads N; its wall time / frames;
+- the I/O floor in a fresh process: read every plate frame and write the two outputs the engine
+  writes (alpha A and premultiplied RGBA fg, half, zip) with the same writer function, nothing else.
+Reports the median ms a frame of each and their ratio. The issue's bars (speed issue): 512x288 at most
+110 ms a frame, 1920x1080 at most 250 ms, 2 threads, 40 frames, medians of 3.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLOOR = r"""
+import sys, numpy as np
+from cmn_vfx.io.image import Box, read_rgb, write_exr
+from cmn_vfx.io.sequence import find_sequence
+seq = find_sequence(sys.argv[1]); out = sys.argv[2]
+for f in seq.frames:
+    img = read_rgb(seq.path(f))
+    h, w = img.pixels.shape[:2]
+    a = np.full((h, w, 1), 0.5, np.float32)
+    win = (img.data_window, img.display_window)
+    write_exr(f"{out}/fg.{f}.exr", np.dstack([img.pixels * a, a]), ("R", "G", "B", "A"), *win)
+    write_exr(f"{out}/alpha.{f}.exr", a, ("A",), *win)
+"""
+
+
+def wall(cmd: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="512x288,1920x1080")
+    parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    bin_dir = os.path.dirname(sys.executable)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="cmn_e2e_") as tmp:
+        for size in args.sizes.split(","):
+            plate_dir = os.path.join(tmp, f"plate_{size}")
+            subprocess.run([sys.executable, "-m", "cmn_vfx.sample_shot", "--out", plate_dir, "--frames",
+                            str(args.frames), "--size", size], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+            plate = next(os.path.join(root, name) for root, _, names in os.walk(plate_dir) for name in sorted(names)
+                         if name.endswith(".exr") and "plate" in root)
+            pattern = plate.rsplit(".", 2)[0] + ".####.exr"
+            engine, floor = [], []
+            for run in range(args.runs):
+                out = os.path.join(tmp, f"out_{size}_{run}")
+                os.makedirs(out)
+                engine.append(wall([os.path.join(bin_dir, "cmn-matte"), "run", pattern, "--out", out, "--model",
+                                    args.model, "--threads", str(args.threads), "--device", "cpu"], env)
+                              / args.frames * 1e3)
+                io_out = os.path.join(tmp, f"io_{size}_{run}")
+                os.makedirs(io_out)
+                floor.append(wall([sys.executable, "-c", FLOOR, pattern, io_out], env) / args.frames * 1e3)
+            row = {"size": size, "frames": args.frames, "threads": args.threads, "model": args.model,
+                   "engine_ms": [round(v, 1) for v in engine], "floor_ms": [round(v, 1) for v in floor],
+                   "engine_median_ms": round(statistics.median(engine), 1),
+                   "floor_median_ms": round(statistics.median(floor), 1)}
+            row["ratio"] = round(row["engine_median_ms"] / row["floor_median_ms"], 2)
+            results.append(row)
+            print(f"{size}: cmn-matte run {row['engine_median_ms']} ms/frame (runs {row['engine_ms']}), "
+                  f"I/O floor {row['floor_median_ms']} ms/frame, ratio {row['ratio']}", flush=True)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(results, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
