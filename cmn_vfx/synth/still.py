@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from cmn_vfx.errors import BadInputError
+from cmn_vfx.io.atomic import atomic_path
 
 
 @dataclass
@@ -69,9 +70,9 @@ def estimate_foreground(image: np.ndarray, pha: np.ndarray, cache_path: str | No
     fgr = np.clip(fgr, 0.0, 1.0).astype(np.float32)
     if cache_path:
         os.makedirs(os.path.dirname(os.path.abspath(cache_path)), exist_ok=True)
-        tmp = cache_path + f'.tmp{os.getpid()}.png'
-        cv2.imwrite(tmp, np.round(fgr[:, :, ::-1] * 65535.0).astype(np.uint16))
-        os.replace(tmp, cache_path)  # atomic: parallel workers may race here
+        _, png = cv2.imencode('.png', np.round(fgr[:, :, ::-1] * 65535.0).astype(np.uint16))
+        with atomic_path(cache_path) as tmp, open(tmp, 'wb') as fh:  # parallel workers may race here
+            fh.write(png.tobytes())
     return fgr
 
 
