@@ -33,7 +33,19 @@ METRICS = ("mad", "mse", "grad", "dtssd")
 
 
 def _frames(pattern: str, first: int, count: int) -> list[str]:
-    return [pattern.replace("####", f"{first + i:04d}") for i in range(count)]
+    """Paths of frames first.. of the sequence on disk at `pattern` (padded as its files are)."""
+    from cmn_vfx.io.sequence import find_sequence
+    seq = find_sequence(pattern)
+    return [seq.path(first + i) for i in range(count)]
+
+
+def matte_frames(shot: dict, out: str, first: int, count: int) -> list[str]:
+    """Alpha paths cmn-matte wrote under `out` for frames first.. of the shot's plate (cmn_vfx.job.layout)."""
+    from cmn_vfx.io.sequence import find_sequence
+    from cmn_vfx.job.layout import OutputLayout
+    plate = find_sequence(shot["plate"])
+    layout = OutputLayout(out, plate.name, plate.padding)
+    return [layout.alpha_path(first + i) for i in range(count)]
 
 
 def _score(preds, truths) -> dict:
@@ -62,8 +74,7 @@ def evaluate_clip(shot: dict, out: str, model: str, baselines: list[str], frames
                        *(["--downsample", downsample] if downsample else [])])
     if code != 0:
         raise SystemExit(f"cmn-matte run failed with exit code {code}")
-    name = os.path.basename(shot["plate"]).split(".")[0]
-    preds = [read_image(p).pixels[..., 0] for p in _frames(os.path.join(out, "alpha", f"{name}.####.exr"), first, frames)]
+    preds = [read_image(p).pixels[..., 0] for p in matte_frames(shot, out, first, frames)]
     rows["model"] = dict(_score(preds, truths), seconds_per_frame=(time.time() - start) / frames)
     if baselines:
         prior_fn = load_prior("auto")

@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from default_model_eval import METRICS, _frames, _score  # noqa: E402
+from default_model_eval import METRICS, _frames, _score, matte_frames  # noqa: E402
 
 TUNING = [  # (portrait, background, first background frame, motion seed): all seen by training
     ("p_07141906", "vtest.avi", 100, 31),
@@ -54,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         if matte_main(["run", shot["plate"], "--out", out, "--model", args.model, "--no-progress", "--overwrite",
                        "--refine", "none"]) != 0:
             raise SystemExit("cmn-matte run failed")
-        first, name = int(shot["frames"].split("-")[0]), os.path.basename(shot["plate"]).split(".")[0]
+        first = int(shot["frames"].split("-")[0])
         clips.append({
             "src": [to_network(read_rgb(p).pixels, shot["colorspace"]) for p in _frames(shot["plate"], first, args.frames)],
-            "pha": [read_image(p).pixels[..., 0] for p in _frames(os.path.join(out, "alpha", f"{name}.####.exr"), first, args.frames)],
+            "pha": [read_image(p).pixels[..., 0] for p in matte_frames(shot, out, first, args.frames)],
             "gt": [read_image(p).pixels[..., 0] for p in _frames(shot["alpha"], first, args.frames)]})
     rows = []
     for band, eps in itertools.chain([(0, 0.0)], itertools.product(BANDS[1:], EPSS)):

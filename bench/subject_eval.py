@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import validation_clips as V  # noqa: E402
-from validate import write_plate  # noqa: E402
+from validate import PLATE_FIRST, write_plate  # noqa: E402
 
 CLIPS = [c for c in V.CLIPS if c.category == "two_people"] + [
     V.Clip("two_street", "two_people", "vtest.avi", [V.Layer("p_819ea202", V._walk(0.3, 0.36, 1.0, 0.75)),
@@ -44,9 +44,12 @@ def run(engine, plate: str, out: str, subject: str, frames: int) -> list[np.ndar
     from cmn_vfx.engine import ShotJob
     from cmn_vfx.io.image import read_image
     from cmn_vfx.io.sequence import find_sequence
-    engine.run(ShotJob(find_sequence(plate), list(range(1001, 1001 + frames)), out, "clip", overwrite=True,
-                       subject=subject), progress=False)
-    return [read_image(os.path.join(out, "alpha", f"clip.{1001 + i:04d}.exr")).pixels[..., 0] for i in range(frames)]
+    from cmn_vfx.job.layout import OutputLayout
+    seq = find_sequence(plate)
+    todo = list(range(PLATE_FIRST, PLATE_FIRST + frames))
+    engine.run(ShotJob(seq, todo, out, seq.name, overwrite=True, subject=subject), progress=False)
+    layout = OutputLayout(out, seq.name, seq.padding)
+    return [read_image(layout.alpha_path(frame)).pixels[..., 0] for frame in todo]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,11 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         truth = [[p[i] > 0.5 for p in r.people] for i in range(len(clip.people))]
         for i in range(len(clip.people)):
             x, y = interior_point(truth[i][0])
-            alphas = run(engine, plate, os.path.join(args.work, clip.name, f"person{i}"), f"{x},{y}@1001", clip.frames)
+            alphas = run(engine, plate, os.path.join(args.work, clip.name, f"person{i}"), f"{x},{y}@{PLATE_FIRST}", clip.frames)
             ious = [_iou(a > 0.5, t) for a, t in zip(alphas, truth[i])]
             other = [max(((a > 0.5) & t).sum() / max(1, t.sum()) for t in (truth[j][k] for j in range(len(truth)) if j != i))
                      for k, a in enumerate(alphas)]
-            rows.append({"clip": clip.name, "subject": f"{x},{y}@1001 (person {i + 1})", "iou_min": min(ious),
+            rows.append({"clip": clip.name, "subject": f"{x},{y}@{PLATE_FIRST} (person {i + 1})", "iou_min": min(ious),
                          "iou_mean": float(np.mean(ious)), "frames_iou_0.9": float(np.mean([v >= 0.9 for v in ious])),
                          "other_max": float(max(other))})
         alphas = run(engine, plate, os.path.join(args.work, clip.name, "main"), "main", clip.frames)

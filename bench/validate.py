@@ -129,30 +129,35 @@ class Method:
         from cmn_vfx.engine import ShotJob
         from cmn_vfx.io.image import read_image
         from cmn_vfx.io.sequence import find_sequence
-        plate = write_plate(os.path.join(self.workdir, "plates", name), frames)
+        from cmn_vfx.job.layout import OutputLayout
+        seq = find_sequence(write_plate(os.path.join(self.workdir, "plates", name), frames))
         out = os.path.join(self.workdir, "mattes", self.spec.replace(":", "_").replace("@", "_"), name)
-        seq = find_sequence(plate)
         t = time.perf_counter()
-        self.engine.run(ShotJob(seq, list(range(1001, 1001 + len(frames))), out, "clip", overwrite=True),
-                        progress=False)
+        todo = list(range(PLATE_FIRST, PLATE_FIRST + len(frames)))
+        self.engine.run(ShotJob(seq, todo, out, seq.name, overwrite=True), progress=False)
         self.ms.append((time.perf_counter() - t) * 1e3 / len(frames))
-        return [read_image(os.path.join(out, "alpha", f"clip.{1001 + i:04d}.exr")).pixels[..., 0]
-                for i in range(len(frames))]
+        layout = OutputLayout(out, seq.name, seq.padding)
+        return [read_image(layout.alpha_path(frame)).pixels[..., 0] for frame in todo]
+
+
+PLATE_FIRST, PLATE_PADDING = 1001, 4   # the bench's own plates: clip.1001.exr ...
 
 
 def write_plate(folder: str, frames: list[np.ndarray]) -> str:
-    """Frames (sRGB 0..1) as scene-linear half EXRs folder/clip.####.exr (to_network gives them back)."""
+    """Frames (sRGB 0..1) as scene-linear half EXRs folder/clip.<frame>.exr from PLATE_FIRST (to_network
+    gives them back); returns the sequence's '#' pattern."""
     from cmn_vfx import color
     from cmn_vfx.io.image import Box, write_exr
+    from cmn_vfx.io.sequence import Sequence
     os.makedirs(folder, exist_ok=True)
+    seq = Sequence(folder, "clip.", ".exr", PLATE_PADDING, tuple(range(PLATE_FIRST, PLATE_FIRST + len(frames))))
     linear = color.check_colorspace("lin_rec709")
-    for i, src in enumerate(frames):
-        path = os.path.join(folder, f"clip.{1001 + i:04d}.exr")
-        if not os.path.isfile(path):
+    for frame, src in zip(seq.frames, frames):
+        if not os.path.isfile(seq.path(frame)):
             window = Box(0, 0, src.shape[1], src.shape[0])
-            write_exr(path, color.convert(src, color.network_space(), linear), ("R", "G", "B"), window, window,
-                      {"oiio:ColorSpace": linear})
-    return os.path.join(folder, "clip.####.exr")
+            write_exr(seq.path(frame), color.convert(src, color.network_space(), linear), ("R", "G", "B"), window,
+                      window, {"oiio:ColorSpace": linear})
+    return seq.hash_pattern
 
 
 # ---------------------------------------------------------------- tables

@@ -19,7 +19,10 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from cmn_vfx import compose  # noqa: E402
+from cmn_vfx.synth.footage import fit_to_canvas, read_video_frames  # noqa: E402
+from cmn_vfx.synth.motion import Motion, keyframed_motion  # noqa: E402
+from cmn_vfx.synth.render import composite, move_background, render_subject  # noqa: E402
+from cmn_vfx.synth.still import Still, load_still  # noqa: E402
 from training.data import splits  # noqa: E402
 
 ASSETS = os.path.join(ROOT, "assets")
@@ -108,10 +111,10 @@ def portrait_paths(name: str) -> tuple[str, str]:
 _STILLS: dict = {}
 
 
-def _still(name: str) -> compose.Still:
+def _still(name: str) -> Still:
     if name not in _STILLS:
         image, alpha = portrait_paths(name)
-        _STILLS[name] = compose.load_still(image, alpha, max_side=900, cache_dir=os.path.join(ROOT, ".cache", "validate"))
+        _STILLS[name] = load_still(image, alpha, max_side=900, cache_dir=os.path.join(ROOT, ".cache", "validate"))
     return _STILLS[name]
 
 
@@ -119,17 +122,17 @@ def _background_frames(name: str, frames: int, size: tuple[int, int]) -> list[np
     if name.endswith(".avi"):
         if not splits.is_validation_video(name):
             raise ValueError(f"{name} is a training video")
-        raw = compose.read_video_frames(os.path.join(ASSETS, "backgrounds", name), splits.VALIDATION_FIRST_FRAME, frames)
-        return [compose.fit_to_canvas(f.astype(np.float32) / 255.0, size) for f in raw]
+        raw = read_video_frames(os.path.join(ASSETS, "backgrounds", name), splits.VALIDATION_FIRST_FRAME, frames)
+        return [fit_to_canvas(f.astype(np.float32) / 255.0, size) for f in raw]
     still = cv2.imread(os.path.join(ASSETS, splits.STILLS_DIR, name))[:, :, ::-1].astype(np.float32) / 255.0
-    return [compose.fit_to_canvas(still, size)] * frames
+    return [fit_to_canvas(still, size)] * frames
 
 
-def _motion(layer: Layer, still: compose.Still, frames: int, size: tuple[int, int], camera) -> compose.Motion:
+def _motion(layer: Layer, still: Still, frames: int, size: tuple[int, int], camera) -> Motion:
     w, h = size
     keys = [(x * w, y * h, hf * h / still.subject_height(), a) for x, y, hf, a in layer.keys]
     cam = [(dx * w, dy * h, s, a) for dx, dy, s, a in camera] if camera else None
-    return compose.keyframed_motion(frames, still, size, keys, cam)
+    return keyframed_motion(frames, still, size, keys, cam)
 
 
 @dataclass
@@ -148,13 +151,13 @@ def render(clip: Clip, size: tuple[int, int] = SIZE) -> Rendered:
     motions = [_motion(layer, _still(layer.portrait), clip.frames, size, clip.camera) for layer, _ in layers]
     out = Rendered([], [], [], [])
     for t in range(clip.frames):
-        bg = compose.move_background(backgrounds[t], motions[0], t) if clip.camera else backgrounds[t]
+        bg = move_background(backgrounds[t], motions[0], t) if clip.camera else backgrounds[t]
         src = bg.copy()
         passers = walkers[t].copy() if walkers is not None else np.zeros(size[::-1], np.float32)
         people = []
         for (layer, is_person), motion in zip(layers, motions):
-            fgr, pha = compose.render_subject(_still(layer.portrait), motion, t, layer.blur)
-            src = compose.composite(fgr, pha, src)
+            fgr, pha = render_subject(_still(layer.portrait), motion, t, layer.blur)
+            src = composite(fgr, pha, src)
             passers *= 1.0 - pha
             people = [p * (1.0 - pha) for p in people]
             if is_person:
@@ -170,8 +173,8 @@ def render(clip: Clip, size: tuple[int, int] = SIZE) -> Rendered:
 
 def _walkers(name: str, frames: list[np.ndarray]) -> list[np.ndarray]:
     """vtest.avi's moving pedestrians: |frame - median clean plate| > 0.1, opened and closed (static camera)."""
-    raw = compose.read_video_frames(os.path.join(ASSETS, "backgrounds", name), splits.VALIDATION_FIRST_FRAME, 120)
-    plate = np.median(np.stack([compose.fit_to_canvas(f.astype(np.float32) / 255.0, frames[0].shape[1::-1])
+    raw = read_video_frames(os.path.join(ASSETS, "backgrounds", name), splits.VALIDATION_FIRST_FRAME, 120)
+    plate = np.median(np.stack([fit_to_canvas(f.astype(np.float32) / 255.0, frames[0].shape[1::-1])
                                 for f in raw[::4]]), 0)
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     out = []
@@ -195,11 +198,11 @@ def render_real(name: str, source: str, frames: int, size: tuple[int, int] = SIZ
         path = carphone_path()
         if path is None:
             return None
-        raw = compose.read_video_frames(path, 0, frames)
+        raw = read_video_frames(path, 0, frames)
         return [cv2.resize(f, (352, 288), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0 for f in raw]
     if source.endswith(".avi"):
         return _background_frames(source, frames, size)
     still = _background_frames(source, 1, size)[0]
-    cam = compose.keyframed_motion(frames, compose.Still(still, still[..., 0]), size, [(0, 0, 1, 0)],
+    cam = keyframed_motion(frames, Still(still, still[..., 0]), size, [(0, 0, 1, 0)],
                                    [(0.0, 0.0, 1.02, 0.0), (-0.03 * size[0], 0.01 * size[1], 1.1, 0.5)])
-    return [compose.move_background(still, cam, t) for t in range(frames)]
+    return [move_background(still, cam, t) for t in range(frames)]

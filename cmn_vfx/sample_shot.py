@@ -22,10 +22,14 @@ import os
 
 import numpy as np
 
-from cmn_vfx import color, compose
+from cmn_vfx import color
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.sequence import format_frame
 from cmn_vfx.job.layout import ALPHA_CHANNELS, FG_CHANNELS, OutputLayout
+from cmn_vfx.synth.footage import fit_to_canvas, read_video_frames
+from cmn_vfx.synth.motion import Motion, keyframed_motion, random_motion
+from cmn_vfx.synth.render import composite, move_background, render_subject
+from cmn_vfx.synth.still import Still, load_still
 
 PORTRAIT = 'p_22fc0130'
 BACKGROUND = 'vtest.avi'
@@ -37,7 +41,7 @@ LINEAR = 'lin_rec709'
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'assets')
 
 
-def _motion(still: compose.Still, frames: int, canvas: tuple[int, int]) -> compose.Motion:
+def _motion(still: Still, frames: int, canvas: tuple[int, int]) -> Motion:
     """The subject sways in from the left, leans and settles; the camera pans and pushes in a little."""
     w, h = canvas
     scale = 0.88 * h / still.subject_height()
@@ -45,17 +49,17 @@ def _motion(still: compose.Still, frames: int, canvas: tuple[int, int]) -> compo
     subject = [(0.40 * w, bottom, scale, -2.0), (0.52 * w, bottom + 0.02 * h, scale * 1.04, 1.5),
                (0.60 * w, bottom, scale * 1.07, -1.0)]
     camera = [(0.0, 0.0, 1.06, 0.0), (-0.015 * w, 0.005 * h, 1.08, 0.3), (-0.03 * w, 0.0, 1.10, 0.0)]
-    return compose.keyframed_motion(frames, still, canvas, subject, camera)
+    return keyframed_motion(frames, still, canvas, subject, camera)
 
 
 def _backgrounds(path: str, first: int, frames: int, canvas: tuple[int, int]) -> list[np.ndarray]:
     """``frames`` background frames from ``first`` fitted to the canvas, sRGB 0..1 (ping-pong past the end)."""
-    raw = compose.read_video_frames(path, first, frames)
+    raw = read_video_frames(path, first, frames)
     if not raw:
         raise BadInputError(f'{path}: fewer than {first + 1} frames; restore the bundled file')
     order = [i % (2 * len(raw) - 1) if len(raw) > 1 else 0 for i in range(frames)]
     order = [i if i < len(raw) else 2 * len(raw) - 2 - i for i in order]
-    return [compose.fit_to_canvas(raw[i].astype(np.float32) / 255.0, canvas) for i in order]
+    return [fit_to_canvas(raw[i].astype(np.float32) / 255.0, canvas) for i in order]
 
 
 def build_sample_shot(out_dir: str, frames: int = 24, size: tuple[int, int] = (1280, 720),
@@ -80,14 +84,14 @@ def build_sample_shot(out_dir: str, frames: int = 24, size: tuple[int, int] = (1
     if frames < 1 or min(size) < 16:
         raise BadInputError(f'sample shot: frames={frames}, size={size}; need frames >= 1 and a size of at least 16x16')
     canvas = (int(size[0]), int(size[1]))
-    still = compose.load_still(image, matte, max_side=int(1.2 * canvas[1]), cache_dir=os.path.join(out_dir, '.cache'))
+    still = load_still(image, matte, max_side=int(1.2 * canvas[1]), cache_dir=os.path.join(out_dir, '.cache'))
     srgb = color.network_space()
     linear = color.check_colorspace(LINEAR)
     still = dataclasses.replace(still, fgr=color.convert(still.fgr, srgb, linear))  # warp in linear light
     if seed is None:
         motion = _motion(still, frames, canvas)
     else:
-        motion = compose.random_motion(np.random.default_rng(seed), frames, still, canvas)
+        motion = random_motion(np.random.default_rng(seed), frames, still, canvas)
     backgrounds = _backgrounds(video, background_first, frames, canvas)
 
     truth = OutputLayout(os.path.join(out_dir, 'truth'), NAME, PADDING)    # laid out like cmn-matte's outputs
@@ -100,9 +104,9 @@ def build_sample_shot(out_dir: str, frames: int = 24, size: tuple[int, int] = (1
     source = f'{portrait} (P3M, MIT) over {background} frames {background_first}.. (OpenCV samples)'
     for idx in range(frames):
         frame = FIRST_FRAME + idx
-        fgr, pha = compose.render_subject(still, motion, idx, blur_samples=3)
-        bgr = compose.move_background(color.convert(backgrounds[idx], srgb, linear), motion, idx)
-        plate = compose.composite(fgr, pha, bgr)
+        fgr, pha = render_subject(still, motion, idx, blur_samples=3)
+        bgr = move_background(color.convert(backgrounds[idx], srgb, linear), motion, idx)
+        plate = composite(fgr, pha, bgr)
         meta = {'oiio:ColorSpace': linear, 'cmn:source': source, 'cmn:source_frame': frame}
         plate_path = os.path.join(plate_dir, f'{NAME}.{format_frame(frame, PADDING)}.exr')
         write_exr(plate_path, plate, ('R', 'G', 'B'), window, window, meta)

@@ -39,7 +39,10 @@ def add_parser(subparsers) -> None:
         parser.add_argument("--spec", dest="spec_option", metavar="SPEC", help="same as the positional SPEC")
         parser.add_argument("--frames", help="override the spec's frames, e.g. 1001-1050")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
-        if name != "status":
+        if name == "status":
+            parser.add_argument("--quick", action="store_true",
+                                help="read the EXR headers only (a file truncated after its header counts as done)")
+        else:
             parser.add_argument("--chunk-size", type=int, help="override the spec's chunk_size")
         if name == "submit":
             parser.add_argument("--backend", default="local", help=f"one of {', '.join(BACKENDS)} (default local)")
@@ -130,7 +133,7 @@ def _resolve_subject(plan: Plan, args: argparse.Namespace) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    status = shot_status(_plan(args))
+    status = shot_status(_plan(args), quick=args.quick)
     print(json.dumps(status.to_dict()) if args.json else status.summary())
     return 0 if status.complete else 1
 

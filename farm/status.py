@@ -7,6 +7,9 @@ A frame is
   failed   when a file exists but cannot be read, lacks channels, was written with other
            settings or another checkpoint, or its plate frame changed since;
   missing  otherwise (no file, or only one of the two).
+With quick=True (`cmn-farm status --quick`) only the EXR headers are read: much less I/O on a
+farm's file system, but a file truncated after its header counts as done (the engine's resume
+still decodes every frame, so a rerun redoes it).
 
 "The shot's settings" are `expected` when given (a dict of metadata key -> value),
 else the most common (cmn:settings, cmn:checkpoint_sha256) pair among the
@@ -23,7 +26,7 @@ import os
 from dataclasses import dataclass, field
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.job.finished import DAMAGED, KEYS, MISSING, PARTIAL, read_frame, source_id, stale_keys
+from cmn_vfx.job.finished import ABSENT, DAMAGED, KEYS, PARTIAL, read_frame, source_id, stale_keys
 from cmn_vfx.io.sequence import find_sequence, format_frame_range, resolve_frames
 from farm.plan import Plan
 
@@ -86,13 +89,13 @@ def _source_ids(plan: Plan) -> dict[int, str | None]:
     return {frame: source_id(seq.path(src) if src is not None else None) for frame, src in pairs}
 
 
-def shot_status(plan: Plan, expected: dict | None = None) -> ShotStatus:
+def shot_status(plan: Plan, expected: dict | None = None, quick: bool = False) -> ShotStatus:
     """Classify every frame of the plan as done, missing or failed (see module docstring)."""
     status = ShotStatus(plan)
     readable: dict[int, tuple] = {}
     for frame in plan.frames:
-        state = read_frame(plan.layout.paths(frame))
-        if state.kind in (MISSING, PARTIAL):
+        state = read_frame(plan.layout.paths(frame), decode=not quick)
+        if state.kind in (ABSENT, PARTIAL):
             status.missing.append(frame)
         elif state.kind == DAMAGED:
             status.failed.append(frame)

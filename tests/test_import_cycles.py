@@ -122,3 +122,13 @@ def test_no_import_cycles():
     graph = import_graph()
     assert "cmn_vfx.commands.run" in graph and "farm.plan" in graph
     assert find_cycles(graph) == []
+
+
+def test_the_core_imports_no_training_or_bench():
+    """cmn_vfx ships to artists: it may not reach into training/ or bench/ (the sample shot's
+    still, motion and drawing live in cmn_vfx/synth/; training's flow in training/data/compose.py)."""
+    graph = import_graph()
+    assert "training.data.compose" in graph and "cmn_vfx.synth.render" in graph
+    bad = {m: sorted(t for t in targets if t.split(".")[0] in ("training", "bench"))
+           for m, targets in graph.items() if m.split(".")[0] == "cmn_vfx"}
+    assert {m: t for m, t in bad.items() if t} == {}

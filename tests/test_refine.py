@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from cmn_vfx.prior.classical import band_element, classical_matte, trimap_from_prior
-from cmn_vfx.engine.refine import area_resize, grow_mask, refine_edges, trimap
+from cmn_vfx.engine.refine import area_resize, band_element, grow_mask, refine_edges, trimap
+from cmn_vfx.prior.classical import classical_matte, trimap_from_prior
 
 
 def _nchw(x: np.ndarray) -> torch.Tensor:

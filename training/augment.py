@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from cmn_vfx.compose import composite
+from cmn_vfx.synth.render import composite
 
 GRAY = np.array([0.299, 0.587, 0.114], np.float32)
 

@@ -4,7 +4,7 @@
     engine = MatteEngine(EngineConfig(model="default", device="auto"))
     report = engine.run(ShotJob(seq, frames, out_dir, name))
 
-    config.py        EngineConfig, ShotJob, RunReport (plain data; built from a ShotSpec)
+    config.py        EngineConfig, ShotJob, RunReport (plain data; built from a ShotSpec; no torch)
     matte.py         MatteEngine: the network loop, state, warm-up, cuts, refinement, upsampling
     plan.py          Steps: which frames run, which are written, which are already finished
     reader.py        plate frame -> FrameIn (read-ahead thread)
@@ -16,8 +16,24 @@
     refine.py        edge refinement at the working size
     guided_filter.py guided upsampling to the plate's size
     subject.py       picked people resolved over the whole shot
-"""
-from cmn_vfx.engine.config import EngineConfig, RunReport, ShotJob
-from cmn_vfx.engine.matte import MatteEngine
 
-__all__ = ["EngineConfig", "MatteEngine", "RunReport", "ShotJob"]
+The names above load on first use (module __getattr__), so `import cmn_vfx.engine.config`, which
+the job layer and the farm reach, imports no torch (tests/job/test_light.py).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # also what the import-cycle walker (tests/test_import_cycles.py) sees
+    from cmn_vfx.engine.config import EngineConfig, RunReport, ShotJob
+    from cmn_vfx.engine.matte import MatteEngine
+
+_HOMES = {"EngineConfig": "config", "RunReport": "config", "ShotJob": "config", "MatteEngine": "matte"}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"cmn_vfx.engine.{_HOMES[name]}"), name)
+    raise AttributeError(f"module 'cmn_vfx.engine' has no attribute {name!r}")

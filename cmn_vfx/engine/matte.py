@@ -32,7 +32,7 @@ from cmn_vfx.engine.guided_filter import guided_upsample, luminance
 from cmn_vfx.engine.plan import Step, pending_frames, plan_steps
 from cmn_vfx.engine.reader import FrameReader, first_geometry
 from cmn_vfx.engine.records import FrameOut
-from cmn_vfx.engine.refine import refine_edges
+from cmn_vfx.engine.refine import guided_settings, refine_edges
 from cmn_vfx.engine.streaming import ReadAhead, WriteBehind
 from cmn_vfx.engine.writer import FrameWriter, check_output_dir
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
@@ -106,6 +106,7 @@ class MatteEngine:
                 "cut_threshold": self.config.cut_threshold if self.config.auto_cuts else None,
                 "precision": self.precision, "missing": job.missing,
                 "guided_filter": [guided_filter.RADIUS, guided_filter.EPS], "refine": self.config.refine,
+                "refine_params": guided_settings() if self.config.refine == "guided" else None,
                 "prior": self.prior_name, "layer": job.layer or None, "fg_colorspace": scene_linear_for(colorspace),
                 "threads": self.config.threads, **_subject_setting(job)}
 

@@ -1,7 +1,8 @@
 """Edge refinement of an alpha at the working size, on the alpha's device (engine `--refine guided`).
 
-The torch twin of cmn_vfx.prior.classical.classical_matte(src, pha, 'guided'), equal to it to
-float32 rounding (tests/test_refine.py), with the same parameters (classical.guided_params):
+Refinement owns its parameters (below; MatteEngine.settings records them in cmn:settings, so
+retuning them changes the resume key). cmn_vfx.prior.classical.classical_matte(src, pha, 'guided'),
+the numpy baseline, borrows them and equals this to float32 rounding (tests/test_refine.py):
 - trimap: alpha > 0.5 eroded by an ellipse of radius `band` -> 1, alpha <= 0.5 eroded -> 0, and
   a band ~2*band px wide around the 0.5 contour unknown;
 - a colour guided filter (He et al. 2010; the fast variant: coefficients solved at 1/s size after
@@ -15,12 +16,37 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from cmn_vfx.engine.guided_filter import box_mean
-from cmn_vfx.prior.classical import EPS, band_element, guided_params
+
+# Best of a sweep on the training portraits (bench/prior_eval.py clips):
+BAND_FRACTION = 0.01   # the trimap's unknown half band: 1% of the frame's short side ...
+MIN_BAND = 2           # ... and at least 2 px
+RADIUS_BANDS = 4       # guided filter radius, in bands
+SUBSAMPLE_SIDE = 288   # the fast guided filter solves at 1/s size, s = short side // 288 (>= 1)
+EPS = 1e-4             # guided filter regulariser (0..1 colour units squared)
+
+
+def guided_settings() -> dict:
+    """The parameters above, as cmn:settings records them."""
+    return {"band_fraction": BAND_FRACTION, "min_band": MIN_BAND, "radius_bands": RADIUS_BANDS,
+            "subsample_side": SUBSAMPLE_SIDE, "eps": EPS}
+
+
+def guided_params(h: int, w: int, band: int | None = None) -> tuple[int, int, int]:
+    """An [h,w] frame -> (band, radius, s): trimap half band (px), filter radius (px) and
+    subsampling factor of the fast guided filter."""
+    band = band or max(MIN_BAND, round(BAND_FRACTION * min(h, w)))
+    return band, RADIUS_BANDS * band, max(1, min(h, w) // SUBSAMPLE_SIDE)
+
+
+def band_element(band: int) -> np.ndarray:
+    """The trimap's structuring element: a (2*band+1)^2 uint8 ellipse, each row a centred run of 1s."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
 
 # Sigma's six distinct entries (row, col), upper triangle row by row.
 _ROW, _COL = [0, 0, 0, 1, 1, 2], [0, 1, 2, 1, 2, 2]
@@ -44,7 +70,7 @@ def refine_edges(pha: torch.Tensor, src: torch.Tensor, band: int | None = None, 
 
 
 def trimap(pha: torch.Tensor, band: int) -> torch.Tensor:
-    """pha [B,1,H,W] 0..1 -> [B,1,H,W] {0, 0.5, 1}, as classical.trimap_from_prior."""
+    """pha [B,1,H,W] 0..1 -> [B,1,H,W] {0, 0.5, 1}, as cmn_vfx.prior.classical.trimap_from_prior."""
     fg, element = pha > 0.5, band_element(band)
     # erode(m) = not grow_mask(not m); padding the growth with False makes the outside count
     # as neither side, like cv2.erode's default border.

@@ -75,10 +75,14 @@ def atomic_path(final_path: str) -> Iterator[str]:
             os.remove(tmp)
 
 
-def write_yaml(path: str, data: Any) -> str:
-    """Write `data` as YAML (keys in their order) through atomic_path; returns `path`."""
-    import yaml
-    text = yaml.safe_dump(data, sort_keys=False)
+def write_text(path: str, text: str) -> str:
+    """Write `text` (UTF-8) to `path` through atomic_path; returns `path`."""
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
     return path
+
+
+def write_yaml(path: str, data: Any) -> str:
+    """Write `data` as YAML (keys in their order) through atomic_path; returns `path`."""
+    import yaml
+    return write_text(path, yaml.safe_dump(data, sort_keys=False))

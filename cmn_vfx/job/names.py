@@ -9,8 +9,8 @@ PRECISIONS = ("fp32", "fp16", "bf16")
 REFINES = ("guided", "none")         # edge refinement at the working size (cmn_vfx.engine.refine)
 MISSING = ("error", "hold", "black")  # what a hole in the plate becomes
 BACKENDS = ("local", "deadline-cloud", "deadline10", "opencue")
-# Person priors (cmn_vfx.prior.NAMES; that package imports numpy, so the names are here too and
-# tests/job/test_names.py keeps the two equal).
+# Person priors: cmn_vfx.prior.NAMES is this tuple (that package imports numpy; the spec validates
+# names without it). 'auto' stands for cmn_vfx.prior.AUTO.
 PRIORS = ("auto", "selfie", "landscape", "selfie_stretch", "landscape_stretch", "pose",
           "max", "max_landscape", "gate", "gate_landscape", "consensus", "consensus_landscape",
           "union", "union_landscape", "people", "people_frame")

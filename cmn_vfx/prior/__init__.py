@@ -10,6 +10,7 @@ ONNX port can be dropped in by passing `runtime=` / `detector=` / `landmark=`.
 from __future__ import annotations
 
 from cmn_vfx.errors import BadInputError
+from cmn_vfx.job.names import PRIORS as NAMES  # the names are the light layer's (the spec validates them)
 from cmn_vfx.prior.base import PersonPrior
 
 AUTO = "people"  # chosen by the validation suite (bench/validate.py), see docs/prior.md
@@ -31,11 +32,6 @@ def _build(name: str, threads: int) -> PersonPrior:
         return PeoplePrior(threads, track=name == "people")
     mode, _, variant = name.partition("_")
     return CombinedPrior(SelfiePrior(variant or "selfie", "letterbox", threads), PosePrior(threads), mode)
-
-
-NAMES = ("auto", "selfie", "landscape", "selfie_stretch", "landscape_stretch", "pose",
-         "max", "max_landscape", "gate", "gate_landscape", "consensus", "consensus_landscape",
-         "union", "union_landscape", "people", "people_frame")
 
 
 def load_prior(name: str = "selfie", threads: int = 1) -> PersonPrior:

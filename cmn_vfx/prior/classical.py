@@ -2,8 +2,8 @@
 
 The default model must beat these (issue 6), so they are kept simple and documented:
 - trimap: prior > 0.5 eroded -> 1, prior < 0.5 eroded -> 0, a band of 2*`band` px unknown;
-  (band 1% of the short side, guided radius 4*band, eps 1e-4: best of a sweep on the
-  training portraits, bench/prior_eval.py clips);
+  band, guided radius and eps are the engine's refinement parameters (cmn_vfx.engine.refine,
+  which owns them: `--refine guided` is this 'guided' method in torch);
 - 'guided': colour guided filter (He et al. 2010, fast subsampled variant) of the prior
   with the frame as guide, clamped to the trimap's known regions;
 - 'closed_form': pymatting's closed-form matting (Levin et al. 2008) on the trimap,
@@ -14,21 +14,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from cmn_vfx.engine.refine import EPS, band_element, guided_params
 from cmn_vfx.errors import BadInputError
-
-EPS = 1e-4
-
-
-def guided_params(h: int, w: int, band: int | None = None) -> tuple[int, int, int]:
-    """'guided' on an [h,w] frame -> (band, radius, s): trimap half band (px), filter radius (px)
-    and subsampling factor of the fast guided filter (shared with cmn_vfx.engine.refine)."""
-    band = band or max(2, round(0.01 * min(h, w)))
-    return band, 4 * band, max(1, min(h, w) // 288)
-
-
-def band_element(band: int) -> np.ndarray:
-    """The trimap's structuring element: a (2*band+1)^2 uint8 ellipse, each row a centred run of 1s."""
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
 
 
 def trimap_from_prior(prior: np.ndarray, band: int) -> np.ndarray:

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 from typing import Callable
 
-from .contract import BACKENDS, DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, PRIORS
+from .contract import BACKENDS, DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, PRIORS, write_text
 from .pick import PickError, check_frames, spec_subject
 from .readnode import frame_path, parse_range, plate_name
 
@@ -61,10 +61,7 @@ def load_settings(path: str) -> dict:
 def save_settings(path: str, settings: dict) -> None:
     """Write atomically so two Nuke sessions never leave half a file."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(settings, fh, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+    write_text(path, json.dumps(settings, indent=1, sort_keys=True))
 
 
 def remember_job(settings: dict, plate: str, result: dict) -> dict:
@@ -213,13 +210,8 @@ def spec_file(spec: dict) -> str:
 def write_spec(spec: dict, path: str) -> str:
     """Write the spec as JSON text (valid YAML, and no YAML library needed in Nuke)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write("# cmn-vfx shot spec written by the Nuke panel (JSON is YAML)\n")
-        json.dump(spec, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
-    return path
+    return write_text(path, "# cmn-vfx shot spec written by the Nuke panel (JSON is YAML)\n"
+                      + json.dumps(spec, indent=2) + "\n")
 
 
 # --- the command ---------------------------------------------------------------------

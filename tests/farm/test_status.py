@@ -83,3 +83,19 @@ def test_status_cli_json_and_exit_code(spec_path):
     assert got.returncode == 1, got.stderr
     report = json.loads(got.stdout)
     assert (report["done"], report["missing"], report["todo"]) == ("1001", "1002-1012", "1002-1012")
+
+
+def test_quick_status_reads_headers_only(spec_path):
+    """--quick trusts a file whose pixels were cut off after an intact header; the full check does not."""
+    plan = plan_shot(ShotSpec.from_yaml(spec_path), frames="1001-1002")
+    for frame in (1001, 1002):
+        for kind in ("alpha", "fg"):
+            write_output(plan, kind, frame)
+    path = plan.layout.path("alpha", 1002)
+    with open(path, "r+b") as fh:
+        fh.truncate(os.path.getsize(path) - 8)                           # the last pixel chunk cut short
+    assert shot_status(plan).failed == [1002]
+    assert shot_status(plan, quick=True).done == [1001, 1002]
+    got = cmn_farm("status", spec_path, "--frames", "1001-1002", "--quick", "--json")
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["done"] == "1001-1002"

@@ -7,7 +7,8 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEAVY = ("numpy", "torch", "cv2", "OpenImageIO", "PyOpenColorIO")
 LIGHT = ("cmn_vfx.job", "cmn_vfx.job.names", "cmn_vfx.job.spec", "cmn_vfx.job.layout", "cmn_vfx.job.warmup",
-         "cmn_vfx.job.finished", "cmn_vfx.io.sequence", "cmn_vfx.io.atomic", "farm.plan")
+         "cmn_vfx.job.finished", "cmn_vfx.io.sequence", "cmn_vfx.io.atomic", "farm.plan",
+         "cmn_vfx.engine", "cmn_vfx.engine.config")
 
 SCRIPT = """
 import importlib, json, sys
@@ -24,6 +25,8 @@ from cmn_vfx.job.warmup import warmup_frames
 spec = ShotSpec(plate='/p/sh010.####.exr', output='/o', frames='1001-1010', prior='people', subject='main',
                 person_layers=True, precision='fp16', refine='none', auto_cuts=False, threads=2, cuts=[1005])
 spec.validate()
+from cmn_vfx.engine import EngineConfig, ShotJob  # the package's lazy names: config only
+assert EngineConfig.from_spec(spec).precision == 'fp16' and ShotJob
 print(json.dumps({'spec': spec.to_dict()['precision'], 'alpha': OutputLayout('/o', 'sh010', 3).alpha_path(-7),
                   'warmup': list(warmup_frames(1009, 8, 1001, [1005])),
                   'heavy': sorted(m for m in sys.modules if m.split('.')[0] in HEAVY)}))
@@ -41,8 +44,8 @@ def test_light_layer_without_numpy_or_torch():
 
 
 def test_the_blocker_blocks():
-    """The same script fails when a light module starts importing numpy (here: the engine's config)."""
-    code = f"HEAVY = {HEAVY!r}\nLIGHT = {LIGHT + ('cmn_vfx.engine.config',)!r}\n" + SCRIPT
+    """The same script fails when a light module starts importing torch (here: the engine's loop)."""
+    code = f"HEAVY = {HEAVY!r}\nLIGHT = {LIGHT + ('cmn_vfx.engine.matte',)!r}\n" + SCRIPT
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                          env=dict(os.environ, PYTHONPATH=REPO))
     assert out.returncode != 0 and "is blocked in this test" in out.stderr

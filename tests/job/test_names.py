@@ -3,8 +3,8 @@ from cmn_vfx.job import names
 
 
 def test_prior_names_are_the_prior_packages():
-    from cmn_vfx.prior import NAMES
-    assert names.PRIORS == NAMES
+    from cmn_vfx.prior import AUTO, NAMES
+    assert NAMES is names.PRIORS and AUTO in NAMES and AUTO != "auto"
 
 
 def test_engine_and_farm_use_the_names():

@@ -116,16 +116,18 @@ def test_close_up_keeps_the_shoulders_cut_by_the_frame_edge(iou, frame):
     with the edge pixels replicated it keeps them (0.97)."""
     import tempfile
 
-    from cmn_vfx import compose, sample_shot
+    from cmn_vfx import sample_shot
+    from cmn_vfx.synth import render
+    from cmn_vfx.synth.still import load_still
 
     canvas, assets = (512, 288), sample_shot.ASSETS
-    still = compose.load_still(os.path.join(assets, "p3m_dev", "original", sample_shot.PORTRAIT + ".jpg"),
-                               os.path.join(assets, "p3m_dev", "alpha", sample_shot.PORTRAIT + ".png"),
-                               max_side=int(1.2 * canvas[1]), cache_dir=tempfile.mkdtemp())
+    still = load_still(os.path.join(assets, "p3m_dev", "original", sample_shot.PORTRAIT + ".jpg"),
+                       os.path.join(assets, "p3m_dev", "alpha", sample_shot.PORTRAIT + ".png"),
+                       max_side=int(1.2 * canvas[1]), cache_dir=tempfile.mkdtemp())
     motion = sample_shot._motion(still, 24, canvas)
     bgr = sample_shot._backgrounds(os.path.join(assets, "backgrounds", sample_shot.BACKGROUND), 0, frame + 1, canvas)[frame]
-    fgr, pha = compose.render_subject(still, motion, frame, blur_samples=1)
-    src = np.clip(compose.composite(fgr, pha, compose.move_background(bgr, motion, frame)), 0, 1).astype(np.float32)
+    fgr, pha = render.render_subject(still, motion, frame, blur_samples=1)
+    src = np.clip(render.composite(fgr, pha, render.move_background(bgr, motion, frame)), 0, 1).astype(np.float32)
     assert iou(load_prior("auto")(src), pha) > 0.9
 
 

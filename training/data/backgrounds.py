@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from cmn_vfx.compose import read_video_frames
+from cmn_vfx.synth.footage import read_video_frames
 from cmn_vfx.errors import BadInputError
 from training.data.splits import is_validation_video
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from cmn_vfx.compose import fit_to_canvas
+from cmn_vfx.synth.footage import fit_to_canvas
 from training.augment import augment_sample
 from training.data.config import DataConfig
 from training.data.crowd import add_person, fault_prior

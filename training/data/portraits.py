@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cmn_vfx import compose
+from cmn_vfx.synth.motion import random_motion
+from cmn_vfx.synth.still import Still, load_still
+from training.data.compose import prescale
 from cmn_vfx.errors import BadInputError
 from training.data.sources import ForegroundClip, clip_from_motion
 from training.data.splits import VALIDATION_PORTRAITS, check_training_portraits
@@ -77,19 +79,19 @@ class PortraitSource:
     def __len__(self) -> int:
         return len(self._pairs)
 
-    def still(self, idx: int) -> compose.Still:
+    def still(self, idx: int) -> Still:
         """The idx-th still (loaded at construction, see the module docstring)."""
         if idx not in self._stills:
             image, alpha = self._pairs[idx]
-            self._stills[idx] = compose.load_still(image, alpha, self.max_side, self.cache_dir)
+            self._stills[idx] = load_still(image, alpha, self.max_side, self.cache_dir)
         return self._stills[idx]
 
     def sample(self, rng: np.random.Generator, frames: int, canvas: tuple[int, int]) -> ForegroundClip:
         """A clip of a random still over ``frames`` frames at canvas (width, height)."""
         still = self.still(int(rng.integers(len(self._pairs))))
-        motion = compose.random_motion(rng, frames, still, canvas, height_fraction=(0.6, 1.1),
+        motion = random_motion(rng, frames, still, canvas, height_fraction=(0.6, 1.1),
                                        speed=self.speed * rng.uniform(0.3, 2.0), camera=self.camera,
                                        bottom_cut=still.cut_at_bottom())
-        still, motion = compose.prescale(still, motion, self._small)
+        still, motion = prescale(still, motion, self._small)
         blur = self.blur_samples if rng.random() < 0.5 else 1
         return clip_from_motion(still, motion, blur, real_person=True)

@@ -4,7 +4,7 @@ Each still is a head-and-shoulders silhouette with soft edges, a hair mass with
 thin semi-transparent strands, optional holes (between arm and body) and a
 semi-transparent veil, all in textured colours. Layers are combined with the
 "over" operator on premultiplied colour, so alpha and foreground colour are
-exact; the still is then animated with cmn_vfx.compose (motion blur included),
+exact; the still is then animated with cmn_vfx.synth (motion blur included),
 so the flow is exact too.
 """
 from __future__ import annotations
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from cmn_vfx import compose
+from cmn_vfx.synth.motion import random_motion
+from cmn_vfx.synth.still import Still
 from training.data.sources import ForegroundClip, clip_from_motion
 
 
@@ -78,7 +79,7 @@ def _strands(rng: np.random.Generator, size: tuple[int, int], head: tuple[float,
     return out
 
 
-def procedural_still(rng: np.random.Generator, size: tuple[int, int]) -> compose.Still:
+def procedural_still(rng: np.random.Generator, size: tuple[int, int]) -> Still:
     """A head-and-shoulders still of ``size`` (width, height); the body reaches the bottom edge."""
     w, h = size
     sharp = np.zeros((h, w), np.uint8)
@@ -124,7 +125,7 @@ def procedural_still(rng: np.random.Generator, size: tuple[int, int]) -> compose
                     0, 360, float(rng.uniform(0.2, 0.7)), -1, cv2.LINE_AA)
         layers.append((_texture(rng, size, rng.uniform(0, 1, 3).astype(np.float32), 0.05), _soft(veil, 2.0)))
     fgr, pha = _over(layers)
-    return compose.Still(fgr, pha, 'procedural')
+    return Still(fgr, pha, 'procedural')
 
 
 @dataclass
@@ -143,7 +144,7 @@ class ProceduralSource:
     def sample(self, rng: np.random.Generator, frames: int, canvas: tuple[int, int]) -> ForegroundClip:
         """A clip of ``frames`` frames at canvas (width, height)."""
         still = procedural_still(rng, canvas)
-        motion = compose.random_motion(rng, frames, still, canvas, height_fraction=(0.6, 1.2),
+        motion = random_motion(rng, frames, still, canvas, height_fraction=(0.6, 1.2),
                                        speed=self.speed * rng.uniform(0.3, 2.0), camera=self.camera)
         blur = self.blur_samples if rng.random() < 0.5 else 1
         return clip_from_motion(still, motion, blur, real_person=False)

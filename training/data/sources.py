@@ -25,14 +25,15 @@ class ForegroundClip:
 
 
 def clip_from_motion(still, motion, blur_samples: int, real_person: bool) -> ForegroundClip:
-    """Render every frame of ``motion`` (cmn_vfx.compose.Motion) for a still."""
-    from cmn_vfx import compose
+    """Render every frame of ``motion`` (cmn_vfx.synth.motion.Motion) for a still."""
+    from cmn_vfx.synth.render import render_subject
+    from training.data.compose import backward_flow
 
-    frames = [compose.render_subject(still, motion, i, blur_samples) for i in range(motion.frames)]
+    frames = [render_subject(still, motion, i, blur_samples) for i in range(motion.frames)]
     return ForegroundClip(
         fgr=np.stack([f for f, _ in frames]),
         pha=np.stack([a for _, a in frames]),
-        flow=np.stack([compose.backward_flow(motion, i) for i in range(motion.frames)]),
+        flow=np.stack([backward_flow(motion, i) for i in range(motion.frames)]),
         camera=np.stack([motion.camera_matrix(i) for i in range(motion.frames)]),
         real_person=real_person,
         name=still.name,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from cmn_vfx.compose import fit_to_canvas
+from cmn_vfx.synth.footage import fit_to_canvas
 from cmn_vfx.errors import BadInputError
 from training.data.sources import ForegroundClip
 
