@@ -59,15 +59,22 @@ def init_weights(model: nn.Module, path: str) -> None:
 
     A source trained with a sigmoid alpha head starting a prior-residual model gets its last
     alpha conv zeroed, so the fine-tune starts from the prior and keeps the learnt features.
+    A source without the context norm (ModelConfig.context_norm) starting a model with it gets the
+    norm new (identity affine): everything else is loaded.
     """
     from cmn_vfx.model.checkpoint import read_checkpoint
     from cmn_vfx.model.state_check import state_mismatch
 
     ckpt = read_checkpoint(path)
-    detail = state_mismatch(model.state_dict(), ckpt["model"])
+    weights = dict(ckpt["model"])
+    if model.config.context_norm and not ckpt["model_config"].get("context_norm", False):
+        # the group norm on Fea_t is new: it starts as the identity affine (weight 1, bias 0)
+        own = model.state_dict()
+        weights.update({k: v for k, v in own.items() if k.startswith("encoder.context.1.")})
+    detail = state_mismatch(model.state_dict(), weights)
     if detail:
         raise BadInputError(f"init_from {path}: its weights do not fit the configured model ({detail})")
-    model.load_state_dict(ckpt["model"])
+    model.load_state_dict(weights)
     if model.config.prior_residual and not ckpt["model_config"].get("prior_residual", False):
         head = model.decoder_pha.last[-1]
         with torch.no_grad():

@@ -49,7 +49,8 @@ class CMN(nn.Module):
         super().__init__()
         self.config = config
         pretrained = config.pretrained if load_weights else None
-        self.encoder = Encoder(config.encoder, config.in_channels, config.width, config.context, pretrained)
+        self.encoder = Encoder(config.encoder, config.in_channels, config.width, config.context, pretrained,
+                               config.context_norm)
         self.flow = build_flow(config, load_weights) if config.variant == "full" else None
         self.operator = build_operator(config)
         self.decoder_pha = Decoder(config.context, config.width, 1)

@@ -31,6 +31,11 @@ class ModelConfig:
     prior_residual: with prior 'person', alpha = clamp(prior + decoder output) instead of
         sigmoid(decoder output); the last alpha conv starts at zero, so an untrained network
         returns the prior and training learns the correction (edges, hair, a wrong prior).
+    context_norm: group norm on Fea_t (before its ReLU). A pretrained trunk's 1/16 features are
+        large (EfficientNet-Lite0: Fea_t mean ~24, max ~290 after training), which pins the GRU's
+        gates at 0 or 1: each channel is either replaced every frame or frozen, so the memory does
+        nothing (measured: alpha moves < 1e-6 for a random state). Normalised, the gates start near
+        0.5 and train. Off by default (the paper has no such norm; models before v4 lack it).
     pretrained / flow_weights: weight files on disk (never downloaded).
     """
 
@@ -45,6 +50,7 @@ class ModelConfig:
     pwc_cost_norm: bool = False
     dis_preset: str = "medium"
     prior_residual: bool = False
+    context_norm: bool = False
     pretrained: str | None = None
     flow_weights: str | None = None
 

@@ -131,13 +131,15 @@ class Encoder(nn.Module):
     Returns fea [B,context,H/16,W/16] and skips [s1, s2, s4, s8], each [B,width,H/k,W/k].
     """
 
-    def __init__(self, name: str, in_channels: int, width: int, context: int, pretrained: str | None = None) -> None:
+    def __init__(self, name: str, in_channels: int, width: int, context: int, pretrained: str | None = None,
+                 context_norm: bool = False) -> None:
         super().__init__()
         self.backbone = Backbone(name, in_channels, pretrained)
         c2, c4, c8, c16 = self.backbone.channels
         self.skips = nn.ModuleList([conv_relu(in_channels, width), conv_relu(c2, width),
                                     conv_relu(c4, width), conv_relu(c8, width)])
-        self.context = nn.Sequential(nn.Conv2d(c16, context, 1), nn.ReLU(inplace=True))
+        norm = [nn.GroupNorm(8 if context % 8 == 0 else 1, context)] if context_norm else []
+        self.context = nn.Sequential(nn.Conv2d(c16, context, 1), *norm, nn.ReLU(inplace=True))
         mean, std = (IMAGENET_MEAN, IMAGENET_STD) if not name.startswith("efficientnet_lite") else (LITE_MEAN, LITE_STD)
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
