@@ -102,3 +102,16 @@ def test_temporal_weight_adds_the_coherence_term(tiny_config):
     assert terms['temporal'] > 0
     assert terms['total'] == pytest.approx(terms['l1_alpha'] + terms['lap_alpha'] + 0.1 * terms['l1_fgr']
                                            + 5.0 * terms['temporal'], rel=1e-5)
+
+
+def test_fault_kinds_choose_which_faults_are_drawn():
+    from cmn_vfx.errors import BadInputError
+    cfg = dict(tiny_data(length=6), seq_length=4, size=[48, 64], prior='simulated', prior_faults=1.0,
+               fault_kinds=['blink'])
+    blinked = build_dataset(cfg)
+    plain = build_dataset(dict(cfg, prior_faults=0.0))
+    for i in range(4):
+        a, b = blinked.clip(i)['prior'], plain.clip(i)['prior']
+        assert a.sum() < b.sum() or b.sum() == 0      # a blink only ever removes prior
+    with pytest.raises(BadInputError, match='fault_kinds'):
+        build_dataset(dict(cfg, fault_kinds=['wobble']))

@@ -14,6 +14,7 @@
       extra_person: 0.0             # probability of a second person in the clip (training.data.crowd)
       prior_faults: 0.0             # probability that the prior blinks, jumps or drops a person
                                     # for some frames after the first (training.data.crowd)
+      fault_kinds: [blink, shift, drop] # which faults prior_faults draws from
       foregrounds:                  # weighted sources
         - {type: procedural, weight: 1.0}
         - {type: portraits, root: assets/p3m_dev, weight: 1.0, max_side: 800}
@@ -52,6 +53,7 @@ class DataConfig:
     flow: bool = True
     extra_person: float = 0.0
     prior_faults: float = 0.0
+    fault_kinds: tuple[str, ...] = ('blink', 'shift', 'drop')
     foregrounds: list = field(default_factory=lambda: [{'type': 'procedural', 'weight': 1.0}])
     backgrounds: list = field(default_factory=lambda: [{'type': 'procedural', 'weight': 1.0}])
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -71,6 +73,9 @@ class DataConfig:
             raise BadInputError(f'data.split={self.split!r}: use one of {", ".join(SPLITS)}')
         if not (0 <= self.extra_person <= 1 and 0 <= self.prior_faults <= 1):
             raise BadInputError('data.extra_person and data.prior_faults are probabilities: give 0..1')
+        bad = [k for k in self.fault_kinds if k not in ('blink', 'shift', 'drop')] or not self.fault_kinds
+        if bad:
+            raise BadInputError(f'data.fault_kinds={list(self.fault_kinds)}: give some of blink, shift, drop')
         if self.extra_person and self.flow:
             raise BadInputError('data.extra_person needs data.flow: false (a clip of two people has no exact flow)')
         if self.seq_length < 1 or self.length < 1:

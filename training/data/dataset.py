@@ -75,7 +75,8 @@ class MattingDataset(Dataset):
             real = self.cfg.prior == 'real' or (self.cfg.prior == 'mixed' and fg.real_person)
             sample['prior'] = self.real_prior(sample['src']) if real else simulate_prior(sample['pha'], rng)
             if self.cfg.prior_faults and rng.random() < self.cfg.prior_faults:
-                sample['prior'] = fault_prior(sample['prior'], rng)
+                kinds = self.cfg.fault_kinds
+                sample['prior'] = fault_prior(sample['prior'], rng, kinds[int(rng.integers(len(kinds)))])
         return sample
 
     def real_prior(self, src: np.ndarray) -> np.ndarray:
