@@ -7,7 +7,7 @@ M=${1:-/tmp/v4_final.pt}
 mkdir -p runs/final
 export OMP_NUM_THREADS=2
 .venv/bin/python bench/validate.py --methods model:$M@people --json runs/validate_v4.json --work runs/validate_v4 \
-   --sheet docs/images/validation_worst_v4.jpg --sheet-method model:$M@people > runs/final/validate.txt 2>&1
+   --sheet runs/final/validation_worst.jpg --sheet-method model:$M@people > runs/final/validate.txt 2>&1
 .venv/bin/python bench/v4_bars.py --model model:$M@people runs/validate_final.json runs/validate_v4.json > runs/final/bars.txt 2>&1
 .venv/bin/python bench/recurrence_check.py --model $M > runs/final/recurrence.txt 2>&1
 .venv/bin/python bench/subject_eval.py --model $M --work runs/subject_eval_v4 --json runs/subject_eval_v4.json > runs/final/subject.txt 2>&1

@@ -76,7 +76,7 @@ class MatteEngine:
             from cmn_vfx.model.fold import prepare_for_inference
             model, meta = load_model(config.model, device=str(self.device))
             # batch norm folded, channels-last on the CPU: alpha within 1e-7 (tests/model/test_fold.py)
-            prepare_for_inference(model.to(self.device), self.device)
+            prepare_for_inference(model.to(self.device), self.device)  # also eval()
         self.model = model.to(self.device).eval()
         self.meta = dict(meta or {})
         self.precision = config.precision if self.device.type == "cuda" else "fp32"
