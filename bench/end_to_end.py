@@ -1,12 +1,13 @@
 """End to end, as a user runs it: `cmn-matte run` wall time per frame, start-up included, beside the I/O floor.
 
     .venv/bin/python bench/end_to_end.py [--sizes 512x288,1920x1080] [--frames 40] [--threads 2] [--runs 3]
-        [--model default] [--json runs/end_to_end.json]
+        [--model default] [--runtimes torch,onnx] [--json runs/end_to_end.json]
 
 For each size a 40-frame plate of real-looking footage (the sample shot builder: a held-out portrait
 walking over the street, scene-linear half EXRs) is written once. Then, alternating, `--runs` times:
-- `cmn-matte run` in a fresh process (python start-up, torch import, model and prior loading, the
-  reader/network/writer threads, both EXR writes), --threads N; its wall time / frames;
+- `cmn-matte run` in a fresh process (python start-up, torch or ONNX Runtime import, model and prior
+  loading, the reader/network/writer threads, both EXR writes), --threads N, once per --runtimes
+  entry (torch; onnx, the torch-free runtime); its wall time / frames;
 - the I/O floor in a fresh process: read every plate frame and write the two outputs the engine
   writes (alpha A and premultiplied RGBA fg, half, zip) with the same writer function, nothing else.
 Reports the median ms a frame of each and their ratio. The issue's bars (speed issue): 512x288 at most
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--model", default="default")
+    parser.add_argument("--runtimes", default="torch,onnx", help="cmn-matte run --runtime values to time")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
@@ -65,24 +67,29 @@ def main(argv: list[str] | None = None) -> int:
             plate = next(os.path.join(root, name) for root, _, names in os.walk(plate_dir) for name in sorted(names)
                          if name.endswith(".exr") and "plate" in root)
             pattern = plate.rsplit(".", 2)[0] + ".####.exr"
-            engine, floor = [], []
+            runtimes = args.runtimes.split(",")
+            engine, floor = {r: [] for r in runtimes}, []
             for run in range(args.runs):
-                out = os.path.join(tmp, f"out_{size}_{run}")
-                os.makedirs(out)
-                engine.append(wall([os.path.join(bin_dir, "cmn-matte"), "run", pattern, "--out", out, "--model",
-                                    args.model, "--threads", str(args.threads), "--device", "cpu"], env)
-                              / args.frames * 1e3)
+                for runtime in runtimes:
+                    out = os.path.join(tmp, f"out_{size}_{run}_{runtime}")
+                    os.makedirs(out)
+                    engine[runtime].append(wall([os.path.join(bin_dir, "cmn-matte"), "run", pattern, "--out", out,
+                                                 "--model", args.model, "--threads", str(args.threads), "--device",
+                                                 "cpu", "--runtime", runtime], env) / args.frames * 1e3)
                 io_out = os.path.join(tmp, f"io_{size}_{run}")
                 os.makedirs(io_out)
                 floor.append(wall([sys.executable, "-c", FLOOR, pattern, io_out], env) / args.frames * 1e3)
-            row = {"size": size, "frames": args.frames, "threads": args.threads, "model": args.model,
-                   "engine_ms": [round(v, 1) for v in engine], "floor_ms": [round(v, 1) for v in floor],
-                   "engine_median_ms": round(statistics.median(engine), 1),
-                   "floor_median_ms": round(statistics.median(floor), 1)}
-            row["ratio"] = round(row["engine_median_ms"] / row["floor_median_ms"], 2)
-            results.append(row)
-            print(f"{size}: cmn-matte run {row['engine_median_ms']} ms/frame (runs {row['engine_ms']}), "
-                  f"I/O floor {row['floor_median_ms']} ms/frame, ratio {row['ratio']}", flush=True)
+            floor_median = round(statistics.median(floor), 1)
+            for runtime in runtimes:
+                row = {"size": size, "frames": args.frames, "threads": args.threads, "model": args.model,
+                       "runtime": runtime, "engine_ms": [round(v, 1) for v in engine[runtime]],
+                       "floor_ms": [round(v, 1) for v in floor],
+                       "engine_median_ms": round(statistics.median(engine[runtime]), 1),
+                       "floor_median_ms": floor_median}
+                row["ratio"] = round(row["engine_median_ms"] / floor_median, 2)
+                results.append(row)
+                print(f"{size} --runtime {runtime}: cmn-matte run {row['engine_median_ms']} ms/frame "
+                      f"(runs {row['engine_ms']}), I/O floor {floor_median} ms/frame, ratio {row['ratio']}", flush=True)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, indent=1)

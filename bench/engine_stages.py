@@ -1,10 +1,11 @@
 """Where a frame's time goes in the engine: per-stage seconds for one plate size (a profile).
 
     .venv/bin/python bench/engine_stages.py [--size 1920x1080] [--model default] [--threads 2] [--repeat 3]
+        [--runtime torch|onnx]
 
 Times, in this process and one after another, the stages the reader, network and writer
 threads run for each frame: EXR read, colour to network space, resize, person prior,
-network step, guided upsampling, fg composition, and the two EXR writes. The engine
+network step, edge refinement, guided upsampling, fg composition, and the two EXR writes. The engine
 overlaps reader, network and writer in threads, so on N free cores its frame time is
 about max(stage groups) rather than their sum; on 2 cores the sum / 2 is the floor.
 """
@@ -25,26 +26,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="default")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--runtime", default="torch", choices=("torch", "onnx"))
     args = parser.parse_args(argv)
     import cv2
-    import torch
 
     from cmn_vfx.color import to_network
     from cmn_vfx.job.names import AUTO_LONG_SIDE
     from cmn_vfx.engine.writer import FrameWriter
-    from cmn_vfx.engine.guided_filter import guided_upsample, luminance
+    from cmn_vfx.engine.config import EngineConfig
+    from cmn_vfx.engine.runtime import open_backend
     from cmn_vfx.io.image import Box, read_rgb, write_exr
-    from cmn_vfx.model import load_model
     from cmn_vfx.engine.outputs import quantise_alpha
     from cmn_vfx.job.layout import ALPHA_CHANNELS, FG_CHANNELS, OutputLayout
     from cmn_vfx.prior import load_prior
 
-    torch.set_num_threads(args.threads)
     width, height = (int(v) for v in args.size.split("x"))
     scale = AUTO_LONG_SIDE / max(width, height)
     small_size = (round(width * scale), round(height * scale))
-    model, meta = load_model(args.model)
-    model.eval()
+    backend = open_backend(EngineConfig(model=args.model, device="cpu", runtime=args.runtime, threads=args.threads))
+    meta = backend.meta
     prior_fn = load_prior(meta["model_config"].get("prior_model", "auto")) \
         if meta["model_config"].get("prior") == "person" else None
     tmp = tempfile.mkdtemp()
@@ -69,19 +69,19 @@ def main(argv: list[str] | None = None) -> int:
         net = timed("colour -> network", to_network, image.pixels, "lin_rec709")
         small = timed("resize", cv2.resize, net, small_size, None, 0, 0, cv2.INTER_AREA)
         prior = timed("person prior (auto)", prior_fn, small) if prior_fn else None
-        src = torch.from_numpy(small).permute(2, 0, 1)[None].contiguous()
-        pri = torch.from_numpy(prior)[None, None] if prior is not None else None
-        with torch.inference_mode():
-            pha, fgr, state = timed("network step", model, src, prev, state, pri)
-            guide = torch.from_numpy(np.ascontiguousarray(net @ np.float32([0.2126, 0.7152, 0.0722])))[None, None]
-            full = timed("guided upsample", guided_upsample, pha, luminance(src), guide)
+        src = backend.frame(small)
+        pri = backend.frame(prior) if prior is not None else None
+        pha, fgr, state = timed("network step", backend.step, src, prev, state, pri)
+        pha = timed("edge refinement", backend.refine, pha, src)
+        guide = np.ascontiguousarray(net @ np.float32([0.2126, 0.7152, 0.0722]))
+        full = timed("guided upsample", backend.upsample, pha, src, guide)
         prev = src
-        alpha = quantise_alpha(full[0, 0].numpy())
-        rgba = timed("fg composition", writer.foreground, image, alpha, fgr[0].permute(1, 2, 0).numpy())
+        alpha = quantise_alpha(full)
+        rgba = timed("fg composition", writer.foreground, image, alpha, backend.colour(fgr))
         timed("write fg EXR (RGBA zip)", write_exr, os.path.join(tmp, "fg.exr"), rgba, FG_CHANNELS, box, box)
         timed("write alpha EXR (A zip)", write_exr, os.path.join(tmp, "a.exr"), alpha[..., None], ALPHA_CHANNELS, box, box)
     total = 0.0
-    print(f"{args.size}, network at {small_size[0]}x{small_size[1]}, torch threads {args.threads}, "
+    print(f"{args.size}, network at {small_size[0]}x{small_size[1]}, {args.runtime} runtime, threads {args.threads}, "
           f"median of {args.repeat} (first frame dropped)")
     for name, values in times.items():
         value = float(np.median(values[1:]))

@@ -83,10 +83,10 @@ def with_subcommands(prog: str, description: str, add_parsers: Sequence[Callable
 
 
 def matte_main(argv: Sequence[str] | None = None) -> int:
-    """cmn-matte info|run: inspect plates and matte shots."""
-    from cmn_vfx.commands import info, run
+    """cmn-matte info|run|export-onnx: inspect plates, matte shots, export a model for the torch-free runtime."""
+    from cmn_vfx.commands import export_onnx, info, run
     return with_subcommands("cmn-matte", "Automatic person mattes for image sequences.",
-                            [info.add_parser, run.add_parser], argv)
+                            [info.add_parser, run.add_parser, export_onnx.add_parser], argv)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def serve(sock_path: str, model: str | None = None, device: str = "auto") -> int
     """Listen on `sock_path`; run each request's argv through cmn-matte's main, one at a time."""
     from cmn_vfx.cli import matte_main
     if model:
-        from cmn_vfx.engine.matte import resolve_device
+        from cmn_vfx.engine.torch_backend import resolve_device
         from cmn_vfx.model import load_model
         load_model(model, device=str(resolve_device(device)))   # warm the device and the page cache
     with contextlib.suppress(FileNotFoundError):

@@ -24,12 +24,12 @@ from typing import Iterator
 
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
 from cmn_vfx.io.sequence import Sequence, count_of, find_sequence, find_sequences, format_frame_range, parse_frame_range
-from cmn_vfx.job.names import DEFAULT_WARMUP, MISSING, PRECISIONS, REFINES
+from cmn_vfx.job.names import DEFAULT_WARMUP, MISSING, PRECISIONS, REFINES, RUNTIMES
 from cmn_vfx.job.spec import ShotSpec
 
 PLATE_EXTENSIONS = (".exr", ".dpx", ".cin", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 # Flags that override a spec's field of the same name (None = not given).
-_OVERRIDES = ("frames", "model", "device", "colorspace", "downsample", "warmup", "missing", "name", "prior", "threads",
+_OVERRIDES = ("frames", "model", "device", "runtime", "colorspace", "downsample", "warmup", "missing", "name", "prior", "threads",
               "subject", "person_layers", "layer", "precision", "refine", "auto_cuts")
 
 
@@ -43,6 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="output file name (default: the plate's name)")
     p.add_argument("--model", help="bundled model name or checkpoint path (default: default)")
     p.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
+    p.add_argument("--runtime", choices=RUNTIMES,
+                   help="who runs the network: torch (any device), onnx (ONNX Runtime on the CPU, starts without "
+                        "importing torch; needs MODEL.onnx from cmn-matte export-onnx) or auto (default: onnx on a "
+                        "CPU-only machine when the export is there, else torch); the two agree to float32 rounding")
     p.add_argument("--threads", type=int, help="CPU threads for the network, recorded in cmn:settings (default: torch's, "
                    "one per core, not recorded: nodes with other core counts may differ by one half-float step); "
                    "on a shared farm node give the slots the task has")

@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class EngineConfig:
-    """How the network runs (pixels depend on all but `device`)."""
+    """How the network runs (pixels depend on all but `device` and `runtime`, which agree to float32 rounding)."""
 
     model: str = DEFAULT_MODEL                # bundled model name or checkpoint path
     device: str = "auto"                    # auto | cpu | cuda | cuda:N
+    runtime: str = "auto"                   # auto | torch | onnx (cmn_vfx.engine.runtime)
     precision: str = "fp32"                 # fp32 | fp16 | bf16 (autocast, GPU only)
     downsample: str | float = "auto"        # auto or a ratio 0 < r <= 1
     warmup: int | None = None               # None = DEFAULT_WARMUP
@@ -33,7 +34,7 @@ class EngineConfig:
     def from_spec(cls, spec: ShotSpec) -> EngineConfig:
         """The spec's settings of how the network runs (the rest of the spec is the ShotJob)."""
         downsample = spec.downsample if spec.downsample == "auto" else float(spec.downsample)
-        return cls(model=spec.model, device=spec.device, precision=spec.precision, downsample=downsample,
+        return cls(model=spec.model, device=spec.device, runtime=spec.runtime, precision=spec.precision, downsample=downsample,
                    warmup=spec.warmup, auto_cuts=spec.auto_cuts, refine=spec.refine, prior=spec.prior,
                    threads=spec.threads)
 

@@ -14,11 +14,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-# Rec.709 luma weights applied to network-space (sRGB-encoded) RGB: the guide
-# only needs to carry edges, not be colourimetrically exact.
-LUMA = (0.2126, 0.7152, 0.0722)
-RADIUS = 2      # window radius at the working resolution (5x5 windows)
-EPS = 1e-4      # regulariser: smaller follows weaker plate edges
+from cmn_vfx.engine.params import LUMA  # noqa: F401 - re-exported
+from cmn_vfx.engine.params import UPSAMPLE_EPS as EPS
+from cmn_vfx.engine.params import UPSAMPLE_RADIUS as RADIUS
 
 
 def luminance(src: torch.Tensor) -> torch.Tensor:

@@ -16,37 +16,27 @@
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
 
 import cv2
 import numpy as np
-import torch
 
 from cmn_vfx.color import scene_linear_for
 from cmn_vfx.engine.config import EngineConfig, RunReport, ShotJob
 from cmn_vfx.engine.cuts import CutDetector
-from cmn_vfx.engine.guided_filter import guided_upsample, luminance
+from cmn_vfx.engine.params import UPSAMPLE_EPS, UPSAMPLE_RADIUS, guided_settings
 from cmn_vfx.engine.plan import Step, pending_frames, plan_steps
 from cmn_vfx.engine.reader import FrameReader, first_geometry
 from cmn_vfx.engine.records import FrameOut
-from cmn_vfx.engine.refine import guided_settings, refine_edges
+from cmn_vfx.engine.runtime import open_backend
 from cmn_vfx.engine.streaming import ReadAhead, WriteBehind
 from cmn_vfx.engine.writer import FrameWriter, check_output_dir
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
 from cmn_vfx.io.sequence import count_of, format_frame_range
 from cmn_vfx.job.layout import OutputLayout, settings_json
-from cmn_vfx.job.names import AUTO_LONG_SIDE, DEFAULT_WARMUP, PRECISIONS, REFINES
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise BadInputError(f"device {name!r}: no CUDA GPU is available here; use --device cpu or auto")
-    return torch.device(name)
+from cmn_vfx.job.names import AUTO_LONG_SIDE, DEFAULT_WARMUP, MIN_SIZE, PRECISIONS, REFINES
 
 
 def working_size(width: int, height: int, downsample: str | float, min_size: int) -> tuple[int, int, float]:
@@ -58,30 +48,23 @@ def working_size(width: int, height: int, downsample: str | float, min_size: int
 
 
 class MatteEngine:
-    """Loads the model once; `run` mattes one shot (may be called for many shots)."""
+    """Loads the model once; `run` mattes one shot (may be called for many shots).
 
-    def __init__(self, config: EngineConfig, model: torch.nn.Module | None = None, meta: dict | None = None) -> None:
+    The network, refinement and upsampling run in a backend (cmn_vfx.engine.runtime): torch, or
+    ONNX Runtime without torch. `model`/`meta` give a ready torch model (tests, benches).
+    """
+
+    def __init__(self, config: EngineConfig, model=None, meta: dict | None = None) -> None:
         self.config = config
         if config.precision not in PRECISIONS:
             raise BadInputError(f"precision {config.precision!r} is unknown; use one of {', '.join(PRECISIONS)}")
         if config.refine not in REFINES:
             raise BadInputError(f"refine {config.refine!r} is unknown; use one of {', '.join(REFINES)}")
-        if config.threads is not None:
-            if config.threads < 1:
-                raise BadInputError(f"threads {config.threads}: give at least 1")
-            torch.set_num_threads(config.threads)
-        self.device = resolve_device(config.device)
-        if model is None:
-            from cmn_vfx.model import load_model
-            from cmn_vfx.model.fold import prepare_for_inference
-            model, meta = load_model(config.model, device=str(self.device))
-            # batch norm folded, channels-last on the CPU: alpha within 1e-7 (tests/model/test_fold.py)
-            prepare_for_inference(model.to(self.device), self.device)  # also eval()
-        self.model = model.to(self.device).eval()
-        self.meta = dict(meta or {})
-        self.precision = config.precision if self.device.type == "cuda" else "fp32"
-        if self.precision != config.precision:
-            warn(f"--precision {config.precision} needs a GPU; running fp32 on the {self.device.type}")
+        if config.threads is not None and config.threads < 1:
+            raise BadInputError(f"threads {config.threads}: give at least 1")
+        self.backend = open_backend(config, model, meta)
+        self.meta = self.backend.meta
+        self.precision = self.backend.precision
         model_config = self.meta.get("model_config") or {}
         self.prior, self.prior_name = None, None
         if model_config.get("prior", "none") == "person":
@@ -97,69 +80,45 @@ class MatteEngine:
                                 "prior (prior: none in its config); leave --prior out")
         self.warmup = DEFAULT_WARMUP if config.warmup is None else int(config.warmup)
 
+    @property
+    def runtime(self) -> str:
+        return self.backend.name
+
     # -- settings and checks -------------------------------------------------
     def settings(self, colorspace: str, ratio: float, job: ShotJob) -> dict:
         """Everything that changes pixels (written as cmn:settings; resume compares it)."""
-        from cmn_vfx.engine import guided_filter
         return {"colorspace": colorspace, "downsample": round(ratio, 6), "warmup": self.warmup,
                 "cuts": sorted(job.cuts), "auto_cuts": self.config.auto_cuts,
                 "cut_threshold": self.config.cut_threshold if self.config.auto_cuts else None,
                 "precision": self.precision, "missing": job.missing,
-                "guided_filter": [guided_filter.RADIUS, guided_filter.EPS], "refine": self.config.refine,
+                "guided_filter": [UPSAMPLE_RADIUS, UPSAMPLE_EPS], "refine": self.config.refine,
                 "refine_params": guided_settings() if self.config.refine == "guided" else None,
                 "prior": self.prior_name, "layer": job.layer or None, "fg_colorspace": scene_linear_for(colorspace),
                 "threads": self.config.threads, **_subject_setting(job)}
 
-    def _min_size(self) -> int:
-        from cmn_vfx.model import MIN_SIZE
-        return MIN_SIZE
+    # -- per-frame work (the backend's; kept here for callers that drive frames themselves) --------
+    def _tensor(self, array: np.ndarray):
+        """[H,W,C] or [H,W] numpy -> the backend's frame ([1,C,H,W] tensor for torch, numpy for onnx)."""
+        return self.backend.frame(array)
 
-    # -- per-frame work ------------------------------------------------------
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        if self.precision == "fp32":
-            return contextlib.nullcontext()
-        dtype = torch.float16 if self.precision == "fp16" else torch.bfloat16
-        return torch.autocast(self.device.type, dtype=dtype)
+    def step(self, src, prev_src, state, prior):
+        """One network step -> (pha, fgr, state) in the backend's form."""
+        return self.backend.step(src, prev_src, state, prior)
 
-    def _tensor(self, array: np.ndarray) -> torch.Tensor:
-        """[H,W,C] or [H,W] numpy -> [1,C,H,W] float32 on the device."""
-        t = torch.from_numpy(np.ascontiguousarray(array))
-        t = t[..., None] if t.ndim == 2 else t
-        return t.permute(2, 0, 1)[None].to(self.device, dtype=torch.float32)
+    def refine(self, pha, src):
+        """Edge refinement at the working size ('guided'; 'none' = as is); per frame, never in the state."""
+        return self.backend.refine(pha, src)
 
-    def step(self, src: torch.Tensor, prev_src: torch.Tensor | None, state, prior: torch.Tensor | None):
-        """One network step. src, prev_src: [1,3,h,w] 0..1 sRGB -> (pha [1,1,h,w], fgr [1,3,h,w], state)."""
-        with torch.inference_mode(), self._autocast():
-            pha, fgr, state = self.model(src, prev_src=prev_src, state=state, prior=prior)
-        return pha.float(), fgr.float(), state
-
-    def refine(self, pha: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
-        """Edge refinement of the network's alpha at the working size ('guided'; 'none' = as is).
-
-        pha [1,1,h,w] 0..1, src [1,3,h,w] 0..1 sRGB, on the device -> [1,1,h,w] on the device.
-        A trimap from the alpha (a band of 1% of the short side around its 0.5 contour), a colour
-        guided filter of the alpha by the frame inside the band, 0 / 1 outside it
-        (cmn_vfx.engine.refine). Per frame: the recurrent state never sees it.
-        """
-        if self.config.refine == "none":
-            return pha
-        with torch.inference_mode():
-            return refine_edges(pha, src)
-
-    def upsample(self, pha: torch.Tensor, src: torch.Tensor, guide_hr: np.ndarray) -> np.ndarray:
-        """pha [1,1,h,w] at the working size -> [H,W] float32 alpha at the plate's size."""
-        if tuple(pha.shape[-2:]) == guide_hr.shape:
-            return pha[0, 0].cpu().numpy()
-        with torch.inference_mode():
-            full = guided_upsample(pha, luminance(src), self._tensor(guide_hr))
-        return full[0, 0].cpu().numpy()
+    def upsample(self, pha, src, guide_hr: np.ndarray) -> np.ndarray:
+        """pha at the working size -> [H,W] float32 alpha at the plate's size (fast guided filter)."""
+        return self.backend.upsample(pha, src, guide_hr)
 
     # -- the run -------------------------------------------------------------
     def _reader(self, job: ShotJob):
         """(FrameReader, working size (w, h), ratio) for the job's plate; refuses a plate below the minimum."""
         geometry = first_geometry(job.seq)
         window = geometry["data_box"]
-        min_size = self._min_size()
+        min_size = MIN_SIZE
         if window.width < min_size or window.height < min_size:
             raise BadInputError(f"{job.seq.hash_pattern}: the data window {window.width}x{window.height} is smaller "
                                 f"than the network's minimum {min_size}x{min_size}; use a larger plate")
@@ -242,7 +201,7 @@ class MatteEngine:
                         size = alpha.shape[::-1]
                         alpha = np.dstack([alpha] + [alpha * cv2.resize(r, size, interpolation=cv2.INTER_LINEAR)
                                                      for r in people])
-                    behind.submit(FrameOut(frame_in.step, frame_in.plate, alpha, fgr[0].permute(1, 2, 0).cpu().numpy()))
+                    behind.submit(FrameOut(frame_in.step, frame_in.plate, alpha, self.backend.colour(fgr)))
                     bar.update(1)
             behind.close()
         except BaseException as exc:

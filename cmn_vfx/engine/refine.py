@@ -1,6 +1,6 @@
 """Edge refinement of an alpha at the working size, on the alpha's device (engine `--refine guided`).
 
-Refinement owns its parameters (below; MatteEngine.settings records them in cmn:settings, so
+Refinement's parameters live in cmn_vfx.engine.params (torch-free; MatteEngine.settings records them in cmn:settings, so
 retuning them changes the resume key). cmn_vfx.prior.classical.classical_matte(src, pha, 'guided'),
 the numpy baseline, borrows them and equals this to float32 rounding (tests/test_refine.py):
 - trimap: alpha > 0.5 eroded by an ellipse of radius `band` -> 1, alpha <= 0.5 eroded -> 0, and
@@ -16,37 +16,14 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from cmn_vfx.engine.guided_filter import box_mean
-
-# Best of a sweep on the training portraits (bench/prior_eval.py clips):
-BAND_FRACTION = 0.01   # the trimap's unknown half band: 1% of the frame's short side ...
-MIN_BAND = 2           # ... and at least 2 px
-RADIUS_BANDS = 4       # guided filter radius, in bands
-SUBSAMPLE_SIDE = 288   # the fast guided filter solves at 1/s size, s = short side // 288 (>= 1)
-EPS = 1e-4             # guided filter regulariser (0..1 colour units squared)
-
-
-def guided_settings() -> dict:
-    """The parameters above, as cmn:settings records them."""
-    return {"band_fraction": BAND_FRACTION, "min_band": MIN_BAND, "radius_bands": RADIUS_BANDS,
-            "subsample_side": SUBSAMPLE_SIDE, "eps": EPS}
-
-
-def guided_params(h: int, w: int, band: int | None = None) -> tuple[int, int, int]:
-    """An [h,w] frame -> (band, radius, s): trimap half band (px), filter radius (px) and
-    subsampling factor of the fast guided filter."""
-    band = band or max(MIN_BAND, round(BAND_FRACTION * min(h, w)))
-    return band, RADIUS_BANDS * band, max(1, min(h, w) // SUBSAMPLE_SIDE)
-
-
-def band_element(band: int) -> np.ndarray:
-    """The trimap's structuring element: a (2*band+1)^2 uint8 ellipse, each row a centred run of 1s."""
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
+from cmn_vfx.engine.params import (BAND_FRACTION, MIN_BAND, RADIUS_BANDS, SUBSAMPLE_SIDE,  # noqa: F401 - re-exported
+                                   band_element, guided_params, guided_settings)
+from cmn_vfx.engine.params import REFINE_EPS as EPS
 
 # Sigma's six distinct entries (row, col), upper triangle row by row.
 _ROW, _COL = [0, 0, 0, 1, 1, 2], [0, 1, 2, 1, 2, 2]

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 DEFAULT_MODEL = "default"            # the bundled model (cmn_vfx/models/default.pt)
 PRECISIONS = ("fp32", "fp16", "bf16")
+# Who runs the network: torch (any device), onnx (ONNX Runtime on the CPU, no torch import), or auto
+# (cmn_vfx.engine.runtime.choose_runtime). The two agree to float32 rounding.
+RUNTIMES = ("auto", "torch", "onnx")
 REFINES = ("guided", "none")         # edge refinement at the working size (cmn_vfx.engine.refine)
 MISSING = ("error", "hold", "black")  # what a hole in the plate becomes
 BACKENDS = ("local", "deadline-cloud", "deadline10", "opencue")
@@ -22,6 +25,8 @@ PRIORS = ("auto", "selfie", "landscape", "selfie_stretch", "landscape_stretch", 
 DEFAULT_WARMUP = 8
 DEFAULT_CHUNK_SIZE = 10              # frames per farm task
 AUTO_LONG_SIDE = 512                 # downsample 'auto': the network's long side
+MIN_SIZE = 32                        # the network's smallest working side (cmn_vfx.model.cmn)
+STRIDE = 16                          # the network pads its input to a multiple of this (Fea_t at 1/16)
 # Half the colour-histogram mass moved between two frames makes a cut (cmn_vfx.engine.cuts):
 # far above camera motion, below a hard cut.
 CUT_THRESHOLD = 0.5

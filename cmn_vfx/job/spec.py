@@ -8,6 +8,7 @@ A shot spec is a small YAML file:
     name: sh010                                      # optional; default: the plate's name
     model: default                                   # bundled model name or checkpoint path
     device: auto                                     # auto | cpu | cuda | cuda:N
+    runtime: auto                                    # auto | torch | onnx (ONNX Runtime on the CPU, no torch)
     colorspace: auto                                 # auto (from file type/metadata) or an OCIO name
     downsample: auto                                 # auto or a ratio 0 < r <= 1
     warmup: null                                     # frames run before a chunk starts; null = engine default
@@ -36,7 +37,7 @@ from typing import Any
 
 from cmn_vfx.config_io import dataclass_from_dict, load_yaml_mapping
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.job.names import DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, MISSING, PRECISIONS, PRIORS, REFINES
+from cmn_vfx.job.names import DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, MISSING, PRECISIONS, PRIORS, REFINES, RUNTIMES
 
 
 def check_name(name: object, source: str = "--name") -> None:
@@ -58,6 +59,7 @@ class ShotSpec:
     name: str | None = None
     model: str = DEFAULT_MODEL
     device: str = "auto"
+    runtime: str = "auto"
     colorspace: str = "auto"
     downsample: str | float = "auto"
     warmup: int | None = None
@@ -101,6 +103,8 @@ class ShotSpec:
             raise BadInputError(f"{source}: layer {self.layer!r} must be a layer name such as plate (or null)")
         if self.device != "auto" and self.device != "cpu" and not str(self.device).startswith("cuda"):
             raise BadInputError(f"{source}: device {self.device!r} is unknown; use auto, cpu, cuda or cuda:N")
+        if self.runtime not in RUNTIMES:
+            raise BadInputError(f"{source}: runtime {self.runtime!r} is unknown; use one of {', '.join(RUNTIMES)}")
         if self.downsample != "auto":
             try:
                 ratio = float(self.downsample)

@@ -7,7 +7,6 @@ A bare name such as 'default' resolves to cmn_vfx/models/<name>.pt (see cmn_vfx/
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 
@@ -15,6 +14,7 @@ import torch
 
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.atomic import atomic_path
+from cmn_vfx.io.digest import sha256_of  # noqa: F401 - re-exported
 from cmn_vfx.model.cmn import CMN, build_model
 from cmn_vfx.model.config import ModelConfig
 from cmn_vfx.model.state_check import state_mismatch
@@ -49,14 +49,6 @@ def resolve_checkpoint(name_or_path: str) -> str:
     names = ", ".join(bundled_names()) or "none installed"
     raise BadInputError(f"model {name_or_path!r}: no such checkpoint file or bundled name (bundled: {names}); "
                         "pass the path of a .pt file saved by cmn-train")
-
-
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_checkpoint(path: str) -> dict:

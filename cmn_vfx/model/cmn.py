@@ -19,10 +19,8 @@ from cmn_vfx.model.cmu import ContextMotionOperator, ConvGRUOperator
 from cmn_vfx.model.config import ModelConfig
 from cmn_vfx.model.decoder import Decoder
 from cmn_vfx.model.encoder import Encoder
+from cmn_vfx.job.names import MIN_SIZE, STRIDE  # noqa: F401 - MIN_SIZE re-exported (cmn_vfx.model)
 from cmn_vfx.model.flow import build_flow
-
-MIN_SIZE = 32
-STRIDE = 16
 
 State = tuple[torch.Tensor, ...]
 

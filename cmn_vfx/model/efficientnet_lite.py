@@ -28,11 +28,18 @@ BN = dict(eps=1e-3, momentum=0.01)
 class SameConv(nn.Conv2d):
     """Conv2d with TensorFlow 'same' padding computed for the input's size (asymmetric for stride 2)."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    fixed_pads: list[int] | None = None   # set by cmn_vfx.model.onnx_export: an ONNX graph needs constant pads
+
+    def same_pads(self, hw: tuple[int, int]) -> list[int]:
+        """F.pad's [left, right, top, bottom] for an input of size hw (h, w)."""
         pads = []
-        for size, k, s, d in zip(x.shape[-1:-3:-1], self.kernel_size[::-1], self.stride[::-1], self.dilation[::-1]):
-            total = max((math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0)
+        for size, k, s, d in zip(hw[::-1], self.kernel_size[::-1], self.stride[::-1], self.dilation[::-1]):
+            total = max((math.ceil(int(size) / s) - 1) * s + (k - 1) * d + 1 - int(size), 0)
             pads += [total // 2, total - total // 2]
+        return pads
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pads = self.fixed_pads if self.fixed_pads is not None else self.same_pads(tuple(x.shape[-2:]))
         return F.conv2d(F.pad(x, pads), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 

@@ -26,8 +26,14 @@ PIXEL_OPTIONS = [
     (["--subject", "main"], "job", "subject", "main"),
     (["--subject", "main", "--person-layers"], "job", "person_layers", True),
 ]
+# Options that choose where the network runs, not its pixels (the runtimes agree to float32 rounding,
+# tests/engine/test_runtime.py); a farm task still carries them.
+ROUTE_OPTIONS = [
+    (["--device", "cpu"], "config", "device", "cpu"),
+    (["--runtime", "torch"], "config", "runtime", "torch"),
+]
 # Options that change which frames are written, where, or how the run reports: not pixels.
-OTHER_OPTIONS = {"--help", "--out", "--spec", "--frames", "--name", "--device", "--resolve-subject",
+OTHER_OPTIONS = {"--help", "--out", "--spec", "--frames", "--name", "--resolve-subject",
                  "--overwrite", "--json", "--no-progress"}
 SEQ = Sequence("/plates", "sh010.", ".exr", 4, tuple(range(1001, 1013)))
 
@@ -47,11 +53,12 @@ def test_every_option_is_listed():
     """A new option must be placed: it changes pixels (a test below) or it does not."""
     sub = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
     options = {o for a in sub.choices["run"]._actions for o in a.option_strings if o.startswith("--")}
-    listed = {flag[0] for flag, *_ in PIXEL_OPTIONS} | {"--person-layers"} | OTHER_OPTIONS
+    listed = {flag[0] for flag, *_ in PIXEL_OPTIONS + ROUTE_OPTIONS} | {"--person-layers"} | OTHER_OPTIONS
     assert options == listed
 
 
-@pytest.mark.parametrize("flags,side,attr,value", PIXEL_OPTIONS, ids=[" ".join(p[0]) for p in PIXEL_OPTIONS])
+@pytest.mark.parametrize("flags,side,attr,value", PIXEL_OPTIONS + ROUTE_OPTIONS,
+                         ids=[" ".join(p[0]) for p in PIXEL_OPTIONS + ROUTE_OPTIONS])
 def test_option_round_trips_through_a_farm_task(flags, side, attr, value, tmp_path):
     direct = engine_side(["run", "/plates/sh010.####.exr", "--out", str(tmp_path / "out"), *flags])
     default = engine_side(["run", "/plates/sh010.####.exr", "--out", str(tmp_path / "out")])

@@ -25,3 +25,18 @@ def test_default_model_loads_by_name_and_mattes():
     assert 0.0 <= float(pha.min()) and float(pha.max()) <= 1.0
     # the trained model follows the prior: more alpha inside the prior's box than outside
     assert float(pha2[..., 10:, 20:50].mean()) > float(pha2[..., :, :15].mean()) + 0.2
+
+
+def test_the_bundled_onnx_export_is_of_the_bundled_checkpoint_and_agrees_with_it():
+    """cmn_vfx/models/default.onnx (`cmn-matte export-onnx --model default`), which `--runtime auto` runs
+    on CPU-only machines: made from default.pt as it is now, and its alpha equals torch's."""
+    from cmn_vfx.engine.onnx_network import read_info
+    from cmn_vfx.io.digest import sha256_of
+    from cmn_vfx.model.onnx_export import compare_runtimes
+
+    path = os.path.join(MODELS_DIR, "default.onnx")
+    assert os.path.getsize(path) < 30e6
+    info = read_info(path)
+    assert info["sha256"] == sha256_of(os.path.join(MODELS_DIR, "default.pt"))
+    assert info["model_config"] == load_model("default")[1]["model_config"]
+    assert compare_runtimes("default", path) < 1e-5

@@ -1,0 +1,40 @@
+"""`cmn-matte export-onnx`: write a model's network step as ONNX, for `cmn-matte run --runtime onnx`.
+
+    cmn-matte export-onnx --model default            # cmn_vfx/models/default.onnx, beside the checkpoint
+    cmn-matte export-onnx --model runs/v4/best.pt --out /farm/models/v4.onnx
+
+The export runs the model in torch once; running it does not need torch. The file records the
+checkpoint's sha256, so `--runtime auto` never runs an export of another checkpoint (cmn_vfx.engine.runtime).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from cmn_vfx.job.names import DEFAULT_MODEL
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("export-onnx", help="export a model's network step to ONNX (the torch-free runtime)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=DEFAULT_MODEL, help="bundled model name or checkpoint path (default: default)")
+    p.add_argument("--out", help="the .onnx to write (default: beside the checkpoint, same name)")
+    p.add_argument("--check", action="store_true", help="then run both runtimes on 3 frames and print the difference")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cmn_vfx.model import load_model
+    from cmn_vfx.model.onnx_export import default_onnx_path, export_onnx
+
+    model, meta = load_model(args.model)
+    out = args.out or default_onnx_path(meta["path"])
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    export_onnx(model, meta, out)
+    report = {"model": meta["name"], "sha256": meta["sha256"], "onnx": out, "bytes": os.path.getsize(out)}
+    if args.check:
+        from cmn_vfx.model.onnx_export import compare_runtimes
+        report["max_abs_alpha_difference"] = compare_runtimes(args.model, out)
+    print(json.dumps(report, indent=1))
+    return 0

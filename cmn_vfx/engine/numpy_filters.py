@@ -1,0 +1,108 @@
+"""The engine's filters in numpy + OpenCV, for the torch-free runtime (`--runtime onnx`) and the baselines.
+
+Twins of cmn_vfx.engine.guided_filter (guided upsampling) and cmn_vfx.engine.refine (edge
+refinement), with the same parameters (cmn_vfx.engine.params); the tests hold each pair to float32
+rounding (tests/test_refine.py, tests/engine/test_numpy_filters.py). Arrays are [H,W] or [H,W,C] float32.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from cmn_vfx.engine.params import LUMA, REFINE_EPS, UPSAMPLE_EPS, UPSAMPLE_RADIUS, band_element, guided_params
+
+# Sigma's six distinct entries (row, col), upper triangle row by row.
+_ROW, _COL = [0, 0, 0, 1, 1, 2], [0, 1, 2, 1, 2, 2]
+
+
+def luminance(src: np.ndarray) -> np.ndarray:
+    """[H,W,3] 0..1 sRGB -> [H,W] luma."""
+    return src @ np.asarray(LUMA, np.float32)
+
+
+def trimap_from_prior(prior: np.ndarray, band: int) -> np.ndarray:
+    """prior [H,W] 0..1 -> trimap [H,W] float32 {0, 0.5, 1}; unknown band ~2*band px wide."""
+    k = band_element(band)
+    fg = cv2.erode((prior > 0.5).astype(np.uint8), k)
+    bg = cv2.erode((prior <= 0.5).astype(np.uint8), k)
+    tri = np.full(prior.shape, 0.5, np.float32)
+    tri[fg > 0], tri[bg > 0] = 1.0, 0.0
+    return tri
+
+
+def box_reflect(x: np.ndarray, r: int) -> np.ndarray:
+    """Mean over (2r+1)^2 windows, the image mirrored about its edge pixel (cv2.BORDER_REFLECT)."""
+    return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
+
+
+def box_clip(x: np.ndarray, r: int) -> np.ndarray:
+    """Mean over (2r+1)^2 windows clipped at the image edge (avg_pool2d, count_include_pad=False)."""
+    k = (2 * r + 1, 2 * r + 1)
+    total = cv2.boxFilter(x, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    h, w = x.shape[:2]
+    count = (_counts(h, r)[:, None] * _counts(w, r)[None, :]).astype(np.float32)
+    return total / (count if x.ndim == 2 else count[..., None])
+
+
+def _counts(n: int, r: int) -> np.ndarray:
+    i = np.arange(n)
+    return np.minimum(i + r, n - 1) - np.maximum(i - r, 0) + 1
+
+
+def guided_coeffs(guide: np.ndarray, p: np.ndarray, r: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Colour guided filter's local linear model q = a.I + b: guide [h,w,3], p [h,w] -> a [h,w,3], b [h,w].
+
+    (Sigma + eps I)^-1 cov by the adjugate, as cmn_vfx.engine.refine.guided_coeffs: 3-8x faster than
+    np.linalg.solve on [h*w,3,3], and equal to it to float32 rounding.
+    """
+    stack = np.concatenate([guide, p[..., None], guide * p[..., None], guide[..., _ROW] * guide[..., _COL]], -1)
+    means = box_reflect(np.ascontiguousarray(stack), r)
+    mean_i, mean_p, mean_ip, mean_ii = means[..., :3], means[..., 3], means[..., 4:7], means[..., 7:]
+    cov = [mean_ip[..., i] - mean_i[..., i] * mean_p for i in range(3)]
+    diag = (1.0, 0.0, 0.0, 1.0, 0.0, 1.0)
+    s00, s01, s02, s11, s12, s22 = (mean_ii[..., k] - mean_i[..., _ROW[k]] * mean_i[..., _COL[k]] + eps * diag[k]
+                                    for k in range(6))
+    adj = [[s11 * s22 - s12 * s12, s02 * s12 - s01 * s22, s01 * s12 - s02 * s11],
+           [None, s00 * s22 - s02 * s02, s01 * s02 - s00 * s12],
+           [None, None, s00 * s11 - s01 * s01]]
+    adj[1][0], adj[2][0], adj[2][1] = adj[0][1], adj[0][2], adj[1][2]
+    det = s00 * adj[0][0] + s01 * adj[0][1] + s02 * adj[0][2]
+    a = np.stack([(adj[i][0] * cov[0] + adj[i][1] * cov[1] + adj[i][2] * cov[2]) / det for i in range(3)], -1)
+    return a.astype(np.float32), (mean_p - (a * mean_i).sum(-1)).astype(np.float32)
+
+
+def fast_guided_filter(guide: np.ndarray, p: np.ndarray, r: int, eps: float, s: int) -> np.ndarray:
+    """Guided filter with coefficients solved at 1/s resolution and applied at full size."""
+    h, w = p.shape
+    small = (max(1, w // s), max(1, h // s))
+    g_s = cv2.resize(guide, small, interpolation=cv2.INTER_AREA) if s > 1 else guide
+    p_s = cv2.resize(p, small, interpolation=cv2.INTER_AREA) if s > 1 else p
+    r_s = max(1, r // s)
+    a, b = guided_coeffs(g_s, p_s, r_s, eps)
+    ab = box_reflect(np.ascontiguousarray(np.dstack([a, b])), r_s)
+    if ab.shape[:2] != (h, w):
+        ab = cv2.resize(ab, (w, h), interpolation=cv2.INTER_LINEAR)
+    return (ab[..., :3] * guide).sum(-1) + ab[..., 3]
+
+
+def refine_edges(pha: np.ndarray, src: np.ndarray, band: int | None = None, eps: float = REFINE_EPS) -> np.ndarray:
+    """cmn_vfx.engine.refine.refine_edges in numpy: pha [H,W] 0..1, src [H,W,3] 0..1 sRGB -> [H,W] 0..1,
+    exactly 0 or 1 outside the band around the 0.5 contour."""
+    band, radius, s = guided_params(*pha.shape, band)
+    tri = trimap_from_prior(pha, band)
+    q = fast_guided_filter(src, pha, radius, eps, s)
+    return np.clip(np.where(tri == 0.5, q, tri), 0.0, 1.0).astype(np.float32)
+
+
+def guided_upsample(pha_lr: np.ndarray, guide_lr: np.ndarray, guide_hr: np.ndarray,
+                    radius: int = UPSAMPLE_RADIUS, eps: float = UPSAMPLE_EPS) -> np.ndarray:
+    """cmn_vfx.engine.guided_filter.guided_upsample in numpy: [h,w] alpha and luma, [H,W] luma -> [H,W] 0..1."""
+    mean_i = box_clip(guide_lr, radius)
+    mean_p = box_clip(pha_lr, radius)
+    cov_ip = box_clip(guide_lr * pha_lr, radius) - mean_i * mean_p
+    var_i = box_clip(guide_lr * guide_lr, radius) - mean_i * mean_i
+    a = cov_ip / (var_i + eps)
+    b = mean_p - a * mean_i
+    ab = box_clip(np.ascontiguousarray(np.dstack([a, b])), radius)
+    ab = cv2.resize(ab, guide_hr.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    return np.clip(ab[..., 0] * guide_hr + ab[..., 1], 0.0, 1.0)

@@ -1,0 +1,148 @@
+"""Who runs the network: torch, or ONNX Runtime without torch (`--runtime auto|torch|onnx`).
+
+A fresh `cmn-matte run` spends 3-5 s importing torch on a small CPU (docs/benchmarks.md), more than a
+40-frame 512x288 shot's whole budget; ONNX Runtime imports in a fraction of that. The ONNX path runs
+the same network (cmn_vfx.model.onnx_export writes it from the checkpoint, batch norm folded) and the
+numpy twins of the refinement and the upsampling (cmn_vfx.engine.numpy_filters); its alpha equals
+torch's to float32 rounding (tests/engine/test_runtime.py), and it writes the checkpoint's name and
+sha256, so frames from either runtime count as finished for the other.
+
+'auto' picks onnx when every one of these holds, else torch:
+- the device is the CPU: --device cpu, or auto on a machine with no NVIDIA GPU (no /dev/nvidia0);
+- precision fp32 (half precision is a GPU matter);
+- an export of the model exists: <model>.onnx beside the checkpoint (or --model X.onnx), made from
+  that very checkpoint (its recorded sha256 matches);
+- onnxruntime is installed.
+Nothing here imports torch.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+
+from cmn_vfx.engine.onnx_network import OnnxNetwork, read_info
+from cmn_vfx.errors import BadInputError, warn
+from cmn_vfx.job.names import RUNTIMES
+
+MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
+
+
+def has_nvidia_gpu() -> bool:
+    """An NVIDIA device node, without importing torch or CUDA."""
+    return os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl")
+
+
+def checkpoint_path(model: str) -> str | None:
+    """cmn_vfx.model.checkpoint.resolve_checkpoint without torch: a file as given or a bundled name; None if neither."""
+    if os.path.isfile(model):
+        return model
+    if os.sep not in model and "/" not in model and not model.endswith((".pt", ".onnx")):
+        path = os.path.join(MODELS_DIR, model + ".pt")
+        return path if os.path.isfile(path) else None
+    return None
+
+
+def onnx_for(model: str) -> tuple[str | None, str]:
+    """(the .onnx to run for `model`, or None; why not, when None)."""
+    if model.endswith(".onnx"):
+        return (model, "") if os.path.isfile(model) else (None, f"{model} does not exist")
+    ckpt = checkpoint_path(model)
+    if ckpt is None:
+        bundled = os.path.join(MODELS_DIR, model + ".onnx")
+        return (bundled, "") if os.path.isfile(bundled) else (None, f"model {model!r} is not a file or bundled name")
+    path = os.path.splitext(ckpt)[0] + ".onnx"
+    if not os.path.isfile(path):
+        return None, f"no ONNX export beside {ckpt} (cmn-matte export-onnx --model {model})"
+    from cmn_vfx.io.digest import sha256_of
+    recorded, actual = read_info(path).get("sha256"), sha256_of(ckpt)
+    if recorded != actual:
+        return None, (f"{path} was exported from another checkpoint than {ckpt} (sha256 {str(recorded)[:12]} vs "
+                      f"{actual[:12]}); export it again with cmn-matte export-onnx --model {model}")
+    return path, ""
+
+
+def choose_runtime(config) -> tuple[str, str | None]:
+    """('torch' | 'onnx', the .onnx path for onnx) for an EngineConfig; BadInputError when onnx is asked and impossible."""
+    if config.runtime not in RUNTIMES:
+        raise BadInputError(f"runtime {config.runtime!r} is unknown; use one of {', '.join(RUNTIMES)}")
+    if config.runtime == "torch":
+        if config.model.endswith(".onnx"):
+            raise BadInputError(f"model {config.model}: an ONNX file runs only with the onnx runtime; give its "
+                                "checkpoint (.pt) for --runtime torch")
+        return "torch", None
+    reasons = []
+    if config.device not in ("cpu", "auto") or (config.device == "auto" and has_nvidia_gpu()):
+        reasons.append(f"device {config.device!r}{' (a GPU is here)' if config.device == 'auto' else ''} needs torch")
+    if config.precision != "fp32":
+        reasons.append(f"precision {config.precision} needs torch on a GPU")
+    if importlib.util.find_spec("onnxruntime") is None:
+        reasons.append("onnxruntime is not installed (pip install onnxruntime)")
+    path = None
+    if not reasons:
+        path, why = onnx_for(config.model)
+        if path is None:
+            reasons.append(why)
+    if not reasons:
+        return "onnx", path
+    if config.runtime == "onnx":
+        raise BadInputError("--runtime onnx: " + "; ".join(reasons) + "; or use --runtime torch")
+    if config.model.endswith(".onnx"):
+        raise BadInputError(f"model {config.model}: an ONNX file runs only with the onnx runtime, and here: "
+                            + "; ".join(reasons))
+    return "torch", None
+
+
+def open_backend(config, model=None, meta: dict | None = None):
+    """The backend that runs `config`'s network: TorchBackend, or OnnxBackend (a given torch `model` means torch)."""
+    kind, path = ("torch", None) if model is not None else choose_runtime(config)
+    if kind == "onnx":
+        return OnnxBackend(config, path)
+    from cmn_vfx.engine.torch_backend import TorchBackend
+    return TorchBackend(config, model, meta)
+
+
+class OnnxBackend:
+    """An exported CMN step in ONNX Runtime on the CPU; frames stay numpy ([h,w] or [h,w,C] float32)."""
+
+    name = "onnx"
+    precision = "fp32"
+
+    def __init__(self, config, path: str) -> None:
+        if config.threads is not None and config.threads < 1:
+            raise BadInputError(f"threads {config.threads}: give at least 1")
+        if config.device not in ("cpu", "auto"):
+            raise BadInputError(f"--runtime onnx runs on the CPU; device {config.device!r} needs --runtime torch")
+        self.net = OnnxNetwork(path, config.threads)
+        info = self.net.info
+        self.meta = {"name": info.get("name") or os.path.splitext(os.path.basename(path))[0], "path": os.path.abspath(path),
+                     "sha256": info.get("sha256", ""), "model_config": info["model_config"],
+                     "metrics": info.get("metrics", {}), "runtime": "onnx"}
+        self.refine_mode = config.refine
+        if config.precision != "fp32":
+            warn(f"--precision {config.precision} needs a GPU; running fp32 on the CPU")
+
+    @staticmethod
+    def frame(array: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(array, np.float32)
+
+    def step(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None):
+        return self.net.step(src, prev_src, state, prior)
+
+    def refine(self, pha: np.ndarray, src: np.ndarray) -> np.ndarray:
+        if self.refine_mode == "none":
+            return pha
+        from cmn_vfx.engine.numpy_filters import refine_edges
+        return refine_edges(pha, src)
+
+    @staticmethod
+    def upsample(pha: np.ndarray, src: np.ndarray, guide_hr: np.ndarray) -> np.ndarray:
+        if pha.shape == guide_hr.shape:
+            return np.ascontiguousarray(pha, np.float32)
+        from cmn_vfx.engine.numpy_filters import guided_upsample, luminance
+        return guided_upsample(pha, luminance(src), guide_hr)
+
+    @staticmethod
+    def colour(fgr: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(fgr, np.float32)

@@ -1,0 +1,85 @@
+"""The network, refinement and upsampling in torch, on any device (`--runtime torch`).
+
+The engine's other runtime, ONNX Runtime on the CPU without torch, is cmn_vfx.engine.runtime.OnnxBackend;
+both take and give what MatteEngine's loop needs (cmn_vfx.engine.runtime.Backend) and agree to float32
+rounding (tests/engine/test_runtime.py).
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+
+from cmn_vfx.engine.guided_filter import guided_upsample, luminance
+from cmn_vfx.engine.refine import refine_edges
+from cmn_vfx.errors import BadInputError, warn
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise BadInputError(f"device {name!r}: no CUDA GPU is available here; use --device cpu or auto")
+    return torch.device(name)
+
+
+class TorchBackend:
+    """A CMN checkpoint on a torch device. Frames are [1,C,h,w] float32 tensors on the device."""
+
+    name = "torch"
+
+    def __init__(self, config, model: torch.nn.Module | None = None, meta: dict | None = None) -> None:
+        if config.threads is not None:
+            torch.set_num_threads(config.threads)
+        self.device = resolve_device(config.device)
+        if model is None:
+            from cmn_vfx.model import load_model
+            from cmn_vfx.model.fold import prepare_for_inference
+            model, meta = load_model(config.model, device=str(self.device))
+            # batch norm folded, channels-last on the CPU: alpha within 1e-7 (tests/model/test_fold.py)
+            prepare_for_inference(model.to(self.device), self.device)  # also eval()
+        self.model = model.to(self.device).eval()
+        self.meta = dict(meta or {})
+        self.precision = config.precision if self.device.type == "cuda" else "fp32"
+        if self.precision != config.precision:
+            warn(f"--precision {config.precision} needs a GPU; running fp32 on the {self.device.type}")
+        self.refine_mode = config.refine
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.precision == "fp32":
+            return contextlib.nullcontext()
+        dtype = torch.float16 if self.precision == "fp16" else torch.bfloat16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def frame(self, array: np.ndarray) -> torch.Tensor:
+        """[H,W,C] or [H,W] numpy -> [1,C,H,W] float32 on the device."""
+        t = torch.from_numpy(np.ascontiguousarray(array))
+        t = t[..., None] if t.ndim == 2 else t
+        return t.permute(2, 0, 1)[None].to(self.device, dtype=torch.float32)
+
+    def step(self, src: torch.Tensor, prev_src: torch.Tensor | None, state, prior: torch.Tensor | None):
+        """One network step. src, prev_src: [1,3,h,w] 0..1 sRGB -> (pha [1,1,h,w], fgr [1,3,h,w], state)."""
+        with torch.inference_mode(), self._autocast():
+            pha, fgr, state = self.model(src, prev_src=prev_src, state=state, prior=prior)
+        return pha.float(), fgr.float(), state
+
+    def refine(self, pha: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+        """Edge refinement at the working size ('guided', cmn_vfx.engine.refine; 'none' = as is)."""
+        if self.refine_mode == "none":
+            return pha
+        with torch.inference_mode():
+            return refine_edges(pha, src)
+
+    def upsample(self, pha: torch.Tensor, src: torch.Tensor, guide_hr: np.ndarray) -> np.ndarray:
+        """pha [1,1,h,w] at the working size -> [H,W] float32 alpha at the plate's size."""
+        if tuple(pha.shape[-2:]) == guide_hr.shape:
+            return pha[0, 0].cpu().numpy()
+        with torch.inference_mode():
+            full = guided_upsample(pha, luminance(src), self.frame(guide_hr))
+        return full[0, 0].cpu().numpy()
+
+    @staticmethod
+    def colour(fgr: torch.Tensor) -> np.ndarray:
+        """The network's foreground [1,3,h,w] -> [h,w,3] numpy."""
+        return fgr[0].permute(1, 2, 0).cpu().numpy()

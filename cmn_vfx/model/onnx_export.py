@@ -1,0 +1,190 @@
+"""Export a CMN checkpoint's per-frame step to ONNX, for the torch-free runtime (cmn_vfx.engine.onnx_network).
+
+    cmn-matte export-onnx --model default            # -> cmn_vfx/models/default.onnx
+
+The graph is one network step with the recurrent state as inputs and outputs. What the graph
+cannot hold runs outside it, in numpy and OpenCV (cmn_vfx.engine.onnx_network): the edge padding to a
+multiple of 16, the DIS flow, its resize to the feature grid and the sampling grid of g_backwarp
+(built from the flow in float32, exactly as cmn_vfx.model.backwarp builds it). Inputs, all float32:
+    x         [1,3+P,H,W]   0..1 sRGB (+ the person prior), H, W multiples of 16
+    h         [1,C,h,w]     the GRU state (zeros at a fresh start)              (convgru, full)
+    fea_prev  [1,C,h,w]     the previous frame's Fea_t (anything at a fresh start)   (full)
+    flow      [1,2,h,w]     backward flow t->t-1 in feature-grid pixels (zeros at a fresh start)  (full)
+    grid      [1,h,w,2]     g_backwarp's normalised sampling grid for that flow      (full)
+    first     [1]           1 at a fresh start (Fea_{t-1} := Fea_t), else 0          (full)
+Outputs: pha [1,1,H,W] 0..1, fgr [1,3,H,W], then h_out (convgru, full) and fea (full).
+
+The ONNX file's metadata carries the source checkpoint's name, sha256, model config and metrics, so
+the engine writes the same model identity into its EXRs whichever runtime ran the step (the two
+agree to float32 rounding: tests/model/test_onnx_export.py).
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.io.atomic import atomic_path
+from cmn_vfx.model.cmn import CMN, STRIDE
+from cmn_vfx.model.fold import fold_batchnorms
+
+OPSET = 17            # GridSample needs 16
+META_KEY = "cmn:source"
+FORMAT = "cmn-vfx-onnx-step"
+VERSION = 1
+
+
+class StepGraph(nn.Module):
+    """CMN.forward for one frame, with the state and the flow's sampling grid as explicit tensors."""
+
+    def __init__(self, model: CMN) -> None:
+        super().__init__()
+        self.model = model
+        self.variant = model.config.variant
+
+    def forward(self, x, h=None, fea_prev=None, flow=None, grid=None, first=None):
+        m = self.model
+        fea, skips = m.encoder(x)
+        states: tuple = ()
+        if self.variant == "full":
+            fea_prev = first * fea + (1 - first) * fea_prev
+            hidden = _operator(m.operator, h, fea, fea_prev, flow, grid)
+            states = (hidden, fea)
+        elif self.variant == "convgru":
+            hidden = m.operator(h, fea)
+            states = (hidden,)
+        else:
+            hidden = fea
+        pha = m._alpha(m.decoder_pha(hidden, skips), x[:, 3:])
+        fgr = m.decoder_fgr(hidden, skips)
+        return (pha, fgr) + states
+
+
+def _operator(op, h, fea, fea_prev, flow, grid):
+    """ContextMotionOperator.forward with g_backwarp's grid given (cmn_vfx.model.backwarp, same maths)."""
+    out = F.grid_sample(torch.cat([fea_prev, torch.ones_like(fea_prev[:, :1])], 1), grid, mode="bilinear",
+                        padding_mode="zeros", align_corners=True)
+    valid = (out[:, -1:] > 0.999).float()
+    warped = out[:, :-1] * valid
+    motion = op.motion(fea, warped, flow)
+    return op.gru(h, torch.cat([fea, motion, flow], 1))
+
+
+def input_names(variant: str) -> list[str]:
+    return {"full": ["x", "h", "fea_prev", "flow", "grid", "first"], "convgru": ["x", "h"]}.get(variant, ["x"])
+
+
+def output_names(variant: str) -> list[str]:
+    return ["pha", "fgr"] + {"full": ["h_out", "fea"], "convgru": ["h_out"]}.get(variant, [])
+
+
+def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288, 512)) -> dict:
+    """Write `model`'s step to `path` (batch norm folded; H, W dynamic). Returns the metadata written.
+
+    meta: load_model's info (name, sha256, model_config, metrics). size (h, w): the trace size.
+    """
+    config = model.config
+    if config.variant == "full" and config.flow != "dis":
+        raise BadInputError(f"model {meta.get('name')!r}: flow {config.flow!r} runs inside the network; only DIS "
+                            "flow models export to ONNX (run this one with --runtime torch)")
+    model = model.cpu().eval()
+    fold_batchnorms(model)
+    h, w = (-(-s // STRIDE) * STRIDE for s in size)
+    c = config.context
+    feats = (1, c, h // STRIDE, w // STRIDE)
+    example = {"x": torch.rand(1, config.in_channels, h, w), "h": torch.zeros(feats), "fea_prev": torch.rand(feats),
+               "flow": torch.zeros(1, 2, *feats[2:]), "grid": torch.zeros(1, *feats[2:], 2), "first": torch.ones(1)}
+    names = input_names(config.variant)
+    axes = {k: {2: "H", 3: "W"} for k in ("x", "pha", "fgr")}       # the frame's size, padded
+    axes.update({k: {2: "h16", 3: "w16"} for k in ("h", "fea_prev", "flow", "h_out", "fea")})
+    axes["grid"] = {1: "h16", 2: "w16"}
+    outputs = output_names(config.variant)
+    info = {"format": FORMAT, "version": VERSION, "name": meta.get("name"), "sha256": meta.get("sha256"),
+            "model_config": config.to_dict(), "metrics": meta.get("metrics", {})}
+    _freeze_same_padding(model, (h, w), config.in_channels)
+    graph = StepGraph(model).eval()
+    with atomic_path(path) as tmp, torch.inference_mode(), warnings.catch_warnings():
+        # the trace fixes python-side branches (channel count, variant): right for this model at any size
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", message="Constant folding")      # strided slices stay in the graph
+        torch.onnx.export(graph, tuple(example[k] for k in names), tmp, dynamo=False, opset_version=OPSET,
+                          input_names=names, output_names=outputs,
+                          dynamic_axes={k: v for k, v in axes.items() if k in names + outputs})
+        _set_metadata(tmp, {META_KEY: json.dumps(info, sort_keys=True)})
+    return info
+
+
+def _freeze_same_padding(model: CMN, size: tuple[int, int], channels: int) -> None:
+    """Give every TensorFlow-'same' conv (EfficientNet-Lite) constant pads, the same for any input whose
+    sides are multiples of 16 (each stride-2 conv then sees even sides); checked at two sizes."""
+    from cmn_vfx.model.efficientnet_lite import SameConv
+
+    convs = [m for m in model.modules() if isinstance(m, SameConv)]
+    if not convs:
+        return
+    seen: dict[int, set] = {id(c): set() for c in convs}
+    hooks = [c.register_forward_pre_hook(lambda mod, args: seen[id(mod)].add(tuple(mod.same_pads(args[0].shape[-2:]))))
+             for c in convs]
+    try:
+        with torch.inference_mode():
+            for hw in (size, (size[0] + 2 * STRIDE, size[1] + 3 * STRIDE)):
+                model.encoder(torch.zeros(1, channels, *hw))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    for conv in convs:
+        if len(seen[id(conv)]) != 1:
+            raise BadInputError(f"model: a 'same' convolution pads differently by input size ({sorted(seen[id(conv)])}); "
+                                "it cannot export to ONNX with dynamic sizes")
+        conv.fixed_pads = list(next(iter(seen[id(conv)])))
+
+
+def _set_metadata(path: str, props: dict[str, str]) -> None:
+    import onnx
+
+    proto = onnx.load(path)
+    for key, value in props.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, path)
+
+
+def default_onnx_path(checkpoint_path: str) -> str:
+    return os.path.splitext(checkpoint_path)[0] + ".onnx"
+
+
+def compare_runtimes(model_name: str, onnx_path: str, size: tuple[int, int] = (150, 270), frames: int = 3) -> float:
+    """Largest |alpha difference| between the torch model and its ONNX export over `frames` frames of a
+    smooth random clip panning right (flow, state and the prior all in play)."""
+    import numpy as np
+
+    from cmn_vfx.engine.onnx_network import OnnxNetwork
+    from cmn_vfx.model import load_model
+
+    model, _ = load_model(model_name)
+    net = OnnxNetwork(onnx_path, threads=1)
+    h, w = size
+    rng = np.random.default_rng(0)
+    import cv2
+    plate = cv2.GaussianBlur(rng.random((h + 4 * frames, w + 4 * frames, 3)).astype(np.float32), (0, 0), 3)
+    ys, xs = np.mgrid[0:h, 0:w]
+    as_tensor = lambda a: torch.from_numpy(a[..., None] if a.ndim == 2 else a).permute(2, 0, 1)[None]  # noqa: E731
+    state_t = state_o = prev = None
+    worst = 0.0
+    for t in range(frames):
+        src = np.ascontiguousarray(plate[2 * t:2 * t + h, 3 * t:3 * t + w])
+        prior = (np.hypot(ys - h / 2, xs - w / 2 - 3 * t) < min(h, w) / 3).astype(np.float32)
+        if model.config.prior == "none":
+            prior = None
+        with torch.inference_mode():
+            pha_t, _, state_t = model(as_tensor(src), None if prev is None else as_tensor(prev), state_t,
+                                      None if prior is None else as_tensor(prior))
+        pha_o, _, state_o = net.step(src, prev, state_o, prior)
+        worst = max(worst, float(np.abs(pha_t[0, 0].numpy() - pha_o).max()))
+        prev = src
+    return worst

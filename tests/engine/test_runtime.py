@@ -1,0 +1,114 @@
+"""The torch-free runtime (`--runtime onnx`, cmn_vfx.engine.runtime): same mattes as torch, chosen
+only when it can run, and a run that never imports torch."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cmn_vfx.engine import runtime
+from cmn_vfx.engine.config import EngineConfig
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.io.image import read_image
+from engine_helpers import FRAMES, make_checkpoint, matte
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _export(ckpt: str) -> str:
+    from cmn_vfx.model import load_model
+    from cmn_vfx.model.onnx_export import default_onnx_path, export_onnx
+    model, meta = load_model(ckpt)
+    path = default_onnx_path(ckpt)
+    export_onnx(model, meta, path, size=(48, 64))
+    return path
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> str:
+    """A tiny checkpoint with its ONNX export beside it."""
+    ckpt = make_checkpoint(str(tmp_path_factory.mktemp("onnx") / "tiny.pt"))
+    _export(ckpt)
+    return ckpt
+
+
+def _read(out, sub: str, frame: int):
+    return read_image(str(out / sub / f"sh010.{frame}.exr"))
+
+
+def test_onnx_and_torch_write_the_same_mattes_and_resume_each_other(plate, exported, tmp_path):
+    out_t, out_o = tmp_path / "torch", tmp_path / "onnx"
+    assert matte(plate, "--out", str(out_t), "--model", exported, "--runtime", "torch") == 0
+    assert matte(plate, "--out", str(out_o), "--model", exported, "--runtime", "onnx") == 0
+    diffs = []
+    for f in FRAMES:
+        a_t, a_o = _read(out_t, "alpha", f), _read(out_o, "alpha", f)
+        assert a_t.metadata["cmn:checkpoint_sha256"] == a_o.metadata["cmn:checkpoint_sha256"]
+        assert a_t.metadata["cmn:settings"] == a_o.metadata["cmn:settings"]
+        diffs.append(np.abs(a_t.pixels - a_o.pixels))
+        np.testing.assert_allclose(_read(out_o, "fg", f).pixels, _read(out_t, "fg", f).pixels, atol=2e-3)
+    assert float(np.mean(diffs)) < 1e-4 and float(np.max(diffs)) < 4e-3     # half-float steps at most
+    assert np.std(_read(out_t, "alpha", 1003).pixels) > 0.05                  # a real matte was compared
+    # frames from one runtime are finished for the other
+    mtimes = {p: os.stat(out_o / "alpha" / p).st_mtime_ns for p in os.listdir(out_o / "alpha")}
+    assert matte(plate, "--out", str(out_o), "--model", exported, "--runtime", "torch") == 0
+    assert all(os.stat(out_o / "alpha" / p).st_mtime_ns == t for p, t in mtimes.items())
+
+
+def test_the_onnx_runtime_never_imports_torch(plate, exported, tmp_path):
+    out = tmp_path / "out"
+    code = ("import sys; sys.modules['torch'] = None\n"       # any 'import torch' now raises ImportError
+            "from cmn_vfx.cli import matte_main\n"
+            f"sys.exit(matte_main(['run', {plate!r}, '--out', {str(out)!r}, '--model', {exported!r}, "
+            "'--runtime', 'onnx', '--no-progress', '--threads', '1']))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(os.listdir(out / "alpha")) == [f"sh010.{f}.exr" for f in FRAMES]
+
+
+def _config(model: str, **kw) -> EngineConfig:
+    return EngineConfig(model=model, **kw)
+
+
+def test_auto_picks_onnx_only_where_it_can_run(exported, tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
+    onnx = os.path.splitext(exported)[0] + ".onnx"
+    assert runtime.choose_runtime(_config(exported)) == ("onnx", onnx)
+    assert runtime.choose_runtime(_config(exported, device="cpu")) == ("onnx", onnx)
+    assert runtime.choose_runtime(_config(exported, runtime="torch")) == ("torch", None)
+    assert runtime.choose_runtime(_config(exported, device="cuda")) == ("torch", None)
+    assert runtime.choose_runtime(_config(exported, precision="fp16")) == ("torch", None)
+    monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: True)        # auto device on a GPU machine
+    assert runtime.choose_runtime(_config(exported)) == ("torch", None)
+    with pytest.raises(BadInputError, match="GPU"):
+        runtime.choose_runtime(_config(exported, runtime="onnx"))
+    assert runtime.choose_runtime(_config(exported, runtime="onnx", device="cpu")) == ("onnx", onnx)
+
+
+def test_without_an_export_auto_runs_torch_and_onnx_says_how_to_export(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
+    ckpt = make_checkpoint(str(tmp_path / "bare.pt"))
+    assert runtime.choose_runtime(_config(ckpt)) == ("torch", None)
+    with pytest.raises(BadInputError, match="export-onnx"):
+        runtime.choose_runtime(_config(ckpt, runtime="onnx"))
+
+
+def test_an_export_of_another_checkpoint_is_never_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
+    ckpt = make_checkpoint(str(tmp_path / "m.pt"))
+    _export(ckpt)
+    make_checkpoint(ckpt, seed=1)                     # retrained in place: the export is stale
+    assert runtime.choose_runtime(_config(ckpt)) == ("torch", None)
+    with pytest.raises(BadInputError, match="another checkpoint"):
+        runtime.choose_runtime(_config(ckpt, runtime="onnx"))
+
+
+def test_an_onnx_file_given_as_the_model_runs_only_on_onnx(exported, monkeypatch):
+    monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
+    onnx = os.path.splitext(exported)[0] + ".onnx"
+    assert runtime.choose_runtime(_config(onnx)) == ("onnx", onnx)
+    with pytest.raises(BadInputError, match="only with the onnx runtime"):
+        runtime.choose_runtime(_config(onnx, runtime="torch"))

@@ -1,0 +1,105 @@
+"""The ONNX export of a CMN step (cmn_vfx.model.onnx_export) run by ONNX Runtime in numpy
+(cmn_vfx.engine.onnx_network) gives the torch model's outputs, with its flow, state and prior."""
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from cmn_vfx.engine.onnx_network import OnnxNetwork, pad16, read_info, resize_flow, sampling_grid
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.model import build_model
+from cmn_vfx.model.backwarp import backwarp
+from cmn_vfx.model.backwarp import resize_flow as torch_resize_flow
+from cmn_vfx.model.cmn import pad16 as torch_pad16
+from cmn_vfx.model.onnx_export import export_onnx
+from tests.model.conftest import tiny
+
+
+def _nchw(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(a[..., None] if a.ndim == 2 else a).permute(2, 0, 1)[None]
+
+
+def _clip(frames: int, h: int, w: int) -> list[np.ndarray]:
+    """A smooth random plate panning right and down, [h,w,3] 0..1 per frame."""
+    rng = np.random.default_rng(1)
+    plate = cv2.GaussianBlur(rng.random((h + 4 * frames, w + 6 * frames, 3)).astype(np.float32), (0, 0), 2)
+    return [np.ascontiguousarray(plate[2 * t:2 * t + h, 3 * t:3 * t + w]) for t in range(frames)]
+
+
+CASES = {
+    "full mobilenetv2, prior residual": dict(flow="dis", prior="person", prior_residual=True),
+    "full efficientnet-lite0, context norm": dict(flow="dis", encoder="efficientnet_lite0", prior="person",
+                                                  context_norm=True),
+    "full, no prior, sigmoid alpha": dict(flow="dis"),
+    "convgru": dict(variant="convgru"),
+    "baseline": dict(variant="baseline", prior="person"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_onnx_step_equals_torch_over_a_clip(case, tmp_path):
+    torch.manual_seed(3)
+    model = build_model(tiny(**CASES[case]), load_weights=False).eval()
+    with torch.no_grad():           # gains that make the state and the flow visible in alpha
+        if model.operator is not None:
+            for p in model.operator.parameters():
+                p *= 5.0
+        model.decoder_pha.last[1].weight *= 20.0
+    path = str(tmp_path / "step.onnx")
+    info = export_onnx(model, {"name": "tiny", "sha256": "abc"}, path, size=(48, 64))
+    net = OnnxNetwork(path, threads=1)
+    assert read_info(path) == info and info["sha256"] == "abc"
+    torch.manual_seed(3)            # the export folded the batch norm of its model: compare with a fresh one
+    model = build_model(tiny(**CASES[case]), load_weights=False).eval()
+    with torch.no_grad():
+        if model.operator is not None:
+            for p in model.operator.parameters():
+                p *= 5.0
+        model.decoder_pha.last[1].weight *= 20.0
+    h, w = 37, 75                   # another size than the trace's, not a multiple of 16
+    ys, xs = np.mgrid[0:h, 0:w]
+    state_t = state_o = prev = None
+    moved = []
+    for t, src in enumerate(_clip(4, h, w)):
+        prior = (np.hypot(ys - h / 2, xs - 20 - 3 * t) < 12).astype(np.float32) if model.config.prior == "person" else None
+        with torch.no_grad():
+            pha_t, fgr_t, state_t = model(_nchw(src), None if prev is None else _nchw(prev), state_t,
+                                          None if prior is None else _nchw(prior))
+        pha_o, fgr_o, state_o = net.step(src, prev, state_o, prior)
+        assert pha_o.shape == (h, w) and fgr_o.shape == (h, w, 3)
+        np.testing.assert_allclose(pha_o, pha_t[0, 0].numpy(), atol=2e-5)
+        np.testing.assert_allclose(fgr_o, fgr_t[0].permute(1, 2, 0).numpy(), atol=2e-5)
+        moved.append(float(pha_t.std()))
+        prev = src
+    assert max(moved) > 1e-3       # the comparison saw a matte that varies, not a constant
+
+
+def test_a_pwcnet_model_is_refused_with_the_way_out(tmp_path):
+    model = build_model(tiny(), load_weights=False).eval()
+    with pytest.raises(BadInputError, match="--runtime torch"):
+        export_onnx(model, {"name": "pwc"}, str(tmp_path / "x.onnx"), size=(48, 64))
+
+
+@pytest.mark.parametrize("src,dst", [((288, 512), (18, 32)), ((37, 45), (3, 4)), ((20, 30), (10, 60)),
+                                     ((20, 30), (40, 70)), ((16, 16), (16, 16))])
+def test_flow_resize_equals_torch(src, dst):
+    flow = (np.random.default_rng(0).standard_normal((2, *src)) * 5).astype(np.float32)
+    want = torch_resize_flow(torch.from_numpy(flow)[None], dst)[0].numpy()
+    np.testing.assert_allclose(resize_flow(flow, dst), want, rtol=1e-5, atol=1e-4)
+
+
+def test_sampling_grid_warps_as_backwarp():
+    rng = np.random.default_rng(2)
+    x = rng.random((1, 5, 9, 13)).astype(np.float32)
+    flow = (rng.standard_normal((2, 9, 13)) * 3).astype(np.float32)
+    want, _ = backwarp(torch.from_numpy(x), torch.from_numpy(flow)[None])
+    grid = torch.from_numpy(sampling_grid(flow))[None]
+    ones = torch.ones(1, 1, 9, 13)
+    out = torch.nn.functional.grid_sample(torch.cat([torch.from_numpy(x), ones], 1), grid, align_corners=True)
+    got = out[:, :-1] * (out[:, -1:] > 0.999)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_pad16_equals_torch():
+    x = np.random.default_rng(3).random((37, 75, 4)).astype(np.float32)
+    np.testing.assert_array_equal(pad16(x), torch_pad16(_nchw(x))[0].permute(1, 2, 0).numpy())
