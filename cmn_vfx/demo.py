@@ -29,7 +29,7 @@ TRAIN_HINT = ("cmn-train with configs/train/default_stage1.yaml, default.yaml an
 
 def _check_model(model: str) -> None:
     """A bundled name must exist on disk; say how to make it when it does not."""
-    from cmn_vfx.model.checkpoint import MODELS_DIR
+    from cmn_vfx.installed import MODELS_DIR
     if os.sep in model or model.endswith(".pt"):
         return
     path = os.path.join(MODELS_DIR, f"{model}.pt")

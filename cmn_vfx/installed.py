@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
+
+# The bundled models (cmn_vfx/models: <name>.pt and its ONNX export <name>.onnx)
+MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 
 
 def installed_file(distribution: str, suffix: str) -> str | None:

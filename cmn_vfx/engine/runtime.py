@@ -24,9 +24,9 @@ import numpy as np
 
 from cmn_vfx.engine.onnx_network import OnnxNetwork, read_info
 from cmn_vfx.errors import BadInputError, warn
+from cmn_vfx.installed import MODELS_DIR
 from cmn_vfx.job.names import RUNTIMES
 
-MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
 
 
 def has_nvidia_gpu() -> bool:

@@ -13,6 +13,7 @@ import pickle
 import torch
 
 from cmn_vfx.errors import BadInputError
+from cmn_vfx.installed import MODELS_DIR
 from cmn_vfx.io.atomic import atomic_path
 from cmn_vfx.io.digest import sha256_of  # noqa: F401 - re-exported
 from cmn_vfx.model.cmn import CMN, build_model
@@ -21,7 +22,6 @@ from cmn_vfx.model.state_check import state_mismatch
 
 FORMAT = "cmn-vfx-checkpoint"
 VERSION = 1
-MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
 
 
 def save_checkpoint(path: str, model: CMN, extra: dict | None = None) -> None:
