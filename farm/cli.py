@@ -70,7 +70,8 @@ def run_session(args: argparse.Namespace) -> int:
     from farm import session
     if args.action == "start":
         spec = ShotSpec.from_yaml(args.spec) if args.spec else None
-        return session.start(args.socket, spec.model if spec else None, spec.device if spec else "auto")
+        return session.start(args.socket, spec.model if spec else None, spec.device if spec else "auto",
+                             spec.runtime if spec else "auto")
     if args.action == "stop":
         return session.stop(args.socket)
     if not args.spec or not args.frames:

@@ -1,4 +1,4 @@
-"""A resident cmn-matte for one worker session: torch, CUDA and the model are loaded once.
+"""A resident cmn-matte for one worker session: the runtime (torch and CUDA, or ONNX Runtime) and the model are loaded once.
 
 The job template's step environment starts it in onEnter and stops it in onExit
 (the pattern of deadline-cloud-for-nuke's adaptor daemon); each task is
@@ -45,13 +45,13 @@ def _send(sock_path: str, request: dict, timeout: float | None = None) -> dict:
     return json.loads(data.decode() or "{}")
 
 
-def serve(sock_path: str, model: str | None = None, device: str = "auto") -> int:
+def serve(sock_path: str, model: str | None = None, device: str = "auto", runtime: str = "auto") -> int:
     """Listen on `sock_path`; run each request's argv through cmn-matte's main, one at a time."""
     from cmn_vfx.cli import matte_main
-    if model:
-        from cmn_vfx.engine.torch_backend import resolve_device
-        from cmn_vfx.model import load_model
-        load_model(model, device=str(resolve_device(device)))   # warm the device and the page cache
+    if model:   # import the runtime the tasks will use, warm the device and the page cache
+        from cmn_vfx.engine.config import EngineConfig
+        from cmn_vfx.engine.runtime import open_backend
+        open_backend(EngineConfig(model=model, device=device, runtime=runtime))
     with contextlib.suppress(FileNotFoundError):
         os.remove(sock_path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -83,13 +83,13 @@ def serve(sock_path: str, model: str | None = None, device: str = "auto") -> int
                 os.remove(path)
 
 
-def start(sock_path: str, model: str | None, device: str) -> int:
+def start(sock_path: str, model: str | None, device: str, runtime: str = "auto") -> int:
     """Start `serve` detached and wait until it answers; never fails a session (tasks fall back)."""
     if not hasattr(socket, "AF_UNIX"):
         print("cmn-farm session: no Unix sockets here; each task runs its own cmn-matte")
         return 0
     log = open(sock_path + ".log", "ab")
-    cmd = [sys.executable, "-m", "farm.session", "serve", sock_path, "--device", device]
+    cmd = [sys.executable, "-m", "farm.session", "serve", sock_path, "--device", device, "--runtime", runtime]
     cmd += ["--model", model] if model else []
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
@@ -145,15 +145,16 @@ def task(sock_path: str, argv: list[str], cmn_matte: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m farm.session serve SOCK [--model M] [--device D] (started by `start`)."""
+    """python -m farm.session serve SOCK [--model M] [--device D] [--runtime R] (started by `start`)."""
     import argparse
     parser = argparse.ArgumentParser(prog="python -m farm.session")
     parser.add_argument("action", choices=["serve"])
     parser.add_argument("socket")
     parser.add_argument("--model")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--runtime", default="auto")
     args = parser.parse_args(argv)
-    return serve(args.socket, args.model, args.device)
+    return serve(args.socket, args.model, args.device, args.runtime)
 
 
 if __name__ == "__main__":

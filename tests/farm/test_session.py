@@ -23,3 +23,16 @@ def test_task_with_a_dead_server_falls_back(tmp_path, capfd):
 
 def test_stop_without_server_is_harmless(tmp_path):
     assert session.stop(str(tmp_path / "none.sock")) == 0
+
+
+def test_the_resident_server_warms_the_runtime_its_tasks_will_use(tmp_path, monkeypatch):
+    """`serve` opens the backend the spec's model, device and runtime choose (torch or ONNX Runtime),
+    then waits for tasks; with nothing to do it leaves after IDLE_SECONDS."""
+    from cmn_vfx.engine import runtime
+
+    opened = []
+    monkeypatch.setattr(runtime, "open_backend", lambda config: opened.append(config))
+    monkeypatch.setattr(session, "IDLE_SECONDS", 0.2)
+    sock = str(tmp_path / "s.sock")
+    assert session.main(["serve", sock, "--model", "m.pt", "--device", "cpu", "--runtime", "onnx"]) == 0
+    assert [(c.model, c.device, c.runtime) for c in opened] == [("m.pt", "cpu", "onnx")]
