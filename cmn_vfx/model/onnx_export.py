@@ -112,6 +112,7 @@ def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288,
         # the trace fixes python-side branches (channel count, variant): right for this model at any size
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message="Constant folding")      # strided slices stay in the graph
+        warnings.simplefilter("ignore", DeprecationWarning)   # the TorchScript exporter, on purpose (docs/engine.md)
         torch.onnx.export(graph, tuple(example[k] for k in names), tmp, dynamo=False, opset_version=OPSET,
                           input_names=names, output_names=outputs,
                           dynamic_axes={k: v for k, v in axes.items() if k in names + outputs})

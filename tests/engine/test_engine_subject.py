@@ -108,10 +108,18 @@ def two_people(tmp_path_factory):
     return str(folder / "two.####.exr"), truths
 
 
-@pytest.fixture(scope="module")
-def prior_checkpoint(tmp_path_factory):
-    return make_checkpoint(str(tmp_path_factory.mktemp("ck") / "prior.pt"), prior="person", prior_model="people",
+@pytest.fixture(scope="module", params=["torch", "onnx"])
+def prior_checkpoint(request, tmp_path_factory):
+    """A tiny checkpoint with the people prior; for 'onnx' with its export beside it, which the engine
+    then runs (--runtime auto on a CPU-only run): the subject machinery works in both runtimes."""
+    path = make_checkpoint(str(tmp_path_factory.mktemp("ck") / "prior.pt"), prior="person", prior_model="people",
                            prior_residual=True)
+    if request.param == "onnx":
+        from cmn_vfx.model import load_model
+        from cmn_vfx.model.onnx_export import default_onnx_path, export_onnx
+        model, meta = load_model(path)
+        export_onnx(model, meta, default_onnx_path(path), size=(64, 64))
+    return path
 
 
 def _alpha(out, frame):
