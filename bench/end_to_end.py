@@ -10,6 +10,7 @@ walking over the street, scene-linear half EXRs) is written once. Then, alternat
   entry (torch; onnx, the torch-free runtime); its wall time / frames;
 - the I/O floor in a fresh process: read every plate frame and write the two outputs the engine
   writes (alpha A and premultiplied RGBA fg, half, zip) with the same writer function, nothing else.
+- start-up: the same `cmn-matte run` on the plate's first frame only (wall time of a 1-frame run).
 Reports the median ms a frame of each and their ratio. The issue's bars (speed issue): 512x288 at most
 110 ms a frame, 1920x1080 at most 250 ms, 2 threads, 40 frames, medians of 3.
 """
@@ -68,14 +69,14 @@ def main(argv: list[str] | None = None) -> int:
                          if name.endswith(".exr") and "plate" in root)
             pattern = plate.rsplit(".", 2)[0] + ".####.exr"
             runtimes = args.runtimes.split(",")
-            engine, floor = {r: [] for r in runtimes}, []
+            engine, floor, startup = {r: [] for r in runtimes}, [], {r: [] for r in runtimes}
             for run in range(args.runs):
                 for runtime in runtimes:
                     out = os.path.join(tmp, f"out_{size}_{run}_{runtime}")
-                    os.makedirs(out)
-                    engine[runtime].append(wall([os.path.join(bin_dir, "cmn-matte"), "run", pattern, "--out", out,
-                                                 "--model", args.model, "--threads", str(args.threads), "--device",
-                                                 "cpu", "--runtime", runtime], env) / args.frames * 1e3)
+                    cmd = [os.path.join(bin_dir, "cmn-matte"), "run", pattern, "--model", args.model, "--threads",
+                           str(args.threads), "--device", "cpu", "--runtime", runtime]
+                    engine[runtime].append(wall(cmd + ["--out", out], env) / args.frames * 1e3)
+                    startup[runtime].append(wall(cmd + ["--out", out + "_1", "--frames", "1001"], env))
                 io_out = os.path.join(tmp, f"io_{size}_{run}")
                 os.makedirs(io_out)
                 floor.append(wall([sys.executable, "-c", FLOOR, pattern, io_out], env) / args.frames * 1e3)
@@ -85,11 +86,13 @@ def main(argv: list[str] | None = None) -> int:
                        "runtime": runtime, "engine_ms": [round(v, 1) for v in engine[runtime]],
                        "floor_ms": [round(v, 1) for v in floor],
                        "engine_median_ms": round(statistics.median(engine[runtime]), 1),
-                       "floor_median_ms": floor_median}
+                       "floor_median_ms": floor_median, "one_frame_run_s": [round(v, 2) for v in startup[runtime]],
+                       "one_frame_run_median_s": round(statistics.median(startup[runtime]), 2)}
                 row["ratio"] = round(row["engine_median_ms"] / floor_median, 2)
                 results.append(row)
                 print(f"{size} --runtime {runtime}: cmn-matte run {row['engine_median_ms']} ms/frame "
-                      f"(runs {row['engine_ms']}), I/O floor {floor_median} ms/frame, ratio {row['ratio']}", flush=True)
+                      f"(runs {row['engine_ms']}), I/O floor {floor_median} ms/frame, ratio {row['ratio']}; a 1-frame run "
+                      f"{row['one_frame_run_median_s']} s", flush=True)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, indent=1)
