@@ -47,7 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="who runs the network: torch (any device), onnx (ONNX Runtime on the CPU, starts without "
                         "importing torch; needs MODEL.onnx from cmn-matte export-onnx) or auto (default: onnx on a "
                         "CPU-only machine when the export is there, else torch); the two agree to float32 rounding")
-    p.add_argument("--threads", type=int, help="CPU threads for the network, recorded in cmn:settings (default: torch's, "
+    p.add_argument("--threads", type=int, help="CPU threads for the network (torch or ONNX Runtime), recorded in cmn:settings (default: the runtime's, "
                    "one per core, not recorded: nodes with other core counts may differ by one half-float step); "
                    "on a shared farm node give the slots the task has")
     p.add_argument("--precision", choices=PRECISIONS,
