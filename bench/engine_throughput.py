@@ -1,7 +1,7 @@
 """Engine throughput (frames/s including EXR read/write) and peak RSS, each config in a subprocess.
 
     .venv/bin/python bench/engine_throughput.py [--model PATH] [--sizes 512x288,1920x1080,3840x2160]
-        [--frames 6] [--rss-frames 50,200] [--threads 1] [--device cuda --precision fp16]
+        [--frames 6] [--rss-frames 50,200] [--threads 1] [--device cuda --precision fp16] [--runtime onnx]
 
 Model: --model, else cmn_vfx/models/default.pt if present, else the default ModelConfig with
 RANDOM weights (labelled as such: speed and memory are the same as a trained model of that config).
@@ -46,12 +46,10 @@ def random_model(path: str) -> str:
 
 def child(args: argparse.Namespace) -> None:
     """Run one config in this process and print a JSON line."""
-    import torch
     from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
     from cmn_vfx.io.sequence import find_sequence
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    engine = MatteEngine(EngineConfig(model=args.model, device=args.device, precision=args.precision))
+    engine = MatteEngine(EngineConfig(model=args.model, device=args.device, precision=args.precision,
+                                      threads=args.threads or None, runtime=args.runtime))
     seq = find_sequence(args.plate)
     report = engine.run(ShotJob(seq, list(seq.frames), args.out, "bench"), progress=False)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -59,11 +57,11 @@ def child(args: argparse.Namespace) -> None:
 
 
 def measure(model: str, width: int, height: int, frames: int, threads: int, work: str,
-            device: str = "cpu", precision: str = "fp32") -> dict:
+            device: str = "cpu", precision: str = "fp32", runtime: str = "auto") -> dict:
     plate = make_plate(os.path.join(work, f"plate_{width}x{height}_{frames}"), width, height, frames)
     out = os.path.join(work, f"out_{width}x{height}_{frames}")
     cmd = [sys.executable, __file__, "--child", "--plate", plate, "--out", out, "--model", model,
-           "--threads", str(threads), "--device", device, "--precision", precision]
+           "--threads", str(threads), "--device", device, "--precision", precision, "--runtime", runtime]
     started = time.monotonic()
     result = subprocess.run(cmd, capture_output=True, text=True, check=True)
     row = json.loads(result.stdout.strip().splitlines()[-1])
@@ -78,7 +76,8 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=6)
     parser.add_argument("--rss-frames", default="50,200")
     parser.add_argument("--rss-size", default="512x288")
-    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch default)")
+    parser.add_argument("--threads", type=int, default=0, help="network threads (0 = the runtime's default)")
+    parser.add_argument("--runtime", default="auto", choices=("auto", "torch", "onnx"))
     parser.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"))
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -93,16 +92,17 @@ def main() -> int:
         model = args.model or (default if os.path.isfile(default) else None)
         label = model or "default ModelConfig, RANDOM weights"
         model = model or random_model(os.path.join(work, "random.pt"))
-        print(f"model: {label}; device {args.device} {args.precision}; torch threads: {args.threads or 'default'}; "
+        print(f"model: {label}; device {args.device} {args.precision}; runtime {args.runtime}; "
+              f"threads: {args.threads or 'default'}; "
               f"cores: {os.cpu_count()}")
         print(f"{'size':>10} {'frames':>6} {'fps':>7} {'peak RSS MB':>12}")
         for size in args.sizes.split(","):
             w, h = (int(v) for v in size.split("x"))
-            row = measure(model, w, h, args.frames, args.threads, work, args.device, args.precision)
+            row = measure(model, w, h, args.frames, args.threads, work, args.device, args.precision, args.runtime)
             print(f"{row['size']:>10} {row['frames']:>6} {row['fps']:>7.2f} {row['peak_rss_mb']:>12.0f}", flush=True)
         w, h = (int(v) for v in args.rss_size.split("x"))
         for n in (int(v) for v in args.rss_frames.split(",") if v):
-            row = measure(model, w, h, n, args.threads, work, args.device, args.precision)
+            row = measure(model, w, h, n, args.threads, work, args.device, args.precision, args.runtime)
             print(f"{row['size']:>10} {row['frames']:>6} {row['fps']:>7.2f} {row['peak_rss_mb']:>12.0f}", flush=True)
     return 0
 
