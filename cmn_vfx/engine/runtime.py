@@ -91,6 +91,9 @@ def choose_runtime(config) -> tuple[str, str | None]:
     if config.model.endswith(".onnx"):
         raise BadInputError(f"model {config.model}: an ONNX file runs only with the onnx runtime, and here: "
                             + "; ".join(reasons))
+    stale = [r for r in reasons if "another checkpoint" in r]
+    if stale:   # an export the user made and then outgrew: say why the slower runtime runs
+        warn(stale[0] + "; running torch meanwhile")
     return "torch", None
 
 

@@ -96,12 +96,14 @@ def test_without_an_export_auto_runs_torch_and_onnx_says_how_to_export(tmp_path,
         runtime.choose_runtime(_config(ckpt, runtime="onnx"))
 
 
-def test_an_export_of_another_checkpoint_is_never_run(tmp_path, monkeypatch):
+def test_an_export_of_another_checkpoint_is_never_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
     ckpt = make_checkpoint(str(tmp_path / "m.pt"))
     _export(ckpt)
     make_checkpoint(ckpt, seed=1)                     # retrained in place: the export is stale
+    capsys.readouterr()
     assert runtime.choose_runtime(_config(ckpt)) == ("torch", None)
+    assert "export it again" in capsys.readouterr().err
     with pytest.raises(BadInputError, match="another checkpoint"):
         runtime.choose_runtime(_config(ckpt, runtime="onnx"))
 
