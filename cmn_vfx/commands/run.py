@@ -158,7 +158,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         changed = f" ({len(report.changed)} because the plate frame changed)" if report.changed else ""
         print(f"{report.name}: wrote {count_of(len(report.written), 'frame')}{changed}, skipped "
-              f"{len(report.skipped)} finished ({report.warmup_frames} warm-up) in {report.seconds:.1f}s\n"
+              f"{len(report.skipped)} finished ({report.warmup_frames} warm-up) in {report.seconds:.1f}s "
+              f"({report.runtime} runtime)\n"
               f"  alpha: {report.alpha}\n  fg:    {report.fg}", file=sys.stderr)
     return 0
 

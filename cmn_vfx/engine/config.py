@@ -76,10 +76,11 @@ class RunReport:
     fg: str
     changed: list[int] = field(default_factory=list)  # redone because their plate frame changed since
     clamped: int = 0                                   # fg values clamped to the largest half float
+    runtime: str = ""                                  # who ran the network: torch | onnx
 
     def to_dict(self) -> dict:
         return {"name": self.name, "frames": format_frame_range(self.frames),
                 "written": len(self.written), "skipped": len(self.skipped), "changed_plate": len(self.changed),
                 "clamped": self.clamped,
                 "warmup_frames": self.warmup_frames, "cuts": self.cuts,
-                "seconds": round(self.seconds, 3), "alpha": self.alpha, "fg": self.fg}
+                "seconds": round(self.seconds, 3), "runtime": self.runtime, "alpha": self.alpha, "fg": self.fg}

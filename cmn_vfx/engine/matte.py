@@ -161,7 +161,7 @@ class MatteEngine:
         written = self._stream(steps, reader, writer, job, cuts_found, progress, plan)
         return RunReport(job.name, list(job.frames), written, done, sum(not s.emit for s in steps),
                          sorted(set(cuts_found)), time.monotonic() - started, layout.alpha_pattern, layout.fg_pattern,
-                         changed, writer.clamped)
+                         changed, writer.clamped, self.runtime)
 
     def _stream(self, steps: list[Step], reader, writer, job: ShotJob, cuts_found: list[int], progress: bool,
                 plan=None) -> list[int]:

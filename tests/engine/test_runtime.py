@@ -2,6 +2,7 @@
 only when it can run, and a run that never imports torch."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -63,9 +64,10 @@ def test_the_onnx_runtime_never_imports_torch(plate, exported, tmp_path):
     code = ("import sys; sys.modules['torch'] = None\n"       # any 'import torch' now raises ImportError
             "from cmn_vfx.cli import matte_main\n"
             f"sys.exit(matte_main(['run', {plate!r}, '--out', {str(out)!r}, '--model', {exported!r}, "
-            "'--runtime', 'onnx', '--no-progress', '--threads', '1']))")
+            "'--runtime', 'onnx', '--no-progress', '--threads', '1', '--json']))")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1])["runtime"] == "onnx"
     assert sorted(os.listdir(out / "alpha")) == [f"sh010.{f}.exr" for f in FRAMES]
 
 
