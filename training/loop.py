@@ -60,7 +60,9 @@ def init_weights(model: nn.Module, path: str) -> None:
     A source trained with a sigmoid alpha head starting a prior-residual model gets its last
     alpha conv zeroed, so the fine-tune starts from the prior and keeps the learnt features.
     A source without the context norm (ModelConfig.context_norm) starting a model with it gets the
-    norm new (identity affine): everything else is loaded.
+    norm new (identity affine): everything else is loaded. A source without the previous-alpha input
+    (ModelConfig.prev_alpha) gets the convolutions that read the input widened with zero weights for it,
+    so the widened model starts with the source's outputs.
     """
     from cmn_vfx.model.checkpoint import read_checkpoint
     from cmn_vfx.model.state_check import state_mismatch
@@ -71,6 +73,8 @@ def init_weights(model: nn.Module, path: str) -> None:
         # the group norm on Fea_t is new: it starts as the identity affine (weight 1, bias 0)
         own = model.state_dict()
         weights.update({k: v for k, v in own.items() if k.startswith("encoder.context.1.")})
+    if model.config.prev_alpha and not ckpt["model_config"].get("prev_alpha", False):
+        weights = _widen_inputs(model.state_dict(), weights)
     detail = state_mismatch(model.state_dict(), weights)
     if detail:
         raise BadInputError(f"init_from {path}: its weights do not fit the configured model ({detail})")
@@ -80,6 +84,20 @@ def init_weights(model: nn.Module, path: str) -> None:
         with torch.no_grad():
             head.weight.zero_()
             head.bias.zero_()
+
+
+def _widen_inputs(own: dict, weights: dict) -> dict:
+    """Source conv weights with fewer input channels than the model's ([O,I,k,k] vs [O,I+n,k,k]): the new
+    input channels' weights zero, everything else as the source has it."""
+    out = dict(weights)
+    for key, target in own.items():
+        source = weights.get(key)
+        if (source is not None and source.dim() == 4 and target.dim() == 4 and source.shape[1] < target.shape[1]
+                and source.shape[0] == target.shape[0] and source.shape[2:] == target.shape[2:]):
+            wide = torch.zeros_like(target)
+            wide[:, :source.shape[1]] = source
+            out[key] = wide
+    return out
 
 
 class ClipForward(nn.Module):

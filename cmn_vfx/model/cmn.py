@@ -3,6 +3,7 @@
 The module holds no recurrent state: the caller passes `state` in and gets it back.
 State per variant (opaque to callers, a tuple of tensors at 1/16 of the padded frame):
     baseline: ()                      convgru: (H,)                  full: (H, Fea_t)
+    full with prev_alpha: (H, Fea_t, alpha) with alpha [B,1,H',W'] at the padded frame's size
 state=None is a fresh start: H = 0, and for `full` the previous features are taken to be
 the current ones with zero flow (prev_src is ignored), i.e. "the frame before looked the
 same". With a state but prev_src=None the flow is zero (no flow is computed).
@@ -14,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.model.backwarp import resize_flow
+from cmn_vfx.model.backwarp import backwarp, resize_flow
 from cmn_vfx.model.cmu import ContextMotionOperator, ConvGRUOperator
 from cmn_vfx.model.config import ModelConfig
 from cmn_vfx.model.decoder import Decoder
@@ -69,13 +70,33 @@ class CMN(nn.Module):
         """
         h, w = self._check(src, prior)
         x = pad16(src if prior is None else torch.cat([src, prior], 1))
+        flow = None
+        if self.config.prev_alpha:
+            flow, warped = self._previous_alpha(x, prev_src, state)
+            x = torch.cat([x, warped], 1)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         fea, skips = self.encoder(x)
-        hidden, state = self._update(fea, x[:, :3], prev_src, state)
-        pha = self._alpha(self.decoder_pha(hidden, skips), x[:, 3:])
+        hidden, state = self._update(fea, x[:, :3], prev_src, state, flow)
+        pha = self._alpha(self.decoder_pha(hidden, skips), x[:, 3:4])
         fgr = self.decoder_fgr(hidden, skips)
+        if self.config.prev_alpha:
+            state = state + (pha,)
         return pha[..., :h, :w], fgr[..., :h, :w], state
+
+    def _previous_alpha(self, x: torch.Tensor, prev_src: torch.Tensor | None,
+                        state: State | None) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """(full-size backward flow or None, the previous alpha warped to this frame [B,1,H',W']).
+
+        x: [B,3|4,H',W'] padded input. At a fresh start the previous alpha is the prior (zeros without
+        one); with a state but no prev_src it is taken as is (zero flow).
+        """
+        if state is None:
+            return None, x[:, 3:4] if x.shape[1] > 3 else torch.zeros_like(x[:, :1])
+        if prev_src is None:
+            return None, state[2]
+        flow = self.flow(x[:, :3], pad16(prev_src))
+        return flow, backwarp(state[2], flow)[0]
 
     def _alpha(self, out: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
         """Decoder output -> alpha 0..1: sigmoid, or prior + correction clamped to 0..1.
@@ -89,8 +110,9 @@ class CMN(nn.Module):
         return pha + (pha.clamp(0.0, 1.0) - pha).detach()
 
     def _update(self, fea: torch.Tensor, src: torch.Tensor, prev_src: torch.Tensor | None,
-                state: State | None) -> tuple[torch.Tensor, State]:
-        """The recurrent part: Fea_t (+ flow, previous state) -> (features for the decoders, new state)."""
+                state: State | None, flow: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
+        """The recurrent part: Fea_t (+ flow, previous state) -> (features for the decoders, new state).
+        `flow`: the full-size flow when forward() already computed it (prev_alpha), else computed here."""
         if self.operator is None:
             return fea, ()
         h = torch.zeros_like(fea) if state is None else state[0]
@@ -101,7 +123,7 @@ class CMN(nn.Module):
         if state is None or prev_src is None:
             flow = torch.zeros_like(fea[:, :2])
         else:
-            flow = resize_flow(self.flow(src, pad16(prev_src)), fea.shape[-2:])
+            flow = resize_flow(self.flow(src, pad16(prev_src)) if flow is None else flow, fea.shape[-2:])
         h = self.operator(h, fea, fea_prev, flow)
         return h, (h, fea)
 

@@ -36,6 +36,11 @@ class ModelConfig:
         gates at 0 or 1: each channel is either replaced every frame or frozen, so the memory does
         nothing (measured: alpha moves < 1e-6 for a random state). Normalised, the gates start near
         0.5 and train. Off by default (the paper has no such norm; models before v4 lack it).
+    prev_alpha: (full variant) the previous frame's alpha, warped to this frame by the flow, as one
+        more input channel (the prior's at a fresh start), so that holding a subject the prior loses
+        for a few frames is a short path for the network (an experiment of the default model v4 issue;
+        the torch runtime only). Its input weights start at zero: a model widened from one without it
+        gives the same output until training moves them.
     pretrained / flow_weights: weight files on disk (never downloaded).
     """
 
@@ -51,6 +56,7 @@ class ModelConfig:
     dis_preset: str = "medium"
     prior_residual: bool = False
     context_norm: bool = False
+    prev_alpha: bool = False
     pretrained: str | None = None
     flow_weights: str | None = None
 
@@ -61,13 +67,15 @@ class ModelConfig:
                 raise BadInputError(f"model config: {name}={value!r} is unknown; use one of {', '.join(allowed)}")
         if self.prior_residual and self.prior != "person":
             raise BadInputError("model config: prior_residual needs prior: person")
+        if self.prev_alpha and self.variant != "full":
+            raise BadInputError("model config: prev_alpha needs variant: full (the flow warps the previous alpha)")
         if self.width < 1 or self.context < 1 or self.pwc_width <= 0:
             raise BadInputError("model config: width, context and pwc_width must be positive")
 
     @property
     def in_channels(self) -> int:
-        """3 (sRGB) or 4 (sRGB + person prior)."""
-        return 4 if self.prior == "person" else 3
+        """3 (sRGB), + 1 for the person prior, + 1 for the warped previous alpha."""
+        return 3 + (self.prior == "person") + self.prev_alpha
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

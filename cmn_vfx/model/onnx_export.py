@@ -89,6 +89,9 @@ def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288,
     meta: load_model's info (name, sha256, model_config, metrics). size (h, w): the trace size.
     """
     config = model.config
+    if config.prev_alpha:
+        raise BadInputError(f"model {meta.get('name')!r}: prev_alpha (an experiment) is not in the ONNX export; "
+                            "run it with --runtime torch")
     if config.variant == "full" and config.flow != "dis":
         raise BadInputError(f"model {meta.get('name')!r}: flow {config.flow!r} runs inside the network; only DIS "
                             "flow models export to ONNX (run this one with --runtime torch)")
