@@ -89,14 +89,20 @@ class OnnxNetwork:
             feeds["h"] = np.zeros((1, context, fh, fw), np.float32) if state is None else state[0]
         if self.variant == "full":
             fresh = state is None
-            flow = np.zeros((2, fh, fw), np.float32)
+            full = np.zeros((2, hp, wp), np.float32)
             if not fresh and prev_src is not None:
-                flow = resize_flow(self._flow(x[..., :3], pad16(np.asarray(prev_src, np.float32))), (fh, fw))
+                full = self._flow(x[..., :3], pad16(np.asarray(prev_src, np.float32)))
+            flow = resize_flow(full, (fh, fw))
             feeds.update(fea_prev=np.zeros((1, context, fh, fw), np.float32) if fresh else state[1],
                          flow=flow[None], grid=sampling_grid(flow)[None],
                          first=np.array([1.0 if fresh else 0.0], np.float32))
+            if "pha_prev" in self.inputs:          # model.prev_alpha: the last alpha, warped by the full flow
+                feeds.update(pha_prev=np.zeros((1, 1, hp, wp), np.float32) if fresh else state[2],
+                             grid_full=sampling_grid(full)[None])
         out = dict(zip(self.outputs, self.session.run(None, {k: v for k, v in feeds.items() if k in self.inputs})))
         new_state = tuple(out[k] for k in ("h_out", "fea") if k in out)
+        if "pha_prev" in self.inputs:
+            new_state += (out["pha"],)
         return out["pha"][0, 0, :h, :w], out["fgr"][0].transpose(1, 2, 0)[:h, :w], new_state
 
     def _flow(self, src: np.ndarray, prev_src: np.ndarray) -> np.ndarray:

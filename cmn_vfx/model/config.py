@@ -39,7 +39,7 @@ class ModelConfig:
     prev_alpha: (full variant) the previous frame's alpha, warped to this frame by the flow, as one
         more input channel (the prior's at a fresh start), so that holding a subject the prior loses
         for a few frames is a short path for the network (an experiment of the default model v4 issue;
-        the torch runtime only). Its input weights start at zero: a model widened from one without it
+        in the ONNX export too). Its input weights start at zero: a model widened from one without it
         gives the same output until training moves them.
     pretrained / flow_weights: weight files on disk (never downloaded).
     """

@@ -12,6 +12,8 @@ multiple of 16, the DIS flow, its resize to the feature grid and the sampling gr
     flow      [1,2,h,w]     backward flow t->t-1 in feature-grid pixels (zeros at a fresh start)  (full)
     grid      [1,h,w,2]     g_backwarp's normalised sampling grid for that flow      (full)
     first     [1]           1 at a fresh start (Fea_{t-1} := Fea_t), else 0          (full)
+    pha_prev  [1,1,H,W]     the previous frame's pha output (anything at a fresh start)  (prev_alpha)
+    grid_full [1,H,W,2]     the sampling grid of the full-size flow, which warps pha_prev  (prev_alpha)
 Outputs: pha [1,1,H,W] 0..1, fgr [1,3,H,W], then h_out (convgru, full) and fea (full).
 
 The ONNX file's metadata carries the source checkpoint's name, sha256, model config and metrics, so
@@ -46,9 +48,13 @@ class StepGraph(nn.Module):
         super().__init__()
         self.model = model
         self.variant = model.config.variant
+        self.prev_alpha = model.config.prev_alpha
 
-    def forward(self, x, h=None, fea_prev=None, flow=None, grid=None, first=None):
+    def forward(self, x, h=None, fea_prev=None, flow=None, grid=None, first=None, pha_prev=None, grid_full=None):
         m = self.model
+        if self.prev_alpha:     # CMN._previous_alpha: the prior at a fresh start, else pha_prev warped
+            start = x[:, 3:4] if x.shape[1] > 3 else torch.zeros_like(x[:, :1])
+            x = torch.cat([x, first * start + (1 - first) * _warp(pha_prev, grid_full)], 1)
         fea, skips = m.encoder(x)
         states: tuple = ()
         if self.variant == "full":
@@ -60,23 +66,28 @@ class StepGraph(nn.Module):
             states = (hidden,)
         else:
             hidden = fea
-        pha = m._alpha(m.decoder_pha(hidden, skips), x[:, 3:])
+        pha = m._alpha(m.decoder_pha(hidden, skips), x[:, 3:4])
         fgr = m.decoder_fgr(hidden, skips)
         return (pha, fgr) + states
 
 
-def _operator(op, h, fea, fea_prev, flow, grid):
-    """ContextMotionOperator.forward with g_backwarp's grid given (cmn_vfx.model.backwarp, same maths)."""
-    out = F.grid_sample(torch.cat([fea_prev, torch.ones_like(fea_prev[:, :1])], 1), grid, mode="bilinear",
+def _warp(x, grid):
+    """g_backwarp with its grid given (cmn_vfx.model.backwarp, same maths): zero where the footprint leaves the frame."""
+    out = F.grid_sample(torch.cat([x, torch.ones_like(x[:, :1])], 1), grid, mode="bilinear",
                         padding_mode="zeros", align_corners=True)
-    valid = (out[:, -1:] > 0.999).float()
-    warped = out[:, :-1] * valid
+    return out[:, :-1] * (out[:, -1:] > 0.999).float()
+
+
+def _operator(op, h, fea, fea_prev, flow, grid):
+    """ContextMotionOperator.forward with g_backwarp's grid given."""
+    warped = _warp(fea_prev, grid)
     motion = op.motion(fea, warped, flow)
     return op.gru(h, torch.cat([fea, motion, flow], 1))
 
 
-def input_names(variant: str) -> list[str]:
-    return {"full": ["x", "h", "fea_prev", "flow", "grid", "first"], "convgru": ["x", "h"]}.get(variant, ["x"])
+def input_names(variant: str, prev_alpha: bool = False) -> list[str]:
+    names = {"full": ["x", "h", "fea_prev", "flow", "grid", "first"], "convgru": ["x", "h"]}.get(variant, ["x"])
+    return names + (["pha_prev", "grid_full"] if prev_alpha else [])
 
 
 def output_names(variant: str) -> list[str]:
@@ -89,9 +100,6 @@ def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288,
     meta: load_model's info (name, sha256, model_config, metrics). size (h, w): the trace size.
     """
     config = model.config
-    if config.prev_alpha:
-        raise BadInputError(f"model {meta.get('name')!r}: prev_alpha (an experiment) is not in the ONNX export; "
-                            "run it with --runtime torch")
     if config.variant == "full" and config.flow != "dis":
         raise BadInputError(f"model {meta.get('name')!r}: flow {config.flow!r} runs inside the network; only DIS "
                             "flow models export to ONNX (run this one with --runtime torch)")
@@ -100,12 +108,13 @@ def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288,
     h, w = (-(-s // STRIDE) * STRIDE for s in size)
     c = config.context
     feats = (1, c, h // STRIDE, w // STRIDE)
-    example = {"x": torch.rand(1, config.in_channels, h, w), "h": torch.zeros(feats), "fea_prev": torch.rand(feats),
-               "flow": torch.zeros(1, 2, *feats[2:]), "grid": torch.zeros(1, *feats[2:], 2), "first": torch.ones(1)}
-    names = input_names(config.variant)
+    example = {"x": torch.rand(1, config.in_channels - config.prev_alpha, h, w), "h": torch.zeros(feats),
+               "fea_prev": torch.rand(feats), "flow": torch.zeros(1, 2, *feats[2:]), "grid": torch.zeros(1, *feats[2:], 2),
+               "first": torch.ones(1), "pha_prev": torch.rand(1, 1, h, w), "grid_full": torch.zeros(1, h, w, 2)}
+    names = input_names(config.variant, config.prev_alpha)
     axes = {k: {2: "H", 3: "W"} for k in ("x", "pha", "fgr")}       # the frame's size, padded
     axes.update({k: {2: "h16", 3: "w16"} for k in ("h", "fea_prev", "flow", "h_out", "fea")})
-    axes["grid"] = {1: "h16", 2: "w16"}
+    axes.update(grid={1: "h16", 2: "w16"}, pha_prev={2: "H", 3: "W"}, grid_full={1: "H", 2: "W"})
     outputs = output_names(config.variant)
     info = {"format": FORMAT, "version": VERSION, "name": meta.get("name"), "sha256": meta.get("sha256"),
             "model_config": config.to_dict(), "metrics": meta.get("metrics", {})}

@@ -31,6 +31,7 @@ CASES = {
     "full efficientnet-lite0, context norm": dict(flow="dis", encoder="efficientnet_lite0", prior="person",
                                                   context_norm=True),
     "full, no prior, sigmoid alpha": dict(flow="dis"),
+    "full, previous alpha as an input": dict(flow="dis", prior="person", prior_residual=True, prev_alpha=True),
     "convgru": dict(variant="convgru"),
     "baseline": dict(variant="baseline", prior="person"),
 }

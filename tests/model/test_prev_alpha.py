@@ -4,7 +4,6 @@ import torch
 
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.model import ModelConfig, build_model, save_checkpoint
-from cmn_vfx.model.onnx_export import export_onnx
 from tests.model.conftest import tiny
 from training.loop import init_weights
 
@@ -53,9 +52,6 @@ def test_the_warped_previous_alpha_reaches_the_output():
     assert float((a - b).abs().mean()) > 1e-3
 
 
-def test_prev_alpha_needs_the_flow_and_stays_out_of_the_onnx_export(tmp_path):
+def test_prev_alpha_needs_the_flow():
     with pytest.raises(BadInputError, match="variant: full"):
         ModelConfig(variant="convgru", prev_alpha=True)
-    model = build_model(tiny(prev_alpha=True, **KW), load_weights=False).eval()
-    with pytest.raises(BadInputError, match="--runtime torch"):
-        export_onnx(model, {"name": "x"}, str(tmp_path / "x.onnx"), size=(48, 64))
