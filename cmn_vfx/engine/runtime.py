@@ -22,9 +22,9 @@ import os
 
 import numpy as np
 
-from cmn_vfx.engine.onnx_network import OnnxNetwork, read_info
+from cmn_vfx.model.onnx_network import OnnxNetwork
 from cmn_vfx.errors import BadInputError, warn
-from cmn_vfx.installed import MODELS_DIR
+from cmn_vfx.installed import resolve_checkpoint
 from cmn_vfx.job.names import RUNTIMES
 
 
@@ -34,37 +34,29 @@ def has_nvidia_gpu() -> bool:
     return os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl")
 
 
-def checkpoint_path(model: str) -> str | None:
-    """cmn_vfx.model.checkpoint.resolve_checkpoint without torch: a file as given or a bundled name; None if neither."""
-    if os.path.isfile(model):
-        return model
-    if os.sep not in model and "/" not in model and not model.endswith((".pt", ".onnx")):
-        path = os.path.join(MODELS_DIR, model + ".pt")
-        return path if os.path.isfile(path) else None
-    return None
-
-
-def onnx_for(model: str) -> tuple[str | None, str]:
-    """(the .onnx to run for `model`, or None; why not, when None)."""
+def onnx_for(model: str, threads: int | None = None) -> tuple[OnnxNetwork | None, str]:
+    """(the ONNX network to run for `model`, opened once; or None and why not)."""
     if model.endswith(".onnx"):
-        return (model, "") if os.path.isfile(model) else (None, f"{model} does not exist")
-    ckpt = checkpoint_path(model)
-    if ckpt is None:
-        bundled = os.path.join(MODELS_DIR, model + ".onnx")
-        return (bundled, "") if os.path.isfile(bundled) else (None, f"model {model!r} is not a file or bundled name")
+        return (OnnxNetwork(model, threads), "") if os.path.isfile(model) else (None, f"{model} does not exist")
+    try:
+        ckpt = resolve_checkpoint(model)
+    except BadInputError as exc:
+        return None, str(exc)
     path = os.path.splitext(ckpt)[0] + ".onnx"
     if not os.path.isfile(path):
         return None, f"no ONNX export beside {ckpt} (cmn-matte export-onnx --model {model})"
     from cmn_vfx.io.digest import sha256_of
-    recorded, actual = read_info(path).get("sha256"), sha256_of(ckpt)
+    net = OnnxNetwork(path, threads)
+    recorded, actual = net.info.get("sha256"), sha256_of(ckpt)
     if recorded != actual:
         return None, (f"{path} was exported from another checkpoint than {ckpt} (sha256 {str(recorded)[:12]} vs "
                       f"{actual[:12]}); export it again with cmn-matte export-onnx --model {model}")
-    return path, ""
+    return net, ""
 
 
-def choose_runtime(config) -> tuple[str, str | None]:
-    """('torch' | 'onnx', the .onnx path for onnx) for an EngineConfig; BadInputError when onnx is asked and impossible."""
+def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
+    """('torch' | 'onnx', the opened ONNX network for onnx) for an EngineConfig; BadInputError when onnx is
+    asked and impossible."""
     if config.runtime not in RUNTIMES:
         raise BadInputError(f"runtime {config.runtime!r} is unknown; use one of {', '.join(RUNTIMES)}")
     if config.runtime == "torch":
@@ -79,13 +71,15 @@ def choose_runtime(config) -> tuple[str, str | None]:
         reasons.append(f"precision {config.precision} needs torch on a GPU")
     if importlib.util.find_spec("onnxruntime") is None:
         reasons.append("onnxruntime is not installed (pip install onnxruntime)")
-    path = None
+    net = None
     if not reasons:
-        path, why = onnx_for(config.model)
-        if path is None:
+        if config.threads is not None and config.threads < 1:
+            raise BadInputError(f"threads {config.threads}: give at least 1")
+        net, why = onnx_for(config.model, config.threads)
+        if net is None:
             reasons.append(why)
     if not reasons:
-        return "onnx", path
+        return "onnx", net
     if config.runtime == "onnx":
         raise BadInputError("--runtime onnx: " + "; ".join(reasons) + "; or use --runtime torch")
     if config.model.endswith(".onnx"):
@@ -99,9 +93,9 @@ def choose_runtime(config) -> tuple[str, str | None]:
 
 def open_backend(config, model=None, meta: dict | None = None):
     """The backend that runs `config`'s network: TorchBackend, or OnnxBackend (a given torch `model` means torch)."""
-    kind, path = ("torch", None) if model is not None else choose_runtime(config)
+    kind, net = ("torch", None) if model is not None else choose_runtime(config)
     if kind == "onnx":
-        return OnnxBackend(config, path)
+        return OnnxBackend(config, net)
     from cmn_vfx.engine.torch_backend import TorchBackend
     return TorchBackend(config, model, meta)
 
@@ -112,19 +106,13 @@ class OnnxBackend:
     name = "onnx"
     precision = "fp32"
 
-    def __init__(self, config, path: str) -> None:
-        if config.threads is not None and config.threads < 1:
-            raise BadInputError(f"threads {config.threads}: give at least 1")
-        if config.device not in ("cpu", "auto"):
-            raise BadInputError(f"--runtime onnx runs on the CPU; device {config.device!r} needs --runtime torch")
-        self.net = OnnxNetwork(path, config.threads)
-        info = self.net.info
-        self.meta = {"name": info.get("name") or os.path.splitext(os.path.basename(path))[0], "path": os.path.abspath(path),
-                     "sha256": info.get("sha256", ""), "model_config": info["model_config"],
-                     "metrics": info.get("metrics", {}), "runtime": "onnx"}
+    def __init__(self, config, net: OnnxNetwork) -> None:
+        """`net`: the network choose_runtime opened (it checked the device, precision and threads)."""
+        self.net, info = net, net.info
+        self.meta = {"name": info.get("name") or os.path.splitext(os.path.basename(net.path))[0],
+                     "path": os.path.abspath(net.path), "sha256": info.get("sha256", ""),
+                     "model_config": info["model_config"], "metrics": info.get("metrics", {}), "runtime": "onnx"}
         self.refine_mode = config.refine
-        if config.precision != "fp32":
-            warn(f"--precision {config.precision} needs a GPU; running fp32 on the CPU")
 
     @staticmethod
     def frame(array: np.ndarray) -> np.ndarray:

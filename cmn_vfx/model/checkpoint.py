@@ -13,7 +13,7 @@ import pickle
 import torch
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.installed import MODELS_DIR
+from cmn_vfx.installed import MODELS_DIR, bundled_names, resolve_checkpoint  # noqa: F401 - re-exported
 from cmn_vfx.io.atomic import atomic_path
 from cmn_vfx.io.digest import sha256_of  # noqa: F401 - re-exported
 from cmn_vfx.model.cmn import CMN, build_model
@@ -30,25 +30,6 @@ def save_checkpoint(path: str, model: CMN, extra: dict | None = None) -> None:
             "model": model.state_dict(), **(extra or {})}
     with atomic_path(path) as tmp:
         torch.save(ckpt, tmp)
-
-
-def bundled_names() -> list[str]:
-    """Names of the checkpoints shipped in cmn_vfx/models/."""
-    if not os.path.isdir(MODELS_DIR):
-        return []
-    return sorted(f[:-3] for f in os.listdir(MODELS_DIR) if f.endswith(".pt"))
-
-
-def resolve_checkpoint(name_or_path: str) -> str:
-    """A file path as given, or a bare name -> cmn_vfx/models/<name>.pt; BadInputError if neither exists."""
-    if os.path.isfile(name_or_path):
-        return name_or_path
-    is_name = os.sep not in name_or_path and "/" not in name_or_path and not name_or_path.endswith(".pt")
-    if is_name and os.path.isfile(os.path.join(MODELS_DIR, name_or_path + ".pt")):
-        return os.path.join(MODELS_DIR, name_or_path + ".pt")
-    names = ", ".join(bundled_names()) or "none installed"
-    raise BadInputError(f"model {name_or_path!r}: no such checkpoint file or bundled name (bundled: {names}); "
-                        "pass the path of a .pt file saved by cmn-train")
 
 
 def read_checkpoint(path: str) -> dict:

@@ -1,9 +1,9 @@
-"""Export a CMN checkpoint's per-frame step to ONNX, for the torch-free runtime (cmn_vfx.engine.onnx_network).
+"""Export a CMN checkpoint's per-frame step to ONNX, for the torch-free runtime (cmn_vfx.model.onnx_network).
 
     cmn-matte export-onnx --model default            # -> cmn_vfx/models/default.onnx
 
 The graph is one network step with the recurrent state as inputs and outputs. What the graph
-cannot hold runs outside it, in numpy and OpenCV (cmn_vfx.engine.onnx_network): the edge padding to a
+cannot hold runs outside it, in numpy and OpenCV (cmn_vfx.model.onnx_network): the edge padding to a
 multiple of 16, the DIS flow, its resize to the feature grid and the sampling grid of g_backwarp
 (built from the flow in float32, exactly as cmn_vfx.model.backwarp builds it). Inputs, all float32:
     x         [1,3+P,H,W]   0..1 sRGB (+ the person prior), H, W multiples of 16
@@ -30,14 +30,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cmn_vfx.model.onnx_network import FORMAT, META_KEY
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.atomic import atomic_path
 from cmn_vfx.model.cmn import CMN, STRIDE
 from cmn_vfx.model.fold import fold_batchnorms
 
 OPSET = 17            # GridSample needs 16
-META_KEY = "cmn:source"
-FORMAT = "cmn-vfx-onnx-step"
 VERSION = 1
 
 
@@ -176,7 +175,7 @@ def compare_runtimes(model_name: str, onnx_path: str, size: tuple[int, int] = (1
     smooth random clip panning right (flow, state and the prior all in play)."""
     import numpy as np
 
-    from cmn_vfx.engine.onnx_network import OnnxNetwork
+    from cmn_vfx.model.onnx_network import OnnxNetwork
     from cmn_vfx.model import load_model
 
     model, _ = load_model(model_name)

@@ -75,27 +75,33 @@ def _config(model: str, **kw) -> EngineConfig:
     return EngineConfig(model=model, **kw)
 
 
+def _chosen(config: EngineConfig) -> tuple[str, str | None]:
+    """choose_runtime as (runtime, the .onnx it opened or None)."""
+    kind, net = runtime.choose_runtime(config)
+    return kind, None if net is None else net.path
+
+
 def test_auto_picks_onnx_only_where_it_can_run(exported, tmp_path, monkeypatch):
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
     onnx = os.path.splitext(exported)[0] + ".onnx"
-    assert runtime.choose_runtime(_config(exported)) == ("onnx", onnx)
-    assert runtime.choose_runtime(_config(exported, device="cpu")) == ("onnx", onnx)
-    assert runtime.choose_runtime(_config(exported, runtime="torch")) == ("torch", None)
-    assert runtime.choose_runtime(_config(exported, device="cuda")) == ("torch", None)
-    assert runtime.choose_runtime(_config(exported, precision="fp16")) == ("torch", None)
+    assert _chosen(_config(exported)) == ("onnx", onnx)
+    assert _chosen(_config(exported, device="cpu")) == ("onnx", onnx)
+    assert _chosen(_config(exported, runtime="torch")) == ("torch", None)
+    assert _chosen(_config(exported, device="cuda")) == ("torch", None)
+    assert _chosen(_config(exported, precision="fp16")) == ("torch", None)
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: True)        # auto device on a GPU machine
-    assert runtime.choose_runtime(_config(exported)) == ("torch", None)
+    assert _chosen(_config(exported)) == ("torch", None)
     with pytest.raises(BadInputError, match="GPU"):
-        runtime.choose_runtime(_config(exported, runtime="onnx"))
-    assert runtime.choose_runtime(_config(exported, runtime="onnx", device="cpu")) == ("onnx", onnx)
+        _chosen(_config(exported, runtime="onnx"))
+    assert _chosen(_config(exported, runtime="onnx", device="cpu")) == ("onnx", onnx)
 
 
 def test_without_an_export_auto_runs_torch_and_onnx_says_how_to_export(tmp_path, monkeypatch):
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
     ckpt = make_checkpoint(str(tmp_path / "bare.pt"))
-    assert runtime.choose_runtime(_config(ckpt)) == ("torch", None)
+    assert _chosen(_config(ckpt)) == ("torch", None)
     with pytest.raises(BadInputError, match="export-onnx"):
-        runtime.choose_runtime(_config(ckpt, runtime="onnx"))
+        _chosen(_config(ckpt, runtime="onnx"))
 
 
 def test_an_export_of_another_checkpoint_is_never_run(tmp_path, monkeypatch, capsys):
@@ -104,15 +110,15 @@ def test_an_export_of_another_checkpoint_is_never_run(tmp_path, monkeypatch, cap
     _export(ckpt)
     make_checkpoint(ckpt, seed=1)                     # retrained in place: the export is stale
     capsys.readouterr()
-    assert runtime.choose_runtime(_config(ckpt)) == ("torch", None)
+    assert _chosen(_config(ckpt)) == ("torch", None)
     assert "export it again" in capsys.readouterr().err
     with pytest.raises(BadInputError, match="another checkpoint"):
-        runtime.choose_runtime(_config(ckpt, runtime="onnx"))
+        _chosen(_config(ckpt, runtime="onnx"))
 
 
 def test_an_onnx_file_given_as_the_model_runs_only_on_onnx(exported, monkeypatch):
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
     onnx = os.path.splitext(exported)[0] + ".onnx"
-    assert runtime.choose_runtime(_config(onnx)) == ("onnx", onnx)
+    assert _chosen(_config(onnx)) == ("onnx", onnx)
     with pytest.raises(BadInputError, match="only with the onnx runtime"):
-        runtime.choose_runtime(_config(onnx, runtime="torch"))
+        _chosen(_config(onnx, runtime="torch"))

@@ -1,11 +1,11 @@
 """The ONNX export of a CMN step (cmn_vfx.model.onnx_export) run by ONNX Runtime in numpy
-(cmn_vfx.engine.onnx_network) gives the torch model's outputs, with its flow, state and prior."""
+(cmn_vfx.model.onnx_network) gives the torch model's outputs, with its flow, state and prior."""
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from cmn_vfx.engine.onnx_network import OnnxNetwork, pad16, read_info, resize_flow, sampling_grid
+from cmn_vfx.model.onnx_network import OnnxNetwork, pad16, read_info, resize_flow, sampling_grid
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.model import build_model
 from cmn_vfx.model.backwarp import backwarp

@@ -14,15 +14,13 @@ import json
 import os
 from functools import lru_cache
 
-import cv2
 import numpy as np
 
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.job.names import STRIDE
-META_KEY = "cmn:source"     # cmn_vfx.model.onnx_export.META_KEY
+from cmn_vfx.model.dis_numpy import backward_flow
+META_KEY = "cmn:source"     # the ONNX metadata entry cmn_vfx.model.onnx_export writes
 FORMAT = "cmn-vfx-onnx-step"
-DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-               "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 
 
 def read_info(path: str) -> dict:
@@ -67,7 +65,8 @@ class OnnxNetwork:
         self.variant = self.config["variant"]
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.outputs = [o.name for o in self.session.get_outputs()]
-        self._preset = DIS_PRESETS[self.config.get("dis_preset", "medium")]
+        self._preset = self.config.get("dis_preset", "medium")
+        self.path = path
 
     def step(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None):
         """src, prev_src [h,w,3] 0..1 sRGB, prior [h,w] 0..1 or None -> (pha [h,w], fgr [h,w,3], state).
@@ -107,14 +106,7 @@ class OnnxNetwork:
 
     def _flow(self, src: np.ndarray, prev_src: np.ndarray) -> np.ndarray:
         """Backward flow t->t-1 [2,H,W] in pixels, as cmn_vfx.model.dis_flow.DISFlow."""
-        # a fresh DIS object per pair, as the torch provider: a reused one starts from its last solution
-        flow = cv2.DISOpticalFlow_create(self._preset).calc(_grey(src), _grey(prev_src), None)
-        return np.ascontiguousarray(flow.transpose(2, 0, 1))
-
-
-def _grey(img: np.ndarray) -> np.ndarray:
-    rgb = (np.clip(img, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)      # truncation, as torch's .to(uint8)
-    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+        return np.ascontiguousarray(backward_flow(src, prev_src, self._preset).transpose(2, 0, 1))
 
 
 def pad16(x: np.ndarray) -> np.ndarray:
