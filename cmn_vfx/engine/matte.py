@@ -96,23 +96,6 @@ class MatteEngine:
                 "prior": self.prior_name, "layer": job.layer or None, "fg_colorspace": scene_linear_for(colorspace),
                 "threads": self.config.threads, **_subject_setting(job)}
 
-    # -- per-frame work (the backend's; kept here for callers that drive frames themselves) --------
-    def _tensor(self, array: np.ndarray):
-        """[H,W,C] or [H,W] numpy -> the backend's frame ([1,C,H,W] tensor for torch, numpy for onnx)."""
-        return self.backend.frame(array)
-
-    def step(self, src, prev_src, state, prior):
-        """One network step -> (pha, fgr, state) in the backend's form."""
-        return self.backend.step(src, prev_src, state, prior)
-
-    def refine(self, pha, src):
-        """Edge refinement at the working size ('guided'; 'none' = as is); per frame, never in the state."""
-        return self.backend.refine(pha, src)
-
-    def upsample(self, pha, src, guide_hr: np.ndarray) -> np.ndarray:
-        """pha at the working size -> [H,W] float32 alpha at the plate's size (fast guided filter)."""
-        return self.backend.upsample(pha, src, guide_hr)
-
     # -- the run -------------------------------------------------------------
     def _reader(self, job: ShotJob):
         """(FrameReader, working size (w, h), ratio) for the job's plate; refuses a plate below the minimum."""
@@ -173,6 +156,7 @@ class MatteEngine:
         behind = WriteBehind(writer.write, depth=2)
         ahead = ReadAhead(steps, reader.read, depth=2)
         state, prev, track = None, None, None
+        backend = self.backend      # step, refine, upsample: torch or ONNX Runtime (cmn_vfx.engine.runtime)
         try:
             for frame_in in ahead:
                 cut = detector.is_cut(frame_in.src) or (frame_in.step.frame in explicit and not frame_in.step.reset)
@@ -181,7 +165,7 @@ class MatteEngine:
                 if frame_in.step.reset or cut:
                     state, prev = None, None
                     track = self.prior.new_track() if self.prior is not None else None
-                src = self._tensor(frame_in.src)
+                src = backend.frame(frame_in.src)
                 prior, region, people = None, None, None
                 if track is not None:
                     prior_np = track.update(frame_in.prior)
@@ -189,19 +173,19 @@ class MatteEngine:
                         mask = plan.region(frame_in.step.frame, prior_np)
                         if job.person_layers and frame_in.step.emit:
                             people = plan.person_regions(frame_in.step.frame, prior_np)
-                        prior_np, region = prior_np * mask, self._tensor(mask)
-                    prior = self._tensor(prior_np)
-                pha, fgr, state = self.step(src, prev, state, prior)
+                        prior_np, region = prior_np * mask, backend.frame(mask)
+                    prior = backend.frame(prior_np)
+                pha, fgr, state = backend.step(src, prev, state, prior)
                 if region is not None:
                     pha = pha * region
                 prev = src
                 if frame_in.step.emit:
-                    alpha = self.upsample(self.refine(pha, src), src, frame_in.guide)
+                    alpha = backend.upsample(backend.refine(pha, src), src, frame_in.guide)
                     if people is not None:             # [H,W,1+P]: A, person1.A, ...
                         size = alpha.shape[::-1]
                         alpha = np.dstack([alpha] + [alpha * cv2.resize(r, size, interpolation=cv2.INTER_LINEAR)
                                                      for r in people])
-                    behind.submit(FrameOut(frame_in.step, frame_in.plate, alpha, self.backend.colour(fgr)))
+                    behind.submit(FrameOut(frame_in.step, frame_in.plate, alpha, backend.colour(fgr)))
                     bar.update(1)
             behind.close()
         except BaseException as exc:

@@ -52,9 +52,9 @@ def test_refine_on_the_device_equals_the_numpy_classical_guided_filter():
     ys, xs = np.mgrid[0:36, 0:64].astype(np.float32)
     small = np.stack([xs / 64, ys / 36, 0.5 + 0 * xs], -1).astype(np.float32)     # [h,w,3] network space
     engine = MatteEngine(EngineConfig(device="cpu"), model=PointwiseMatte(), meta={"name": "pointwise", "sha256": "0"})
-    src = engine._tensor(small)
-    pha, _, _ = engine.step(src, None, None, None)
-    refined = engine.refine(pha, src)
+    src = engine.backend.frame(small)
+    pha, _, _ = engine.backend.step(src, None, None, None)
+    refined = engine.backend.refine(pha, src)
     assert refined.shape == pha.shape and refined.device == src.device
     want = classical_matte(small, pha[0, 0].numpy(), "guided")
     assert 0 < ((want > 0) & (want < 1)).mean() < 0.5                      # a band, 0 / 1 elsewhere
