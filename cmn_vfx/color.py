@@ -168,3 +168,47 @@ def from_network(srgb: np.ndarray, colorspace: str) -> np.ndarray:
     """Network output [..., 3] sRGB-encoded -> same shape in `colorspace` (linear for scene-linear spaces). Not clipped."""
     config = default_config()
     return convert(srgb, network_space(config), colorspace, config)
+
+
+@functools.lru_cache(maxsize=8)
+def half_table(colorspace: str) -> np.ndarray | None:
+    """to_network of every half-float value, per channel ([65536, 3] float32, indexed by the half's bits;
+    [65536, 1] when the three channels share one curve), or None when the conversion mixes channels
+    (a gamut matrix: ACEScg, ACEScct, ...) and a table cannot hold it.
+
+    A half plate has at most 65536 values a channel, so a table lookup gives exactly what to_network
+    computes pixel by pixel, at a fraction of OCIO's cost for a 1080p frame (docs/benchmarks.md).
+    Separability is tested, not assumed: the table must reproduce to_network on random colours.
+    """
+    bits = np.arange(65536, dtype=np.uint32).astype(np.uint16)
+    ramp = bits.view(np.float16).astype(np.float32)
+    finite = np.isfinite(ramp)
+    ramp[~finite] = 0.0                     # read_rgb turns non-finite pixels into 0
+    with np.errstate(over="ignore", invalid="ignore"):     # Cineon's curve overflows far above white; clipped
+        table = np.ascontiguousarray(to_network(np.repeat(ramp[:, None], 3, axis=1), colorspace), np.float32)
+    rng = np.random.default_rng(0)
+    anywhere = rng.choice(np.flatnonzero(finite), size=(2048, 3)).astype(np.uint16)
+    usual = rng.uniform(-0.1, 4.0, size=(2048, 3)).astype(np.float16).view(np.uint16)
+    probe = np.concatenate([anywhere, usual])
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = to_network(probe.view(np.float16).astype(np.float32), colorspace)
+    if not np.array_equal(table[probe, np.arange(3)], expected):
+        return None
+    same = np.array_equal(table[:, 0], table[:, 1]) and np.array_equal(table[:, 0], table[:, 2])
+    return np.ascontiguousarray(table[:, :1]) if same else table
+
+
+def to_network_half(half: np.ndarray, colorspace: str) -> np.ndarray | None:
+    """to_network of a half plate [..., 3] float16 (Image.half), through half_table: the same values at
+    about half OCIO's cost; None when the table does not apply (then call to_network on the float pixels)."""
+    colorspace = check_colorspace(colorspace)
+    table = None if colorspace == network_space() else half_table(colorspace)   # sRGB plates: OCIO only clips
+    if table is None:
+        return None
+    index = np.ascontiguousarray(half, np.float16).view(np.uint16)
+    if table.shape[1] == 1:                 # the same curve on each channel (lin_rec709, sRGB, ...): one gather
+        return table[:, 0][index]
+    out = np.empty(half.shape, np.float32)
+    for c in range(3):
+        out[..., c] = table[:, c][index[..., c]]
+    return out

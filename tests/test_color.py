@@ -74,3 +74,38 @@ def test_ocio_env_overrides_the_builtin(monkeypatch, tmp_path):
         color.default_config()
     monkeypatch.setenv("OCIO", color.BUILTIN_CONFIG)
     assert color.default_config().getCanonicalName("scene_linear") == "ACEScg"
+
+
+@pytest.mark.parametrize("space", ["lin_rec709", CINEON, "Gamma 2.2 Rec.709 - Texture"])
+def test_the_half_table_gives_exactly_what_ocio_gives(space):
+    rng = np.random.default_rng(3)
+    half = np.concatenate([rng.uniform(-0.2, 3.0, (40, 64, 3)),
+                           rng.choice(np.float32([0, 1e-5, 0.18, 1.0, 16.0, 6e4]), (8, 64, 3))]).astype(np.float16)
+    half[0, :3, 0] = [np.inf, -np.inf, np.nan]
+    pixels = half.astype(np.float32)
+    pixels[~np.isfinite(pixels)] = 0.0                  # as read_rgb leaves them
+    fast = color.to_network_half(half, space)
+    assert fast is not None and fast.dtype == np.float32
+    with np.errstate(over="ignore"):               # Cineon far above white overflows, then clips
+        assert np.array_equal(fast, to_network(pixels, space))
+
+
+@pytest.mark.parametrize("space", ["ACEScg", "ACEScct"])
+def test_spaces_whose_channels_mix_have_no_table(space):
+    assert color.half_table(check_colorspace(space)) is None       # a gamut matrix: OCIO converts them
+    assert color.to_network_half(np.zeros((2, 2, 3), np.float16), space) is None
+
+
+def test_the_separability_probe_catches_a_mixing_conversion(monkeypatch):
+    color.half_table.cache_clear()
+    real = color.to_network
+
+    def mixing(rgb, space):        # as lin_rec709, but green leaks into red: a table per channel cannot hold it
+        out = real(rgb, space)
+        out[..., 0] = np.clip(out[..., 0] + 0.01 * out[..., 1], 0, 1)
+        return out
+    monkeypatch.setattr(color, "to_network", mixing)
+    try:
+        assert color.half_table("lin_rec709") is None
+    finally:
+        color.half_table.cache_clear()

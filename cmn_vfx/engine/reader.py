@@ -41,14 +41,16 @@ class FrameReader:
             data = self.geometry["data_box"]
             pixels = np.zeros((data.height, data.width, 3), np.float32)
             return Image(pixels, ("R", "G", "B"), data, self.geometry["display_box"], {}, "half", "")
-        image = read_rgb(self.seq.path(source), self.layer)
+        image = read_rgb(self.seq.path(source), self.layer, keep_half=True)
         check_same_geometry(self.geometry, image, image.path)
         return image
 
     def read(self, step: Step) -> FrameIn:
-        from cmn_vfx.color import to_network
+        from cmn_vfx.color import to_network, to_network_half
         plate = self._plate(step.source)
-        full = to_network(plate.pixels, self.colorspace)     # [H,W,3] 0..1 sRGB at the plate's size
+        full = None if plate.half is None else to_network_half(plate.half, self.colorspace)   # same values, faster
+        if full is None:
+            full = to_network(plate.pixels, self.colorspace)     # [H,W,3] 0..1 sRGB at the plate's size
         src = full if full.shape[1::-1] == self.size else cv2.resize(full, self.size, interpolation=cv2.INTER_AREA)
         prior = self.prior.observe(src) if self.prior is not None else None
         if not step.emit:

@@ -59,6 +59,9 @@ class Image:
     metadata: dict[str, object] = field(default_factory=dict)  # oiio attribute names
     pixel_type: str = "half"                # 'half' | 'float' | 'uint8' | 'uint10' | 'uint12' | 'uint16'
     path: str = ""
+    # read_rgb(..., keep_half=True) of an all-half file: the same pixels as float16 (NaN/Inf as stored), so
+    # per-value tables can be indexed by their bits (cmn_vfx.color.to_network_half)
+    half: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def _open(path: str) -> "oiio.ImageInput":
@@ -120,8 +123,9 @@ def replace_nonfinite(pixels: np.ndarray, path: str) -> int:
     return count
 
 
-def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]]) -> Image:
-    """Open once, choose channel names from the header with `pick`, decode only those."""
+def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]], keep_half: bool = False) -> Image:
+    """Open once, choose channel names from the header with `pick`, decode only those.
+    keep_half: when every chosen channel is half, decode as half and keep it in Image.half too."""
     inp = _open(path)
     try:
         spec = inp.spec()
@@ -129,18 +133,23 @@ def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]]) -> Imag
         wanted = pick(names)
         index = [names.index(c) for c in wanted]
         lo, hi = min(index), max(index) + 1
-        pixels = inp.read_image(0, 0, lo, hi, "float")
+        formats = [str(t) for t in spec.channelformats] or [str(spec.format)] * len(names)
+        as_half = keep_half and all(formats[i] == "half" for i in index)
+        pixels = inp.read_image(0, 0, lo, hi, "half" if as_half else "float")
         if pixels is None:
             reason = (inp.geterror() or "no pixel data").strip().splitlines()[0]
             raise BadInputError(f"{path}: the file is truncated or corrupt ({reason}); re-render or re-copy it")
-        pixels = np.asarray(pixels, dtype=np.float32).reshape(spec.height, spec.width, hi - lo)
-        pixels = np.ascontiguousarray(pixels[..., [i - lo for i in index]])
+        pixels = np.asarray(pixels).reshape(spec.height, spec.width, hi - lo)
+        if hi - lo != len(index) or index != sorted(index):
+            pixels = pixels[..., [i - lo for i in index]]
+        half = np.ascontiguousarray(pixels) if as_half else None
+        pixels = np.ascontiguousarray(pixels, dtype=np.float32)
         data, display = _windows(spec)
         metadata = spec_metadata(spec)
     finally:
         inp.close()
     metadata["cmn:nonfinite"] = replace_nonfinite(pixels, path)
-    return Image(pixels, wanted, data, display, metadata, _pixel_type(spec), path)
+    return Image(pixels, wanted, data, display, metadata, _pixel_type(spec), path, half)
 
 
 def read_image(path: str, channels: Sequence[str] | None = None) -> Image:
@@ -159,14 +168,15 @@ def read_image(path: str, channels: Sequence[str] | None = None) -> Image:
     return _read(path, pick)
 
 
-def read_rgb(path: str, layer: str | None = None) -> Image:
-    """Exactly R, G, B of `layer` (None = unprefixed), picked by name: [H, W, 3] float32, file's colourspace."""
+def read_rgb(path: str, layer: str | None = None, keep_half: bool = False) -> Image:
+    """Exactly R, G, B of `layer` (None = unprefixed), picked by name: [H, W, 3] float32, file's colourspace.
+    keep_half: also Image.half [H, W, 3] float16 when the three channels are half (else None)."""
     def pick(names: tuple[str, ...]) -> tuple[str, ...]:
         rgb = rgb_names(names, layer)
         if rgb is None:
             raise missing_rgb_error(path, names, layer)
         return rgb
-    return _read(path, pick)
+    return _read(path, pick, keep_half)
 
 
 def image_info(path: str) -> dict:
@@ -272,7 +282,11 @@ def write_exr(path: str, pixels: np.ndarray, channels: Sequence[str], data_windo
             raise BadInputError(f"{path}: cannot write ({reason.splitlines()[0]}); check the folder's permissions and free space")
         ok, reason = False, ""
         try:
-            ok = out.write_image(np.ascontiguousarray(pixels, dtype=np.float32))
+            # numpy's float16 rounds as OpenEXR's half does (to nearest, ties to even; beyond 65504 to Inf,
+            # silently, as OpenEXR does) and is ~2x faster (tests/io/test_image.py)
+            with np.errstate(over="ignore"):
+                data = np.ascontiguousarray(pixels, dtype=np.float16 if pixel_type == "half" else np.float32)
+            ok = out.write_image(data)
             reason = out.geterror()
         finally:
             ok = out.close() and ok

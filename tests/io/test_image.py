@@ -159,3 +159,45 @@ def test_geometry_check_names_the_odd_frame(tmp_path):
     check_same_geometry(read_image(a), image_info(a), a)
     with pytest.raises(BadInputError, match=r"b\.exr: data window 6x4\+0\+0 differs from 10x6\+-2\+-1"):
         check_same_geometry(read_image(a), image_info(b), b)
+
+
+def _raw_half_write(path: str, pixels: np.ndarray) -> None:
+    """The write before numpy did the float -> half conversion: OpenEXR's own."""
+    h, w, c = pixels.shape
+    out = oiio.ImageOutput.create("openexr")
+    assert out.open(path, oiio.ImageSpec(w, h, c, "half"))
+    out.write_image(np.ascontiguousarray(pixels, np.float32))
+    out.close()
+
+
+def test_half_is_rounded_as_openexr_rounds_it_bit_for_bit(tmp_path):
+    box = Box(0, 0, 64, 48)
+    values = np.concatenate([RNG.normal(0, 1, (16, 64, 3)), RNG.uniform(-1e-6, 1e-6, (16, 64, 3)),
+                             RNG.uniform(-7e4, 7e4, (16, 64, 3))]).astype(np.float32)
+    values[0, :6, 0] = [np.inf, -np.inf, np.nan, 65504, 65519.99, 65520]   # the last two: ties at the top
+    write_exr(str(tmp_path / "ours.exr"), values, ["R", "G", "B"], box, box)
+    _raw_half_write(str(tmp_path / "openexr.exr"), values)
+
+    def bits(name):
+        inp = oiio.ImageInput.open(str(tmp_path / name))
+        try:
+            return np.asarray(inp.read_image(0, 0, 0, 3, "half")).view(np.uint16)
+        finally:
+            inp.close()
+    assert np.array_equal(bits("ours.exr"), bits("openexr.exr"))
+
+
+def test_keep_half_gives_the_stored_halves_beside_the_same_float_pixels(tmp_path):
+    path = str(tmp_path / "a.exr")
+    src = noise(OVERSCAN, 4)
+    src[0, 0, 1] = np.inf
+    write_exr(path, src, ["R", "G", "B", "A"], OVERSCAN, DISPLAY)
+    plain, kept = read_rgb(path), read_rgb(path, keep_half=True)
+    assert plain.half is None
+    assert np.array_equal(kept.pixels, plain.pixels) and kept.pixels.dtype == np.float32
+    assert kept.half.dtype == np.float16 and kept.half.shape == kept.pixels.shape
+    assert np.isinf(kept.half[0, 0, 1]) and kept.pixels[0, 0, 1] == 0       # as stored / as the engine uses it
+    assert np.array_equal(kept.half[1:].astype(np.float32), kept.pixels[1:])
+    float_path = str(tmp_path / "f.exr")
+    write_exr(float_path, src, ["R", "G", "B", "A"], OVERSCAN, DISPLAY, pixel_type="float")
+    assert read_rgb(float_path, keep_half=True).half is None               # float plates: no table lookups

@@ -1,0 +1,50 @@
+"""cmn_vfx.engine.memory: freed frame-sized buffers are reused without new page faults."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+PROBE = r"""
+import resource
+import numpy as np
+from cmn_vfx.engine.memory import keep_freed_memory
+print(keep_freed_memory())
+def frame():                               # plate-sized temporaries, allocated and freed as a frame does
+    for mb in (25, 33, 8):
+        a = np.empty(mb << 20, np.uint8)
+        a[::4096] = 1                      # touch every page
+        b = np.empty((mb + 3) << 20, np.uint8)
+        b[::4096] = 1
+        del a, b
+frame()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(3):
+    frame()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def _probe(**env) -> tuple[str, int]:
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, **env)).stdout.split()
+    return out[0], int(out[1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_a_freed_plate_buffer_is_reused_without_faulting_its_pages_again():
+    kept, faults = _probe()
+    default, default_faults = _probe(CMN_DEFAULT_MALLOC="1")
+    assert (kept, default) == ("True", "False")
+    assert default_faults > 1000          # glibc maps blocks over 32 MB afresh each time: their pages fault again
+    assert faults < 100
+
+
+def test_the_run_command_sets_it(monkeypatch):
+    from cmn_vfx.commands import run
+    calls = []
+    monkeypatch.setattr("cmn_vfx.engine.memory.keep_freed_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr("cmn_vfx.engine.MatteEngine", lambda config: config)
+    from cmn_vfx.job.spec import ShotSpec
+    run._engine(ShotSpec(plate="p.####.exr", output="out"))
+    assert calls == [1]
