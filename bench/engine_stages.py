@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import cv2
 
-    from cmn_vfx.color import to_network
+    from cmn_vfx.color import to_network, to_network_half
+    from cmn_vfx.engine import process
     from cmn_vfx.job.names import AUTO_LONG_SIDE
     from cmn_vfx.engine.writer import FrameWriter
     from cmn_vfx.engine.config import EngineConfig
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from cmn_vfx.job.layout import ALPHA_CHANNELS, FG_CHANNELS, OutputLayout
     from cmn_vfx.prior import load_prior
 
+    process.for_frames()           # as `cmn-matte run` does
     width, height = (int(v) for v in args.size.split("x"))
     scale = AUTO_LONG_SIDE / max(width, height)
     small_size = (round(width * scale), round(height * scale))
@@ -65,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
 
     state, prev = None, None
     for _ in range(args.repeat + 1):
-        image = timed("read EXR (RGB)", read_rgb, plate)
-        net = timed("colour -> network", to_network, image.pixels, "lin_rec709")
+        image = timed("read EXR (RGB)", read_rgb, plate, None, True)
+        net = timed("colour -> network", lambda im: to_network_half(im.half, "lin_rec709")
+                    if im.half is not None else to_network(im.pixels, "lin_rec709"), image)
         small = timed("resize", cv2.resize, net, small_size, None, 0, 0, cv2.INTER_AREA)
         prior = timed("person prior (auto)", prior_fn, small) if prior_fn else None
         src = backend.frame(small)
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         full = timed("guided upsample", backend.upsample, pha, src, guide)
         prev = src
         alpha = quantise_alpha(full)
-        rgba = timed("fg composition", writer.foreground, image, alpha, backend.colour(fgr))
+        rgba = timed("fg estimate + composition", writer.foreground, image, alpha, None, (small, backend.plane(pha)))
         timed("write fg EXR (RGBA zip)", write_exr, os.path.join(tmp, "fg.exr"), rgba, FG_CHANNELS, box, box)
         timed("write alpha EXR (A zip)", write_exr, os.path.join(tmp, "a.exr"), alpha[..., None], ALPHA_CHANNELS, box, box)
     total = 0.0

@@ -47,9 +47,9 @@ def random_model(path: str) -> str:
 def child(args: argparse.Namespace) -> None:
     """Run one config in this process and print a JSON line."""
     from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
-    from cmn_vfx.engine.memory import keep_freed_memory
+    from cmn_vfx.engine import process
     from cmn_vfx.io.sequence import find_sequence
-    keep_freed_memory()          # as `cmn-matte run` does (CMN_DEFAULT_MALLOC=1 to compare)
+    process.for_frames()         # as `cmn-matte run` does (CMN_DEFAULT_MALLOC=1 to compare the allocator)
     engine = MatteEngine(EngineConfig(model=args.model, device=args.device, precision=args.precision,
                                       threads=args.threads or None, runtime=args.runtime))
     seq = find_sequence(args.plate)

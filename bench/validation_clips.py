@@ -141,6 +141,7 @@ class Rendered:
     people: list       # [T] [P,H,W] float32: each foreground person's visible alpha
     passers: list      # [T] [H,W] float32: background people's visible alpha (composited + vtest walkers)
     truth: list        # [T] [H,W] float32: the foreground alpha (all people)
+    fg: list = field(default_factory=list)   # [T] [H,W,3] float32: the people's colour x alpha (sRGB, premultiplied)
 
 
 def render(clip: Clip, size: tuple[int, int] = SIZE) -> Rendered:
@@ -155,9 +156,11 @@ def render(clip: Clip, size: tuple[int, int] = SIZE) -> Rendered:
         src = bg.copy()
         passers = walkers[t].copy() if walkers is not None else np.zeros(size[::-1], np.float32)
         people = []
+        premultiplied = np.zeros_like(src)
         for (layer, is_person), motion in zip(layers, motions):
             fgr, pha = render_subject(_still(layer.portrait), motion, t, layer.blur)
             src = composite(fgr, pha, src)
+            premultiplied = composite(fgr, pha, premultiplied) if is_person else premultiplied * (1.0 - pha[..., None])
             passers *= 1.0 - pha
             people = [p * (1.0 - pha) for p in people]
             if is_person:
@@ -168,6 +171,7 @@ def render(clip: Clip, size: tuple[int, int] = SIZE) -> Rendered:
         out.people.append(np.stack(people))
         out.passers.append(passers)
         out.truth.append(np.clip(np.sum(people, axis=0), 0.0, 1.0))
+        out.fg.append(premultiplied)
     return out
 
 

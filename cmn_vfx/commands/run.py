@@ -101,8 +101,8 @@ def shot_spec(args: argparse.Namespace) -> ShotSpec:
 
 def _engine(spec: ShotSpec):
     from cmn_vfx.engine import EngineConfig, MatteEngine
-    from cmn_vfx.engine.memory import keep_freed_memory
-    keep_freed_memory()        # this process runs frames: reuse freed frame buffers (cmn_vfx.engine.memory)
+    from cmn_vfx.engine import process
+    process.for_frames()       # reuse freed frame buffers, BLAS on one thread (cmn_vfx.engine.process)
     return MatteEngine(EngineConfig.from_spec(spec))
 
 

@@ -14,6 +14,12 @@ if TYPE_CHECKING:
     from cmn_vfx.job.spec import ShotSpec
 
 
+# The fg colour where alpha is fractional: estimated from the frame and its alpha (cmn_vfx.engine.foreground;
+# 2-3x closer to the truth than the shipped fg decoder, bench/fg_eval.py), or the network's fg decoder
+# (torch runtime only: the ONNX export leaves that decoder out).
+FG_COLOURS = ("estimate", "network")
+
+
 @dataclass
 class EngineConfig:
     """How the network runs (pixels depend on all but `device` and `runtime`, which agree to float32 rounding)."""
@@ -27,6 +33,8 @@ class EngineConfig:
     auto_cuts: bool = True
     cut_threshold: float = CUT_THRESHOLD
     refine: str = "guided"                  # guided | none: edge refinement at the working size
+    fg_colour: str = "estimate"             # estimate | network: the fg colour where alpha is fractional
+    #                                         (estimate: cmn_vfx.engine.foreground; network: the fg decoder)
     prior: str | None = None                # person prior name (cmn_vfx.prior); None = the model's own
     threads: int | None = None              # CPU threads for torch, pinned and recorded; None = torch's default
 

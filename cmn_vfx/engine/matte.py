@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from cmn_vfx.color import scene_linear_for
-from cmn_vfx.engine.config import EngineConfig, RunReport, ShotJob
+from cmn_vfx.engine.config import FG_COLOURS, EngineConfig, RunReport, ShotJob
 from cmn_vfx.engine.cuts import CutDetector
 from cmn_vfx.engine.params import UPSAMPLE_EPS, UPSAMPLE_RADIUS, guided_settings
 from cmn_vfx.engine.plan import Step, pending_frames, plan_steps
@@ -62,6 +62,8 @@ class MatteEngine:
             raise BadInputError(f"refine {config.refine!r} is unknown; use one of {', '.join(REFINES)}")
         if config.threads is not None and config.threads < 1:
             raise BadInputError(f"threads {config.threads}: give at least 1")
+        if config.fg_colour not in FG_COLOURS:
+            raise BadInputError(f"fg colour {config.fg_colour!r} is unknown; use one of {', '.join(FG_COLOURS)}")
         self.backend = open_backend(config, model, meta)
         self.meta = self.backend.meta
         self.precision = self.backend.precision
@@ -94,7 +96,7 @@ class MatteEngine:
                 "guided_filter": [UPSAMPLE_RADIUS, UPSAMPLE_EPS], "refine": self.config.refine,
                 "refine_params": guided_settings() if self.config.refine == "guided" else None,
                 "prior": self.prior_name, "layer": job.layer or None, "fg_colorspace": scene_linear_for(colorspace),
-                "threads": self.config.threads, **_subject_setting(job)}
+                "threads": self.config.threads, "fg_colour": self.config.fg_colour, **_subject_setting(job)}
 
     # -- the run -------------------------------------------------------------
     def _reader(self, job: ShotJob):
@@ -180,12 +182,17 @@ class MatteEngine:
                     pha = pha * region
                 prev = src
                 if frame_in.step.emit:
-                    alpha = backend.upsample(backend.refine(pha, src), src, frame_in.guide)
+                    refined = backend.refine(pha, src)
+                    alpha = backend.upsample(refined, src, frame_in.guide)
                     if people is not None:             # [H,W,1+P]: A, person1.A, ...
                         size = alpha.shape[::-1]
                         alpha = np.dstack([alpha] + [alpha * cv2.resize(r, size, interpolation=cv2.INTER_LINEAR)
                                                      for r in people])
-                    behind.submit(FrameOut(frame_in.step, frame_in.plate, alpha, backend.colour(fgr)))
+                    if self.config.fg_colour == "estimate":     # the writer estimates it (cmn_vfx.engine.foreground)
+                        out = FrameOut(frame_in.step, frame_in.plate, alpha, None, (frame_in.src, backend.plane(refined)))
+                    else:
+                        out = FrameOut(frame_in.step, frame_in.plate, alpha, backend.colour(fgr))
+                    behind.submit(out)
                     bar.update(1)
             behind.close()
         except BaseException as exc:

@@ -36,4 +36,6 @@ class FrameOut:
     step: Step
     plate: Image                            # the plate frame (FrameIn.plate)
     alpha: np.ndarray                       # [H,W] float32 0..1 at the plate's size, or [H,W,1+P]: A, person1.A...
-    fgr: np.ndarray                         # [h,w,3] float32 sRGB-encoded foreground at the working size
+    fgr: np.ndarray | None                  # [h,w,3] float32 sRGB-encoded foreground at the working size, or
+    #                                         None: the writer estimates it from `working` where it needs it
+    working: tuple | None = None            # (src [h,w,3], alpha [h,w]) at the working size, for the estimate

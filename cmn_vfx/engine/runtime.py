@@ -69,6 +69,8 @@ def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
         reasons.append(f"device {config.device!r}{' (a GPU is here)' if config.device == 'auto' else ''} needs torch")
     if config.precision != "fp32":
         reasons.append(f"precision {config.precision} needs torch on a GPU")
+    if config.fg_colour == "network":
+        reasons.append("fg colour 'network' needs the network's fg decoder, which the ONNX export leaves out")
     if importlib.util.find_spec("onnxruntime") is None:
         reasons.append("onnxruntime is not installed (pip install onnxruntime)")
     net = None
@@ -137,3 +139,7 @@ class OnnxBackend:
     @staticmethod
     def colour(fgr: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(fgr, np.float32)
+
+    @staticmethod
+    def plane(pha: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(pha, np.float32)

@@ -45,6 +45,7 @@ class TorchBackend:
         if self.precision != config.precision:
             warn(f"--precision {config.precision} needs a GPU; running fp32 on the {self.device.type}")
         self.refine_mode = config.refine
+        self.with_fgr = config.fg_colour == "network"       # else the fg decoder's time is saved
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.precision == "fp32":
@@ -59,10 +60,10 @@ class TorchBackend:
         return t.permute(2, 0, 1)[None].to(self.device, dtype=torch.float32)
 
     def step(self, src: torch.Tensor, prev_src: torch.Tensor | None, state, prior: torch.Tensor | None):
-        """One network step. src, prev_src: [1,3,h,w] 0..1 sRGB -> (pha [1,1,h,w], fgr [1,3,h,w], state)."""
+        """One network step. src, prev_src: [1,3,h,w] 0..1 sRGB -> (pha [1,1,h,w], fgr [1,3,h,w] or None, state)."""
         with torch.inference_mode(), self._autocast():
-            pha, fgr, state = self.model(src, prev_src=prev_src, state=state, prior=prior)
-        return pha.float(), fgr.float(), state
+            pha, fgr, state = self.model(src, prev_src=prev_src, state=state, prior=prior, with_fgr=self.with_fgr)
+        return pha.float(), None if fgr is None else fgr.float(), state
 
     def refine(self, pha: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
         """Edge refinement at the working size ('guided', cmn_vfx.engine.refine; 'none' = as is)."""
@@ -83,3 +84,8 @@ class TorchBackend:
     def colour(fgr: torch.Tensor) -> np.ndarray:
         """The network's foreground [1,3,h,w] -> [h,w,3] numpy."""
         return fgr[0].permute(1, 2, 0).cpu().numpy()
+
+    @staticmethod
+    def plane(pha: torch.Tensor) -> np.ndarray:
+        """An alpha [1,1,h,w] -> [h,w] float32 numpy."""
+        return pha[0, 0].float().cpu().numpy()

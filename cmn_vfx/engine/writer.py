@@ -71,12 +71,16 @@ class FrameWriter:
         self.written: list[int] = []
         self.clamped = 0
 
-    def foreground(self, image: Image, pha: np.ndarray, fgr: np.ndarray) -> np.ndarray:
-        """[H,W,4] premultiplied RGBA in fg_colorspace (pha already quantised)."""
+    def foreground(self, image: Image, pha: np.ndarray, fgr: np.ndarray | None, working: tuple | None = None) -> np.ndarray:
+        """[H,W,4] premultiplied RGBA in fg_colorspace (pha already quantised). fgr None: estimated from
+        `working` (src, alpha at the working size) where the band needs it."""
         from cmn_vfx.color import convert, from_network
         mask = outputs.transition_band(pha)
         band = None
         if mask.any():
+            if fgr is None:
+                from cmn_vfx.engine.foreground import estimate_foreground
+                fgr = estimate_foreground(*working)
             # cv2's bilinear resize samples like torch's interpolate(align_corners=False); one
             # vectorised resize is ~30x faster than gathering band pixels one by one.
             full = cv2.resize(fgr, (pha.shape[1], pha.shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -97,7 +101,7 @@ class FrameWriter:
         if alpha.ndim == 3:                      # A plus one alpha per picked person
             alpha, people = alpha[..., 0], outputs.quantise_alpha(alpha[..., 1:])
         pha = outputs.quantise_alpha(alpha)
-        rgba = self.foreground(image, pha, fgr)
+        rgba = self.foreground(image, pha, fgr, out.working)
         meta = {k: image.metadata[k] for k in _CARRIED if k in image.metadata}
         meta.update(frame_metadata(self.model_name, self.sha256, image.path or None, step.source,
                                    self.settings, self.fg_colorspace, source_id(image.path or None)))

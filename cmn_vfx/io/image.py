@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
+import cv2
 import numpy as np
 import OpenImageIO as oiio
 
@@ -62,6 +63,25 @@ class Image:
     # read_rgb(..., keep_half=True) of an all-half file: the same pixels as float16 (NaN/Inf as stored), so
     # per-value tables can be indexed by their bits (cmn_vfx.color.to_network_half)
     half: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+
+def to_half(pixels: np.ndarray) -> np.ndarray:
+    """float32 [..., C] -> float16, rounded as OpenEXR rounds (to nearest, ties to even; beyond 65504 to Inf)
+    bit for bit (tests/io/test_image.py), by OpenCV's vectorised conversion: 2x numpy's, 4x OpenEXR's own."""
+    pixels = np.ascontiguousarray(pixels, dtype=np.float32)
+    flat = pixels.reshape(pixels.shape[0], -1) if pixels.ndim > 1 and pixels.size else None
+    if flat is None:
+        with np.errstate(over="ignore"):
+            return pixels.astype(np.float16)
+    return cv2.multiply(flat, 1.0, dtype=cv2.CV_16F).reshape(pixels.shape)     # one channel: any C
+
+
+def to_float(half: np.ndarray) -> np.ndarray:
+    """float16 [..., C] -> float32 (exact), by OpenCV's vectorised conversion."""
+    half = np.ascontiguousarray(half, dtype=np.float16)
+    if half.ndim < 2 or not half.size:
+        return half.astype(np.float32)
+    return cv2.multiply(half.reshape(half.shape[0], -1), 1.0, dtype=cv2.CV_32F).reshape(half.shape)
 
 
 def _open(path: str) -> "oiio.ImageInput":
@@ -143,7 +163,7 @@ def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]], keep_ha
         if hi - lo != len(index) or index != sorted(index):
             pixels = pixels[..., [i - lo for i in index]]
         half = np.ascontiguousarray(pixels) if as_half else None
-        pixels = np.ascontiguousarray(pixels, dtype=np.float32)
+        pixels = to_float(half) if as_half else np.ascontiguousarray(pixels, dtype=np.float32)
         data, display = _windows(spec)
         metadata = spec_metadata(spec)
     finally:
@@ -282,10 +302,7 @@ def write_exr(path: str, pixels: np.ndarray, channels: Sequence[str], data_windo
             raise BadInputError(f"{path}: cannot write ({reason.splitlines()[0]}); check the folder's permissions and free space")
         ok, reason = False, ""
         try:
-            # numpy's float16 rounds as OpenEXR's half does (to nearest, ties to even; beyond 65504 to Inf,
-            # silently, as OpenEXR does) and is ~2x faster (tests/io/test_image.py)
-            with np.errstate(over="ignore"):
-                data = np.ascontiguousarray(pixels, dtype=np.float16 if pixel_type == "half" else np.float32)
+            data = to_half(pixels) if pixel_type == "half" else np.ascontiguousarray(pixels, dtype=np.float32)
             ok = out.write_image(data)
             reason = out.geterror()
         finally:

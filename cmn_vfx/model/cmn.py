@@ -61,12 +61,13 @@ class CMN(nn.Module):
         self.channels_last = False  # inputs made NHWC (cmn_vfx.model.fold.prepare_for_inference)
 
     def forward(self, src: torch.Tensor, prev_src: torch.Tensor | None = None, state: State | None = None,
-                prior: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, State]:
+                prior: torch.Tensor | None = None, with_fgr: bool = True) -> tuple[torch.Tensor, torch.Tensor | None, State]:
         """One frame.
 
         src, prev_src: [B,3,H,W] float 0..1 sRGB (prev_src = the frame before; None -> zero flow).
         prior: [B,1,H,W] person probability 0..1, required iff config.prior == 'person'.
-        Returns pha [B,1,H,W] 0..1, fgr [B,3,H,W] sRGB-encoded (not clamped), and the new state.
+        Returns pha [B,1,H,W] 0..1, fgr [B,3,H,W] sRGB-encoded (not clamped; None with with_fgr False:
+        the fg decoder is skipped, as the engine does, which estimates the colour instead), and the new state.
         """
         h, w = self._check(src, prior)
         x = pad16(src if prior is None else torch.cat([src, prior], 1))
@@ -79,10 +80,10 @@ class CMN(nn.Module):
         fea, skips = self.encoder(x)
         hidden, state = self._update(fea, x[:, :3], prev_src, state, flow)
         pha = self._alpha(self.decoder_pha(hidden, skips), x[:, 3:4])
-        fgr = self.decoder_fgr(hidden, skips)
+        fgr = self.decoder_fgr(hidden, skips)[..., :h, :w] if with_fgr else None
         if self.config.prev_alpha:
             state = state + (pha,)
-        return pha[..., :h, :w], fgr[..., :h, :w], state
+        return pha[..., :h, :w], fgr, state
 
     def _previous_alpha(self, x: torch.Tensor, prev_src: torch.Tensor | None,
                         state: State | None) -> tuple[torch.Tensor | None, torch.Tensor]:

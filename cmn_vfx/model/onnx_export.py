@@ -14,7 +14,9 @@ multiple of 16, the DIS flow, its resize to the feature grid and the sampling gr
     first     [1]           1 at a fresh start (Fea_{t-1} := Fea_t), else 0          (full)
     pha_prev  [1,1,H,W]     the previous frame's pha output (anything at a fresh start)  (prev_alpha)
     grid_full [1,H,W,2]     the sampling grid of the full-size flow, which warps pha_prev  (prev_alpha)
-Outputs: pha [1,1,H,W] 0..1, fgr [1,3,H,W], then h_out (convgru, full) and fea (full).
+Outputs: pha [1,1,H,W] 0..1, then h_out (convgru, full) and fea (full); fgr [1,3,H,W] after pha only with
+with_fgr (format version 1 always had it). The engine estimates the fg colour from the frame and alpha
+(cmn_vfx.engine.foreground), so the default export leaves the fg decoder out: a third less work a step.
 
 The ONNX file's metadata carries the source checkpoint's name, sha256, model config and metrics, so
 the engine writes the same model identity into its EXRs whichever runtime ran the step (the two
@@ -37,15 +39,15 @@ from cmn_vfx.model.cmn import CMN, STRIDE
 from cmn_vfx.model.fold import fold_batchnorms
 
 OPSET = 17            # GridSample needs 16
-VERSION = 1
+VERSION = 2           # 2: the fg decoder is left out unless asked for
 
 
 class StepGraph(nn.Module):
     """CMN.forward for one frame, with the state and the flow's sampling grid as explicit tensors."""
 
-    def __init__(self, model: CMN) -> None:
+    def __init__(self, model: CMN, with_fgr: bool = False) -> None:
         super().__init__()
-        self.model = model
+        self.model, self.with_fgr = model, with_fgr
         self.variant = model.config.variant
         self.prev_alpha = model.config.prev_alpha
 
@@ -66,8 +68,9 @@ class StepGraph(nn.Module):
         else:
             hidden = fea
         pha = m._alpha(m.decoder_pha(hidden, skips), x[:, 3:4])
-        fgr = m.decoder_fgr(hidden, skips)
-        return (pha, fgr) + states
+        if self.with_fgr:
+            return (pha, m.decoder_fgr(hidden, skips)) + states
+        return (pha,) + states
 
 
 def _warp(x, grid):
@@ -89,14 +92,15 @@ def input_names(variant: str, prev_alpha: bool = False) -> list[str]:
     return names + (["pha_prev", "grid_full"] if prev_alpha else [])
 
 
-def output_names(variant: str) -> list[str]:
-    return ["pha", "fgr"] + {"full": ["h_out", "fea"], "convgru": ["h_out"]}.get(variant, [])
+def output_names(variant: str, with_fgr: bool = False) -> list[str]:
+    return ["pha"] + (["fgr"] if with_fgr else []) + {"full": ["h_out", "fea"], "convgru": ["h_out"]}.get(variant, [])
 
 
-def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288, 512)) -> dict:
+def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288, 512), with_fgr: bool = False) -> dict:
     """Write `model`'s step to `path` (batch norm folded; H, W dynamic). Returns the metadata written.
 
     meta: load_model's info (name, sha256, model_config, metrics). size (h, w): the trace size.
+    with_fgr: keep the fg decoder (an fgr output); the engine does not use it.
     """
     config = model.config
     if config.variant == "full" and config.flow != "dis":
@@ -114,11 +118,11 @@ def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288,
     axes = {k: {2: "H", 3: "W"} for k in ("x", "pha", "fgr")}       # the frame's size, padded
     axes.update({k: {2: "h16", 3: "w16"} for k in ("h", "fea_prev", "flow", "h_out", "fea")})
     axes.update(grid={1: "h16", 2: "w16"}, pha_prev={2: "H", 3: "W"}, grid_full={1: "H", 2: "W"})
-    outputs = output_names(config.variant)
+    outputs = output_names(config.variant, with_fgr)
     info = {"format": FORMAT, "version": VERSION, "name": meta.get("name"), "sha256": meta.get("sha256"),
             "model_config": config.to_dict(), "metrics": meta.get("metrics", {})}
     _freeze_same_padding(model, (h, w), config.in_channels)
-    graph = StepGraph(model).eval()
+    graph = StepGraph(model, with_fgr).eval()
     with atomic_path(path) as tmp, torch.inference_mode(), warnings.catch_warnings():
         # the trace fixes python-side branches (channel count, variant): right for this model at any size
         warnings.simplefilter("ignore", torch.jit.TracerWarning)

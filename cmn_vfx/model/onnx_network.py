@@ -6,7 +6,7 @@ model does it: the edge padding to a multiple of 16, DIS flow on 8-bit grey fram
 antialiased resize to the feature grid and g_backwarp's sampling grid (float32).
 
     net = OnnxNetwork(path, threads=2)
-    pha, fgr, state = net.step(src, prev_src, state, prior)     # [h,w], [h,w,3], opaque state
+    pha, fgr, state = net.step(src, prev_src, state, prior)     # [h,w], [h,w,3] or None, opaque state
 """
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ class OnnxNetwork:
         self.path = path
 
     def step(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None):
-        """src, prev_src [h,w,3] 0..1 sRGB, prior [h,w] 0..1 or None -> (pha [h,w], fgr [h,w,3], state).
+        """src, prev_src [h,w,3] 0..1 sRGB, prior [h,w] 0..1 or None -> (pha [h,w], fgr [h,w,3], state);
+        fgr is None for an export without the fg decoder (the default since format version 2).
 
         As CMN.forward: state None is a fresh start (Fea_{t-1} := Fea_t, zero flow); a state with
         prev_src None runs with zero flow.
@@ -102,7 +103,8 @@ class OnnxNetwork:
         new_state = tuple(out[k] for k in ("h_out", "fea") if k in out)
         if "pha_prev" in self.inputs:
             new_state += (out["pha"],)
-        return out["pha"][0, 0, :h, :w], out["fgr"][0].transpose(1, 2, 0)[:h, :w], new_state
+        fgr = out["fgr"][0].transpose(1, 2, 0)[:h, :w] if "fgr" in out else None
+        return out["pha"][0, 0, :h, :w], fgr, new_state
 
     def _flow(self, src: np.ndarray, prev_src: np.ndarray) -> np.ndarray:
         """Backward flow t->t-1 [2,H,W] in pixels, as cmn_vfx.model.dis_flow.DISFlow."""

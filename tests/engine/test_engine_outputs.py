@@ -36,6 +36,7 @@ def test_outputs_names_windows_metadata(plate, checkpoint, tmp_path):
         assert meta["cmn:colorspace"] == "ACEScg"
         settings = json.loads(meta["cmn:settings"])
         assert settings["downsample"] == round(32 / 42, 6)  # 0.5 would make the 42-pixel side < 32: clamped up
+        assert settings["fg_colour"] == "estimate"          # outputs of the fg decoder's time count as unfinished
         assert meta["cmn:version"]
     alpha = read_image(str(out / "alpha" / "sh010.1002.exr")).pixels
     fg = read_image(str(out / "fg" / "sh010.1002.exr")).pixels

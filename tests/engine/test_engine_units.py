@@ -19,9 +19,9 @@ from cmn_vfx.engine.streaming import ReadAhead, WriteBehind
 class PointwiseMatte(torch.nn.Module):
     """A stand-in network whose alpha is a smooth function of the pixel: the ideal guided-filter case."""
 
-    def forward(self, src, prev_src=None, state=None, prior=None):
+    def forward(self, src, prev_src=None, state=None, prior=None, with_fgr=True):
         luma = src[:, :1] * 0.2126 + src[:, 1:2] * 0.7152 + src[:, 2:] * 0.0722
-        return torch.sigmoid((luma - 0.5) * 6), src, ()
+        return torch.sigmoid((luma - 0.5) * 6), src if with_fgr else None, ()
 
 
 def test_guided_upsampling_4x_matches_full_resolution(tmp_path):

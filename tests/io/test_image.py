@@ -201,3 +201,16 @@ def test_keep_half_gives_the_stored_halves_beside_the_same_float_pixels(tmp_path
     float_path = str(tmp_path / "f.exr")
     write_exr(float_path, src, ["R", "G", "B", "A"], OVERSCAN, DISPLAY, pixel_type="float")
     assert read_rgb(float_path, keep_half=True).half is None               # float plates: no table lookups
+
+
+@pytest.mark.parametrize("shape", [(9, 13, 1), (9, 13, 2), (9, 13, 4), (9, 13, 7), (9, 13), (0, 13, 4)])
+def test_half_conversions_of_any_channel_count_match_numpy_bit_for_bit(shape):
+    from cmn_vfx.io.image import to_float, to_half
+    values = (RNG.standard_normal(shape) * 3e4).astype(np.float32)       # beyond the half range too
+    with np.errstate(over="ignore"):
+        want = values.astype(np.float16)
+    half = to_half(values)
+    assert half.shape == shape and half.dtype == np.float16
+    assert np.array_equal(half.view(np.uint16), want.view(np.uint16))
+    back = to_float(half)
+    assert back.dtype == np.float32 and np.array_equal(back, want.astype(np.float32))

@@ -1,4 +1,4 @@
-"""cmn_vfx.engine.memory: freed frame-sized buffers are reused without new page faults."""
+"""cmn_vfx.engine.process: freed frame-sized buffers are reused without new page faults; BLAS on one thread."""
 import os
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import pytest
 PROBE = r"""
 import resource
 import numpy as np
-from cmn_vfx.engine.memory import keep_freed_memory
+from cmn_vfx.engine.process import keep_freed_memory
 print(keep_freed_memory())
 def frame():                               # plate-sized temporaries, allocated and freed as a frame does
     for mb in (25, 33, 8):
@@ -40,11 +40,29 @@ def test_a_freed_plate_buffer_is_reused_without_faulting_its_pages_again():
     assert faults < 100
 
 
-def test_the_run_command_sets_it(monkeypatch):
+BLAS_PROBE = r"""
+import numpy  # noqa: F401
+from threadpoolctl import threadpool_info
+from cmn_vfx.engine import process
+before = max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+process.single_thread_blas()
+after = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+print(before, *after)
+"""
+
+
+def test_numpy_blas_runs_on_one_thread_after_the_setting():
+    out = subprocess.run([sys.executable, "-c", BLAS_PROBE], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2")).stdout.split()
+    assert out == ["2", "1"]
+
+
+def test_the_run_command_sets_both(monkeypatch):
     from cmn_vfx.commands import run
-    calls = []
-    monkeypatch.setattr("cmn_vfx.engine.memory.keep_freed_memory", lambda: calls.append(1) or True)
-    monkeypatch.setattr("cmn_vfx.engine.MatteEngine", lambda config: config)
     from cmn_vfx.job.spec import ShotSpec
+    calls = []
+    monkeypatch.setattr("cmn_vfx.engine.process.keep_freed_memory", lambda: calls.append("malloc") or True)
+    monkeypatch.setattr("cmn_vfx.engine.process.single_thread_blas", lambda: calls.append("blas"))
+    monkeypatch.setattr("cmn_vfx.engine.MatteEngine", lambda config: config)
     run._engine(ShotSpec(plate="p.####.exr", output="out"))
-    assert calls == [1]
+    assert calls == ["malloc", "blas"]
