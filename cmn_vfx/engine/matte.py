@@ -29,7 +29,7 @@ from cmn_vfx.engine.cuts import CutDetector
 from cmn_vfx.engine.params import UPSAMPLE_EPS, UPSAMPLE_RADIUS, guided_settings
 from cmn_vfx.engine.plan import Step, pending_frames, plan_steps
 from cmn_vfx.engine.reader import FrameReader, first_geometry
-from cmn_vfx.engine.records import FrameOut
+from cmn_vfx.engine.records import FrameOut, NetOut
 from cmn_vfx.engine.runtime import open_backend
 from cmn_vfx.engine.streaming import ReadAhead, WriteBehind
 from cmn_vfx.engine.writer import FrameWriter, check_output_dir
@@ -148,6 +148,20 @@ class MatteEngine:
                          sorted(set(cuts_found)), time.monotonic() - started, layout.alpha_pattern, layout.fg_pattern,
                          changed, writer.clamped, self.runtime)
 
+    def finish(self, net: NetOut) -> FrameOut:
+        """The writer thread's half of a frame: edge refinement, guided upsampling to the plate, person
+        layers, and what the fg colour needs. Output-only work: nothing here feeds the recurrence, so it
+        overlaps the network's next step."""
+        backend, frame_in = self.backend, net.frame_in
+        refined = backend.refine(net.pha, net.src)
+        alpha = backend.upsample(refined, net.src, frame_in.guide)
+        if net.people is not None:                 # [H,W,1+P]: A, person1.A, ...
+            size = alpha.shape[::-1]
+            alpha = np.dstack([alpha] + [alpha * cv2.resize(r, size, interpolation=cv2.INTER_LINEAR) for r in net.people])
+        if net.fgr is None:                        # estimated by the writer where the band needs it
+            return FrameOut(frame_in.step, frame_in.plate, alpha, None, (frame_in.src, backend.plane(refined)))
+        return FrameOut(frame_in.step, frame_in.plate, alpha, backend.colour(net.fgr))
+
     def _stream(self, steps: list[Step], reader, writer, job: ShotJob, cuts_found: list[int], progress: bool,
                 plan=None) -> list[int]:
         from tqdm import tqdm
@@ -155,7 +169,7 @@ class MatteEngine:
         explicit = set(job.cuts)
         bar = tqdm(total=sum(s.emit for s in steps), unit="frame", desc=job.name, file=sys.stderr,
                    disable=not progress, dynamic_ncols=True)
-        behind = WriteBehind(writer.write, depth=2)
+        behind = WriteBehind(lambda net: writer.write(self.finish(net)), depth=2)
         ahead = ReadAhead(steps, reader.read, depth=2)
         state, prev, track = None, None, None
         backend = self.backend      # step, refine, upsample: torch or ONNX Runtime (cmn_vfx.engine.runtime)
@@ -181,18 +195,9 @@ class MatteEngine:
                 if region is not None:
                     pha = pha * region
                 prev = src
-                if frame_in.step.emit:
-                    refined = backend.refine(pha, src)
-                    alpha = backend.upsample(refined, src, frame_in.guide)
-                    if people is not None:             # [H,W,1+P]: A, person1.A, ...
-                        size = alpha.shape[::-1]
-                        alpha = np.dstack([alpha] + [alpha * cv2.resize(r, size, interpolation=cv2.INTER_LINEAR)
-                                                     for r in people])
-                    if self.config.fg_colour == "estimate":     # the writer estimates it (cmn_vfx.engine.foreground)
-                        out = FrameOut(frame_in.step, frame_in.plate, alpha, None, (frame_in.src, backend.plane(refined)))
-                    else:
-                        out = FrameOut(frame_in.step, frame_in.plate, alpha, backend.colour(fgr))
-                    behind.submit(out)
+                if frame_in.step.emit:                 # refined, upsampled and written in the writer thread
+                    colour = fgr if self.config.fg_colour == "network" else None    # (a v1 export has fgr)
+                    behind.submit(NetOut(frame_in, pha, src, colour, people))
                     bar.update(1)
             behind.close()
         except BaseException as exc:

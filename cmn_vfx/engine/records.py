@@ -1,9 +1,10 @@
 """The records the engine's threads hand each other (cmn_vfx.engine.streaming).
 
-    reader thread  --FrameIn-->  network (main thread)  --FrameOut-->  writer thread
+    reader thread  --FrameIn-->  network (main thread)  --NetOut-->  writer thread (finish, then write)
 
-Plain dataclasses: the reader (cmn_vfx.engine.reader) makes FrameIns, MatteEngine turns
-each emitted one into a FrameOut, the writer (cmn_vfx.engine.writer) writes it.
+Plain dataclasses: the reader (cmn_vfx.engine.reader) makes FrameIns, MatteEngine's network loop
+turns each emitted one into a NetOut; in the writer thread MatteEngine.finish refines and upsamples it
+into a FrameOut (nothing there feeds the recurrence), which the writer (cmn_vfx.engine.writer) writes.
 """
 from __future__ import annotations
 
@@ -27,6 +28,17 @@ class FrameIn:
     prior: object | None                    # the prior's observation of `src` (PersonPrior.observe)
     plate: Image | None = None              # the plate frame, emitted steps only
     guide: np.ndarray | None = None         # [H,W] float32 network-space luminance at the plate's size
+
+
+@dataclass
+class NetOut:
+    """One emitted frame's network results, before refinement and upsampling (backend arrays)."""
+
+    frame_in: FrameIn                       # step, working-size src (numpy), plate, guide
+    pha: object                             # the network's alpha at the working size (subject-restricted)
+    src: object                             # the working-size frame as the backend holds it
+    fgr: object | None                      # the network's fg colour (fg_colour 'network'), else None
+    people: list | None = None              # [h,w] regions of the picked people (person layers)
 
 
 @dataclass
