@@ -201,7 +201,13 @@ class MatteEngine:
                     bar.update(1)
             behind.close()
         except BaseException as exc:
-            behind.abort()
+            if isinstance(exc, KeyboardInterrupt):      # Ctrl-C / a farm kill: stop now
+                behind.abort()
+            else:                                       # a bad plate frame: the frames before it are good,
+                try:                                    # write them (the writer thread finishes them)
+                    behind.close()
+                except BaseException:                   # the writer itself failed: nothing more to save
+                    behind.abort()
             partial = _partial(exc, writer.written, job)
             if partial is exc:
                 raise

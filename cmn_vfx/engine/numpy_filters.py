@@ -90,8 +90,22 @@ def refine_edges(pha: np.ndarray, src: np.ndarray, band: int | None = None, eps:
     exactly 0 or 1 outside the band around the 0.5 contour."""
     band, radius, s = guided_params(*pha.shape, band)
     tri = trimap_from_prior(pha, band)
-    q = fast_guided_filter(src, pha, radius, eps, s)
-    return np.clip(np.where(tri == 0.5, q, tri), 0.0, 1.0).astype(np.float32)
+    unknown = tri == 0.5
+    rows, cols = np.flatnonzero(unknown.any(1)), np.flatnonzero(unknown.any(0))
+    if not len(rows):
+        return tri
+    out = tri.copy()
+    if s == 1:      # the filter only where the band needs it: its box filters reach 2 * radius past the band
+        m = 2 * radius + 1
+        y0, y1 = max(rows[0] - m, 0), min(rows[-1] + 1 + m, pha.shape[0])
+        x0, x1 = max(cols[0] - m, 0), min(cols[-1] + 1 + m, pha.shape[1])
+        q = fast_guided_filter(src[y0:y1, x0:x1], pha[y0:y1, x0:x1], radius, eps, s)
+        band_px = unknown[y0:y1, x0:x1]
+        out[y0:y1, x0:x1][band_px] = q[band_px]
+    else:           # subsampled solve: its grid is the whole frame's
+        q = fast_guided_filter(src, pha, radius, eps, s)
+        out[unknown] = q[unknown]
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
 def guided_upsample(pha_lr: np.ndarray, guide_lr: np.ndarray, guide_hr: np.ndarray,
