@@ -23,12 +23,29 @@ def _pass(image: np.ndarray, fg: np.ndarray, bg: np.ndarray, pha: np.ndarray, ra
     return np.clip(fg, 0.0, 1.0), blur_b
 
 
-def estimate_foreground(image: np.ndarray, pha: np.ndarray) -> np.ndarray:
+def estimate_foreground(image: np.ndarray, pha: np.ndarray, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """image [h,w,3] 0..1 (the network's sRGB working frame), pha [h,w] 0..1 -> foreground colour [h,w,3]
-    float32 0..1, meaningful where 0 < pha < 1 (the engine uses it only there)."""
+    float32 0..1, meaningful where 0 < pha < 1 (the engine uses it only there).
+
+    box (y0, y1, x0, x1): only these pixels are wanted; the estimate runs on them plus the two passes'
+    reach (outside the box the result is the image itself). Equal to the whole-frame estimate there
+    up to float32 rounding of the box sums."""
     image = np.ascontiguousarray(image, np.float32)
     pha = np.ascontiguousarray(pha, np.float32)
     short = min(pha.shape)
-    fg, bg = _pass(image, image, image, pha, max(1, round(WIDE * short)))
-    fg, _ = _pass(image, fg, bg, pha, max(1, round(NARROW * short)))
+    wide, narrow = max(1, round(WIDE * short)), max(1, round(NARROW * short))
+    if box is None:
+        return _estimate(image, pha, wide, narrow)
+    h, w = pha.shape
+    m = wide + narrow + 1
+    y0, y1, x0, x1 = max(box[0] - m, 0), min(box[1] + m, h), max(box[2] - m, 0), min(box[3] + m, w)
+    out = image.copy()
+    out[y0:y1, x0:x1] = _estimate(np.ascontiguousarray(image[y0:y1, x0:x1]), np.ascontiguousarray(pha[y0:y1, x0:x1]),
+                                  wide, narrow)
+    return out
+
+
+def _estimate(image: np.ndarray, pha: np.ndarray, wide: int, narrow: int) -> np.ndarray:
+    fg, bg = _pass(image, image, image, pha, wide)
+    fg, _ = _pass(image, fg, bg, pha, narrow)
     return fg.astype(np.float32)

@@ -52,6 +52,14 @@ def check_output_dir(out_dir: str, pixels: int) -> None:
                             f"{pixels * _BYTES_PER_PIXEL // 2**20 + 1} MiB); free space or choose another --out")
 
 
+def _working_box(mask: np.ndarray, working: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1) at the working size covering the bilinear samples of `mask`'s pixels (plate size)."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    sy, sx = working[0] / mask.shape[0], working[1] / mask.shape[1]
+    return (max(int((rows[0] + 0.5) * sy - 0.5) - 1, 0), min(int((rows[-1] + 0.5) * sy - 0.5) + 3, working[0]),
+            max(int((cols[0] + 0.5) * sx - 0.5) - 1, 0), min(int((cols[-1] + 0.5) * sx - 0.5) + 3, working[1]))
+
+
 class FrameWriter:
     """FrameOut (step, plate Image, alpha [H,W], fgr [h,w,3] sRGB) -> OUT/alpha and OUT/fg EXRs.
 
@@ -78,9 +86,9 @@ class FrameWriter:
         mask = outputs.transition_band(pha)
         band = None
         if mask.any():
-            if fgr is None:
+            if fgr is None:                  # estimated where the band's bilinear samples reach
                 from cmn_vfx.engine.foreground import estimate_foreground
-                fgr = estimate_foreground(*working)
+                fgr = estimate_foreground(*working, box=_working_box(mask, working[1].shape))
             # cv2's bilinear resize samples like torch's interpolate(align_corners=False); one
             # vectorised resize is ~30x faster than gathering band pixels one by one.
             full = cv2.resize(fgr, (pha.shape[1], pha.shape[0]), interpolation=cv2.INTER_LINEAR)

@@ -149,15 +149,16 @@ class PeopleTrack(Track):
 
     def update(self, observation: Observation) -> np.ndarray:
         flow = _flow(observation, self.history[-1][0]) if self.history else None
+        maps = _maps(flow) if flow is not None else None
         prob = observation.prob * observation.support
-        self.history.append((observation, flow, prob, *_regions(prob)))   # once per frame, not per window step
+        self.history.append((observation, maps, prob, *_regions(prob)))   # once per frame, not per window step
         keep = smooth = None
         held = 0
-        for i, (_, flow, prob, person, low) in enumerate(self.history):     # oldest to newest
-            if i and flow is not None:
-                smooth, keep = _warp(smooth, flow), _warp(keep.astype(np.float32), flow) > 0.5
+        for i, (_, maps, prob, person, low) in enumerate(self.history):     # oldest to newest
+            if i and maps is not None:
+                smooth, keep = _warp(smooth, maps), _warp(keep.astype(np.float32), maps) > 0.5
             found = person if keep is None else person | _carried(low, keep)
-            if keep is not None and held < HOLD and (found & keep).sum() < 0.5 * keep.sum():
+            if keep is not None and held < HOLD and np.count_nonzero(found & keep) < 0.5 * np.count_nonzero(keep):
                 found, held = found | keep, held + 1         # the net blinked: hold the person
             else:
                 held = 0
@@ -177,10 +178,15 @@ def _flow(current: Observation, previous: Observation) -> np.ndarray | None:
     return cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * scale
 
 
-def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """image [H,W] of the previous frame sampled at x + flow(x): aligned with the current frame."""
-    gx, gy = _grid(*image.shape)
-    return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+def _maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """cv2.remap's maps for a backward flow [H,W,2]: x + flow(x), once per frame (the window reuses them)."""
+    gx, gy = _grid(*flow.shape[:2])
+    return gx + flow[..., 0], gy + flow[..., 1]
+
+
+def _warp(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """image [H,W] of the previous frame sampled at x + flow(x) (_maps): aligned with the current frame."""
+    return cv2.remap(image, *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 @functools.lru_cache(maxsize=4)

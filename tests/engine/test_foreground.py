@@ -69,3 +69,27 @@ def test_the_writer_estimates_the_band_colour_when_no_network_colour_is_given():
     np.testing.assert_array_equal(lazily, given)
     band = (alpha > 0) & (alpha < 1)
     assert not np.array_equal(lazily[band], writer.foreground(plate, alpha, small[0])[band])   # it is used
+
+
+def test_an_estimate_in_a_box_equals_the_whole_frames_there():
+    image, alpha, _ = _scene()
+    box = (40, 90, 100, 170)
+    whole = estimate_foreground(image, alpha)
+    boxed = estimate_foreground(image, alpha, box=box)
+    y0, y1, x0, x1 = box
+    np.testing.assert_allclose(boxed[y0:y1, x0:x1], whole[y0:y1, x0:x1], atol=1e-5)
+    assert np.array_equal(boxed[:10, :10], image[:10, :10])          # far outside: the image as is
+
+
+def test_the_working_box_covers_every_bilinear_sample_of_the_band():
+    from cmn_vfx.engine.writer import _working_box
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        mask = np.zeros((1080, 1920), bool)
+        y, x = rng.integers(0, 1000), rng.integers(0, 1800)
+        mask[y:y + rng.integers(1, 80), x:x + rng.integers(1, 120)] = True
+        y0, y1, x0, x1 = _working_box(mask, (288, 512))
+        ys, xs = np.nonzero(mask)
+        sy, sx = (ys + 0.5) * 288 / 1080 - 0.5, (xs + 0.5) * 512 / 1920 - 0.5     # cv2.resize's sample points
+        assert y0 <= max(np.floor(sy).min(), 0) and np.minimum(np.floor(sy) + 1, 287).max() < y1
+        assert x0 <= max(np.floor(sx).min(), 0) and np.minimum(np.floor(sx) + 1, 511).max() < x1
