@@ -18,10 +18,12 @@ import difflib
 import functools
 import os
 
+import cv2
 import numpy as np
 import PyOpenColorIO as OCIO
 
 from cmn_vfx.errors import BadInputError
+from cmn_vfx.io.image import to_float, to_half
 
 BUILTIN_CONFIG = "ocio://cg-config-v2.2.0_aces-v1.3_ocio-v2.4"
 CINEON = "cineon"
@@ -174,41 +176,115 @@ def from_network(srgb: np.ndarray, colorspace: str) -> np.ndarray:
 def half_table(colorspace: str) -> np.ndarray | None:
     """to_network of every half-float value, per channel ([65536, 3] float32, indexed by the half's bits;
     [65536, 1] when the three channels share one curve), or None when the conversion mixes channels
-    (a gamut matrix: ACEScg, ACEScct, ...) and a table cannot hold it.
+    (a gamut matrix: ACEScg, ACEScct, ...; see matrix_path).
 
     A half plate has at most 65536 values a channel, so a table lookup gives exactly what to_network
     computes pixel by pixel, at a fraction of OCIO's cost for a 1080p frame (docs/benchmarks.md).
     Separability is tested, not assumed: the table must reproduce to_network on random colours.
     """
-    bits = np.arange(65536, dtype=np.uint32).astype(np.uint16)
-    ramp = bits.view(np.float16).astype(np.float32)
-    finite = np.isfinite(ramp)
-    ramp[~finite] = 0.0                     # read_rgb turns non-finite pixels into 0
-    with np.errstate(over="ignore", invalid="ignore"):     # Cineon's curve overflows far above white; clipped
-        table = np.ascontiguousarray(to_network(np.repeat(ramp[:, None], 3, axis=1), colorspace), np.float32)
-    rng = np.random.default_rng(0)
-    anywhere = rng.choice(np.flatnonzero(finite), size=(2048, 3)).astype(np.uint16)
-    usual = rng.uniform(-0.1, 4.0, size=(2048, 3)).astype(np.float16).view(np.uint16)
-    probe = np.concatenate([anywhere, usual])
-    with np.errstate(over="ignore", invalid="ignore"):
-        expected = to_network(probe.view(np.float16).astype(np.float32), colorspace)
-    if not np.array_equal(table[probe, np.arange(3)], expected):
-        return None
-    same = np.array_equal(table[:, 0], table[:, 1]) and np.array_equal(table[:, 0], table[:, 2])
-    return np.ascontiguousarray(table[:, :1]) if same else table
+    return _per_channel_table(lambda rgb: to_network(rgb, colorspace))
 
 
 def to_network_half(half: np.ndarray, colorspace: str) -> np.ndarray | None:
-    """to_network of a half plate [..., 3] float16 (Image.half), through half_table: the same values at
-    about half OCIO's cost; None when the table does not apply (then call to_network on the float pixels)."""
+    """to_network of a half plate [..., 3] float16 (Image.half) by tables: exactly OCIO's values when the
+    conversion is per channel (half_table), within MATRIX_TOLERANCE when it is per channel, one 3x3
+    matrix, per channel (matrix_path: ACEScg, ACEScct, P3, ...), at a fraction of OCIO's cost; None
+    otherwise (then call to_network on the float pixels)."""
     colorspace = check_colorspace(colorspace)
-    table = None if colorspace == network_space() else half_table(colorspace)   # sRGB plates: OCIO only clips
-    if table is None:
+    if colorspace == network_space():          # sRGB plates: OCIO only clips
         return None
     index = np.ascontiguousarray(half, np.float16).view(np.uint16)
+    table = half_table(colorspace)
+    if table is None:
+        path = matrix_path(colorspace)
+        if path is None:
+            return None
+        return _via(path, half)
+    return _lookup(table, index)
+
+
+def _lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     if table.shape[1] == 1:                 # the same curve on each channel (lin_rec709, sRGB, ...): one gather
         return table[:, 0][index]
-    out = np.empty(half.shape, np.float32)
+    out = np.empty(index.shape, np.float32)
     for c in range(3):
         out[..., c] = table[:, c][index[..., c]]
     return out
+
+
+MATRIX_TOLERANCE = 1e-3     # largest |difference| from OCIO allowed for a matrix path (measured: ~2e-4)
+
+
+@functools.lru_cache(maxsize=8)
+def matrix_path(colorspace: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(pre table [65536, 1|3], 3x3 matrix, post table [65536, 1|3]) when OCIO converts `colorspace` to the
+    network space as per-channel transforms, one matrix, per-channel transforms (ACEScg: a matrix then the
+    sRGB curve); else None. The post table is indexed by the matrix's output rounded to half, so the result
+    differs from OCIO's by that rounding: at most MATRIX_TOLERANCE, checked here on random colours."""
+    config = default_config()
+    processor = config.getProcessor(colorspace, network_space(config)).getOptimizedProcessor(OCIO.OPTIMIZATION_DEFAULT)
+    transforms = list(processor.createGroupTransform())
+    matrices = [i for i, t in enumerate(transforms) if isinstance(t, OCIO.MatrixTransform)]
+    if len(matrices) != 1 or any(abs(v) > 0 for v in transforms[matrices[0]].getOffset()):
+        return None
+    m = np.asarray(transforms[matrices[0]].getMatrix(), np.float64).reshape(4, 4)
+    if np.any(m[:3, 3]) or np.any(m[3, :3]):
+        return None
+    tables = []
+    for part in (transforms[:matrices[0]], transforms[matrices[0] + 1:]):
+        if not part and not tables:         # nothing before the matrix: the halves as floats
+            tables.append(None)
+            continue
+        group = OCIO.GroupTransform()
+        for t in part:
+            group.appendTransform(t)
+        cpu = config.getProcessor(group).getDefaultCPUProcessor()
+        tables.append(_per_channel_table(lambda rgb, cpu=cpu: _apply(cpu, rgb)))
+    pre, post = tables
+    if post is None or (transforms[:matrices[0]] and pre is None):
+        return None
+    post = np.clip(post, 0.0, 1.0)                          # to_network clips
+    path = (pre, m[:3, :3].astype(np.float32), post)
+    rng = np.random.default_rng(1)
+    probe = rng.uniform(-0.1, 4.0, size=(4096, 1, 3)).astype(np.float16)
+    error = np.abs(_via(path, probe) - to_network(probe.astype(np.float32), colorspace)).max()
+    return path if error <= MATRIX_TOLERANCE else None
+
+
+def _via(path, half: np.ndarray) -> np.ndarray:
+    """pre table (None: nothing before the matrix), matrix, post table on the matrix's output as half."""
+    pre, matrix, post = path
+    if pre is None:
+        linear = to_float(half)
+        linear[~np.isfinite(linear)] = 0.0      # as read_rgb leaves them (a table's non-finite entries do it)
+    else:
+        linear = _lookup(pre, np.ascontiguousarray(half).view(np.uint16))
+    mixed = cv2.transform(linear.reshape(-1, 1, 3), matrix).reshape(linear.shape)
+    np.clip(mixed, -65504.0, 65504.0, out=mixed)      # beyond half: the curve's end, not Inf's table entry
+    return _lookup(post, to_half(mixed).view(np.uint16))
+
+
+def _apply(cpu, rgb: np.ndarray) -> np.ndarray:
+    out = np.ascontiguousarray(rgb, np.float32).copy()
+    cpu.applyRGB(out)
+    return out
+
+
+def _per_channel_table(fn) -> np.ndarray | None:
+    """fn over every half value ([65536, 3] or [65536, 1] when the channels share it), or None when fn
+    mixes channels (checked on random colours)."""
+    bits = np.arange(65536, dtype=np.uint32).astype(np.uint16)
+    ramp = bits.view(np.float16).astype(np.float32)
+    finite = np.isfinite(ramp)
+    ramp[~finite] = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        table = np.ascontiguousarray(fn(np.repeat(ramp[:, None], 3, axis=1)), np.float32)
+        rng = np.random.default_rng(0)
+        anywhere = rng.choice(np.flatnonzero(finite), size=(2048, 3)).astype(np.uint16)
+        usual = rng.uniform(-0.1, 4.0, size=(2048, 3)).astype(np.float16).view(np.uint16)
+        probe = np.concatenate([anywhere, usual])
+        expected = fn(probe.view(np.float16).astype(np.float32))
+    if not np.array_equal(table[probe, np.arange(3)], expected, equal_nan=True):
+        return None
+    same = np.array_equal(table[:, 0], table[:, 1], equal_nan=True) and np.array_equal(table[:, 0], table[:, 2], equal_nan=True)
+    return np.ascontiguousarray(table[:, :1]) if same else table

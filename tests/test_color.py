@@ -90,10 +90,24 @@ def test_the_half_table_gives_exactly_what_ocio_gives(space):
         assert np.array_equal(fast, to_network(pixels, space))
 
 
-@pytest.mark.parametrize("space", ["ACEScg", "ACEScct"])
-def test_spaces_whose_channels_mix_have_no_table(space):
-    assert color.half_table(check_colorspace(space)) is None       # a gamut matrix: OCIO converts them
-    assert color.to_network_half(np.zeros((2, 2, 3), np.float16), space) is None
+@pytest.mark.parametrize("space", ["ACEScg", "ACEScct", "Linear P3-D65"])
+def test_spaces_whose_channels_mix_go_through_a_matrix_and_tables_within_2e4_of_ocio(space):
+    assert color.half_table(check_colorspace(space)) is None       # a gamut matrix: no per-channel table
+    assert color.matrix_path(check_colorspace(space)) is not None
+    rng = np.random.default_rng(4)
+    half = np.concatenate([rng.uniform(-0.1, 3.0, (40, 64, 3)),
+                           rng.choice(np.float32([0, 1e-5, 0.18, 1.0, 16.0, 6e4]), (8, 64, 3))]).astype(np.float16)
+    half[0, :3, 0] = [np.inf, -np.inf, np.nan]
+    pixels = half.astype(np.float32)
+    pixels[~np.isfinite(pixels)] = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = to_network(pixels, space)
+    got = color.to_network_half(half, space)
+    assert got.dtype == np.float32 and got.shape == want.shape and np.isfinite(got).all()
+    finite = np.isfinite(want)             # OCIO itself gives NaN for ACEScct code 6e4 (its linear overflows)
+    assert finite.mean() > 0.95
+    assert np.abs(got - want)[finite].max() < 3e-4                 # the matrix's output rounded to half
+    assert np.abs(got - want)[finite].mean() < 3e-5
 
 
 def test_the_separability_probe_catches_a_mixing_conversion(monkeypatch):

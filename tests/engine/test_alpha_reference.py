@@ -45,6 +45,38 @@ def test_the_default_models_alpha_stays_within_1e3_of_the_reference(tmp_path, ru
     assert 0.05 < float(want.mean()) < 0.95 and want.std() > 0.2       # a real matte, not a blank
 
 
+def test_an_acescg_plate_through_the_matrix_tables_stays_within_1e3_of_ocio(tmp_path, monkeypatch):
+    """ACEScg half plates convert by a matrix and half tables (cmn_vfx.color.matrix_path), within 2e-4 of
+    OCIO per pixel; the alpha that comes out must stay within 1e-3 of the OCIO path's."""
+    from cmn_vfx import color
+    from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
+    from cmn_vfx.io.image import read_image, read_rgb, write_exr
+    from cmn_vfx.io.sequence import find_sequence
+    from cmn_vfx.job.layout import OutputLayout
+    from cmn_vfx.sample_shot import build_sample_shot
+    paths = build_sample_shot(str(tmp_path / "shot"), frames=4, size=SIZE)
+    seq = find_sequence(paths["plate"])
+    os.makedirs(tmp_path / "aces")
+    for f in seq.frames:
+        img = read_rgb(seq.path(f))
+        aces = color.convert(img.pixels, "lin_rec709", "ACEScg")
+        write_exr(str(tmp_path / "aces" / f"p.{f}.exr"), aces, ("R", "G", "B"), img.data_window, img.display_window,
+                  {"oiio:ColorSpace": "ACEScg"})
+    plate = find_sequence(str(tmp_path / "aces" / "p.####.exr"))
+    assert color.matrix_path(color.check_colorspace("ACEScg")) is not None
+
+    def alpha(out: str) -> np.ndarray:
+        MatteEngine(EngineConfig(device="cpu", runtime="onnx", threads=2)).run(
+            ShotJob(plate, list(plate.frames), out, "p"), progress=False)
+        layout = OutputLayout(out, "p", plate.padding)
+        return np.stack([read_image(layout.alpha_path(f)).pixels[..., 0] for f in plate.frames])
+    tables = alpha(str(tmp_path / "tables"))
+    monkeypatch.setattr(color, "to_network_half", lambda half, space: None)     # OCIO on every pixel
+    ocio = alpha(str(tmp_path / "ocio"))
+    assert np.abs(tables - ocio).mean(axis=(1, 2)).max() < 1e-3
+    assert ocio.std() > 0.2
+
+
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
         sys.exit(__doc__)
