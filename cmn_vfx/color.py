@@ -193,14 +193,11 @@ def to_network_half(half: np.ndarray, colorspace: str) -> np.ndarray | None:
     colorspace = check_colorspace(colorspace)
     if colorspace == network_space():          # sRGB plates: OCIO only clips
         return None
-    index = np.ascontiguousarray(half, np.float16).view(np.uint16)
     table = half_table(colorspace)
-    if table is None:
-        path = matrix_path(colorspace)
-        if path is None:
-            return None
-        return _via(path, half)
-    return _lookup(table, index)
+    if table is not None:
+        return _lookup(table, np.ascontiguousarray(half, np.float16).view(np.uint16))
+    path = matrix_path(colorspace)
+    return None if path is None else _via(path, half)
 
 
 def _lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -222,8 +219,11 @@ def matrix_path(colorspace: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
     sRGB curve); else None. The post table is indexed by the matrix's output rounded to half, so the result
     differs from OCIO's by that rounding: at most MATRIX_TOLERANCE, checked here on random colours."""
     config = default_config()
-    processor = config.getProcessor(colorspace, network_space(config)).getOptimizedProcessor(OCIO.OPTIMIZATION_DEFAULT)
-    transforms = list(processor.createGroupTransform())
+    try:        # a site's $OCIO config may build its processor otherwise: then OCIO converts, as before
+        processor = config.getProcessor(colorspace, network_space(config)).getOptimizedProcessor(OCIO.OPTIMIZATION_DEFAULT)
+        transforms = list(processor.createGroupTransform())
+    except OCIO.Exception:
+        return None
     matrices = [i for i, t in enumerate(transforms) if isinstance(t, OCIO.MatrixTransform)]
     if len(matrices) != 1 or any(abs(v) > 0 for v in transforms[matrices[0]].getOffset()):
         return None
