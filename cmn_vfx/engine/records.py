@@ -43,7 +43,7 @@ class NetOut:
 
 @dataclass
 class FrameOut:
-    """One frame's network results, for the writer."""
+    """One frame ready for the writer: alpha at the plate's size and what the fg colour needs."""
 
     step: Step
     plate: Image                            # the plate frame (FrameIn.plate)

@@ -1,7 +1,8 @@
 """The engine's writer: network output (a FrameOut) -> OUT/alpha and OUT/fg EXRs.
 
-FrameWriter runs in the write-behind thread: quantise alpha, linearise the network's
-foreground in the transition band, compose the premultiplied fg, write both EXRs atomically.
+FrameWriter runs in the write-behind thread (after MatteEngine.finish): quantise alpha, estimate the
+foreground's colour in the transition band (or take the network's) and linearise it, compose the
+premultiplied fg, write both EXRs atomically.
 """
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ def _working_box(mask: np.ndarray, working: tuple[int, int]) -> tuple[int, int, 
 
 
 class FrameWriter:
-    """FrameOut (step, plate Image, alpha [H,W], fgr [h,w,3] sRGB) -> OUT/alpha and OUT/fg EXRs.
+    """FrameOut (step, plate Image, alpha [H,W], fgr [h,w,3] sRGB or None + the working frame and alpha)
+    -> OUT/alpha and OUT/fg EXRs.
 
     The fg is premultiplied scene-linear: `fg_colorspace` is the plate's colourspace when that is
     scene-linear, else the config's scene_linear role (cmn_vfx.color.scene_linear_for: DPX Cineon,
