@@ -48,7 +48,8 @@ class FrameReader:
     def read(self, step: Step) -> FrameIn:
         from cmn_vfx.color import to_network, to_network_half
         plate = self._plate(step.source)
-        full = None if plate.half is None else to_network_half(plate.half, self.colorspace)   # same values, faster
+        # half plates by tables: OCIO's values (within 2.5e-4 across a gamut matrix), 1.5-5x faster
+        full = None if plate.half is None else to_network_half(plate.half, self.colorspace)
         if full is None:
             full = to_network(plate.pixels, self.colorspace)     # [H,W,3] 0..1 sRGB at the plate's size
         src = full if full.shape[1::-1] == self.size else cv2.resize(full, self.size, interpolation=cv2.INTER_AREA)
