@@ -31,22 +31,14 @@ from validate import PLATE_FIRST, write_plate  # noqa: E402
 MODES = ("network", "estimate")
 
 
-def srgb_to_linear(x: np.ndarray) -> np.ndarray:
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def linear_to_srgb(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, None)
-    return np.where(x <= 0.0031308, x * 12.92, 1.055 * x ** (1 / 2.4) - 0.055).astype(np.float32)
-
-
 def score(fg_out: np.ndarray, alpha_out: np.ndarray, fg_true_srgb: np.ndarray, alpha_true: np.ndarray) -> dict:
     """fg_out: [H,W,3] linear premultiplied; fg_true_srgb: [H,W,3] sRGB premultiplied (validation_clips)."""
+    from cmn_vfx.color import from_network, to_network     # the plates' own conversion (validate.write_plate)
     a_t = alpha_true[..., None]
     colour_true = np.where(a_t > 0, fg_true_srgb / np.maximum(a_t, 1e-6), 0.0)
-    premult_true = srgb_to_linear(np.clip(colour_true, 0, 1)) * a_t
+    premult_true = from_network(np.clip(colour_true, 0, 1).astype(np.float32), "lin_rec709") * a_t
     band = (alpha_true > 0.02) & (alpha_true < 0.98) & (alpha_out > 0) & (alpha_out < 1)
-    colour = linear_to_srgb(fg_out[band] / alpha_out[band][:, None])
+    colour = to_network((fg_out[band] / alpha_out[band][:, None])[:, None, :], "lin_rec709")[:, 0, :]
     return {"colour": float(np.abs(colour - np.clip(colour_true[band], 0, 1)).mean() * 1e3) if band.any() else None,
             "premult": float(np.abs(fg_out - premult_true).mean() * 1e3), "band_pixels": int(band.sum())}
 

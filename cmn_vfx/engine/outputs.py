@@ -18,22 +18,24 @@ def quantise_alpha(pha: np.ndarray) -> np.ndarray:
     return to_float(to_half(np.clip(pha, 0.0, 1.0)))
 
 
-def premultiplied_fg(plate: np.ndarray, pha: np.ndarray, fgr_band: np.ndarray | None) -> np.ndarray:
+def premultiplied_fg(plate: np.ndarray, pha: np.ndarray, fgr_band: np.ndarray | None,
+                     band: np.ndarray | None = None) -> np.ndarray:
     """The premultiplied foreground in the plate's colourspace.
 
     Args:
         plate: [H,W,3] float32 scene-linear plate (the data window).
         pha: [H,W] float32 alpha 0..1, already quantised (quantise_alpha).
-        fgr_band: [N,3] the network's foreground, linearised into the plate's
+        fgr_band: [N,3] the foreground's colour (estimated, or the network's), linearised into the plate's
             colourspace, for the N pixels where 0 < pha < 1 (row-major order);
             None to use the plate there too.
+        band: transition_band(pha) when the caller has it already.
     Returns:
         [H,W,4] RGBA: plate x alpha (exactly the plate where alpha == 1, so
         highlights above 1.0 survive), fgr x alpha in the transition band.
     """
     rgb = np.multiply(plate, pha[..., None], dtype=np.float32)     # contiguous, then one merge: 1.7x faster
     if fgr_band is not None and len(fgr_band):                     # than writing into RGBA's strided channels
-        band = np.flatnonzero(transition_band(pha))                # row-major, as the band's colours are
+        band = np.flatnonzero(transition_band(pha) if band is None else band)   # row-major, as the colours are
         rgb.reshape(-1, 3)[band] = fgr_band * pha.reshape(-1)[band][:, None]
     return cv2.merge([rgb, np.ascontiguousarray(pha, np.float32)])
 

@@ -100,7 +100,7 @@ class FrameWriter:
         plate = image.pixels
         if self.fg_colorspace != self.colorspace:
             plate = convert(plate, self.colorspace, self.fg_colorspace)
-        rgba = outputs.premultiplied_fg(plate, pha, band)
+        rgba = outputs.premultiplied_fg(plate, pha, band, mask)
         if image.pixel_type != "half" or plate is not image.pixels:   # a half plate times alpha <= 1 stays in
             self.clamped += outputs.clamp_to_half(rgba)                 # half's range: nothing to clamp
         return rgba
