@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--model", default="default")
-    parser.add_argument("--runtimes", default="torch,onnx", help="cmn-matte run --runtime values to time")
+    parser.add_argument("--runtimes", default="torch,onnx", help="cmn-matte run --runtime values to time; "
+                        "RUNTIME+FLAG (e.g. onnx+--temporal=0) times that runtime with a flag, alternating with the rest")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
@@ -73,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
             for run in range(args.runs):
                 for runtime in runtimes:
                     out = os.path.join(tmp, f"out_{size}_{run}_{runtime}")
+                    name, _, flags = runtime.partition("+")           # onnx+--temporal=0: with that flag
                     cmd = [os.path.join(bin_dir, "cmn-matte"), "run", pattern, "--model", args.model, "--threads",
-                           str(args.threads), "--device", "cpu", "--runtime", runtime]
+                           str(args.threads), "--device", "cpu", "--runtime", name] + flags.split()
                     engine[runtime].append(wall(cmd + ["--out", out], env) / args.frames * 1e3)
                     startup[runtime].append(wall(cmd + ["--out", out + "_1", "--frames", "1001"], env))
                 io_out = os.path.join(tmp, f"io_{size}_{run}")

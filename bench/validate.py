@@ -9,7 +9,8 @@ Clips (bench/validation_clips.py; sources from training/data/splits.py's validat
 20 frames at 512x288 in 11 framing categories, plus real footage without truth for flicker.
 Methods: a person prior name (cmn_vfx.prior.NAMES), NAME+guided (the prior refined by the colour
 guided filter, cmn_vfx.prior.classical), model:MODEL@PRIOR (the engine, as `cmn-matte run --model MODEL
---prior PRIOR` would run it, on the clip written as scene-linear EXRs).
+--prior PRIOR` would run it, on the clip written as scene-linear EXRs); model:MODEL@PRIOR?temporal=0 sets
+an EngineConfig field (here: the temporal stabilisation off).
 
 Per clip and method: MAD x1e3 and dtSSD x1e2 (whole frame, docs/training.md); 'found' = % of
 (frame, person) pairs where the person's IoU at 0.5 is > 0.5 (each person scored inside the
@@ -103,9 +104,11 @@ class Method:
         self.spec, self.workdir, self.ms = spec, workdir, []
         if spec.startswith("model:"):
             self.kind = "model"
-            model, _, prior = spec[len("model:"):].partition("@")
+            body, _, options = spec[len("model:"):].partition("?")       # model:M@P?temporal=0
+            model, _, prior = body.partition("@")
             from cmn_vfx.engine import EngineConfig, MatteEngine
-            self.engine = MatteEngine(EngineConfig(model=model, device="cpu", prior=prior or None))
+            extra = {k: float(v) for k, _, v in (o.partition("=") for o in options.split("&") if o)}
+            self.engine = MatteEngine(EngineConfig(model=model, device="cpu", prior=prior or None, **extra))
         else:
             from cmn_vfx.prior import load_prior
             self.kind = "prior"
@@ -131,7 +134,7 @@ class Method:
         from cmn_vfx.io.sequence import find_sequence
         from cmn_vfx.job.layout import OutputLayout
         seq = find_sequence(write_plate(os.path.join(self.workdir, "plates", name), frames))
-        out = os.path.join(self.workdir, "mattes", self.spec.replace(":", "_").replace("@", "_"), name)
+        out = os.path.join(self.workdir, "mattes", "".join(c if c.isalnum() or c in "._-" else "_" for c in self.spec), name)
         t = time.perf_counter()
         todo = list(range(PLATE_FIRST, PLATE_FIRST + len(frames)))
         self.engine.run(ShotJob(seq, todo, out, seq.name, overwrite=True), progress=False)

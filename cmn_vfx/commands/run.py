@@ -24,13 +24,13 @@ from typing import Iterator
 
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
 from cmn_vfx.io.sequence import Sequence, count_of, find_sequence, find_sequences, format_frame_range, parse_frame_range
-from cmn_vfx.job.names import DEFAULT_WARMUP, MISSING, PRECISIONS, REFINES, RUNTIMES
+from cmn_vfx.job.names import DEFAULT_TEMPORAL, DEFAULT_WARMUP, MISSING, PRECISIONS, REFINES, RUNTIMES
 from cmn_vfx.job.spec import ShotSpec
 
 PLATE_EXTENSIONS = (".exr", ".dpx", ".cin", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 # Flags that override a spec's field of the same name (None = not given).
 _OVERRIDES = ("frames", "model", "device", "runtime", "colorspace", "downsample", "warmup", "missing", "name", "prior", "threads",
-              "subject", "person_layers", "layer", "precision", "refine", "auto_cuts")
+              "subject", "person_layers", "layer", "precision", "refine", "temporal", "auto_cuts")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -55,6 +55,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--refine", choices=REFINES,
                    help="edge refinement of the network's alpha at the working size: guided (default) "
                         "filters a thin band around the edge by the frame's colours, 0/1 outside it; none = raw")
+    p.add_argument("--temporal", type=float,
+                   help=f"temporal stabilisation 0 <= s < 1: each frame's alpha is blended with the last one, warped "
+                        f"by the optical flow, where the picture matches it (steadier edges on real footage); "
+                        f"0 = off (default {DEFAULT_TEMPORAL})")
     p.add_argument("--prior", help="person prior for models that take one (default: the model's own, e.g. auto = "
                    "people: every person, tracked through the shot; docs/prior.md)")
     p.add_argument("--subject", help="which people: all (default), main (the largest, most central, held through "

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cmn_vfx.io.sequence import Sequence, format_frame_range, parse_frame_range
-from cmn_vfx.job.names import CUT_THRESHOLD, DEFAULT_MODEL
+from cmn_vfx.job.names import CUT_THRESHOLD, DEFAULT_MODEL, DEFAULT_TEMPORAL
 
 if TYPE_CHECKING:
     from cmn_vfx.job.spec import ShotSpec
@@ -36,6 +36,8 @@ class EngineConfig:
     fg_colour: str = "estimate"             # estimate | network: the fg colour where alpha is fractional
     #                                         (estimate: cmn_vfx.engine.foreground; network: the fg decoder)
     prior: str | None = None                # person prior name (cmn_vfx.prior); None = the model's own
+    temporal: float = DEFAULT_TEMPORAL      # 0 <= s < 1: motion-compensated blend with the last alpha (0 = off;
+    #                                         cmn_vfx.engine.stabilise)
     threads: int | None = None              # CPU threads for torch, pinned and recorded; None = torch's default
 
     @classmethod
@@ -44,7 +46,7 @@ class EngineConfig:
         downsample = spec.downsample if spec.downsample == "auto" else float(spec.downsample)
         return cls(model=spec.model, device=spec.device, runtime=spec.runtime, precision=spec.precision, downsample=downsample,
                    warmup=spec.warmup, auto_cuts=spec.auto_cuts, refine=spec.refine, prior=spec.prior,
-                   threads=spec.threads)
+                   temporal=float(spec.temporal), threads=spec.threads)
 
 
 @dataclass

@@ -31,6 +31,7 @@ from cmn_vfx.engine.plan import Step, pending_frames, plan_steps
 from cmn_vfx.engine.reader import FrameReader, first_geometry
 from cmn_vfx.engine.records import FrameOut, NetOut
 from cmn_vfx.engine.runtime import open_backend
+from cmn_vfx.engine.stabilise import TemporalStabiliser
 from cmn_vfx.engine.streaming import ReadAhead, WriteBehind
 from cmn_vfx.engine.writer import FrameWriter, check_output_dir
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
@@ -62,6 +63,8 @@ class MatteEngine:
             raise BadInputError(f"refine {config.refine!r} is unknown; use one of {', '.join(REFINES)}")
         if config.threads is not None and config.threads < 1:
             raise BadInputError(f"threads {config.threads}: give at least 1")
+        if not isinstance(config.temporal, (int, float)) or not 0.0 <= config.temporal < 1.0:
+            raise BadInputError(f"temporal {config.temporal!r} is out of range; use 0 <= s < 1 (0 = off)")
         if config.fg_colour not in FG_COLOURS:
             raise BadInputError(f"fg colour {config.fg_colour!r} is unknown; use one of {', '.join(FG_COLOURS)}")
         self.backend = open_backend(config, model, meta)
@@ -96,7 +99,8 @@ class MatteEngine:
                 "guided_filter": [UPSAMPLE_RADIUS, UPSAMPLE_EPS], "refine": self.config.refine,
                 "refine_params": guided_settings() if self.config.refine == "guided" else None,
                 "prior": self.prior_name, "layer": job.layer or None, "fg_colorspace": scene_linear_for(colorspace),
-                "threads": self.config.threads, "fg_colour": self.config.fg_colour, **_subject_setting(job)}
+                "threads": self.config.threads, "fg_colour": self.config.fg_colour, **_temporal_setting(self.config.temporal),
+                **_subject_setting(job)}
 
     # -- the run -------------------------------------------------------------
     def _reader(self, job: ShotJob):
@@ -172,6 +176,7 @@ class MatteEngine:
         behind = WriteBehind(lambda net: writer.write(self.finish(net)), depth=2)
         ahead = ReadAhead(steps, reader.read, depth=2)
         state, prev, track = None, None, None
+        stabilise = TemporalStabiliser(self.config.temporal)
         backend = self.backend      # step, refine, upsample: torch or ONNX Runtime (cmn_vfx.engine.runtime)
         try:
             for frame_in in ahead:
@@ -180,6 +185,7 @@ class MatteEngine:
                     cuts_found.append(frame_in.step.frame)
                 if frame_in.step.reset or cut:
                     state, prev = None, None
+                    stabilise.reset()
                     track = self.prior.new_track() if self.prior is not None else None
                 src = backend.frame(frame_in.src)
                 prior, region, people = None, None, None
@@ -194,6 +200,9 @@ class MatteEngine:
                 pha, fgr, state = backend.step(src, prev, state, prior)
                 if region is not None:
                     pha = pha * region
+                if stabilise.strength:                 # every step, warm-up included: its memory is the shot's
+                    steady = stabilise(backend.plane(pha), frame_in.src, getattr(backend, "flow", None))
+                    pha = backend.frame(steady if region is None else steady * mask)
                 prev = src
                 if frame_in.step.emit:                 # refined, upsampled and written in the writer thread
                     colour = fgr if self.config.fg_colour == "network" else None    # (a v1 export has fgr)
@@ -216,6 +225,12 @@ class MatteEngine:
             ahead.close()
             bar.close()
         return list(writer.written)
+
+
+def _temporal_setting(strength: float) -> dict:
+    """{'temporal': [strength, sigma, tau]} when stabilising (outputs made without it count as unfinished)."""
+    from cmn_vfx.engine.stabilise import SIGMA, TAU
+    return {"temporal": [round(float(strength), 6), SIGMA, TAU]} if strength else {}
 
 
 def _subject_setting(job: ShotJob) -> dict:

@@ -123,6 +123,13 @@ class OnnxBackend:
     def step(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None):
         return self.net.step(src, prev_src, state, prior)
 
+    @property
+    def flow(self) -> np.ndarray | None:
+        """The last step's backward flow [h,w,2], when it is the one the stabiliser would compute (the same
+        DIS preset on the same padded frames; cmn_vfx.engine.stabilise.stabiliser_flow), else None."""
+        from cmn_vfx.engine.stabilise import FLOW_PRESET
+        return self.net.flow if self.net.preset == FLOW_PRESET else None
+
     def refine(self, pha: np.ndarray, src: np.ndarray) -> np.ndarray:
         if self.refine_mode == "none":
             return pha

@@ -10,6 +10,9 @@ PRECISIONS = ("fp32", "fp16", "bf16")
 # (cmn_vfx.engine.runtime.choose_runtime). The two agree to float32 rounding.
 RUNTIMES = ("auto", "torch", "onnx")
 REFINES = ("guided", "none")         # edge refinement at the working size (cmn_vfx.engine.refine)
+# Temporal stabilisation (cmn_vfx.engine.stabilise): the weight of the last alpha, motion-compensated, where
+# the picture matches it; 0 = off. 0.7 was chosen on the validation suite (docs/validation.md).
+DEFAULT_TEMPORAL = 0.7
 MISSING = ("error", "hold", "black")  # what a hole in the plate becomes
 BACKENDS = ("local", "deadline-cloud", "deadline10", "opencue")
 # Person priors: cmn_vfx.prior.NAMES is this tuple (that package imports numpy; the spec validates

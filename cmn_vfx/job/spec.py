@@ -17,6 +17,8 @@ A shot spec is a small YAML file:
     threads: null                                    # CPU threads for the network, pinned for every chunk; null = one per core
     precision: fp32                                  # fp32 | fp16 | bf16 (fp16/bf16 only on a GPU)
     refine: guided                                   # guided | none: edge refinement at the working size
+    temporal: 0.7                                    # 0 <= s < 1: blend with the last alpha where the picture
+                                                     # matches it, motion-compensated (0 = off)
     auto_cuts: true                                  # also find cuts from colour histograms
     subject: null                                    # all (null) | main | picks 1210,540@1001;... (cmn_vfx.subject)
     person_layers: false                             # also write person1.A, person2.A... (needs subject main or picks)
@@ -37,7 +39,7 @@ from typing import Any
 
 from cmn_vfx.config_io import dataclass_from_dict, load_yaml_mapping
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.job.names import DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, MISSING, PRECISIONS, PRIORS, REFINES, RUNTIMES
+from cmn_vfx.job.names import DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, DEFAULT_TEMPORAL, MISSING, PRECISIONS, PRIORS, REFINES, RUNTIMES
 
 
 def check_name(name: object, source: str = "--name") -> None:
@@ -73,6 +75,7 @@ class ShotSpec:
     cuts: list[int] = field(default_factory=list)
     precision: str = "fp32"
     refine: str = "guided"
+    temporal: float = DEFAULT_TEMPORAL
     auto_cuts: bool = True
 
     def validate(self, source: str = "shot spec") -> "ShotSpec":
@@ -127,6 +130,10 @@ class ShotSpec:
             raise BadInputError(f"{source}: precision {self.precision!r} is unknown; use one of {', '.join(PRECISIONS)}")
         if self.refine not in REFINES:
             raise BadInputError(f"{source}: refine {self.refine!r} is unknown; use one of {', '.join(REFINES)}")
+        if (isinstance(self.temporal, bool) or not isinstance(self.temporal, (int, float))
+                or not 0 <= self.temporal < 1):
+            raise BadInputError(f"{source}: temporal {self.temporal!r} must be a number 0 <= s < 1 (0 = off; "
+                                f"default {DEFAULT_TEMPORAL})")
         if not isinstance(self.auto_cuts, bool):
             raise BadInputError(f"{source}: auto_cuts {self.auto_cuts!r} must be true or false")
         return self

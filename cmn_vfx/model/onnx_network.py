@@ -65,8 +65,9 @@ class OnnxNetwork:
         self.variant = self.config["variant"]
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.outputs = [o.name for o in self.session.get_outputs()]
-        self._preset = self.config.get("dis_preset", "medium")
+        self.preset = self.config.get("dis_preset", "medium")
         self.path = path
+        self.flow: np.ndarray | None = None      # the last step's backward flow [h,w,2] (None: none was computed)
 
     def step(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None):
         """src, prev_src [h,w,3] 0..1 sRGB, prior [h,w] 0..1 or None -> (pha [h,w], fgr [h,w,3], state);
@@ -87,11 +88,13 @@ class OnnxNetwork:
         context = int(self.config["context"])
         if "h" in self.inputs:
             feeds["h"] = np.zeros((1, context, fh, fw), np.float32) if state is None else state[0]
+        self.flow = None
         if self.variant == "full":
             fresh = state is None
             full = np.zeros((2, hp, wp), np.float32)
             if not fresh and prev_src is not None:
                 full = self._flow(x[..., :3], pad16(np.asarray(prev_src, np.float32)))
+                self.flow = full[:, :h, :w].transpose(1, 2, 0)
             flow = resize_flow(full, (fh, fw))
             feeds.update(fea_prev=np.zeros((1, context, fh, fw), np.float32) if fresh else state[1],
                          flow=flow[None], grid=sampling_grid(flow)[None],
@@ -108,7 +111,7 @@ class OnnxNetwork:
 
     def _flow(self, src: np.ndarray, prev_src: np.ndarray) -> np.ndarray:
         """Backward flow t->t-1 [2,H,W] in pixels, as cmn_vfx.model.dis_flow.DISFlow."""
-        return np.ascontiguousarray(backward_flow(src, prev_src, self._preset).transpose(2, 0, 1))
+        return np.ascontiguousarray(backward_flow(src, prev_src, self.preset).transpose(2, 0, 1))
 
 
 def pad16(x: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ PIXEL_OPTIONS = [
     (["--threads", "3"], "config", "threads", 3),
     (["--precision", "bf16"], "config", "precision", "bf16"),
     (["--refine", "none"], "config", "refine", "none"),
+    (["--temporal", "0"], "config", "temporal", 0.0),
     (["--prior", "selfie"], "config", "prior", "selfie"),
     (["--downsample", "0.5"], "config", "downsample", 0.5),
     (["--warmup", "3"], "config", "warmup", 3),

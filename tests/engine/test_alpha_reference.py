@@ -4,8 +4,10 @@ last changed on purpose:
 
     .venv/bin/python tests/engine/test_alpha_reference.py --write      # after a deliberate change only
 
-Written at the commit that moved refinement into the writer thread (alpha bit-identical to the start of
-that session's speed work: table colour conversion, OpenCV half conversions, fg estimate, BLAS threads).
+`alpha_t0` (temporal stabilisation off) was written at the commit that moved refinement into the writer
+thread (alpha bit-identical to the start of that session's speed work: table colour conversion, OpenCV half
+conversions, fg estimate, BLAS threads). `alpha` is the default path since the temporal stabilisation
+(cmn_vfx.engine.stabilise, 2026-12-05), written with --write then.
 """
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ REFERENCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 SIZE, FRAMES = (320, 180), 6
 
 
-def engine_alpha(workdir: str, runtime: str) -> np.ndarray:
-    """[FRAMES,H,W] alpha of `cmn-matte run --model default` on the sample shot at SIZE."""
+def engine_alpha(workdir: str, runtime: str, temporal: float | None = None) -> np.ndarray:
+    """[FRAMES,H,W] alpha of `cmn-matte run --model default [--temporal T]` on the sample shot at SIZE."""
     from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
     from cmn_vfx.io.image import read_image
     from cmn_vfx.io.sequence import find_sequence
@@ -28,17 +30,18 @@ def engine_alpha(workdir: str, runtime: str) -> np.ndarray:
     from cmn_vfx.sample_shot import build_sample_shot
     paths = build_sample_shot(os.path.join(workdir, "shot"), frames=FRAMES, size=SIZE)
     seq = find_sequence(paths["plate"])
-    out = os.path.join(workdir, f"out_{runtime}")
-    MatteEngine(EngineConfig(device="cpu", runtime=runtime, threads=2)).run(
+    out = os.path.join(workdir, f"out_{runtime}_{temporal}")
+    extra = {} if temporal is None else {"temporal": temporal}
+    MatteEngine(EngineConfig(device="cpu", runtime=runtime, threads=2, **extra)).run(
         ShotJob(seq, list(seq.frames), out, seq.name), progress=False)
     layout = OutputLayout(out, seq.name, seq.padding)
     return np.stack([read_image(layout.alpha_path(f)).pixels[..., 0] for f in seq.frames])
 
 
-@pytest.mark.parametrize("runtime", ["onnx", "torch"])
-def test_the_default_models_alpha_stays_within_1e3_of_the_reference(tmp_path, runtime):
-    want = np.load(REFERENCE)["alpha"].astype(np.float32)
-    got = engine_alpha(str(tmp_path), runtime)
+@pytest.mark.parametrize("runtime,temporal", [("onnx", None), ("torch", None), ("onnx", 0.0)])
+def test_the_default_models_alpha_stays_within_1e3_of_the_reference(tmp_path, runtime, temporal):
+    want = np.load(REFERENCE)["alpha" if temporal is None else "alpha_t0"].astype(np.float32)
+    got = engine_alpha(str(tmp_path), runtime, temporal)
     assert got.shape == want.shape
     per_frame = np.abs(got - want).mean(axis=(1, 2))
     assert per_frame.max() < 1e-3, per_frame
@@ -82,6 +85,7 @@ if __name__ == "__main__":
         sys.exit(__doc__)
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
-        alpha = engine_alpha(tmp, "onnx")
-    np.savez_compressed(REFERENCE, alpha=alpha.astype(np.float16))
-    print(f"wrote {REFERENCE}: {alpha.shape}, mean {alpha.mean():.4f}")
+        alpha, alpha_t0 = engine_alpha(tmp, "onnx"), engine_alpha(tmp, "onnx", 0.0)
+    np.savez_compressed(REFERENCE, alpha=alpha.astype(np.float16), alpha_t0=alpha_t0.astype(np.float16))
+    print(f"wrote {REFERENCE}: {alpha.shape}, mean {alpha.mean():.4f}; off: mean |difference| per frame "
+          f"{np.abs(alpha - alpha_t0).mean(axis=(1, 2)).round(5)}")
