@@ -257,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
                 real[m][name] = {"flk": flicker(preds, flows), "area": float(np.mean([(p > 0.5).mean() for p in preds]) * 100)}
             print(name, " | ".join(f"{m} {real[m][name]['flk']:.2f}" for m in methods), flush=True)
     for m in methods:
+        prior = getattr(runners[m], "prior", None) or getattr(getattr(runners[m], "engine", None), "prior", None)
+        if getattr(prior, "detections", 0):
+            print(f"{m}: the person detector ran on {prior.detections} frames")
         if runners[m].ms:
             results[m][0]["ms"] = float(np.median(runners[m].ms))
     print(tables(results, real, methods))

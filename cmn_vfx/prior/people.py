@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from cmn_vfx.prior.base import PersonPrior, Track, checked_frame
+from cmn_vfx.prior.detect import PersonDetector, box_iou
 from cmn_vfx.prior.litert import Runtime
 from cmn_vfx.prior.selfie import SelfiePrior
 
@@ -35,6 +36,9 @@ CURRENT = 0.5       # weight of the current frame's probability against the prev
 PERSON_HEIGHT = 0.22    # a region this tall (fraction of frame height) is a foreground person
 PERSON_AREA = 0.012     # ... or this large (fraction of the frame)
 SUPPORT = 0.06          # tiles count within this distance (fraction of the short side) of the whole-frame net's person
+DISPUTED = 0.5          # a tiles' person with less than this share inside that support is put to the person detector
+BOX_MATCH = 0.5         # ... and confirmed by a detection box this close to its bounding box (IoU)
+BOX_HEIGHT = 0.5        # ... at least this share of the frame tall (a subject, not a passer-by far behind)
 
 
 def tiles(h: int, w: int) -> list[tuple[int, int, int, int]]:
@@ -82,10 +86,20 @@ class PeoplePrior(PersonPrior):
         track: False for the per-frame segmentation only (no instance rules, no memory).
     """
 
-    def __init__(self, threads: int = 1, runtime: Runtime | None = None, track: bool = True):
+    def __init__(self, threads: int = 1, runtime: Runtime | None = None, track: bool = True, detector=None):
         self.net = SelfiePrior("selfie", "letterbox", threads, runtime)
         self.track = track
         self.name = "people" if track else "people_frame"
+        self.threads = threads
+        self._detector = detector           # the person detector (NanoDet), loaded on the first disputed frame
+        self.detections = 0                 # frames the detector was asked about (benches)
+
+    @property
+    def detector(self):
+        """The person detector (cmn_vfx.prior.detect, NanoDet), loaded when first needed."""
+        if self._detector is None:
+            self._detector = PersonDetector(self.threads)
+        return self._detector
 
     def segment(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """([H,W] person probability of the selfie net on square tiles, blended; [H,W] bool support: where
@@ -99,7 +113,40 @@ class PeoplePrior(PersonPrior):
         acc = np.zeros((h, w), np.float32)
         for (x, y, sw, sh), weight in weights:
             acc[y:y + sh, x:x + sw] += self.net.predict(src[y:y + sh, x:x + sw]) * weight
-        return np.clip(acc, 0.0, 1.0), _grow(whole > HIGH, SUPPORT) > 0
+        prob = np.clip(acc, 0.0, 1.0)
+        support = _grow(whole > HIGH, SUPPORT) > 0
+        return prob, self._confirmed(src, prob, support)
+
+    def _confirmed(self, src: np.ndarray, prob: np.ndarray, support: np.ndarray) -> np.ndarray:
+        """`support` plus the detection boxes that confirm a person the tiles see and the whole-frame net does
+        not. The whole-frame net, letterboxed, sees people at about half their size and can miss them for
+        many frames: on a grey still of two players (validation clip basketball) its maximum hovers at 0.5
+        for 16 frames while the tiles see both players on every one. The detector is asked only then, so
+        footage where the two nets agree pays nothing for it; a building a tile takes for a person finds no
+        box and stays out."""
+        h, w = prob.shape
+        count, labels, stats, _ = cv2.connectedComponentsWithStats((prob > HIGH).astype(np.uint8), connectivity=8)
+        person = (stats[:, cv2.CC_STAT_HEIGHT] >= PERSON_HEIGHT * h) | (stats[:, cv2.CC_STAT_AREA] >= PERSON_AREA * h * w)
+        person[0] = False
+        if not person.any():
+            return support
+        inside = np.bincount(labels[support], minlength=count)
+        disputed = np.flatnonzero(person & (inside < DISPUTED * stats[:, cv2.CC_STAT_AREA]))
+        if not len(disputed):
+            return support
+        self.detections += 1
+        x, y = stats[disputed, cv2.CC_STAT_LEFT], stats[disputed, cv2.CC_STAT_TOP]
+        regions = np.stack([x, y, x + stats[disputed, cv2.CC_STAT_WIDTH], y + stats[disputed, cv2.CC_STAT_HEIGHT]], 1)
+        boxes = self.detector.detect(src)
+        boxes = boxes[boxes[:, 3] - boxes[:, 1] >= BOX_HEIGHT * h]
+        if not len(boxes):
+            return support
+        matched = box_iou(regions.astype(np.float32), boxes[:, :4]).max(1) >= BOX_MATCH
+        if not matched.any():
+            return support
+        keep = np.zeros(count, bool)
+        keep[disputed[matched]] = True
+        return support | (_grow(keep[labels], SUPPORT) > 0)
 
     def observe(self, src: np.ndarray) -> "Observation":
         src = checked_frame(src)

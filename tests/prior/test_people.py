@@ -121,3 +121,69 @@ def test_observe_then_update_equals_the_per_frame_call(portrait):
     src, _ = _canvas([(fgr, pha, 256, 288, 250)])
     prior = PeoplePrior()
     assert np.array_equal(prior.new_track().update(prior.observe(src)), prior(src))
+
+
+# ---------------------------------------------------------------- the person detector confirms what only the tiles see
+class _Net:
+    """A stand-in selfie net: the whole frame (wider than tall) sees nobody, every square tile sees a person
+    standing in frame columns 40..100, rows 20..270 (the frame is 512x288: tiles at x 0, 112, 224)."""
+
+    def __init__(self, starts=(0, 112, 224)):
+        self.starts = list(starts)
+
+    def predict(self, src):
+        h, w = src.shape[:2]
+        out = np.zeros((h, w), np.float32)
+        if w == h:                             # a tile: the person where it lies in this tile
+            x0 = self.starts.pop(0) if self.starts else 0
+            out[20:270, max(0, 40 - x0):max(0, 100 - x0)] = 1.0
+        return out
+
+
+class _Detector:
+    def __init__(self, boxes):
+        self.boxes, self.calls = np.asarray(boxes, np.float32).reshape(-1, 5), 0
+
+    def detect(self, src):
+        self.calls += 1
+        return self.boxes
+
+
+def _segment(boxes):
+    from cmn_vfx.prior.people import PeoplePrior
+    prior = PeoplePrior(track=False, detector=_Detector(boxes))
+    prior.net = _Net()
+    prob, support = prior.segment(np.zeros((288, 512, 3), np.float32))
+    return prob * support, prior._detector.calls
+
+
+def test_a_person_only_the_tiles_see_is_kept_when_the_detector_confirms_them():
+    """validation clip basketball: the whole-frame net misses both players for 16 frames, the tiles see them."""
+    kept, calls = _segment([[38, 15, 104, 275, 0.8]])
+    assert calls == 1 and kept[20:270, 40:100].min() == 1.0
+
+
+@pytest.mark.parametrize("boxes", [
+    [],                                        # nobody detected: a building a tile took for a person
+    [[38, 200, 104, 275, 0.8]],                # a box under half the frame tall: a passer-by, not a subject
+    [[0, 0, 512, 288, 0.8]],                   # a box that does not fit the region (IoU < 0.5)
+], ids=["no box", "short box", "loose box"])
+def test_an_unconfirmed_tiles_person_stays_out(boxes):
+    kept, calls = _segment(boxes)
+    assert calls == 1 and kept.max() == 0.0
+
+
+def test_the_detector_is_not_asked_where_the_two_nets_agree():
+    from cmn_vfx.prior.people import PeoplePrior
+
+    class Agreeing(_Net):
+        def predict(self, src):
+            out = np.zeros(src.shape[:2], np.float32)
+            if src.shape[0] == src.shape[1]:
+                return super().predict(src)
+            out[20:270, 40:100] = 1.0            # the whole frame sees the same person
+            return out
+    prior = PeoplePrior(track=False, detector=_Detector([]))
+    prior.net = Agreeing()
+    prob, support = prior.segment(np.zeros((288, 512, 3), np.float32))
+    assert prior._detector.calls == 0 and (prob * support)[20:270, 40:100].min() == 1.0
