@@ -45,13 +45,13 @@ def stabiliser_flow(src: np.ndarray, prev_src: np.ndarray, preset: str = FLOW_PR
 
 
 class TemporalStabiliser:
-    """Per shot state: the last stabilised alpha and its frame. strength 0 returns alpha unchanged."""
+    """Per shot state: the last frame and its stabilised alpha. strength 0 returns alpha unchanged."""
 
     def __init__(self, strength: float = DEFAULT_TEMPORAL, sigma: float = SIGMA) -> None:
         if not 0.0 <= strength < 1.0:
             raise ValueError(f"temporal strength {strength} must be in [0, 1)")
         self.strength, self.sigma = float(strength), float(sigma)
-        self._prev: np.ndarray | None = None        # [h,w,4] float32: the last frame's RGB and stabilised alpha
+        self._prev: tuple[np.ndarray, np.ndarray] | None = None     # the last frame's src [h,w,3], alpha [h,w]
         self._grid: np.ndarray | None = None
 
     def reset(self) -> None:
@@ -65,30 +65,30 @@ class TemporalStabiliser:
         if self.strength == 0.0:
             return alpha
         src = np.ascontiguousarray(src, np.float32)
-        prev, out = self._prev, alpha
-        if prev is not None and prev.shape[:2] == alpha.shape:
-            if flow is None:
-                flow = stabiliser_flow(src, prev[..., :3])
-            warped, inside = self._warp(prev, flow)
-            error = cv2.absdiff(src, warped[..., :3])
+        out = alpha
+        if self._prev is not None and self._prev[1].shape == alpha.shape:
+            prev_src, prev_alpha = self._prev
+            where = self._where(prev_src, src, flow)
+            inside = cv2.inRange(where, (0.0, 0.0), (alpha.shape[1] - 1.0, alpha.shape[0] - 1.0))
+            # bilinear for the colour check; bicubic for the alpha (bilinear, applied frame after frame,
+            # softens a moving edge a little more each time)
+            error = cv2.absdiff(src, cv2.remap(prev_src, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
             error = cv2.max(cv2.max(error[..., 0], error[..., 1]), error[..., 2])
             k = cv2.exp(cv2.blur(error, (ERROR_BOX, ERROR_BOX)) * np.float32(-1.0 / self.sigma))
             k = cv2.multiply(k, inside, dtype=cv2.CV_32F, scale=1.0 / 255)     # 0 where the sample left the frame
-            change = cv2.subtract(np.ascontiguousarray(warped[..., 3]), alpha)
+            warped = cv2.remap(prev_alpha, where, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+            change = cv2.subtract(warped, alpha)
             k = cv2.multiply(k, cv2.exp(cv2.multiply(change, change, scale=-1.0 / (TAU * TAU))), scale=self.strength)
             out = np.clip(cv2.add(alpha, cv2.multiply(k, change)), 0.0, 1.0, dtype=np.float32)   # bicubic overshoot
-        self._prev = cv2.merge([src, out])
+        self._prev = (src, out)
         return out
 
-    def _warp(self, prev: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(prev [h,w,4] sampled at x + flow(x), bicubic with 1/32 px maps (bilinear, recursively applied,
-        softens a moving edge a little more every frame); uint8 255 where x + flow(x) lies
-        inside the frame, 0 where the sample comes from beyond it: that pixel has no past)."""
-        h, w = flow.shape[:2]
+    def _where(self, prev_src: np.ndarray, src: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
+        """[h,w,2] float32: where each pixel of this frame was in the last one (x + backward flow)."""
+        if flow is None:
+            flow = stabiliser_flow(src, prev_src)
+        h, w = src.shape[:2]
         if self._grid is None or self._grid.shape[:2] != (h, w):
             xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
             self._grid = np.dstack([xs, ys])
-        where = self._grid + flow
-        inside = cv2.inRange(where, (0.0, 0.0), (w - 1.0, h - 1.0))
-        maps, frac = cv2.convertMaps(where, None, cv2.CV_16SC2)
-        return cv2.remap(prev, maps, frac, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE), inside
+        return self._grid + flow
