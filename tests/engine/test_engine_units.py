@@ -170,3 +170,20 @@ def test_clamp_to_half_counts_and_clamps_only_beyond_65504():
     rgba[0, 0, 0], rgba[1, 1, 1], rgba[2, 2, 2] = 1e6, -7e4, HALF_MAX
     assert clamp_to_half(rgba) == 2
     assert (rgba[0, 0, 0], rgba[1, 1, 1], rgba[2, 2, 2]) == (HALF_MAX, -HALF_MAX, HALF_MAX)
+
+
+def test_the_cut_histogram_counts_as_numpys_histogram_does():
+    """OpenCV counts the bin indices (5x faster); the bins must be np.histogram's, edges and 1.0 included,
+    and a frame with values outside 0..1 (not counted) takes numpy's own path."""
+    from cmn_vfx.engine.cuts import BINS, colour_histogram
+
+    def numpy_histogram(src):
+        hists = [np.histogram(src[..., c], bins=BINS, range=(0.0, 1.0))[0] for c in range(3)]
+        return np.concatenate(hists).astype(np.float64) / (src.shape[0] * src.shape[1])
+    rng = np.random.default_rng(0)
+    src = rng.random((37, 53, 3)).astype(np.float32)
+    src[0, :17, 0] = np.arange(17, dtype=np.float32) / 16                 # every bin edge, 0 and 1 too
+    src[1, :16, 1] = np.nextafter(np.arange(1, 17, dtype=np.float32) / 16, np.float32(0))   # just below them
+    np.testing.assert_array_equal(colour_histogram(src), numpy_histogram(src))
+    src[2, 3, 2], src[2, 4, 2] = -0.5, 1.5
+    np.testing.assert_array_equal(colour_histogram(src), numpy_histogram(src))
