@@ -21,6 +21,7 @@ REFINES = ('guided', 'none')
 MISSING = ('error', 'hold', 'black')
 DEFAULT_WARMUP = 8
 DEFAULT_CHUNK_SIZE = 10
+DEFAULT_TEMPORAL = 0.7
 KINDS = ('alpha', 'fg')
 EXR_TAIL = '.exr'
 TMP_MARK = '.tmp-'

@@ -156,6 +156,16 @@ class MattePanel(QtWidgets.QWidget):
                               "consensus_landscape: the previous default (one person, found by the face).\n"
                               "Models without a prior refuse any other choice (the farm job fails).")
         form.addRow("Person prior", self.prior)
+        self.temporal = QtWidgets.QDoubleSpinBox()
+        self.temporal.setRange(0.0, 0.95)
+        self.temporal.setSingleStep(0.05)
+        self.temporal.setDecimals(2)
+        self.temporal.setSpecialValueText("off")
+        self.temporal.setValue(float(settings.get("temporal", submit.DEFAULT_TEMPORAL)))
+        self.temporal.setToolTip("Each frame's matte is blended with the last one, moved by the optical flow, where "
+                                 "the picture matches it: steadier edges on real footage. 0 = off; higher = "
+                                 f"steadier, with a longer memory (default {submit.DEFAULT_TEMPORAL}).")
+        form.addRow("Temporal steadiness", self.temporal)
         return box
 
     def _subject_row(self) -> QtWidgets.QVBoxLayout:
@@ -256,6 +266,7 @@ class MattePanel(QtWidgets.QWidget):
                 "warmup": None if self.warmup.value() < 0 else self.warmup.value(),
                 "downsample": self.downsample.currentText().strip(),
                 "prior": None if self.prior.currentIndex() == 0 else self.prior.currentText(),
+                "temporal": round(self.temporal.value(), 2),
                 "subject": self.subject.currentText().strip()}
 
     def show_errors(self, errors: list[str], title: str = "Cannot submit") -> None:
@@ -295,7 +306,7 @@ class MattePanel(QtWidgets.QWidget):
         return result
 
     def _remember(self, fields: dict, result: dict) -> None:
-        remembered = ("model", "chunk_size", "warmup", "downsample", "prior", "backend")
+        remembered = ("model", "chunk_size", "warmup", "downsample", "prior", "temporal", "backend")
         self.settings.update({k: fields[k] for k in remembered})
         submit.remember_job(self.settings, fields["plate"], result)
         try:

@@ -19,13 +19,13 @@ import shutil
 import subprocess
 from typing import Callable
 
-from .contract import BACKENDS, DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, PRIORS, write_text
+from .contract import BACKENDS, DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, DEFAULT_TEMPORAL, PRIORS, write_text
 from .pick import PickError, check_frames, spec_subject
 from .readnode import frame_path, parse_range, plate_name
 
 RESULT_KEYS = ("job_id", "backend", "alpha", "fg", "frames")
 DEFAULTS = {"model": DEFAULT_MODEL, "chunk_size": DEFAULT_CHUNK_SIZE, "warmup": None, "downsample": "auto",
-            "prior": None, "backend": BACKENDS[0], "cmn_farm": ""}
+            "prior": None, "temporal": DEFAULT_TEMPORAL, "backend": BACKENDS[0], "cmn_farm": ""}
 # Nuke's own Python settings would break the Python that runs cmn-farm.
 NUKE_PYTHON_VARS = ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONEXECUTABLE")
 MAX_JOBS_REMEMBERED = 50
@@ -98,7 +98,8 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
     """Every problem with the panel's fields, as one line each naming the field and the fix.
 
     fields: plate, frames, output, model, chunk_size, warmup (int or None), downsample,
-    prior (a PRIORS name, or None for the model's own), layer ('' = rgba), backend,
+    prior (a PRIORS name, or None for the model's own), temporal (0 <= s < 1; missing = the default),
+    layer ('' = rgba), backend,
     subject (all | main | picks x,y@frame;..., see pick.py; missing = all).
     """
     errors = []
@@ -148,6 +149,9 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
             ratio = -1.0
         if not 0 < ratio <= 1:
             errors.append(f"Downsample: {downsample!r} must be auto or a ratio 0 < r <= 1 (e.g. 0.5).")
+    temporal = fields.get("temporal", DEFAULT_TEMPORAL)
+    if isinstance(temporal, bool) or not isinstance(temporal, (int, float)) or not 0 <= temporal < 1:
+        errors.append(f"Temporal steadiness: {temporal!r} must be a number 0 <= s < 1 (0 = off).")
     layer = str(fields.get("layer") or "").strip()
     if layer and (layer.startswith(".") or any(c in layer for c in "/\\ ")):
         errors.append(f"Layer: {layer!r} is not a layer name; use e.g. plate (for plate.R, plate.G, plate.B) "
@@ -178,7 +182,8 @@ def spec_dict(fields: dict) -> dict:
 
     `subject` is written only when it is not all (None = every person is ShotSpec's default):
     a spec for every person still loads in a cmn-vfx without the field, and one that asks for
-    main or a pick is refused there (unknown key) instead of silently matting everyone.
+    main or a pick is refused there (unknown key) instead of silently matting everyone. `temporal`
+    likewise, only when it is not the default.
     """
     downsample = str(fields.get("downsample", "auto")).strip()
     subject = spec_subject(fields.get("subject"))
@@ -200,6 +205,9 @@ def spec_dict(fields: dict) -> dict:
     }
     if subject is not None:
         spec["subject"] = subject
+    temporal = float(fields.get("temporal", DEFAULT_TEMPORAL))
+    if temporal != DEFAULT_TEMPORAL:
+        spec["temporal"] = temporal
     return spec
 
 

@@ -149,6 +149,21 @@ def test_chosen_prior_goes_into_the_spec_and_is_remembered(qapp, plate, env, tmp
     assert panel.MattePanel(plate_knobs(plate), environ=env).prior.currentIndex() == 0
 
 
+def test_temporal_steadiness_defaults_to_the_engines_and_a_change_reaches_the_spec(qapp, plate, env, tmp_path):
+    from cmn_vfx.job.names import DEFAULT_TEMPORAL
+    runner = Runner(answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    assert p.temporal.value() == DEFAULT_TEMPORAL and p.fields()["temporal"] == DEFAULT_TEMPORAL
+    assert p.submit() is not None
+    assert "temporal" not in written_spec(tmp_path)             # the default: not written
+    p.temporal.setValue(0.0)                                    # off
+    assert p.temporal.text() == "off"
+    assert p.submit() is not None
+    assert written_spec(tmp_path)["temporal"] == 0.0
+    assert ShotSpec.from_yaml(runner.calls[1][2]).temporal == 0.0
+    assert panel.MattePanel(plate_knobs(plate), environ=env).temporal.value() == 0.0     # remembered
+
+
 def test_farm_failure_is_shown(qapp, plate, env):
     p = panel.MattePanel(plate_knobs(plate), environ=env,
                          runner=lambda argv: (2, "", "BadInputError: model 'default' not installed; run make models"))

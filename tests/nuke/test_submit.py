@@ -40,6 +40,8 @@ def test_good_fields_validate(plate, tmp_path, farm):
     ({"downsample": "half"}, "Downsample: 'half' must be auto"),
     ({"backend": "tractor"}, "Backend: 'tractor' is unknown"),
     ({"prior": "union_portrait"}, "Person prior: 'union_portrait' is unknown; use one of auto, selfie,"),
+    ({"temporal": 1.0}, "Temporal steadiness: 1.0 must be a number 0 <= s < 1"),
+    ({"temporal": "strong"}, "Temporal steadiness: 'strong' must be"),
 ])
 def test_each_bad_field_gives_one_message(plate, tmp_path, farm, change, message):
     errors = submit.validate(good_fields(plate, tmp_path, **change), farm)
@@ -164,3 +166,16 @@ def test_spec_carries_the_subject_only_when_not_all(plate, tmp_path, farm, subje
     assert submit.validate(fields, farm) == []
     spec = submit.spec_dict(fields)
     assert spec.get("subject") == expected and ("subject" in spec) == (expected is not None)
+
+
+@pytest.mark.parametrize("temporal, written", [(None, None), (0.7, None), (0.0, 0.0), (0.85, 0.85)])
+def test_spec_carries_the_temporal_steadiness_only_when_not_the_default(plate, tmp_path, farm, temporal, written):
+    """The engine's default (cmn_vfx.job.names.DEFAULT_TEMPORAL) is the panel's; a spec asks only for another."""
+    from cmn_vfx.job.names import DEFAULT_TEMPORAL
+    assert submit.DEFAULT_TEMPORAL == DEFAULT_TEMPORAL
+    fields = good_fields(plate, tmp_path, **({} if temporal is None else {"temporal": temporal}))
+    assert submit.validate(fields, farm) == []
+    spec = submit.spec_dict(fields)
+    assert spec.get("temporal") == written
+    path = submit.write_spec(spec, str(tmp_path / "sh010.shot.yaml"))
+    assert ShotSpec.from_yaml(path).temporal == (DEFAULT_TEMPORAL if written is None else written)
