@@ -277,14 +277,44 @@ def _per_channel_table(fn) -> np.ndarray | None:
     ramp = bits.view(np.float16).astype(np.float32)
     finite = np.isfinite(ramp)
     ramp[~finite] = 0.0
+    rng = np.random.default_rng(0)
+    anywhere = rng.choice(np.flatnonzero(finite), size=(2048, 3)).astype(np.uint16)
+    usual = rng.uniform(-0.1, 4.0, size=(2048, 3)).astype(np.float16).view(np.uint16)
+    return _table_over(fn, ramp, np.concatenate([anywhere, usual]))
+
+
+def _table_over(fn, ramp: np.ndarray, probe: np.ndarray) -> np.ndarray | None:
+    """fn over every value of `ramp` [N] float32 on each channel ([N, 3], or [N, 1] when the channels share
+    it), or None when fn mixes channels: the table must give fn's own values on `probe` [M, 3] (indices)."""
     with np.errstate(over="ignore", invalid="ignore"):
         table = np.ascontiguousarray(fn(np.repeat(ramp[:, None], 3, axis=1)), np.float32)
-        rng = np.random.default_rng(0)
-        anywhere = rng.choice(np.flatnonzero(finite), size=(2048, 3)).astype(np.uint16)
-        usual = rng.uniform(-0.1, 4.0, size=(2048, 3)).astype(np.float16).view(np.uint16)
-        probe = np.concatenate([anywhere, usual])
-        expected = fn(probe.view(np.float16).astype(np.float32))
+        expected = fn(ramp[probe])
     if not np.array_equal(table[probe, np.arange(3)], expected, equal_nan=True):
         return None
     same = np.array_equal(table[:, 0], table[:, 1], equal_nan=True) and np.array_equal(table[:, 0], table[:, 2], equal_nan=True)
     return np.ascontiguousarray(table[:, :1]) if same else table
+
+
+CODE_LEVELS = {np.dtype(np.uint16): 65535, np.dtype(np.uint8): 255}
+
+
+@functools.lru_cache(maxsize=8)
+def code_table(colorspace: str, levels: int) -> np.ndarray | None:
+    """to_network of every integer code 0..levels (read as code * (1 / levels) in float32, as OpenImageIO
+    converts them; a 10-bit DPX comes as 16-bit codes), per channel ([levels + 1, 3] or [levels + 1, 1]), or None when the
+    conversion mixes channels. Exactly to_network's values for such a plate, computed once."""
+    ramp = np.arange(levels + 1, dtype=np.float32) * np.float32(1.0 / levels)
+    probe = np.random.default_rng(0).integers(0, levels + 1, size=(4096, 3))
+    return _table_over(lambda rgb: to_network(rgb, colorspace), ramp, probe)
+
+
+def to_network_codes(codes: np.ndarray, colorspace: str) -> np.ndarray | None:
+    """to_network of an integer plate [..., 3] uint16 or uint8 (Image.codes) by a per-code table: exactly the
+    values to_network gives its float pixels (code * (1 / 65535) or * (1 / 255)); None when the conversion mixes channels
+    or the plate is already in the network's space (then OCIO only clips)."""
+    colorspace = check_colorspace(colorspace)
+    levels = CODE_LEVELS.get(codes.dtype)
+    if levels is None or colorspace == network_space():
+        return None
+    table = code_table(colorspace, levels)
+    return None if table is None else _lookup(table, codes)

@@ -90,6 +90,27 @@ def test_the_half_table_gives_exactly_what_ocio_gives(space):
         assert np.array_equal(fast, to_network(pixels, space))
 
 
+@pytest.mark.parametrize("space", ["lin_rec709", CINEON, "Gamma 2.2 Rec.709 - Texture"])
+@pytest.mark.parametrize("dtype,levels", [(np.uint16, 65535), (np.uint8, 255)])
+def test_the_code_table_gives_exactly_what_ocio_gives_an_integer_plate(space, dtype, levels):
+    """A 10-bit DPX (16-bit codes), a 16-bit TIFF or an 8-bit PNG: every code, through the table and
+    through to_network on the floats read_rgb makes of them (code * (1 / levels))."""
+    codes = np.arange(levels + 1, dtype=np.int64)
+    codes = np.stack([codes, codes[::-1], np.roll(codes, 7)], -1).astype(dtype)[None]
+    pixels = codes.astype(np.float32) * np.float32(1.0 / levels)
+    fast = color.to_network_codes(codes, space)
+    assert fast is not None and fast.dtype == np.float32
+    with np.errstate(over="ignore"):
+        assert np.array_equal(fast, to_network(pixels, space))
+
+
+def test_integer_plates_in_the_networks_space_or_a_gamut_go_through_ocio():
+    codes = np.zeros((2, 2, 3), np.uint16)
+    assert color.to_network_codes(codes, color.network_space()) is None     # OCIO only clips them
+    assert color.to_network_codes(codes, "ACEScg") is None                   # a gamut matrix mixes channels
+    assert color.to_network_codes(codes.astype(np.int32), "lin_rec709") is None
+
+
 @pytest.mark.parametrize("space", ["ACEScg", "ACEScct", "Linear P3-D65"])
 def test_spaces_whose_channels_mix_go_through_a_matrix_and_tables_within_2e4_of_ocio(space):
     assert color.half_table(check_colorspace(space)) is None       # a gamut matrix: no per-channel table

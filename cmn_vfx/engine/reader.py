@@ -46,10 +46,15 @@ class FrameReader:
         return image
 
     def read(self, step: Step) -> FrameIn:
-        from cmn_vfx.color import to_network, to_network_half
+        from cmn_vfx.color import to_network, to_network_codes, to_network_half
         plate = self._plate(step.source)
-        # half plates by tables: OCIO's values (within 2.5e-4 across a gamut matrix), 1.5-5x faster
-        full = None if plate.half is None else to_network_half(plate.half, self.colorspace)
+        # half plates by tables: OCIO's values (within 2.5e-4 across a gamut matrix), 1.5-5x faster; integer
+        # plates (DPX, TIFF, PNG) by a table per code: to_network's values exactly
+        full = None
+        if plate.half is not None:
+            full = to_network_half(plate.half, self.colorspace)
+        elif plate.codes is not None:
+            full = to_network_codes(plate.codes, self.colorspace)
         if full is None:
             full = to_network(plate.pixels, self.colorspace)     # [H,W,3] 0..1 sRGB at the plate's size
         src = full if full.shape[1::-1] == self.size else cv2.resize(full, self.size, interpolation=cv2.INTER_AREA)

@@ -63,6 +63,9 @@ class Image:
     # read_rgb(..., keep_half=True) of an all-half file: the same pixels as float16 (NaN/Inf as stored), so
     # per-value tables can be indexed by their bits (cmn_vfx.color.to_network_half)
     half: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # ... of an all-uint16 or all-uint8 file (10- and 12-bit DPX come as 16-bit codes): the codes as
+    # OpenImageIO scales them, pixels = codes * (1 / 65535) (or 1 / 255) in float32 (cmn_vfx.color.to_network_codes)
+    codes: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def to_half(pixels: np.ndarray) -> np.ndarray:
@@ -145,7 +148,8 @@ def replace_nonfinite(pixels: np.ndarray, path: str) -> int:
 
 def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]], keep_half: bool = False) -> Image:
     """Open once, choose channel names from the header with `pick`, decode only those.
-    keep_half: when every chosen channel is half, decode as half and keep it in Image.half too."""
+    keep_half: when every chosen channel is half, decode as half and keep it in Image.half too; when every
+    one is uint16 (or every one uint8), decode the integer codes and keep them in Image.codes."""
     inp = _open(path)
     try:
         spec = inp.spec()
@@ -155,7 +159,8 @@ def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]], keep_ha
         lo, hi = min(index), max(index) + 1
         formats = [str(t) for t in spec.channelformats] or [str(spec.format)] * len(names)
         as_half = keep_half and all(formats[i] == "half" for i in index)
-        pixels = inp.read_image(0, 0, lo, hi, "half" if as_half else "float")
+        as_codes = next((t for t in ("uint16", "uint8") if keep_half and all(formats[i] == t for i in index)), None)
+        pixels = inp.read_image(0, 0, lo, hi, "half" if as_half else as_codes or "float")
         if pixels is None:
             reason = (inp.geterror() or "no pixel data").strip().splitlines()[0]
             raise BadInputError(f"{path}: the file is truncated or corrupt ({reason}); re-render or re-copy it")
@@ -163,13 +168,19 @@ def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]], keep_ha
         if hi - lo != len(index) or index != sorted(index):
             pixels = pixels[..., [i - lo for i in index]]
         half = np.ascontiguousarray(pixels) if as_half else None
-        pixels = to_float(half) if as_half else np.ascontiguousarray(pixels, dtype=np.float32)
+        codes = np.ascontiguousarray(pixels) if as_codes else None
+        if as_half:
+            pixels = to_float(half)
+        elif as_codes:      # OpenImageIO's own float conversion, to the bit (tests/io/test_image.py)
+            pixels = codes.astype(np.float32) * np.float32(1.0 / (65535 if as_codes == "uint16" else 255))
+        else:
+            pixels = np.ascontiguousarray(pixels, dtype=np.float32)
         data, display = _windows(spec)
         metadata = spec_metadata(spec)
     finally:
         inp.close()
     metadata["cmn:nonfinite"] = replace_nonfinite(pixels, path)
-    return Image(pixels, wanted, data, display, metadata, _pixel_type(spec), path, half)
+    return Image(pixels, wanted, data, display, metadata, _pixel_type(spec), path, half, codes)
 
 
 def read_image(path: str, channels: Sequence[str] | None = None) -> Image:

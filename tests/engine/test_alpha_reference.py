@@ -80,6 +80,43 @@ def test_an_acescg_plate_through_the_matrix_tables_stays_within_1e3_of_ocio(tmp_
     assert ocio.std() > 0.2
 
 
+def test_a_10_bit_dpx_plate_through_the_code_table_gives_the_ocio_paths_alpha_to_the_bit(tmp_path, monkeypatch):
+    """10-bit Cineon DPX plates convert by a table per 16-bit code (cmn_vfx.color.to_network_codes), exactly
+    to_network's values: the engine's alpha is bit-identical to the OCIO path's."""
+    import OpenImageIO as oiio
+    from cmn_vfx import color
+    from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
+    from cmn_vfx.io.image import read_image, read_rgb
+    from cmn_vfx.io.sequence import find_sequence
+    from cmn_vfx.job.layout import OutputLayout
+    from cmn_vfx.sample_shot import build_sample_shot
+    paths = build_sample_shot(str(tmp_path / "shot"), frames=3, size=SIZE)
+    seq = find_sequence(paths["plate"])
+    os.makedirs(tmp_path / "dpx")
+    for f in seq.frames:
+        code = color.convert(read_rgb(seq.path(f)).pixels, "lin_rec709", color.CINEON)
+        spec = oiio.ImageSpec(SIZE[0], SIZE[1], 3, "uint16")
+        spec.attribute("oiio:BitsPerSample", 10)
+        out = oiio.ImageOutput.create(str(tmp_path / "dpx" / f"p.{f}.dpx"))
+        assert out.open(str(tmp_path / "dpx" / f"p.{f}.dpx"), spec) and out.write_image(np.clip(code, 0, 1))
+        out.close()
+    plate = find_sequence(str(tmp_path / "dpx" / "p.####.dpx"))
+
+    def alpha(out: str) -> np.ndarray:
+        MatteEngine(EngineConfig(device="cpu", runtime="onnx", threads=2)).run(
+            ShotJob(plate, list(plate.frames), out, "p", colorspace=color.CINEON), progress=False)
+        layout = OutputLayout(out, "p", plate.padding)
+        return np.stack([read_image(layout.alpha_path(f)).pixels[..., 0] for f in plate.frames])
+    calls = []
+    real = color.to_network_codes
+    monkeypatch.setattr(color, "to_network_codes", lambda codes, space: calls.append(space) or real(codes, space))
+    tables = alpha(str(tmp_path / "tables"))
+    assert calls and all(c == color.CINEON for c in calls)              # the table path ran
+    monkeypatch.setattr(color, "to_network_codes", lambda codes, space: None)     # OCIO on every pixel
+    ocio = alpha(str(tmp_path / "ocio"))
+    assert np.array_equal(tables, ocio) and ocio.std() > 0.2
+
+
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
         sys.exit(__doc__)

@@ -214,3 +214,28 @@ def test_half_conversions_of_any_channel_count_match_numpy_bit_for_bit(shape):
     assert np.array_equal(half.view(np.uint16), want.view(np.uint16))
     back = to_float(half)
     assert back.dtype == np.float32 and np.array_equal(back, want.astype(np.float32))
+
+
+@pytest.mark.parametrize("ext,fmt,bits,levels", [("dpx", "uint16", 10, 1023), ("tif", "uint16", None, 65535),
+                                                  ("png", "uint8", None, 255)])
+def test_keep_half_gives_integer_plates_codes_and_openimageios_own_floats(tmp_path, ext, fmt, bits, levels):
+    """Every code of the format: Image.codes as stored (OpenImageIO's 16-bit scaling for 10-bit DPX), and
+    pixels equal to OpenImageIO's own float read, bit for bit (code * (1 / 65535) in float32, not code / 65535)."""
+    path = str(tmp_path / f"a.{ext}")
+    ramp = (np.arange(levels + 1, dtype=np.float64) / levels)
+    side = int(np.ceil(np.sqrt(ramp.size)))
+    pixels = np.resize(ramp, side * side).reshape(side, side)
+    pixels = np.stack([pixels, pixels[::-1], pixels.T], -1).astype(np.float32)
+    spec = oiio.ImageSpec(side, side, 3, fmt)
+    if bits:
+        spec.attribute("oiio:BitsPerSample", bits)
+    out = oiio.ImageOutput.create(path)
+    assert out.open(path, spec) and out.write_image(pixels)
+    out.close()
+    inp = oiio.ImageInput.open(path)
+    theirs = np.asarray(inp.read_image(0, 0, 0, 3, "float"))
+    inp.close()
+    kept = read_rgb(path, keep_half=True)
+    assert kept.half is None and kept.codes.dtype == np.dtype(fmt)
+    assert np.unique(kept.codes).size == levels + 1
+    assert np.array_equal(kept.pixels, theirs) and np.array_equal(read_rgb(path).pixels, theirs)
