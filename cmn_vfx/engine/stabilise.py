@@ -1,6 +1,6 @@
 """Temporal stabilisation of the network's alpha: a motion-compensated blend with the last output.
 
-    stab = TemporalStabiliser(strength=0.5)
+    stab = TemporalStabiliser(strength=0.7)
     alpha = stab(alpha, src)         # each frame in order, warm-up frames included; stab.reset() at a cut
 
 The network's alpha on real footage changes at edges from frame to frame where the picture does not
