@@ -22,6 +22,7 @@ import os
 
 import numpy as np
 
+from cmn_vfx.engine.stabilise import FLOW_PRESET
 from cmn_vfx.model.onnx_network import OnnxNetwork
 from cmn_vfx.errors import BadInputError, warn
 from cmn_vfx.installed import resolve_checkpoint
@@ -127,7 +128,6 @@ class OnnxBackend:
     def flow(self) -> np.ndarray | None:
         """The last step's backward flow [h,w,2], when it is the one the stabiliser would compute (the same
         DIS preset on the same padded frames; cmn_vfx.engine.stabilise.stabiliser_flow), else None."""
-        from cmn_vfx.engine.stabilise import FLOW_PRESET
         return self.net.flow if self.net.preset == FLOW_PRESET else None
 
     def refine(self, pha: np.ndarray, src: np.ndarray) -> np.ndarray:

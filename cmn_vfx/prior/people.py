@@ -118,16 +118,13 @@ class PeoplePrior(PersonPrior):
         return prob, self._confirmed(src, prob, support)
 
     def _confirmed(self, src: np.ndarray, prob: np.ndarray, support: np.ndarray) -> np.ndarray:
-        """`support` plus the detection boxes that confirm a person the tiles see and the whole-frame net does
-        not. The whole-frame net, letterboxed, sees people at about half their size and can miss them for
+        """`support` plus the tiles' people that the whole-frame net does not see and a detection box confirms
+        (the region itself, grown by SUPPORT; not the box, which may hold people behind). The whole-frame net, letterboxed, sees people at about half their size and can miss them for
         many frames: on a grey still of two players (validation clip basketball) its maximum hovers at 0.5
         for 16 frames while the tiles see both players on every one. The detector is asked only then, so
         footage where the two nets agree pays nothing for it; a building a tile takes for a person finds no
         box and stays out."""
-        h, w = prob.shape
-        count, labels, stats, _ = cv2.connectedComponentsWithStats((prob > HIGH).astype(np.uint8), connectivity=8)
-        person = (stats[:, cv2.CC_STAT_HEIGHT] >= PERSON_HEIGHT * h) | (stats[:, cv2.CC_STAT_AREA] >= PERSON_AREA * h * w)
-        person[0] = False
+        count, labels, stats, person = _person_sized(prob)
         if not person.any():
             return support
         inside = np.bincount(labels[support], minlength=count)
@@ -138,7 +135,7 @@ class PeoplePrior(PersonPrior):
         x, y = stats[disputed, cv2.CC_STAT_LEFT], stats[disputed, cv2.CC_STAT_TOP]
         regions = np.stack([x, y, x + stats[disputed, cv2.CC_STAT_WIDTH], y + stats[disputed, cv2.CC_STAT_HEIGHT]], 1)
         boxes = self.detector.detect(src)
-        boxes = boxes[boxes[:, 3] - boxes[:, 1] >= BOX_HEIGHT * h]
+        boxes = boxes[boxes[:, 3] - boxes[:, 1] >= BOX_HEIGHT * prob.shape[0]]
         if not len(boxes):
             return support
         matched = box_iou(regions.astype(np.float32), boxes[:, :4]).max(1) >= BOX_MATCH
@@ -241,13 +238,20 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
 
 
-def _regions(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """([H,W] bool: the regions of prob > HIGH that are person-sized, PERSON_HEIGHT tall or PERSON_AREA large;
-    [H,W] int32 labels of the regions of prob > LOW)."""
+def _person_sized(prob: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """The regions of prob > HIGH: (count, [H,W] int32 labels, stats, [count] bool: person-sized, PERSON_HEIGHT
+    tall or PERSON_AREA large; the background label 0 never is)."""
     h, w = prob.shape
-    _, high, stats, _ = cv2.connectedComponentsWithStats((prob > HIGH).astype(np.uint8), connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((prob > HIGH).astype(np.uint8), connectivity=8)
     person = (stats[:, cv2.CC_STAT_HEIGHT] >= PERSON_HEIGHT * h) | (stats[:, cv2.CC_STAT_AREA] >= PERSON_AREA * h * w)
     person[0] = False
+    return count, labels, stats, person
+
+
+def _regions(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """([H,W] bool: the person-sized regions of prob > HIGH (_person_sized); [H,W] int32 labels of the
+    regions of prob > LOW)."""
+    _, high, _, person = _person_sized(prob)
     _, low = cv2.connectedComponents((prob > LOW).astype(np.uint8), connectivity=8)
     return person[high], low
 
