@@ -29,7 +29,7 @@ from cmn_vfx.engine.cuts import CutDetector
 from cmn_vfx.engine.params import UPSAMPLE_EPS, UPSAMPLE_RADIUS, guided_settings
 from cmn_vfx.engine.plan import Step, pending_frames, plan_steps
 from cmn_vfx.engine.reader import FrameReader, first_geometry
-from cmn_vfx.engine.records import FrameOut, NetOut
+from cmn_vfx.engine.records import FrameIn, FrameOut, NetOut, Prepared
 from cmn_vfx.engine.runtime import open_backend
 from cmn_vfx.engine.stabilise import TemporalStabiliser
 from cmn_vfx.engine.streaming import ReadAhead, WriteBehind
@@ -166,47 +166,64 @@ class MatteEngine:
             return FrameOut(frame_in.step, frame_in.plate, alpha, None, (frame_in.src, backend.plane(refined)))
         return FrameOut(frame_in.step, frame_in.plate, alpha, backend.colour(net.fgr))
 
+    def _prepare(self, job: ShotJob, plan, cuts_found: list[int]):
+        """The prior-track stage, run in its own thread between the reader and the network (frames in order):
+        cut detection, the person track, the subject's region. FrameIn -> Prepared."""
+        detector = CutDetector(self.config.cut_threshold, self.config.auto_cuts)
+        explicit, track = set(job.cuts), None
+
+        def prepare(frame_in: FrameIn) -> Prepared:
+            nonlocal track
+            frame = frame_in.step.frame
+            cut = detector.is_cut(frame_in.src) or (frame in explicit and not frame_in.step.reset)
+            if cut:
+                cuts_found.append(frame)
+            restart = frame_in.step.reset or cut
+            if restart:
+                track = self.prior.new_track() if self.prior is not None else None
+            prior = mask = people = None
+            if track is not None:
+                prior = track.update(frame_in.prior)
+                if plan is not None:               # only the picked people (cmn_vfx.engine.subject)
+                    mask = plan.region(frame, prior)
+                    if job.person_layers and frame_in.step.emit:
+                        people = plan.person_regions(frame, prior)
+                    prior = prior * mask
+            return Prepared(frame_in, restart, prior, mask, people)
+        return prepare
+
     def _stream(self, steps: list[Step], reader, writer, job: ShotJob, cuts_found: list[int], progress: bool,
                 plan=None) -> list[int]:
         from tqdm import tqdm
-        detector = CutDetector(self.config.cut_threshold, self.config.auto_cuts)
-        explicit = set(job.cuts)
         bar = tqdm(total=sum(s.emit for s in steps), unit="frame", desc=job.name, file=sys.stderr,
                    disable=not progress, dynamic_ncols=True)
         behind = WriteBehind(lambda net: writer.write(self.finish(net)), depth=2)
+        # three stages ahead of the network, each in its own thread: read + colour + prior nets, then the
+        # prior's track (off the network's thread: at 512x288 that thread was the critical path)
         ahead = ReadAhead(steps, reader.read, depth=2)
-        state, prev, track = None, None, None
+        prepared = ReadAhead(ahead, self._prepare(job, plan, cuts_found), depth=2, name="cmn-prior-track")
+        state, prev = None, None
         stabilise = TemporalStabiliser(self.config.temporal)
         backend = self.backend      # step, refine, upsample: torch or ONNX Runtime (cmn_vfx.engine.runtime)
         try:
-            for frame_in in ahead:
-                cut = detector.is_cut(frame_in.src) or (frame_in.step.frame in explicit and not frame_in.step.reset)
-                if cut:
-                    cuts_found.append(frame_in.step.frame)
-                if frame_in.step.reset or cut:
+            for ready in prepared:
+                frame_in = ready.frame_in
+                if ready.restart:
                     state, prev = None, None
                     stabilise.reset()
-                    track = self.prior.new_track() if self.prior is not None else None
                 src = backend.frame(frame_in.src)
-                prior, region, people = None, None, None
-                if track is not None:
-                    prior_np = track.update(frame_in.prior)
-                    if plan is not None:               # only the picked people (cmn_vfx.engine.subject)
-                        mask = plan.region(frame_in.step.frame, prior_np)
-                        if job.person_layers and frame_in.step.emit:
-                            people = plan.person_regions(frame_in.step.frame, prior_np)
-                        prior_np, region = prior_np * mask, backend.frame(mask)
-                    prior = backend.frame(prior_np)
+                prior = backend.frame(ready.prior) if ready.prior is not None else None
+                region = backend.frame(ready.mask) if ready.mask is not None else None
                 pha, fgr, state = backend.step(src, prev, state, prior)
                 if region is not None:
                     pha = pha * region
                 if stabilise.strength:                 # every step, warm-up included: its memory is the shot's
                     steady = stabilise(backend.plane(pha), frame_in.src, getattr(backend, "flow", None))
-                    pha = backend.frame(steady if region is None else steady * mask)
+                    pha = backend.frame(steady if ready.mask is None else steady * ready.mask)
                 prev = src
                 if frame_in.step.emit:                 # refined, upsampled and written in the writer thread
                     colour = fgr if self.config.fg_colour == "network" else None    # (a v1 export has fgr)
-                    behind.submit(NetOut(frame_in, pha, src, colour, people))
+                    behind.submit(NetOut(frame_in, pha, src, colour, ready.people))
                     bar.update(1)
             behind.close()
         except BaseException as exc:
@@ -222,6 +239,7 @@ class MatteEngine:
                 raise
             raise partial from exc
         finally:
+            prepared.close()                            # downstream first: it may wait on the reader's next frame
             ahead.close()
             bar.close()
         return list(writer.written)

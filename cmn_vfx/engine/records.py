@@ -1,9 +1,11 @@
 """The records the engine's threads hand each other (cmn_vfx.engine.streaming).
 
-    reader thread  --FrameIn-->  network (main thread)  --NetOut-->  writer thread (finish, then write)
+    reader thread  --FrameIn-->  prior-track thread  --Prepared-->  network (main thread)  --NetOut-->
+    writer thread (finish, then write)
 
-Plain dataclasses: the reader (cmn_vfx.engine.reader) makes FrameIns, MatteEngine's network loop
-turns each emitted one into a NetOut; in the writer thread MatteEngine.finish refines and upsamples it
+Plain dataclasses: the reader (cmn_vfx.engine.reader) makes FrameIns, the prior-track stage
+(MatteEngine._prepare: cuts, the person track, the subject's region) Prepareds, MatteEngine's network
+loop turns each emitted one into a NetOut; in the writer thread MatteEngine.finish refines and upsamples it
 into a FrameOut (nothing there feeds the recurrence), which the writer (cmn_vfx.engine.writer) writes.
 """
 from __future__ import annotations
@@ -28,6 +30,17 @@ class FrameIn:
     prior: object | None                    # the prior's observation of `src` (PersonPrior.observe)
     plate: Image | None = None              # the plate frame, emitted steps only
     guide: np.ndarray | None = None         # [H,W] float32 network-space luminance at the plate's size
+
+
+@dataclass
+class Prepared:
+    """One FrameIn after the prior-track stage, ready for the network."""
+
+    frame_in: FrameIn
+    restart: bool                           # a fresh start here (the plan's reset or a cut): state, track, stabiliser
+    prior: np.ndarray | None                # [h,w] the track's person prior (subject-restricted); None: no prior
+    mask: np.ndarray | None = None          # [h,w] 0/1 the picked people's region (a subject plan), else None
+    people: list | None = None              # [h,w] regions of the picked people (person layers)
 
 
 @dataclass

@@ -33,31 +33,38 @@ def _put(q: "queue.Queue[Any]", item: Any, stop: threading.Event) -> bool:
 
 
 class ReadAhead:
-    """Iterate `produce(item)` for `items` in order, computed up to `depth` items ahead in a thread."""
+    """Iterate `produce(item)` for `items` in order, computed up to `depth` items ahead in a thread.
 
-    def __init__(self, items: Iterable[Any], produce: Callable[[Any], Any], depth: int = 2) -> None:
+    `items` is iterated in that thread, so it may be another ReadAhead: a chain of stages, each in its own
+    thread (an upstream failure reaches the consumer in order, like this stage's own)."""
+
+    def __init__(self, items: Iterable[Any], produce: Callable[[Any], Any], depth: int = 2,
+                 name: str = "cmn-read-ahead") -> None:
         self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=max(depth, 1))
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._work, args=(list(items), produce),
-                                        name="cmn-read-ahead", daemon=True)
+        self._thread = threading.Thread(target=self._work, args=(items, produce), name=name, daemon=True)
         self._thread.start()
 
-    def _work(self, items: list, produce: Callable[[Any], Any]) -> None:
-        for item in items:
-            if self._stop.is_set():
-                return
-            try:
-                result = produce(item)
-            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-                _put(self._queue, _Failure(exc), self._stop)
-                return
-            if not _put(self._queue, result, self._stop):
-                return
+    def _work(self, items: Iterable[Any], produce: Callable[[Any], Any]) -> None:
+        try:
+            for item in items:
+                if self._stop.is_set():
+                    return
+                if not _put(self._queue, produce(item), self._stop):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            _put(self._queue, _Failure(exc), self._stop)
+            return
         _put(self._queue, _DONE, self._stop)
 
     def __iter__(self) -> Iterator[Any]:
         while True:
-            result = self._queue.get()
+            try:
+                result = self._queue.get(timeout=_POLL)
+            except queue.Empty:
+                if self._thread.is_alive() or not self._queue.empty():
+                    continue
+                return                  # closed before the end: nothing more comes (a downstream stage ends too)
             if result is _DONE:
                 return
             if isinstance(result, _Failure):

@@ -109,6 +109,40 @@ def test_read_ahead_is_bounded_and_raises_in_order():
     assert got == [0, 10, 20, 30, 40, 50, 60]
 
 
+def test_chained_read_ahead_keeps_order_and_hands_on_an_upstream_failure():
+    def read(i):
+        if i == 5:
+            raise ValueError("bad frame 5")
+        return i
+
+    first = ReadAhead(range(8), read, depth=2)
+    second = ReadAhead(first, lambda i: (i, threading.current_thread().name), depth=2, name="stage-2")
+    got = []
+    with pytest.raises(ValueError, match="bad frame 5"):
+        for value in second:
+            got.append(value)
+    second.close()
+    first.close()
+    assert got == [(i, "stage-2") for i in range(5)]     # in order, each made in the second stage's thread
+
+
+@pytest.mark.parametrize("downstream_first", [True, False])
+def test_chained_read_ahead_closes_mid_stream_in_either_order(downstream_first):
+    first = ReadAhead(range(100), lambda i: i, depth=1)
+    second = ReadAhead(first, lambda i: i * 2, depth=1)
+    assert next(iter(second)) == 0
+    closing = [second, first] if downstream_first else [first, second]
+    done = threading.Event()
+
+    def close():
+        for stage in closing:
+            stage.close()
+        done.set()
+
+    threading.Thread(target=close, daemon=True).start()
+    assert done.wait(5.0), "closing a chain of stages hung"
+
+
 def test_write_behind_reraises_worker_error():
     seen = []
 
