@@ -41,7 +41,9 @@ class FrameReader:
             data = self.geometry["data_box"]
             pixels = np.zeros((data.height, data.width, 3), np.float32)
             return Image(pixels, ("R", "G", "B"), data, self.geometry["display_box"], {}, "half", "")
-        image = read_rgb(self.seq.path(source), self.layer, keep_half=True)
+        # float pixels only when the writer composes the fg (Image.floats): a frame waiting in the queues
+        # holds a half plate as half
+        image = read_rgb(self.seq.path(source), self.layer, keep_half=True, floats=False)
         check_same_geometry(self.geometry, image, image.path)
         return image
 
@@ -56,7 +58,7 @@ class FrameReader:
         elif plate.codes is not None:
             full = to_network_codes(plate.codes, self.colorspace)
         if full is None:
-            full = to_network(plate.pixels, self.colorspace)     # [H,W,3] 0..1 sRGB at the plate's size
+            full = to_network(plate.floats(), self.colorspace)   # [H,W,3] 0..1 sRGB at the plate's size
         src = full if full.shape[1::-1] == self.size else cv2.resize(full, self.size, interpolation=cv2.INTER_AREA)
         prior = self.prior.observe(src) if self.prior is not None else None
         if not step.emit:

@@ -17,7 +17,7 @@ import numpy as np
 from cmn_vfx.engine import outputs
 from cmn_vfx.engine.records import FrameOut
 from cmn_vfx.errors import BadInputError, CMNError
-from cmn_vfx.io.image import Image, write_exr
+from cmn_vfx.io.image import Image, to_half, write_exr
 from cmn_vfx.job.layout import ALPHA_CHANNELS, FG_CHANNELS, OutputLayout, frame_metadata, person_channels
 
 # Plate header attributes copied onto the outputs (so editorial data survives in Nuke).
@@ -81,9 +81,11 @@ class FrameWriter:
         self.written: list[int] = []
         self.clamped = 0
 
-    def foreground(self, image: Image, pha: np.ndarray, fgr: np.ndarray | None, working: tuple | None = None) -> np.ndarray:
-        """[H,W,4] premultiplied RGBA in fg_colorspace (pha already quantised). fgr None: estimated from
-        `working` (src, alpha at the working size) where the band needs it."""
+    def foreground(self, image: Image, pha: np.ndarray, fgr: np.ndarray | None, working: tuple | None = None,
+                   pha_half: np.ndarray | None = None) -> np.ndarray:
+        """[H,W,4] premultiplied RGBA in fg_colorspace (pha already quantised), half: as written (its colour
+        rounded to half from float32, clamped to half's range). fgr None: estimated from `working` (src,
+        alpha at the working size) where the band needs it. pha_half: to_half(pha) when the caller has it."""
         from cmn_vfx.color import convert, from_network
         mask = outputs.transition_band(pha)
         band = None
@@ -97,13 +99,14 @@ class FrameWriter:
             srgb = np.clip(full[mask], 0.0, 1.0)
             del full
             band = from_network(srgb[:, None, :], self.fg_colorspace)[:, 0, :]
-        plate = image.pixels
-        if self.fg_colorspace != self.colorspace:
+        plate, converted = image.floats(), self.fg_colorspace != self.colorspace
+        if converted:
             plate = convert(plate, self.colorspace, self.fg_colorspace)
-        rgba = outputs.premultiplied_fg(plate, pha, band, mask)
-        if image.pixel_type != "half" or plate is not image.pixels:   # a half plate times alpha <= 1 stays in
-            self.clamped += outputs.clamp_to_half(rgba)                 # half's range: nothing to clamp
-        return rgba
+        rgb = outputs.premultiplied_rgb(plate, pha, band, mask)
+        if image.pixel_type != "half" or converted:     # a half plate times alpha <= 1 stays in half's range:
+            self.clamped += outputs.clamp_to_half(rgb)  # nothing to clamp
+        # straight to half: one RGB conversion and a merge of halves, not a float RGBA converted whole
+        return cv2.merge([to_half(rgb), to_half(pha) if pha_half is None else pha_half])
 
     def write(self, out: FrameOut) -> None:
         from cmn_vfx.job.finished import source_id
@@ -112,7 +115,8 @@ class FrameWriter:
         if alpha.ndim == 3:                      # A plus one alpha per picked person
             alpha, people = alpha[..., 0], outputs.quantise_alpha(alpha[..., 1:])
         pha = outputs.quantise_alpha(alpha)
-        rgba = self.foreground(image, pha, fgr, out.working)
+        pha_half = to_half(pha)                  # exact: pha is quantised through half
+        rgba = self.foreground(image, pha, fgr, out.working, pha_half)
         meta = {k: image.metadata[k] for k in _CARRIED if k in image.metadata}
         meta.update(frame_metadata(self.model_name, self.sha256, image.path or None, step.source,
                                    self.settings, self.fg_colorspace, source_id(image.path or None)))
@@ -124,7 +128,7 @@ class FrameWriter:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
             write_exr(paths["fg"], rgba, FG_CHANNELS, *windows, meta)
             if people is None:
-                write_exr(paths["alpha"], pha[..., None], ALPHA_CHANNELS, *windows, meta)
+                write_exr(paths["alpha"], pha_half[..., None], ALPHA_CHANNELS, *windows, meta)
             else:
                 channels = person_channels(people.shape[-1])
                 write_exr(paths["alpha"], np.dstack([pha, people]), channels, *windows, meta)

@@ -53,7 +53,8 @@ class Box:
 class Image:
     """Pixels of one image plus what is needed to write it back like the plate."""
 
-    pixels: np.ndarray                      # [H, W, C] float32 over the DATA window
+    pixels: np.ndarray | None               # [H, W, C] float32 over the DATA window (None: read with
+                                            # floats=False; floats() makes them from `half` or `codes`)
     channels: tuple[str, ...]               # names as in the file, e.g. ('plate.R', 'plate.G', 'plate.B')
     data_window: Box
     display_window: Box
@@ -66,6 +67,18 @@ class Image:
     # ... of an all-uint16 or all-uint8 file (10- and 12-bit DPX come as 16-bit codes): the codes as
     # OpenImageIO scales them, pixels = codes * (1 / 65535) (or 1 / 255) in float32 (cmn_vfx.color.to_network_codes)
     codes: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def floats(self) -> np.ndarray:
+        """`pixels`, or (read with floats=False) the same values made now from `half` or `codes`: a frame
+        waiting in the engine's queues holds its plate as half (a 1080p RGB plate: 12 MB, not 12 + 25)."""
+        if self.pixels is not None:
+            return self.pixels
+        if self.half is not None:
+            pixels = to_float(self.half)
+            if self.metadata.get("cmn:nonfinite"):       # counted (and warned about) when read
+                pixels[~np.isfinite(pixels)] = 0.0
+            return pixels
+        return _code_floats(self.codes)
 
 
 def to_half(pixels: np.ndarray) -> np.ndarray:
@@ -146,10 +159,25 @@ def replace_nonfinite(pixels: np.ndarray, path: str) -> int:
     return count
 
 
-def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]], keep_half: bool = False) -> Image:
+def _code_floats(codes: np.ndarray) -> np.ndarray:
+    """uint16 or uint8 codes -> float32 0..1, OpenImageIO's own float conversion to the bit (tests/io/test_image.py)."""
+    return codes.astype(np.float32) * np.float32(1.0 / (65535 if codes.dtype == np.uint16 else 255))
+
+
+def _nonfinite_halves(half: np.ndarray, path: str) -> int:
+    """How many of the halves are NaN/Inf (all exponent bits set); warns as replace_nonfinite does."""
+    count = int(np.count_nonzero((half.view(np.uint16) & 0x7C00) == 0x7C00))
+    if count:
+        warn(f"{path}: {count} NaN/Inf pixel values replaced with 0; check the render or comp that made it")
+    return count
+
+
+def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]], keep_half: bool = False,
+          floats: bool = True) -> Image:
     """Open once, choose channel names from the header with `pick`, decode only those.
     keep_half: when every chosen channel is half, decode as half and keep it in Image.half too; when every
-    one is uint16 (or every one uint8), decode the integer codes and keep them in Image.codes."""
+    one is uint16 (or every one uint8), decode the integer codes and keep them in Image.codes.
+    floats False (with keep_half): no float pixels where half or codes were kept (Image.floats() makes them)."""
     inp = _open(path)
     try:
         spec = inp.spec()
@@ -169,17 +197,22 @@ def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]], keep_ha
             pixels = pixels[..., [i - lo for i in index]]
         half = np.ascontiguousarray(pixels) if as_half else None
         codes = np.ascontiguousarray(pixels) if as_codes else None
-        if as_half:
+        if (as_half or as_codes) and not floats:
+            pixels = None
+        elif as_half:
             pixels = to_float(half)
-        elif as_codes:      # OpenImageIO's own float conversion, to the bit (tests/io/test_image.py)
-            pixels = codes.astype(np.float32) * np.float32(1.0 / (65535 if as_codes == "uint16" else 255))
+        elif as_codes:
+            pixels = _code_floats(codes)
         else:
             pixels = np.ascontiguousarray(pixels, dtype=np.float32)
         data, display = _windows(spec)
         metadata = spec_metadata(spec)
     finally:
         inp.close()
-    metadata["cmn:nonfinite"] = replace_nonfinite(pixels, path)
+    if pixels is not None:
+        metadata["cmn:nonfinite"] = replace_nonfinite(pixels, path)
+    else:                   # integer codes are always finite
+        metadata["cmn:nonfinite"] = _nonfinite_halves(half, path) if half is not None else 0
     return Image(pixels, wanted, data, display, metadata, _pixel_type(spec), path, half, codes)
 
 
@@ -199,15 +232,16 @@ def read_image(path: str, channels: Sequence[str] | None = None) -> Image:
     return _read(path, pick)
 
 
-def read_rgb(path: str, layer: str | None = None, keep_half: bool = False) -> Image:
+def read_rgb(path: str, layer: str | None = None, keep_half: bool = False, floats: bool = True) -> Image:
     """Exactly R, G, B of `layer` (None = unprefixed), picked by name: [H, W, 3] float32, file's colourspace.
-    keep_half: also Image.half [H, W, 3] float16 when the three channels are half (else None)."""
+    keep_half: also Image.half [H, W, 3] float16 when the three channels are half (else None), or Image.codes
+    for integer files; floats False: then no float pixels (None) until Image.floats() is asked."""
     def pick(names: tuple[str, ...]) -> tuple[str, ...]:
         rgb = rgb_names(names, layer)
         if rgb is None:
             raise missing_rgb_error(path, names, layer)
         return rgb
-    return _read(path, pick, keep_half)
+    return _read(path, pick, keep_half, floats)
 
 
 def image_info(path: str) -> dict:
@@ -290,7 +324,8 @@ def write_exr(path: str, pixels: np.ndarray, channels: Sequence[str], data_windo
     """Write an EXR atomically (temp file in the same folder, then rename).
 
     pixels: [H, W, C] float, H x W = data_window size, C = len(channels), any
-    colourspace (written as given). compression: zip (default), piz, dwaa[:level], ...
+    colourspace (written as given); float16 pixels are written as they are when pixel_type is half.
+    compression: zip (default), piz, dwaa[:level], ...
     """
     _check_write_args(path, pixels, channels, data_window, pixel_type, compression)
     spec = oiio.ImageSpec(data_window.width, data_window.height, len(channels), pixel_type)
@@ -313,7 +348,10 @@ def write_exr(path: str, pixels: np.ndarray, channels: Sequence[str], data_windo
             raise BadInputError(f"{path}: cannot write ({reason.splitlines()[0]}); check the folder's permissions and free space")
         ok, reason = False, ""
         try:
-            data = to_half(pixels) if pixel_type == "half" else np.ascontiguousarray(pixels, dtype=np.float32)
+            if pixel_type == "half":
+                data = np.ascontiguousarray(pixels) if pixels.dtype == np.float16 else to_half(pixels)
+            else:
+                data = np.ascontiguousarray(pixels, dtype=np.float32)
             ok = out.write_image(data)
             reason = out.geterror()
         finally:

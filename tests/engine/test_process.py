@@ -40,6 +40,48 @@ def test_a_freed_plate_buffer_is_reused_without_faulting_its_pages_again():
     assert faults < 100
 
 
+THREAD_PROBE = r"""
+import queue, resource, sys, threading
+import numpy as np
+from cmn_vfx.engine import process
+process.TOP_PAD = int(sys.argv[1])
+print(process.keep_freed_memory())
+hand = queue.Queue(maxsize=2)
+def reader(frames):                         # a reader thread's plate-sized arrays, freed by the next stage
+    for _ in range(frames):
+        a = np.empty(33 << 20, np.uint8)    # one fills a 64 MiB per-thread heap
+        a[::4096] = 1
+        hand.put(a)
+    hand.put(None)
+def run(frames):
+    t = threading.Thread(target=reader, args=(frames,))
+    t.start()
+    while hand.get() is not None:
+        pass
+    t.join()
+run(4)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+run(12)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_a_thread_heap_that_falls_empty_is_kept_for_the_next_frame():
+    """glibc unmaps an empty per-thread heap whatever the trim threshold, unless the top pad covers it."""
+    from cmn_vfx.engine.process import TOP_PAD
+
+    def probe(top_pad: int) -> int:
+        # 4 KiB pages only (numpy asks for transparent huge pages, when the kernel has them, by madvise)
+        out = subprocess.run([sys.executable, "-c", THREAD_PROBE, str(top_pad)], capture_output=True, text=True,
+                             check=True, env=dict(os.environ, NUMPY_MADVISE_HUGEPAGE="0")).stdout.split()
+        assert out[0] == "True"
+        return int(out[1])
+    kept, unpadded = probe(TOP_PAD), probe(0)
+    assert unpadded > 12 * 2000             # frames faulting their 33 MB (8448 pages) in afresh: 59000 here
+    assert kept < 1000
+
+
 BLAS_PROBE = r"""
 import numpy  # noqa: F401
 from threadpoolctl import threadpool_info

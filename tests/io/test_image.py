@@ -203,6 +203,31 @@ def test_keep_half_gives_the_stored_halves_beside_the_same_float_pixels(tmp_path
     assert read_rgb(float_path, keep_half=True).half is None               # float plates: no table lookups
 
 
+def test_a_plate_read_without_floats_makes_the_same_pixels_when_asked(tmp_path, capsys):
+    """floats=False (the engine's reader): no float pixels until Image.floats(), then the same values as a
+    plain read, NaN/Inf set to 0 and counted (and warned about) at the read, like read_rgb's."""
+    path = str(tmp_path / "a.exr")
+    src = noise(OVERSCAN, 4)
+    src[0, 0, 1], src[2, 3, 0] = np.inf, np.nan
+    write_exr(path, src, ["R", "G", "B", "A"], OVERSCAN, DISPLAY)
+    plain = read_rgb(path)
+    capsys.readouterr()
+    lazy = read_rgb(path, keep_half=True, floats=False)
+    assert "2 NaN/Inf pixel values replaced" in capsys.readouterr().err
+    assert lazy.pixels is None and lazy.metadata["cmn:nonfinite"] == plain.metadata["cmn:nonfinite"] == 2
+    assert np.array_equal(lazy.floats(), plain.pixels) and lazy.floats().dtype == np.float32
+    assert plain.floats() is plain.pixels
+    float_path = str(tmp_path / "f.exr")                     # float plates keep their float pixels
+    write_exr(float_path, src, ["R", "G", "B", "A"], OVERSCAN, DISPLAY, pixel_type="float")
+    assert np.array_equal(read_rgb(float_path, keep_half=True, floats=False).pixels, read_rgb(float_path).pixels)
+    png = str(tmp_path / "a.png")                             # integer plates: from their codes, to the bit
+    out = oiio.ImageOutput.create(png)
+    assert out.open(png, oiio.ImageSpec(5, 4, 3, "uint8")) and out.write_image(RNG.random((4, 5, 3)).astype(np.float32))
+    out.close()
+    lazy_png = read_rgb(png, keep_half=True, floats=False)
+    assert lazy_png.pixels is None and np.array_equal(lazy_png.floats(), read_rgb(png).pixels)
+
+
 @pytest.mark.parametrize("shape", [(9, 13, 1), (9, 13, 2), (9, 13, 4), (9, 13, 7), (9, 13), (0, 13, 4)])
 def test_half_conversions_of_any_channel_count_match_numpy_bit_for_bit(shape):
     from cmn_vfx.io.image import to_float, to_half
