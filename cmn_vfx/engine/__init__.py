@@ -7,10 +7,11 @@
     config.py        EngineConfig, ShotJob, RunReport (plain data; built from a ShotSpec; no torch)
     matte.py         MatteEngine: the network loop, state, warm-up, cuts, refinement, upsampling
     plan.py          Steps: which frames run, which are written, which are already finished
-    reader.py        plate frame -> FrameIn (read-ahead thread)
+    reader.py        plate frame -> FrameIn (read-ahead thread); MatteEngine._prepare: cuts and the
+                     person track in a second stage (its own thread)
     writer.py        FrameOut -> OUT/alpha, OUT/fg EXRs (write-behind thread)
-    records.py       FrameIn, FrameOut: what the threads hand each other
-    streaming.py     the read-ahead and write-behind threads
+    records.py       FrameIn, Prepared, NetOut, FrameOut: what the threads hand each other
+    streaming.py     the read-ahead stages and the write-behind thread
     outputs.py       output pixels: quantised alpha, premultiplied fg, half clamping
     cuts.py          automatic cut detection
     refine.py        edge refinement at the working size

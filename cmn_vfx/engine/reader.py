@@ -1,7 +1,7 @@
 """The engine's reader: plate frame -> network input (a FrameIn).
 
 FrameReader runs in the read-ahead thread: decode, colour-convert to network
-space, resize to the working size, person prior.
+space, resize to the working size, the person prior's nets (its track runs in the next stage).
 """
 from __future__ import annotations
 
