@@ -13,10 +13,15 @@ walking over the street, scene-linear half EXRs) is written once. Then, alternat
 - start-up: the same `cmn-matte run` on the plate's first frame only (wall time of a 1-frame run).
 Reports the median ms a frame of each and their ratio. The issue's bars (speed issue): 512x288 at most
 110 ms a frame, 1920x1080 at most 250 ms, 2 threads, 40 frames, medians of 3.
+
+--revs A,B times the same runs at other commits too (each checked out in a temporary git worktree and run
+from there), alternating with the working tree's, so a change is measured against its parent in one sitting:
+this VM's speed varies 5-20% from day to day (docs/benchmarks.md).
 """
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import statistics
@@ -41,10 +46,23 @@ for f in seq.frames:
 """
 
 
-def wall(cmd: list[str], env: dict) -> float:
+# `cmn-matte` from the package found first on sys.path: the current folder's (the repo, or a worktree)
+CLI = "import sys; from cmn_vfx.cli import matte_main; sys.argv[0] = 'cmn-matte'; sys.exit(matte_main())"
+
+
+def wall(cmd: list[str], env: dict, cwd: str = ROOT) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(cmd, check=True, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return time.perf_counter() - start
+
+
+def worktree(tmp: str, rev: str) -> str:
+    """A detached worktree of `rev` under tmp (made once; removed with tmp, pruned from git at exit)."""
+    path = os.path.join(tmp, "rev_" + "".join(c if c.isalnum() else "_" for c in rev))
+    if not os.path.isdir(path):
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", path, rev], check=True, cwd=ROOT)
+        atexit.register(subprocess.run, ["git", "worktree", "prune"], cwd=ROOT)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,10 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="default")
     parser.add_argument("--runtimes", default="torch,onnx", help="cmn-matte run --runtime values to time; "
                         "RUNTIME+FLAG (e.g. onnx+--temporal=0) times that runtime with a flag, alternating with the rest")
+    parser.add_argument("--revs", default="", help="commits to time beside the working tree, alternating "
+                        "(e.g. HEAD~1): each runs from a temporary git worktree")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    bin_dir = os.path.dirname(sys.executable)
     results = []
     with tempfile.TemporaryDirectory(prefix="cmn_e2e_") as tmp:
         for size in args.sizes.split(","):
@@ -69,16 +88,19 @@ def main(argv: list[str] | None = None) -> int:
             plate = next(os.path.join(root, name) for root, _, names in os.walk(plate_dir) for name in sorted(names)
                          if name.endswith(".exr") and "plate" in root)
             pattern = plate.rsplit(".", 2)[0] + ".####.exr"
-            runtimes = args.runtimes.split(",")
+            runtimes = [r + (f"@{rev}" if rev else "") for rev in [""] + [v for v in args.revs.split(",") if v]
+                        for r in args.runtimes.split(",")]
             engine, floor, startup = {r: [] for r in runtimes}, [], {r: [] for r in runtimes}
             for run in range(args.runs):
                 for runtime in runtimes:
                     out = os.path.join(tmp, f"out_{size}_{run}_{runtime}")
-                    name, _, flags = runtime.partition("+")           # onnx+--temporal=0: with that flag
-                    cmd = [os.path.join(bin_dir, "cmn-matte"), "run", pattern, "--model", args.model, "--threads",
+                    spec, _, rev = runtime.partition("@")
+                    name, _, flags = spec.partition("+")              # onnx+--temporal=0: with that flag
+                    cwd = worktree(tmp, rev) if rev else ROOT
+                    cmd = [sys.executable, "-c", CLI, "run", pattern, "--model", args.model, "--threads",
                            str(args.threads), "--device", "cpu", "--runtime", name] + flags.split()
-                    engine[runtime].append(wall(cmd + ["--out", out], env) / args.frames * 1e3)
-                    startup[runtime].append(wall(cmd + ["--out", out + "_1", "--frames", "1001"], env))
+                    engine[runtime].append(wall(cmd + ["--out", out], env, cwd) / args.frames * 1e3)
+                    startup[runtime].append(wall(cmd + ["--out", out + "_1", "--frames", "1001"], env, cwd))
                 io_out = os.path.join(tmp, f"io_{size}_{run}")
                 os.makedirs(io_out)
                 floor.append(wall([sys.executable, "-c", FLOOR, pattern, io_out], env) / args.frames * 1e3)
