@@ -126,6 +126,14 @@ def test_background_splits_do_not_overlap_and_the_cache_matches_decoding(tmp_pat
     assert abs(float(direct[1].mean()) - 16 * 12 / 255) < 0.03  # frame 16 is grey 192
     seq = train.read(1, 2, 3)
     assert np.allclose(seq[:, 0, 0, 0], np.array([2, 3, 4]) * 25 / 255, atol=1e-6)
+    # raw frames (uint8, cropped before the float conversion) give the same canvas to the bit
+    from training.data.dataset import _fit_background
+    for item, start in ((0, 15), (1, 8)):                   # a video (held at its end) and a sequence
+        raw = val.read(item, start, 4, raw=True) if item == 0 else train.read(item, start, 4, raw=True)
+        floats = val.read(item, start, 4) if item == 0 else train.read(item, start, 4)
+        assert len(raw) == 4 and all(f.dtype == np.uint8 for f in raw)
+        canvases = [_fit_background(frames, (24, 14), np.random.default_rng(3)) for frames in (raw, floats)]
+        assert canvases[0].dtype == np.float32 and np.array_equal(*canvases)
 
 
 def test_videomatte_layout(tmp_path):

@@ -126,8 +126,12 @@ class BackgroundSource:
         first, end = int(np.floor(lo * item.count)), int(np.ceil(hi * item.count))
         return first, max(end, first + 1)
 
-    def read(self, item_idx: int, start: int, frames: int) -> np.ndarray:
-        """Frames start..start+frames-1 of an item, clamped (held) at its end: [T,h,w,3] float32."""
+    raw_frames = True              # sample(..., raw=True) gives uint8 frames (training.data.dataset crops them first)
+
+    def read(self, item_idx: int, start: int, frames: int, raw: bool = False) -> np.ndarray | list:
+        """Frames start..start+frames-1 of an item, clamped (held) at its end: [T,h,w,3] float32 0..1; raw:
+        a list of T [h,w,3] uint8 RGB frames, for a caller that crops before converting (a 720p frame's
+        float32 copy is 11 MB, and the training canvas keeps a small part of it)."""
         item = self._items[item_idx]
         self._prepare(item)
         if item.kind == 'still' or frames <= 0:
@@ -135,25 +139,32 @@ class BackgroundSource:
         elif item.kind == 'sequence':
             images = [_read_rgb(p) for p in item.frames[start:start + frames]]
         else:
-            images = [f.astype(np.float32) / 255.0 for f in read_video_frames(item.path, start, frames)]
+            images = read_video_frames(item.path, start, frames)
         if not images:
             raise BadInputError(f'{item.path}: frame {start} could not be read; check the file decodes')
         images += [images[-1]] * (frames - len(images))
-        return np.stack(images[:max(frames, 1)])
+        images = images[:max(frames, 1)]
+        return images if raw else np.stack([to_unit(f) for f in images])
 
-    def sample(self, rng: np.random.Generator, frames: int) -> np.ndarray:
-        """A random window of ``frames`` consecutive frames from a random item."""
+    def sample(self, rng: np.random.Generator, frames: int, raw: bool = False) -> np.ndarray | list:
+        """A random window of ``frames`` consecutive frames from a random item (raw: uint8 frames, as read)."""
         idx = int(rng.integers(len(self._items)))
         first, end = self.window_range(idx)
         start = int(rng.integers(first, max(first + 1, end - frames + 1)))
-        return self.read(idx, start, frames)
+        return self.read(idx, start, frames, raw)
+
+
+def to_unit(rgb: np.ndarray) -> np.ndarray:
+    """uint8 RGB -> float32 0..1 (float frames pass through)."""
+    return rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb
 
 
 def _read_rgb(path: str) -> np.ndarray:
+    """[h,w,3] uint8 RGB."""
     bgr = cv2.imread(path, cv2.IMREAD_COLOR)
     if bgr is None:
         raise BadInputError(f'{path}: cannot read this background image; remove or replace it')
-    return bgr[:, :, ::-1].astype(np.float32) / 255.0
+    return bgr[:, :, ::-1]
 
 
 @dataclass
