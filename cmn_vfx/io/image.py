@@ -68,17 +68,19 @@ class Image:
     # OpenImageIO scales them, pixels = codes * (1 / 65535) (or 1 / 255) in float32 (cmn_vfx.color.to_network_codes)
     codes: np.ndarray | None = field(default=None, repr=False, compare=False)
 
-    def floats(self) -> np.ndarray:
+    def floats(self, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """`pixels`, or (read with floats=False) the same values made now from `half` or `codes`: a frame
-        waiting in the engine's queues holds its plate as half (a 1080p RGB plate: 12 MB, not 12 + 25)."""
+        waiting in the engine's queues holds its plate as half (a 1080p RGB plate: 12 MB, not 12 + 25).
+        box (y0, y1, x0, x1): only those rows and columns (a view of `pixels` where there are pixels)."""
+        region = np.s_[:, :] if box is None else np.s_[box[0]:box[1], box[2]:box[3]]
         if self.pixels is not None:
-            return self.pixels
+            return self.pixels if box is None else self.pixels[region]
         if self.half is not None:
-            pixels = to_float(self.half)
+            pixels = to_float(self.half[region])
             if self.metadata.get("cmn:nonfinite"):       # counted (and warned about) when read
                 pixels[~np.isfinite(pixels)] = 0.0
             return pixels
-        return _code_floats(self.codes)
+        return _code_floats(self.codes[region])
 
 
 def to_half(pixels: np.ndarray) -> np.ndarray:

@@ -71,6 +71,32 @@ def test_the_writer_estimates_the_band_colour_when_no_network_colour_is_given():
     assert not np.array_equal(lazily[band], writer.foreground(plate, alpha, small[0])[band])   # it is used
 
 
+def test_the_writers_fg_is_the_whole_frame_composition_in_half_computed_in_alphas_box():
+    """The writer multiplies only inside alpha's bounding box; the RGBA it writes is the whole-frame
+    premultiplied_fg rounded to half, to the bit, and all zero for a frame with no alpha."""
+    from cmn_vfx.engine.outputs import premultiplied_fg, quantise_alpha, transition_band
+    from cmn_vfx.engine.writer import FrameWriter
+    from cmn_vfx.io.image import Box, Image, to_half
+    from cmn_vfx.job.layout import OutputLayout
+    image, alpha, _ = _scene(72, 128)
+    alpha = quantise_alpha(np.where(np.arange(128)[None, :] < 90, alpha, 0.0))   # nothing right of column 90
+    linear = (image ** 2.2).astype(np.float32)
+    plate = Image(None, ("R", "G", "B"), Box(0, 0, 128, 72), Box(0, 0, 128, 72), half=to_half(linear))
+    writer = FrameWriter(OutputLayout("/nonexistent", "s", 4), "lin_rec709", "{}", "m", "0")
+    colour = np.random.default_rng(5).uniform(0, 1, (72, 128, 3)).astype(np.float32)   # a network colour, sRGB
+    alpha[:3], alpha[:, :2] = 0.0, 0.0                      # the box starts at row 3, column 2
+    alpha[5:9, 3:6] = 0.5                                    # band pixels on rows above the edge's too
+    rgba = writer.foreground(plate, alpha, colour)
+    band = transition_band(alpha)
+    from cmn_vfx.color import from_network
+    want = premultiplied_fg(to_half(linear).astype(np.float32), alpha,
+                            from_network(np.clip(colour[band], 0, 1)[:, None, :], "lin_rec709")[:, 0, :], band)
+    assert rgba.dtype == np.float16 and np.array_equal(rgba.view(np.uint16), to_half(want).view(np.uint16))
+    assert not rgba[:, 90:].any() and rgba[..., 3].any()
+    empty = writer.foreground(plate, np.zeros((72, 128), np.float32), colour)
+    assert empty.shape == (72, 128, 4) and not empty.any()
+
+
 def test_an_estimate_in_a_box_equals_the_whole_frames_there():
     image, alpha, _ = _scene()
     box = (40, 90, 100, 170)

@@ -217,6 +217,8 @@ def test_a_plate_read_without_floats_makes_the_same_pixels_when_asked(tmp_path, 
     assert lazy.pixels is None and lazy.metadata["cmn:nonfinite"] == plain.metadata["cmn:nonfinite"] == 2
     assert np.array_equal(lazy.floats(), plain.pixels) and lazy.floats().dtype == np.float32
     assert plain.floats() is plain.pixels
+    box = (1, 3, 2, 7)                                       # rows 1-2, columns 2-6 (the writer's alpha box)
+    assert np.array_equal(lazy.floats(box), plain.pixels[1:3, 2:7]) and np.array_equal(plain.floats(box), lazy.floats(box))
     float_path = str(tmp_path / "f.exr")                     # float plates keep their float pixels
     write_exr(float_path, src, ["R", "G", "B", "A"], OVERSCAN, DISPLAY, pixel_type="float")
     assert np.array_equal(read_rgb(float_path, keep_half=True, floats=False).pixels, read_rgb(float_path).pixels)
