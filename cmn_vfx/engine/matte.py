@@ -198,8 +198,8 @@ class MatteEngine:
         bar = tqdm(total=sum(s.emit for s in steps), unit="frame", desc=job.name, file=sys.stderr,
                    disable=not progress, dynamic_ncols=True)
         behind = WriteBehind(lambda net: writer.write(self.finish(net)), depth=2)
-        # three stages ahead of the network, each in its own thread: read + colour + prior nets, then the
-        # prior's track (off the network's thread: at 512x288 that thread was the critical path)
+        # two stages ahead of the network, each in its own thread: read + colour + the prior's nets, then cuts
+        # and the prior's track (off the network's thread, which was the critical path at 512x288)
         ahead = ReadAhead(steps, reader.read, depth=2)
         prepared = ReadAhead(ahead, self._prepare(job, plan, cuts_found), depth=2, name="cmn-prior-track")
         state, prev = None, None

@@ -157,6 +157,11 @@ def replace_nonfinite(pixels: np.ndarray, path: str) -> int:
     count = int(bad.sum())
     if count:
         pixels[bad] = 0.0
+    return _warn_nonfinite(count, path)
+
+
+def _warn_nonfinite(count: int, path: str) -> int:
+    if count:
         warn(f"{path}: {count} NaN/Inf pixel values replaced with 0; check the render or comp that made it")
     return count
 
@@ -168,10 +173,7 @@ def _code_floats(codes: np.ndarray) -> np.ndarray:
 
 def _nonfinite_halves(half: np.ndarray, path: str) -> int:
     """How many of the halves are NaN/Inf (all exponent bits set); warns as replace_nonfinite does."""
-    count = int(np.count_nonzero((half.view(np.uint16) & 0x7C00) == 0x7C00))
-    if count:
-        warn(f"{path}: {count} NaN/Inf pixel values replaced with 0; check the render or comp that made it")
-    return count
+    return _warn_nonfinite(int(np.count_nonzero((half.view(np.uint16) & 0x7C00) == 0x7C00)), path)
 
 
 def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]], keep_half: bool = False,
