@@ -23,7 +23,7 @@ import numpy as np
 import PyOpenColorIO as OCIO
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.io.image import to_float, to_half
+from cmn_vfx.io.image import CODE_LEVELS, code_floats, to_float, to_half
 
 BUILTIN_CONFIG = "ocio://cg-config-v2.2.0_aces-v1.3_ocio-v2.4"
 CINEON = "cineon"
@@ -207,7 +207,7 @@ def _lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
     out = np.empty(index.shape, np.float32)
     rows = out.reshape(-1, *out.shape[-2:]) if out.ndim >= 3 else out.reshape(1, *out.shape)
     index = index.reshape(rows.shape)
-    columns = [np.ascontiguousarray(table[:, c]) for c in range(table.shape[1])]
+    columns = [np.ascontiguousarray(table[:, c]) for c in range(table.shape[1])]    # views: tables are column-major
     for r in range(0, rows.shape[0], _LOOKUP_ROWS):
         block = slice(r, r + _LOOKUP_ROWS)
         if len(columns) == 1:               # the same curve on each channel (lin_rec709, sRGB, ...)
@@ -304,18 +304,16 @@ def _table_over(fn, ramp: np.ndarray, probe: np.ndarray) -> np.ndarray | None:
     if not np.array_equal(table[probe, np.arange(3)], expected, equal_nan=True):
         return None
     same = np.array_equal(table[:, 0], table[:, 1], equal_nan=True) and np.array_equal(table[:, 0], table[:, 2], equal_nan=True)
-    return np.ascontiguousarray(table[:, :1]) if same else table
-
-
-CODE_LEVELS = {np.dtype(np.uint16): 65535, np.dtype(np.uint8): 255}
+    return np.ascontiguousarray(table[:, :1]) if same else np.asfortranarray(table)   # columns contiguous (_lookup)
 
 
 @functools.lru_cache(maxsize=8)
-def code_table(colorspace: str, levels: int) -> np.ndarray | None:
-    """to_network of every integer code 0..levels (read as code * (1 / levels) in float32, as OpenImageIO
-    converts them; a 10-bit DPX comes as 16-bit codes), per channel ([levels + 1, 3] or [levels + 1, 1]), or None when the
-    conversion mixes channels. Exactly to_network's values for such a plate, computed once."""
-    ramp = np.arange(levels + 1, dtype=np.float32) * np.float32(1.0 / levels)
+def code_table(colorspace: str, dtype: np.dtype) -> np.ndarray | None:
+    """to_network of every integer code of `dtype` (uint16 or uint8; a 10-bit DPX comes as 16-bit codes), read
+    as the reader reads them (cmn_vfx.io.image.code_floats), per channel ([levels + 1, 3] or [levels + 1, 1]),
+    or None when the conversion mixes channels. Exactly to_network's values for such a plate, computed once."""
+    levels = CODE_LEVELS[np.dtype(dtype)]
+    ramp = code_floats(np.arange(levels + 1).astype(dtype))
     probe = np.random.default_rng(0).integers(0, levels + 1, size=(4096, 3))
     return _table_over(lambda rgb: to_network(rgb, colorspace), ramp, probe)
 
@@ -325,8 +323,7 @@ def to_network_codes(codes: np.ndarray, colorspace: str) -> np.ndarray | None:
     values to_network gives its float pixels (code * (1 / 65535) or * (1 / 255)); None when the conversion mixes channels
     or the plate is already in the network's space (then OCIO only clips)."""
     colorspace = check_colorspace(colorspace)
-    levels = CODE_LEVELS.get(codes.dtype)
-    if levels is None or colorspace == network_space():
+    if codes.dtype not in CODE_LEVELS or colorspace == network_space():
         return None
-    table = code_table(colorspace, levels)
+    table = code_table(colorspace, codes.dtype)
     return None if table is None else _lookup(table, codes)

@@ -14,8 +14,14 @@ import numpy as np
 
 def quantise_alpha(pha: np.ndarray) -> np.ndarray:
     """Clamp to 0..1 and round through half, so the fg uses exactly the alpha that is written."""
+    return alpha_and_half(pha)[0]
+
+
+def alpha_and_half(pha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(quantise_alpha(pha) float32, the same values as half, as written)."""
     from cmn_vfx.io.image import to_float, to_half     # OpenCV's conversions: numpy's, bit for bit, 2x faster
-    return to_float(to_half(np.clip(pha, 0.0, 1.0)))
+    half = to_half(np.clip(pha, 0.0, 1.0))
+    return to_float(half), half
 
 
 def premultiplied_fg(plate: np.ndarray, pha: np.ndarray, fgr_band: np.ndarray | None,

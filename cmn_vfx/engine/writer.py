@@ -124,8 +124,7 @@ class FrameWriter:
         people = None
         if alpha.ndim == 3:                      # A plus one alpha per picked person
             alpha, people = alpha[..., 0], outputs.quantise_alpha(alpha[..., 1:])
-        pha = outputs.quantise_alpha(alpha)
-        pha_half = to_half(pha)                  # exact: pha is quantised through half
+        pha, pha_half = outputs.alpha_and_half(alpha)
         rgba = self.foreground(image, pha, fgr, out.working, pha_half)
         meta = {k: image.metadata[k] for k in _CARRIED if k in image.metadata}
         meta.update(frame_metadata(self.model_name, self.sha256, image.path or None, step.source,

@@ -80,7 +80,7 @@ class Image:
             if self.metadata.get("cmn:nonfinite"):       # counted (and warned about) when read
                 pixels[~np.isfinite(pixels)] = 0.0
             return pixels
-        return _code_floats(self.codes[region])
+        return code_floats(self.codes[region])
 
 
 def to_half(pixels: np.ndarray) -> np.ndarray:
@@ -166,9 +166,13 @@ def _warn_nonfinite(count: int, path: str) -> int:
     return count
 
 
-def _code_floats(codes: np.ndarray) -> np.ndarray:
-    """uint16 or uint8 codes -> float32 0..1, OpenImageIO's own float conversion to the bit (tests/io/test_image.py)."""
-    return codes.astype(np.float32) * np.float32(1.0 / (65535 if codes.dtype == np.uint16 else 255))
+CODE_LEVELS = {np.dtype(np.uint16): 65535, np.dtype(np.uint8): 255}     # Image.codes: the top code of each
+
+
+def code_floats(codes: np.ndarray) -> np.ndarray:
+    """uint16 or uint8 codes -> float32 0..1: code * (1 / levels) in float32, OpenImageIO's own float
+    conversion to the bit (tests/io/test_image.py); cmn_vfx.color's code tables are built with it too."""
+    return codes.astype(np.float32) * np.float32(1.0 / CODE_LEVELS[codes.dtype])
 
 
 def _nonfinite_halves(half: np.ndarray, path: str) -> int:
@@ -206,7 +210,7 @@ def _read(path: str, pick: Callable[[tuple[str, ...]], tuple[str, ...]], keep_ha
         elif as_half:
             pixels = to_float(half)
         elif as_codes:
-            pixels = _code_floats(codes)
+            pixels = code_floats(codes)
         else:
             pixels = np.ascontiguousarray(pixels, dtype=np.float32)
         data, display = _windows(spec)
