@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="default")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--runtime", default="torch", choices=("torch", "onnx"))
+    parser.add_argument("--runtime", default="torch", choices=("torch", "openvino", "onnx"))
     args = parser.parse_args(argv)
     import cv2
 

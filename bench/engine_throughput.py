@@ -79,7 +79,7 @@ def main() -> int:
     parser.add_argument("--rss-frames", default="50,200")
     parser.add_argument("--rss-size", default="512x288")
     parser.add_argument("--threads", type=int, default=0, help="network threads (0 = the runtime's default)")
-    parser.add_argument("--runtime", default="auto", choices=("auto", "torch", "onnx"))
+    parser.add_argument("--runtime", default="auto", choices=("auto", "torch", "openvino", "onnx"))
     parser.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"))
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

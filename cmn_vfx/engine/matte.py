@@ -134,6 +134,8 @@ class MatteEngine:
         layout = OutputLayout(job.out_dir, job.name, job.seq.padding)
         todo, done, changed = pending_frames(job, layout, settings, sha)
         steps = plan_steps(job, todo, self.warmup)
+        if steps:
+            self.backend.prepare((w, h))         # OpenVINO compiles for the size meanwhile, in a thread
         # Every header of the range (warm-up included) before the first write: a bad frame mid-range
         # is refused with nothing written, not found after the frames before it.
         sources = sorted({s.source for s in steps if s.source is not None})

@@ -1,18 +1,23 @@
-"""Who runs the network: torch, or ONNX Runtime without torch (`--runtime auto|torch|onnx`).
+"""Who runs the network: torch, or the exported ONNX step without torch (`--runtime auto|torch|openvino|onnx`).
 
-A fresh `cmn-matte run` spends 3-5 s importing torch on a small CPU (docs/benchmarks.md), more than a
-40-frame 512x288 shot's whole budget; ONNX Runtime imports in a fraction of that. The ONNX path runs
-the same network (cmn_vfx.model.onnx_export writes it from the checkpoint, batch norm folded) and the
-numpy twins of the refinement and the upsampling (cmn_vfx.engine.numpy_filters); its alpha equals
-torch's to float32 rounding (tests/engine/test_runtime.py), and it writes the checkpoint's name and
-sha256, so frames from either runtime count as finished for the other.
+A fresh `cmn-matte run` spends 1.4-5 s importing torch on a small CPU (docs/benchmarks.md), more than a
+40-frame 512x288 shot's whole budget; OpenVINO and ONNX Runtime import in a tenth of that. Both run the
+same network from the same .onnx file (cmn_vfx.model.onnx_export writes it from the checkpoint, batch
+norm folded), with the numpy twins of the refinement and the upsampling (cmn_vfx.engine.numpy_filters);
+in fp32 their alpha equals torch's to float32 rounding (tests/engine/test_runtime.py), and they write the
+checkpoint's name and sha256, so frames from any runtime count as finished for the others.
 
-'auto' picks onnx when every one of these holds, else torch:
+- openvino: OpenVINO's CPU plugin (static shapes, oneDNN kernels): the network step 26 ms where ONNX
+  Runtime takes 36 (512x288, 2 threads, docs/benchmarks.md). It alone runs bf16/fp16 on the CPU, where
+  the CPU has them (AMX / AVX512-BF16: 12 ms a step, alpha within 3e-5 mean of fp32).
+- onnx: ONNX Runtime, fp32.
+
+'auto' picks openvino, else onnx, when every one of these holds, else torch:
 - the device is the CPU: --device cpu, or auto on a machine with no NVIDIA GPU (no /dev/nvidia0);
-- precision fp32 (half precision is a GPU matter);
+- precision fp32, or bf16/fp16 with OpenVINO on a CPU that has them;
 - an export of the model exists: <model>.onnx beside the checkpoint (or --model X.onnx), made from
   that very checkpoint (its recorded sha256 matches);
-- onnxruntime is installed.
+- the package is installed.
 Nothing here imports torch.
 """
 from __future__ import annotations
@@ -23,7 +28,7 @@ import os
 import numpy as np
 
 from cmn_vfx.engine.stabilise import FLOW_PRESET
-from cmn_vfx.model.onnx_network import OnnxNetwork
+from cmn_vfx.model.onnx_network import OnnxNetwork, openvino_precisions
 from cmn_vfx.errors import BadInputError, warn
 from cmn_vfx.installed import resolve_checkpoint
 from cmn_vfx.job.names import RUNTIMES
@@ -35,10 +40,17 @@ def has_nvidia_gpu() -> bool:
     return os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl")
 
 
-def onnx_for(model: str, threads: int | None = None) -> tuple[OnnxNetwork | None, str]:
-    """(the ONNX network to run for `model`, opened once; or None and why not)."""
+ONNX_RUNTIMES = ("openvino", "onnx")       # who runs the .onnx step, in the order 'auto' tries them
+PACKAGES = {"openvino": "openvino", "onnx": "onnxruntime"}
+
+
+def onnx_for(model: str, threads: int | None = None, runtime: str = "onnx",
+             precision: str = "fp32") -> tuple[OnnxNetwork | None, str]:
+    """(the exported network to run for `model` in `runtime`, opened once; or None and why not)."""
     if model.endswith(".onnx"):
-        return (OnnxNetwork(model, threads), "") if os.path.isfile(model) else (None, f"{model} does not exist")
+        if not os.path.isfile(model):
+            return None, f"{model} does not exist"
+        return OnnxNetwork(model, threads, runtime, precision), ""
     try:
         ckpt = resolve_checkpoint(model)
     except BadInputError as exc:
@@ -47,7 +59,7 @@ def onnx_for(model: str, threads: int | None = None) -> tuple[OnnxNetwork | None
     if not os.path.isfile(path):
         return None, f"no ONNX export beside {ckpt} (cmn-matte export-onnx --model {model})"
     from cmn_vfx.io.digest import sha256_of
-    net = OnnxNetwork(path, threads)
+    net = OnnxNetwork(path, threads, runtime, precision)
     recorded, actual = net.info.get("sha256"), sha256_of(ckpt)
     if recorded != actual:
         return None, (f"{path} was exported from another checkpoint than {ckpt} (sha256 {str(recorded)[:12]} vs "
@@ -56,39 +68,45 @@ def onnx_for(model: str, threads: int | None = None) -> tuple[OnnxNetwork | None
 
 
 def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
-    """('torch' | 'onnx', the opened ONNX network for onnx) for an EngineConfig; BadInputError when onnx is
-    asked and impossible."""
+    """('torch' | 'openvino' | 'onnx', the opened exported network for the last two) for an EngineConfig;
+    BadInputError when openvino or onnx is asked and impossible."""
     if config.runtime not in RUNTIMES:
         raise BadInputError(f"runtime {config.runtime!r} is unknown; use one of {', '.join(RUNTIMES)}")
     if config.runtime == "torch":
         if config.model.endswith(".onnx"):
-            raise BadInputError(f"model {config.model}: an ONNX file runs only with the onnx runtime; give its "
-                                "checkpoint (.pt) for --runtime torch")
+            raise BadInputError(f"model {config.model}: an ONNX file runs only with --runtime openvino or onnx; give "
+                                "its checkpoint (.pt) for --runtime torch")
         return "torch", None
-    reasons = []
+    common = []
     if config.device not in ("cpu", "auto") or (config.device == "auto" and has_nvidia_gpu()):
-        reasons.append(f"device {config.device!r}{' (a GPU is here)' if config.device == 'auto' else ''} needs torch")
-    if config.precision != "fp32":
-        reasons.append(f"precision {config.precision} needs torch on a GPU")
+        common.append(f"device {config.device!r}{' (a GPU is here)' if config.device == 'auto' else ''} needs torch")
     if config.fg_colour == "network":
-        reasons.append("fg colour 'network' needs the network's fg decoder, which the ONNX export leaves out")
-    if importlib.util.find_spec("onnxruntime") is None:
-        reasons.append("onnxruntime is not installed (pip install onnxruntime)")
-    net = None
-    if not reasons:
-        if config.threads is not None and config.threads < 1:
-            raise BadInputError(f"threads {config.threads}: give at least 1")
-        net, why = onnx_for(config.model, config.threads)
-        if net is None:
-            reasons.append(why)
-    if not reasons:
-        return "onnx", net
-    if config.runtime == "onnx":
-        raise BadInputError("--runtime onnx: " + "; ".join(reasons) + "; or use --runtime torch")
+        common.append("fg colour 'network' needs the network's fg decoder, which the ONNX export leaves out")
+    if config.threads is not None and config.threads < 1:
+        raise BadInputError(f"threads {config.threads}: give at least 1")
+    reasons: dict[str, list[str]] = {}
+    for runtime in (ONNX_RUNTIMES if config.runtime == "auto" else (config.runtime,)):
+        why = list(common)
+        if runtime == "onnx" and config.precision != "fp32":
+            why.append(f"precision {config.precision} needs OpenVINO on the CPU or torch on a GPU")
+        if importlib.util.find_spec(PACKAGES[runtime]) is None:
+            why.append(f"{PACKAGES[runtime]} is not installed (pip install {PACKAGES[runtime]})")
+        elif runtime == "openvino" and config.precision not in openvino_precisions():
+            why.append(f"precision {config.precision}: this CPU has no {config.precision} arithmetic for OpenVINO")
+        if not why:
+            net, reason = onnx_for(config.model, config.threads, runtime, config.precision)
+            if net is not None:
+                return runtime, net
+            why.append(reason)
+        reasons[runtime] = why
+    flat = [r for why in reasons.values() for r in why]
+    said = "; ".join(dict.fromkeys(flat))
+    if config.runtime != "auto":
+        raise BadInputError(f"--runtime {config.runtime}: {said}; or use --runtime torch")
     if config.model.endswith(".onnx"):
-        raise BadInputError(f"model {config.model}: an ONNX file runs only with the onnx runtime, and here: "
-                            + "; ".join(reasons))
-    stale = [r for r in reasons if "another checkpoint" in r]
+        raise BadInputError(f"model {config.model}: an ONNX file runs only with --runtime openvino or onnx, and here: "
+                            + said)
+    stale = [r for r in flat if "another checkpoint" in r]
     if stale:   # an export the user made and then outgrew: say why the slower runtime runs
         warn(stale[0] + "; running torch meanwhile")
     return "torch", None
@@ -97,29 +115,31 @@ def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
 def open_backend(config, model=None, meta: dict | None = None):
     """The backend that runs `config`'s network: TorchBackend, or OnnxBackend (a given torch `model` means torch)."""
     kind, net = ("torch", None) if model is not None else choose_runtime(config)
-    if kind == "onnx":
+    if kind in ONNX_RUNTIMES:
         return OnnxBackend(config, net)
     from cmn_vfx.engine.torch_backend import TorchBackend
     return TorchBackend(config, model, meta)
 
 
 class OnnxBackend:
-    """An exported CMN step in ONNX Runtime on the CPU; frames stay numpy ([h,w] or [h,w,C] float32)."""
-
-    name = "onnx"
-    precision = "fp32"
+    """An exported CMN step on the CPU, in OpenVINO or ONNX Runtime; frames stay numpy ([h,w] or [h,w,C] float32)."""
 
     def __init__(self, config, net: OnnxNetwork) -> None:
         """`net`: the network choose_runtime opened (it checked the device, precision and threads)."""
         self.net, info = net, net.info
+        self.name, self.precision = net.runtime, net.precision
         self.meta = {"name": info.get("name") or os.path.splitext(os.path.basename(net.path))[0],
                      "path": os.path.abspath(net.path), "sha256": info.get("sha256", ""),
-                     "model_config": info["model_config"], "metrics": info.get("metrics", {}), "runtime": "onnx"}
+                     "model_config": info["model_config"], "metrics": info.get("metrics", {}), "runtime": net.runtime}
         self.refine_mode = config.refine
 
     @staticmethod
     def frame(array: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(array, np.float32)
+
+    def prepare(self, size: tuple[int, int]) -> None:
+        """Ready the network for the working size (w, h) while the first frame is read (OpenVINO compiles)."""
+        self.net.prepare(size[1], size[0])
 
     def step(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None):
         return self.net.step(src, prev_src, state, prior)

@@ -53,6 +53,9 @@ class TorchBackend:
         dtype = torch.float16 if self.precision == "fp16" else torch.bfloat16
         return torch.autocast(self.device.type, dtype=dtype)
 
+    def prepare(self, size: tuple[int, int]) -> None:
+        """Nothing to ready ahead of the first step: torch runs any size as it comes."""
+
     def frame(self, array: np.ndarray) -> torch.Tensor:
         """[H,W,C] or [H,W] numpy -> [1,C,H,W] float32 on the device."""
         t = torch.from_numpy(np.ascontiguousarray(array))

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 DEFAULT_MODEL = "default"            # the bundled model (cmn_vfx/models/default.pt)
 PRECISIONS = ("fp32", "fp16", "bf16")
-# Who runs the network: torch (any device), onnx (ONNX Runtime on the CPU, no torch import), or auto
-# (cmn_vfx.engine.runtime.choose_runtime). The two agree to float32 rounding.
-RUNTIMES = ("auto", "torch", "onnx")
+# Who runs the network: torch (any device); the exported step on the CPU without importing torch, in
+# openvino (OpenVINO) or onnx (ONNX Runtime); or auto (cmn_vfx.engine.runtime.choose_runtime). In fp32 all
+# three agree to float32 rounding.
+RUNTIMES = ("auto", "torch", "openvino", "onnx")
 REFINES = ("guided", "none")         # edge refinement at the working size (cmn_vfx.engine.refine)
 # Temporal stabilisation (cmn_vfx.engine.stabilise): the weight of the last alpha, motion-compensated, where
 # the picture matches it; 0 = off. 0.7 was chosen on the validation suite (docs/validation.md).

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -25,18 +27,18 @@ FORMAT = "cmn-vfx-onnx-step"
 
 def read_info(path: str) -> dict:
     """The source checkpoint's identity stored in an exported .onnx (name, sha256, model_config, metrics)."""
-    import onnxruntime as ort
+    ort = import_onnxruntime()
 
     try:
         sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT raises its own Fail / InvalidProtobuf types
         raise BadInputError(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it again with "
                             "cmn-matte export-onnx") from exc
-    return _info(sess, path)
+    return _info(sess.get_modelmeta().custom_metadata_map, path)
 
 
-def _info(sess, path: str) -> dict:
-    raw = sess.get_modelmeta().custom_metadata_map.get(META_KEY)
+def _info(metadata: dict, path: str) -> dict:
+    raw = metadata.get(META_KEY)
     info = json.loads(raw) if raw else {}
     if info.get("format") != FORMAT:
         raise BadInputError(f"{path}: an ONNX file without cmn-vfx's step metadata; export it with cmn-matte export-onnx")
@@ -44,27 +46,25 @@ def _info(sess, path: str) -> dict:
 
 
 class OnnxNetwork:
-    """One exported CMN step in an ONNX Runtime session on the CPU. State: None (fresh) or a tuple of arrays."""
+    """One exported CMN step on the CPU, in ONNX Runtime ('onnx') or OpenVINO ('openvino').
+    State: None (fresh) or a tuple of arrays.
 
-    def __init__(self, path: str, threads: int | None = None) -> None:
-        import onnxruntime as ort
+    Both executors read the same .onnx file and take the same inputs; in fp32 they agree to float32
+    rounding (tests/model/test_onnx_export.py). precision 'bf16' / 'fp16' is OpenVINO's inference
+    precision on a CPU that has it (AMX, AVX512-BF16 / -FP16); ONNX Runtime runs fp32 only.
+    """
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or 0     # 0: ORT's default, one per physical core
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3                   # warnings about buffer reuse are not ours to act on
-        # no spin-waiting: the reader and writer threads share the cores (2 threads under load: 142 -> 130 ms)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            raise BadInputError(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it again with "
-                                "cmn-matte export-onnx") from exc
-        self.info = _info(self.session, path)
+    def __init__(self, path: str, threads: int | None = None, executor: str = "onnx",
+                 precision: str = "fp32") -> None:
+        if executor not in EXECUTORS:
+            raise BadInputError(f"executor {executor!r} is unknown; use one of {', '.join(EXECUTORS)}")
+        self.session = EXECUTORS[executor](path, threads, precision)
+        self.runtime, self.precision = executor, precision
+        self.info = _info(self.session.metadata, path)
         self.config = dict(self.info["model_config"])
         self.variant = self.config["variant"]
-        self.inputs = {i.name for i in self.session.get_inputs()}
-        self.outputs = [o.name for o in self.session.get_outputs()]
+        self.inputs = self.session.inputs
+        self.outputs = self.session.outputs
         self.preset = self.config.get("dis_preset", "medium")
         self.path = path
         self.flow: np.ndarray | None = None      # the last step's backward flow [h,w,2] (None: none was computed)
@@ -76,6 +76,23 @@ class OnnxNetwork:
         As CMN.forward: state None is a fresh start (Fea_{t-1} := Fea_t, zero flow); a state with
         prev_src None runs with zero flow.
         """
+        h, w = src.shape[:2]
+        out = dict(zip(self.outputs, self.session.run(self._feeds(src, prev_src, state, prior))))
+        new_state = tuple(out[k] for k in ("h_out", "fea") if k in out)
+        if "pha_prev" in self.inputs:
+            new_state += (out["pha"],)
+        fgr = out["fgr"][0].transpose(1, 2, 0)[:h, :w] if "fgr" in out else None
+        return out["pha"][0, 0, :h, :w], fgr, new_state
+
+    def prepare(self, h: int, w: int) -> None:
+        """Ready the session for h x w frames ahead of the first step, in the background (OpenVINO compiles
+        for each size: 0.14 s at 512x288, then hidden behind the first frame's read and prior)."""
+        prior = None if self.config.get("prior", "none") == "none" else np.zeros((h, w), np.float32)
+        feeds = self._feeds(np.zeros((h, w, 3), np.float32), None, None, prior)
+        self.session.prepare({k: v.shape for k, v in feeds.items()})
+
+    def _feeds(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None) -> dict:
+        """The session's inputs for one step (and self.flow, the step's flow at src's size, or None)."""
         h, w = src.shape[:2]
         if (prior is None) != (self.config.get("prior", "none") == "none"):
             raise BadInputError(f"model input: prior={self.config.get('prior')!r} in the model config, but a prior was "
@@ -102,16 +119,150 @@ class OnnxNetwork:
             if "pha_prev" in self.inputs:          # model.prev_alpha: the last alpha, warped by the full flow
                 feeds.update(pha_prev=np.zeros((1, 1, hp, wp), np.float32) if fresh else state[2],
                              grid_full=sampling_grid(full)[None])
-        out = dict(zip(self.outputs, self.session.run(None, {k: v for k, v in feeds.items() if k in self.inputs})))
-        new_state = tuple(out[k] for k in ("h_out", "fea") if k in out)
-        if "pha_prev" in self.inputs:
-            new_state += (out["pha"],)
-        fgr = out["fgr"][0].transpose(1, 2, 0)[:h, :w] if "fgr" in out else None
-        return out["pha"][0, 0, :h, :w], fgr, new_state
+        return {k: v for k, v in feeds.items() if k in self.inputs}
 
     def _flow(self, src: np.ndarray, prev_src: np.ndarray) -> np.ndarray:
         """Backward flow t->t-1 [2,H,W] in pixels, as cmn_vfx.model.dis_flow.DISFlow."""
         return np.ascontiguousarray(backward_flow(src, prev_src, self.preset).transpose(2, 0, 1))
+
+
+class OrtSession:
+    """ONNX Runtime's CPU session: fp32, dynamic sizes."""
+
+    def __init__(self, path: str, threads: int | None, precision: str) -> None:
+        ort = import_onnxruntime()
+
+        if precision != "fp32":
+            raise BadInputError(f"precision {precision}: ONNX Runtime runs this model in fp32 only; "
+                                "use --runtime openvino for bf16/fp16 on the CPU")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or 0     # 0: ORT's default, one per physical core
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3                   # warnings about buffer reuse are not ours to act on
+        # no spin-waiting: the reader and writer threads share the cores (2 threads under load: 142 -> 130 ms)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own Fail / InvalidProtobuf types
+            raise BadInputError(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it again with "
+                                "cmn-matte export-onnx") from exc
+        self.metadata = self.session.get_modelmeta().custom_metadata_map
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.outputs = [o.name for o in self.session.get_outputs()]
+
+    def prepare(self, shapes: dict) -> None:
+        """Nothing to do: ONNX Runtime runs any size as it comes."""
+
+    def run(self, feeds: dict) -> list:
+        return self.session.run(None, feeds)
+
+
+OV_PRECISIONS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}     # ours -> INFERENCE_PRECISION_HINT
+
+
+class OpenVinoSession:
+    """OpenVINO's CPU plugin on the same .onnx file: the graph compiled for the frame's size (static
+    shapes, 20% faster than dynamic ones here), again only when the size changes.
+
+    fp32 is forced (INFERENCE_PRECISION_HINT f32): OpenVINO's default on a CPU with AMX is bf16, which
+    would make a farm's chunks depend on which node ran them. No pinning: the reader and writer threads
+    share the cores. Its telemetry is kept out (import_openvino).
+    """
+
+    def __init__(self, path: str, threads: int | None, precision: str) -> None:
+        ov = import_openvino()
+        self.core = ov.Core()
+        if precision not in OV_PRECISIONS:
+            raise BadInputError(f"precision {precision!r} is unknown; use one of {', '.join(OV_PRECISIONS)}")
+        hint = OV_PRECISIONS[precision]
+        if precision not in openvino_precisions(self.core):
+            raise BadInputError(f"precision {precision}: this CPU ({self.core.get_property('CPU', 'FULL_DEVICE_NAME')}) "
+                                f"has no {precision} arithmetic for OpenVINO; use fp32")
+        try:
+            self.model = self.core.read_model(path)
+        except Exception as exc:   # OpenVINO raises RuntimeError subclasses of its own
+            raise BadInputError(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it again with "
+                                "cmn-matte export-onnx") from exc
+        self.metadata = {}
+        if self.model.has_rt_info(["framework", META_KEY]):
+            self.metadata[META_KEY] = self.model.get_rt_info(["framework", META_KEY]).astype(str)
+        self.inputs = {i.get_any_name() for i in self.model.inputs}
+        self.outputs = [o.get_any_name() for o in self.model.outputs]
+        self.config = {"INFERENCE_PRECISION_HINT": hint, "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
+                       "ENABLE_CPU_PINNING": False, "INFERENCE_NUM_THREADS": int(threads or 0)}
+        self.shapes: dict | None = None
+        self.request = None
+        self.compiling: threading.Thread | None = None
+        self.failed: BaseException | None = None
+
+    def prepare(self, shapes: dict) -> None:
+        """Compile for these input shapes in a thread; the first run waits for it."""
+        self._wait()
+        self.compiling = threading.Thread(target=self._compile_in_thread, args=(shapes,), name="cmn-openvino-compile",
+                                          daemon=True)
+        self.compiling.start()
+
+    def run(self, feeds: dict) -> list:
+        self._wait()
+        shapes = {k: tuple(v.shape) for k, v in feeds.items()}
+        if shapes != self.shapes:
+            self._compile(shapes)
+        result = self.request.infer(feeds)     # copies the outputs out: the state is fed back next step
+        return [result[name] for name in self.outputs]
+
+    def _compile(self, shapes: dict) -> None:
+        self.model.reshape({k: list(v) for k, v in shapes.items()})
+        self.request = self.core.compile_model(self.model, "CPU", self.config).create_infer_request()
+        self.shapes = {k: tuple(v) for k, v in shapes.items()}
+
+    def _compile_in_thread(self, shapes: dict) -> None:
+        try:
+            self._compile(shapes)
+        except BaseException as exc:          # raised again by the step that waits for it
+            self.failed = exc
+
+    def _wait(self) -> None:
+        if self.compiling is not None:
+            self.compiling.join()
+            self.compiling = None
+        if self.failed is not None:
+            failed, self.failed = self.failed, None
+            raise failed
+
+
+def import_onnxruntime():
+    """`import onnxruntime`, with its telemetry off. Its recent PyPI builds for Linux (1.30 here) send usage
+    events to Microsoft (1DS) and keeps a device id under ~/.cache/Microsoft/DeveloperTools; the
+    environment variable ORT_DISABLE_TELEMETRY=1, read when the library loads, turns all of it off
+    (microsoft/onnxruntime#27379). A value the user set is left alone."""
+    if "onnxruntime" not in sys.modules:
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime
+
+    return onnxruntime
+
+
+def import_openvino():
+    """`import openvino`, without its telemetry. The package imports its model converter, which sets up
+    openvino_telemetry (opt-out: it writes a client id and usage counts under ~/intel, and sends events
+    when a model is converted). With that module absent, OpenVINO uses its own no-op stub: nothing is
+    written and nothing could be sent. Our runs only read and compile the .onnx file."""
+    if "openvino" not in sys.modules:
+        sys.modules.setdefault("openvino_telemetry", None)      # None: 'import openvino_telemetry' raises ImportError
+    import openvino
+
+    return openvino
+
+
+def openvino_precisions(core=None) -> set[str]:
+    """The precisions OpenVINO's CPU plugin computes in on this CPU: fp32, and bf16 / fp16 where listed."""
+    if core is None:
+        core = import_openvino().Core()
+    listed = set(core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+    return {"fp32"} | {p for p in ("bf16", "fp16") if p.upper() in listed}
+
+
+EXECUTORS = {"onnx": OrtSession, "openvino": OpenVinoSession}
 
 
 def pad16(x: np.ndarray) -> np.ndarray:

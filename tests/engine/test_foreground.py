@@ -53,7 +53,9 @@ def test_network_fg_colour_needs_the_torch_runtime():
     assert choose_runtime(EngineConfig(device="cpu", fg_colour="network"))[0] == "torch"
     with pytest.raises(BadInputError, match="fg decoder"):
         choose_runtime(EngineConfig(device="cpu", runtime="onnx", fg_colour="network"))
-    assert choose_runtime(EngineConfig(device="cpu"))[0] == "onnx"          # the default: estimate, bundled export
+    with pytest.raises(BadInputError, match="fg decoder"):
+        choose_runtime(EngineConfig(device="cpu", runtime="openvino", fg_colour="network"))
+    assert choose_runtime(EngineConfig(device="cpu"))[0] == "openvino"      # the default: estimate, bundled export
 
 
 def test_the_writer_estimates_the_band_colour_when_no_network_colour_is_given():

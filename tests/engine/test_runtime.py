@@ -1,5 +1,5 @@
-"""The torch-free runtime (`--runtime onnx`, cmn_vfx.engine.runtime): same mattes as torch, chosen
-only when it can run, and a run that never imports torch."""
+"""The torch-free runtimes (`--runtime openvino|onnx`, cmn_vfx.engine.runtime): same mattes as torch,
+chosen only when they can run, and a run that never imports torch."""
 from __future__ import annotations
 
 import json
@@ -40,10 +40,11 @@ def _read(out, sub: str, frame: int):
     return read_image(str(out / sub / f"sh010.{frame}.exr"))
 
 
-def test_onnx_and_torch_write_the_same_mattes_and_resume_each_other(plate, exported, tmp_path):
-    out_t, out_o = tmp_path / "torch", tmp_path / "onnx"
+@pytest.mark.parametrize("name", ["openvino", "onnx"])
+def test_onnx_and_torch_write_the_same_mattes_and_resume_each_other(name, plate, exported, tmp_path):
+    out_t, out_o = tmp_path / "torch", tmp_path / name
     assert matte(plate, "--out", str(out_t), "--model", exported, "--runtime", "torch") == 0
-    assert matte(plate, "--out", str(out_o), "--model", exported, "--runtime", "onnx") == 0
+    assert matte(plate, "--out", str(out_o), "--model", exported, "--runtime", name) == 0
     diffs = []
     for f in FRAMES:
         a_t, a_o = _read(out_t, "alpha", f), _read(out_o, "alpha", f)
@@ -59,15 +60,24 @@ def test_onnx_and_torch_write_the_same_mattes_and_resume_each_other(plate, expor
     assert all(os.stat(out_o / "alpha" / p).st_mtime_ns == t for p, t in mtimes.items())
 
 
-def test_the_onnx_runtime_never_imports_torch(plate, exported, tmp_path):
-    out = tmp_path / "out"
+@pytest.mark.parametrize("name", ["openvino", "onnx"])
+def test_the_torch_free_runtimes_never_import_torch_nor_telemetry(name, plate, exported, tmp_path):
+    """Nor OpenVINO's telemetry (opt-out, set up by `import openvino`: a client id under ~/intel)."""
+    out, home = tmp_path / "out", tmp_path / "home"
+    home.mkdir()
     code = ("import sys; sys.modules['torch'] = None\n"       # any 'import torch' now raises ImportError
             "from cmn_vfx.cli import matte_main\n"
-            f"sys.exit(matte_main(['run', {plate!r}, '--out', {str(out)!r}, '--model', {exported!r}, "
-            "'--runtime', 'onnx', '--no-progress', '--threads', '1', '--json']))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+            f"rc = matte_main(['run', {plate!r}, '--out', {str(out)!r}, '--model', {exported!r}, "
+            f"'--runtime', {name!r}, '--no-progress', '--threads', '1', '--json'])\n"
+            "print(sorted(m for m, v in sys.modules.items() if 'openvino_telemetry' in m and v is not None))\n"
+            "sys.exit(rc)")
+    env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1])["runtime"] == "onnx"
+    lines = done.stdout.strip().splitlines()
+    assert json.loads(lines[-2])["runtime"] == name
+    assert lines[-1] == "[]"
+    assert not any(os.scandir(home)), sorted(p.name for p in home.iterdir())      # nothing written to the user's home
     assert sorted(os.listdir(out / "alpha")) == [f"sh010.{f}.exr" for f in FRAMES]
 
 
@@ -81,19 +91,40 @@ def _chosen(config: EngineConfig) -> tuple[str, str | None]:
     return kind, None if net is None else net.path
 
 
-def test_auto_picks_onnx_only_where_it_can_run(exported, tmp_path, monkeypatch):
+def test_auto_picks_openvino_then_onnx_only_where_they_can_run(exported, tmp_path, monkeypatch):
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
     onnx = os.path.splitext(exported)[0] + ".onnx"
-    assert _chosen(_config(exported)) == ("onnx", onnx)
-    assert _chosen(_config(exported, device="cpu")) == ("onnx", onnx)
+    assert _chosen(_config(exported)) == ("openvino", onnx)
+    assert _chosen(_config(exported, device="cpu")) == ("openvino", onnx)
+    assert _chosen(_config(exported, runtime="onnx")) == ("onnx", onnx)
     assert _chosen(_config(exported, runtime="torch")) == ("torch", None)
     assert _chosen(_config(exported, device="cuda")) == ("torch", None)
+    monkeypatch.setattr(runtime, "openvino_precisions", lambda: {"fp32"})   # a CPU without bf16 / fp16
     assert _chosen(_config(exported, precision="fp16")) == ("torch", None)
+    with pytest.raises(BadInputError, match="no bf16 arithmetic"):
+        _chosen(_config(exported, runtime="openvino", precision="bf16"))
+    with pytest.raises(BadInputError, match="needs OpenVINO on the CPU"):
+        _chosen(_config(exported, runtime="onnx", precision="bf16"))
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: True)        # auto device on a GPU machine
     assert _chosen(_config(exported)) == ("torch", None)
     with pytest.raises(BadInputError, match="GPU"):
         _chosen(_config(exported, runtime="onnx"))
     assert _chosen(_config(exported, runtime="onnx", device="cpu")) == ("onnx", onnx)
+    monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
+    real = runtime.importlib.util.find_spec
+    monkeypatch.setattr(runtime.importlib.util, "find_spec", lambda n, *a: None if n == "openvino" else real(n, *a))
+    assert _chosen(_config(exported)) == ("onnx", onnx)                  # without OpenVINO installed
+    with pytest.raises(BadInputError, match="openvino is not installed"):
+        _chosen(_config(exported, runtime="openvino"))
+
+
+def test_auto_runs_bf16_on_the_cpu_where_openvino_can(exported, monkeypatch):
+    from cmn_vfx.model.onnx_network import openvino_precisions
+    if "bf16" not in openvino_precisions():
+        pytest.skip("this CPU has no bf16 arithmetic for OpenVINO")
+    monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
+    kind, net = runtime.choose_runtime(_config(exported, precision="bf16"))
+    assert (kind, net.precision) == ("openvino", "bf16")
 
 
 def test_without_an_export_auto_runs_torch_and_onnx_says_how_to_export(tmp_path, monkeypatch):
@@ -116,9 +147,10 @@ def test_an_export_of_another_checkpoint_is_never_run(tmp_path, monkeypatch, cap
         _chosen(_config(ckpt, runtime="onnx"))
 
 
-def test_an_onnx_file_given_as_the_model_runs_only_on_onnx(exported, monkeypatch):
+def test_an_onnx_file_given_as_the_model_runs_only_without_torch(exported, monkeypatch):
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
     onnx = os.path.splitext(exported)[0] + ".onnx"
-    assert _chosen(_config(onnx)) == ("onnx", onnx)
-    with pytest.raises(BadInputError, match="only with the onnx runtime"):
+    assert _chosen(_config(onnx)) == ("openvino", onnx)
+    assert _chosen(_config(onnx, runtime="onnx")) == ("onnx", onnx)
+    with pytest.raises(BadInputError, match="only with --runtime openvino or onnx"):
         _chosen(_config(onnx, runtime="torch"))

@@ -1,11 +1,11 @@
-"""The ONNX export of a CMN step (cmn_vfx.model.onnx_export) run by ONNX Runtime in numpy
+"""The ONNX export of a CMN step (cmn_vfx.model.onnx_export) run by ONNX Runtime or OpenVINO in numpy
 (cmn_vfx.model.onnx_network) gives the torch model's outputs, with its flow, state and prior."""
 import cv2
 import numpy as np
 import pytest
 import torch
 
-from cmn_vfx.model.onnx_network import OnnxNetwork, pad16, read_info, resize_flow, sampling_grid
+from cmn_vfx.model.onnx_network import OnnxNetwork, openvino_precisions, pad16, read_info, resize_flow, sampling_grid
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.model import build_model
 from cmn_vfx.model.backwarp import backwarp
@@ -37,8 +37,9 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("executor", ["onnx", "openvino"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_onnx_step_equals_torch_over_a_clip(case, tmp_path):
+def test_onnx_step_equals_torch_over_a_clip(case, executor, tmp_path):
     torch.manual_seed(3)
     model = build_model(tiny(**CASES[case]), load_weights=False).eval()
     with torch.no_grad():           # gains that make the state and the flow visible in alpha
@@ -49,8 +50,8 @@ def test_onnx_step_equals_torch_over_a_clip(case, tmp_path):
     path = str(tmp_path / "step.onnx")
     with_fgr = case == "full efficientnet-lite0, context norm"      # the fg decoder is left out unless asked for
     info = export_onnx(model, {"name": "tiny", "sha256": "abc"}, path, size=(48, 64), with_fgr=with_fgr)
-    net = OnnxNetwork(path, threads=1)
-    assert read_info(path) == info and info["sha256"] == "abc"
+    net = OnnxNetwork(path, threads=1, executor=executor)
+    assert read_info(path) == info == net.info and info["sha256"] == "abc"
     torch.manual_seed(3)            # the export folded the batch norm of its model: compare with a fresh one
     model = build_model(tiny(**CASES[case]), load_weights=False).eval()
     with torch.no_grad():
@@ -108,3 +109,84 @@ def test_sampling_grid_warps_as_backwarp():
 def test_pad16_equals_torch():
     x = np.random.default_rng(3).random((37, 75, 4)).astype(np.float32)
     np.testing.assert_array_equal(pad16(x), torch_pad16(_nchw(x))[0].permute(1, 2, 0).numpy())
+
+
+def _tiny_export(tmp_path) -> str:
+    torch.manual_seed(4)
+    model = build_model(tiny(flow="dis", prior="person", prior_residual=True), load_weights=False).eval()
+    with torch.no_grad():
+        for p in model.operator.parameters():
+            p *= 5.0
+        model.decoder_pha.last[1].weight *= 20.0
+    path = str(tmp_path / "step.onnx")
+    export_onnx(model, {"name": "tiny", "sha256": "abc"}, path, size=(48, 64))
+    return path
+
+
+def _run(net: OnnxNetwork, h: int, w: int, frames: int = 3) -> list[np.ndarray]:
+    ys, xs = np.mgrid[0:h, 0:w]
+    state = prev = None
+    out = []
+    for t, src in enumerate(_clip(frames, h, w)):
+        prior = (np.hypot(ys - h / 2, xs - w / 3 - 3 * t) < h / 3).astype(np.float32)
+        pha, _, state = net.step(src, prev, state, prior)
+        out.append(pha.copy())
+        prev = src
+    return out
+
+
+def test_openvino_recompiles_when_the_size_changes(tmp_path):
+    """OpenVINO runs static shapes: a second plate size recompiles, and going back gives the first results."""
+    path = _tiny_export(tmp_path)
+    net = OnnxNetwork(path, threads=1, executor="openvino")
+    first = _run(net, 37, 75)
+    other = _run(net, 64, 48)
+    again = _run(net, 37, 75)
+    assert [a.shape for a in other] == [(64, 48)] * 3
+    for a, b, c in zip(first, again, _run(OnnxNetwork(path, threads=1, executor="onnx"), 37, 75)):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, atol=2e-5)
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_openvino_half_precision_stays_within_1e3_of_fp32(precision):
+    """--precision bf16/fp16 on the CPU (OpenVINO, where the CPU has it): the shipped model's alpha within
+    1e-3 mean of fp32. (The tiny test models are too narrow for OpenVINO to run them in half.)"""
+    if precision not in openvino_precisions():
+        pytest.skip(f"this CPU has no {precision} arithmetic for OpenVINO")
+    from cmn_vfx.installed import resolve_checkpoint
+    from cmn_vfx.model.onnx_export import default_onnx_path
+    path = default_onnx_path(resolve_checkpoint("default"))
+    want = np.array(_run(OnnxNetwork(path, threads=1, executor="openvino"), 96, 160, 4))
+    got = np.array(_run(OnnxNetwork(path, threads=1, executor="openvino", precision=precision), 96, 160, 4))
+    assert float(want.std()) > 0.05                     # a real matte
+    assert float(np.abs(got - want).mean()) < 1e-3
+    assert float(np.abs(got - want).max()) > 0          # it did run in the lower precision
+
+
+def test_a_precision_the_cpu_lacks_is_refused(tmp_path, monkeypatch):
+    from cmn_vfx.model import onnx_network
+    path = _tiny_export(tmp_path)
+    monkeypatch.setattr(onnx_network, "openvino_precisions", lambda core=None: {"fp32"})
+    with pytest.raises(BadInputError, match="no bf16 arithmetic"):
+        OnnxNetwork(path, threads=1, executor="openvino", precision="bf16")
+    with pytest.raises(BadInputError, match="fp32 only"):
+        OnnxNetwork(path, threads=1, executor="onnx", precision="bf16")
+
+
+def test_openvino_compiles_ahead_in_a_thread_and_a_failure_surfaces_at_the_step(tmp_path, monkeypatch):
+    path = _tiny_export(tmp_path)
+    want = _run(OnnxNetwork(path, threads=1, executor="openvino"), 37, 75)
+    net = OnnxNetwork(path, threads=1, executor="openvino")
+    net.prepare(37, 75)                          # what the engine calls once it knows the working size
+    net.session._wait()
+    compiled = net.session.request
+    assert net.session.shapes["x"] == (1, 4, 48, 80)          # padded to 16, 3 colours + the prior
+    for a, b in zip(want, _run(net, 37, 75)):
+        np.testing.assert_array_equal(a, b)
+    assert net.session.request is compiled                    # the steps reused the compiled graph
+    net = OnnxNetwork(path, threads=1, executor="openvino")
+    monkeypatch.setattr(net.session, "_compile", lambda shapes: (_ for _ in ()).throw(RuntimeError("no memory")))
+    net.prepare(37, 75)
+    with pytest.raises(RuntimeError, match="no memory"):
+        _run(net, 37, 75)
