@@ -10,7 +10,7 @@ Clips (bench/validation_clips.py; sources from training/data/splits.py's validat
 Methods: a person prior name (cmn_vfx.prior.NAMES), NAME+guided (the prior refined by the colour
 guided filter, cmn_vfx.prior.classical), model:MODEL@PRIOR (the engine, as `cmn-matte run --model MODEL
 --prior PRIOR` would run it, on the clip written as scene-linear EXRs); model:MODEL@PRIOR?temporal=0 sets
-an EngineConfig field (here: the temporal stabilisation off).
+an EngineConfig field (here: the temporal stabilisation off; ?precision=bf16, ?runtime=onnx likewise).
 
 Per clip and method: MAD x1e3 and dtSSD x1e2 (whole frame, docs/training.md); 'found' = % of
 (frame, person) pairs where the person's IoU at 0.5 is > 0.5 (each person scored inside the
@@ -97,6 +97,14 @@ def score_clip(preds: list[np.ndarray], clip: V.Rendered, flows: list) -> dict:
 
 
 # ---------------------------------------------------------------- methods
+def _value(text: str):
+    """An option's value: a number (temporal=0) or a name (precision=bf16, runtime=onnx)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 class Method:
     """Runs one row's method over a clip's frames (sRGB 0..1) -> alphas at the clip's size."""
 
@@ -107,7 +115,7 @@ class Method:
             body, _, options = spec[len("model:"):].partition("?")       # model:M@P?temporal=0
             model, _, prior = body.partition("@")
             from cmn_vfx.engine import EngineConfig, MatteEngine
-            extra = {k: float(v) for k, _, v in (o.partition("=") for o in options.split("&") if o)}
+            extra = {k: _value(v) for k, _, v in (o.partition("=") for o in options.split("&") if o)}
             self.engine = MatteEngine(EngineConfig(model=model, device="cpu", prior=prior or None, **extra))
         else:
             from cmn_vfx.prior import load_prior

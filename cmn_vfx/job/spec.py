@@ -15,7 +15,7 @@ A shot spec is a small YAML file:
     prior: null                                      # person prior name (cmn_vfx.prior); null = the model's own
     layer: null                                      # layer holding R, G, B (plate -> plate.R...); null = unprefixed
     threads: null                                    # CPU threads for the network, pinned for every chunk; null = one per core
-    precision: fp32                                  # fp32 | fp16 | bf16 (fp16/bf16 only on a GPU)
+    precision: fp32                                  # fp32 | fp16 | bf16 (fp16/bf16: a GPU, or OpenVINO on a CPU with AMX)
     refine: guided                                   # guided | none: edge refinement at the working size
     temporal: 0.7                                    # 0 <= s < 1: blend with the last alpha where the picture
                                                      # matches it, motion-compensated (0 = off)

@@ -196,8 +196,11 @@ class OpenVinoSession:
         self.failed: BaseException | None = None
 
     def prepare(self, shapes: dict) -> None:
-        """Compile for these input shapes in a thread; the first run waits for it."""
+        """Compile for these input shapes in a thread (unless compiled for them: a resident farm server runs
+        many tasks); the first run waits for it."""
         self._wait()
+        if {k: tuple(v) for k, v in shapes.items()} == self.shapes:
+            return
         self.compiling = threading.Thread(target=self._compile_in_thread, args=(shapes,), name="cmn-openvino-compile",
                                           daemon=True)
         self.compiling.start()

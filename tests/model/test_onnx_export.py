@@ -185,6 +185,8 @@ def test_openvino_compiles_ahead_in_a_thread_and_a_failure_surfaces_at_the_step(
     for a, b in zip(want, _run(net, 37, 75)):
         np.testing.assert_array_equal(a, b)
     assert net.session.request is compiled                    # the steps reused the compiled graph
+    net.prepare(37, 75)                          # the next task of a resident server: nothing to compile
+    assert net.session.compiling is None and net.session.request is compiled
     net = OnnxNetwork(path, threads=1, executor="openvino")
     monkeypatch.setattr(net.session, "_compile", lambda shapes: (_ for _ in ()).throw(RuntimeError("no memory")))
     net.prepare(37, 75)
