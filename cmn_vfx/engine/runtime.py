@@ -91,7 +91,7 @@ def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
             why.append(f"precision {config.precision} needs OpenVINO on the CPU or torch on a GPU")
         if importlib.util.find_spec(PACKAGES[runtime]) is None:
             why.append(f"{PACKAGES[runtime]} is not installed (pip install {PACKAGES[runtime]})")
-        elif runtime == "openvino" and config.precision not in openvino_precisions():
+        elif runtime == "openvino" and config.precision != "fp32" and config.precision not in openvino_precisions():
             why.append(f"precision {config.precision}: this CPU has no {config.precision} arithmetic for OpenVINO")
         if not why:
             net, reason = onnx_for(config.model, config.threads, runtime, config.precision)

@@ -166,7 +166,7 @@ class OpenVinoSession:
 
     fp32 is forced (INFERENCE_PRECISION_HINT f32): OpenVINO's default on a CPU with AMX is bf16, which
     would make a farm's chunks depend on which node ran them. No pinning: the reader and writer threads
-    share the cores. Its telemetry is kept out (import_openvino).
+    share the cores. Its converter and telemetry are kept out (import_openvino).
     """
 
     def __init__(self, path: str, threads: int | None, precision: str) -> None:
@@ -175,7 +175,7 @@ class OpenVinoSession:
         if precision not in OV_PRECISIONS:
             raise BadInputError(f"precision {precision!r} is unknown; use one of {', '.join(OV_PRECISIONS)}")
         hint = OV_PRECISIONS[precision]
-        if precision not in openvino_precisions(self.core):
+        if precision != "fp32" and precision not in openvino_precisions(self.core):
             raise BadInputError(f"precision {precision}: this CPU ({self.core.get_property('CPU', 'FULL_DEVICE_NAME')}) "
                                 f"has no {precision} arithmetic for OpenVINO; use fp32")
         try:
@@ -245,15 +245,29 @@ def import_onnxruntime():
     return onnxruntime
 
 
-def import_openvino():
-    """`import openvino`, without its telemetry. The package imports its model converter, which sets up
-    openvino_telemetry (opt-out: it writes a client id and usage counts under ~/intel, and sends events
-    when a model is converted). With that module absent, OpenVINO uses its own no-op stub: nothing is
-    written and nothing could be sent. Our runs only read and compile the .onnx file."""
-    if "openvino" not in sys.modules:
-        sys.modules.setdefault("openvino_telemetry", None)      # None: 'import openvino_telemetry' raises ImportError
-    import openvino
+CONVERTER = "openvino.tools.ovc"
 
+
+def import_openvino():
+    """`import openvino`, without its model converter and the converter's telemetry. `import openvino`
+    imports the converter (openvino.tools.ovc, optional: the package carries on without it), and the
+    converter sets up openvino_telemetry at import: opt-out, it writes a client id and usage counts under
+    ~/intel and sends events when a model is converted. We only read and compile the .onnx file, so the
+    converter is kept out of that first import (a third of its time); a later explicit
+    `import openvino.tools.ovc` in the same process still works as usual."""
+    if "openvino" in sys.modules:
+        import openvino
+        return openvino
+    had = CONVERTER in sys.modules
+    previous = sys.modules.get(CONVERTER)
+    sys.modules[CONVERTER] = None          # None: importing it raises ImportError, which openvino expects
+    try:
+        import openvino
+    finally:
+        if had:
+            sys.modules[CONVERTER] = previous
+        else:
+            del sys.modules[CONVERTER]
     return openvino
 
 

@@ -62,14 +62,15 @@ def test_onnx_and_torch_write_the_same_mattes_and_resume_each_other(name, plate,
 
 @pytest.mark.parametrize("name", ["openvino", "onnx"])
 def test_the_torch_free_runtimes_never_import_torch_nor_telemetry(name, plate, exported, tmp_path):
-    """Nor OpenVINO's telemetry (opt-out, set up by `import openvino`: a client id under ~/intel)."""
+    """Nor OpenVINO's converter and its telemetry (opt-out, set up by `import openvino`: a client id under
+    ~/intel), nor ONNX Runtime's (a device id under ~/.cache/Microsoft)."""
     out, home = tmp_path / "out", tmp_path / "home"
     home.mkdir()
     code = ("import sys; sys.modules['torch'] = None\n"       # any 'import torch' now raises ImportError
             "from cmn_vfx.cli import matte_main\n"
             f"rc = matte_main(['run', {plate!r}, '--out', {str(out)!r}, '--model', {exported!r}, "
             f"'--runtime', {name!r}, '--no-progress', '--threads', '1', '--json'])\n"
-            "print(sorted(m for m, v in sys.modules.items() if 'openvino_telemetry' in m and v is not None))\n"
+            "print(sorted(m for m in sys.modules if 'telemetry' in m or m.startswith('openvino.tools')))\n"
             "sys.exit(rc)")
     env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
