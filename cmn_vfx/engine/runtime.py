@@ -94,7 +94,13 @@ def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
         elif runtime == "openvino" and config.precision != "fp32" and config.precision not in openvino_precisions():
             why.append(f"precision {config.precision}: this CPU has no {config.precision} arithmetic for OpenVINO")
         if not why:
-            net, reason = onnx_for(config.model, config.threads, runtime, config.precision)
+            try:
+                net, reason = onnx_for(config.model, config.threads, runtime, config.precision)
+            except BadInputError as exc:     # a file OpenVINO cannot read may still run in ONNX Runtime
+                if config.runtime != "auto" or runtime != "openvino":
+                    raise
+                warn(f"{exc}; trying ONNX Runtime")
+                net, reason = None, str(exc)
             if net is not None:
                 return runtime, net
             why.append(reason)

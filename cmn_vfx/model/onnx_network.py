@@ -178,6 +178,7 @@ class OpenVinoSession:
         if precision != "fp32" and precision not in openvino_precisions(self.core):
             raise BadInputError(f"precision {precision}: this CPU ({self.core.get_property('CPU', 'FULL_DEVICE_NAME')}) "
                                 f"has no {precision} arithmetic for OpenVINO; use fp32")
+        self.path = path
         try:
             self.model = self.core.read_model(path)
         except Exception as exc:   # OpenVINO raises RuntimeError subclasses of its own
@@ -214,8 +215,13 @@ class OpenVinoSession:
         return [result[name] for name in self.outputs]
 
     def _compile(self, shapes: dict) -> None:
-        self.model.reshape({k: list(v) for k, v in shapes.items()})
-        self.request = self.core.compile_model(self.model, "CPU", self.config).create_infer_request()
+        try:
+            self.model.reshape({k: list(v) for k, v in shapes.items()})
+            self.request = self.core.compile_model(self.model, "CPU", self.config).create_infer_request()
+        except RuntimeError as exc:      # OpenVINO's own errors (an operation its CPU plugin lacks, ...)
+            first = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
+            raise BadInputError(f"{self.path}: OpenVINO could not compile it for {shapes.get('x')} ({first}); "
+                                "run it with --runtime onnx") from exc
         self.shapes = {k: tuple(v) for k, v in shapes.items()}
 
     def _compile_in_thread(self, shapes: dict) -> None:

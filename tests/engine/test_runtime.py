@@ -155,3 +155,18 @@ def test_an_onnx_file_given_as_the_model_runs_only_without_torch(exported, monke
     assert _chosen(_config(onnx, runtime="onnx")) == ("onnx", onnx)
     with pytest.raises(BadInputError, match="only with --runtime openvino or onnx"):
         _chosen(_config(onnx, runtime="torch"))
+
+
+def test_auto_falls_back_to_onnx_runtime_when_openvino_cannot_read_the_file(exported, monkeypatch, capsys):
+    from cmn_vfx.model import onnx_network
+    monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
+    onnx = os.path.splitext(exported)[0] + ".onnx"
+
+    def unreadable(path, threads, precision):
+        raise BadInputError(f"{path}: not a readable ONNX model (OpConversionFailure)")
+    monkeypatch.setitem(onnx_network.EXECUTORS, "openvino", unreadable)
+    capsys.readouterr()
+    assert _chosen(_config(exported)) == ("onnx", onnx)
+    assert "trying ONNX Runtime" in capsys.readouterr().err
+    with pytest.raises(BadInputError, match="not a readable ONNX model"):
+        _chosen(_config(exported, runtime="openvino"))

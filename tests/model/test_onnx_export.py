@@ -192,3 +192,15 @@ def test_openvino_compiles_ahead_in_a_thread_and_a_failure_surfaces_at_the_step(
     net.prepare(37, 75)
     with pytest.raises(RuntimeError, match="no memory"):
         _run(net, 37, 75)
+
+
+def test_an_openvino_compile_failure_says_how_to_run_the_file(tmp_path, monkeypatch):
+    path = _tiny_export(tmp_path)
+    net = OnnxNetwork(path, threads=1, executor="openvino")
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("Exception from src/plugins/intel_cpu/src/node.cpp:1:\nUnsupported operation GridSample")
+    monkeypatch.setattr(net.session.core, "compile_model", fails)
+    net.prepare(37, 75)
+    with pytest.raises(BadInputError, match="Unsupported operation GridSample.*--runtime onnx"):
+        _run(net, 37, 75)
