@@ -14,7 +14,7 @@ checkpoint's name and sha256, so frames from any runtime count as finished for t
 
 'auto' picks openvino, else onnx, when every one of these holds, else torch:
 - the device is the CPU: --device cpu, or auto on a machine with no NVIDIA GPU (no /dev/nvidia0);
-- precision fp32, or bf16/fp16 with OpenVINO on a CPU that has them;
+- precision fp32, or bf16/fp16 with OpenVINO (fp32, with a warning, on a CPU without them);
 - an export of the model exists: <model>.onnx beside the checkpoint (or --model X.onnx), made from
   that very checkpoint (its recorded sha256 matches);
 - the package is installed.
@@ -91,11 +91,14 @@ def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
             why.append(f"precision {config.precision} needs OpenVINO on the CPU or torch on a GPU")
         if importlib.util.find_spec(PACKAGES[runtime]) is None:
             why.append(f"{PACKAGES[runtime]} is not installed (pip install {PACKAGES[runtime]})")
-        elif runtime == "openvino" and config.precision != "fp32" and config.precision not in openvino_precisions():
-            why.append(f"precision {config.precision}: this CPU has no {config.precision} arithmetic for OpenVINO")
+        precision = config.precision
+        if not why and runtime == "openvino" and precision != "fp32" and precision not in openvino_precisions():
+            # as torch does with a GPU precision on the CPU: say so and run fp32 (cmn:settings records fp32)
+            warn(f"--precision {precision}: this CPU has no {precision} arithmetic for OpenVINO; running fp32")
+            precision = "fp32"
         if not why:
             try:
-                net, reason = onnx_for(config.model, config.threads, runtime, config.precision)
+                net, reason = onnx_for(config.model, config.threads, runtime, precision)
             except BadInputError as exc:     # a file OpenVINO cannot read may still run in ONNX Runtime
                 if config.runtime != "auto" or runtime != "openvino":
                     raise

@@ -92,7 +92,7 @@ def _chosen(config: EngineConfig) -> tuple[str, str | None]:
     return kind, None if net is None else net.path
 
 
-def test_auto_picks_openvino_then_onnx_only_where_they_can_run(exported, tmp_path, monkeypatch):
+def test_auto_picks_openvino_then_onnx_only_where_they_can_run(exported, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
     onnx = os.path.splitext(exported)[0] + ".onnx"
     assert _chosen(_config(exported)) == ("openvino", onnx)
@@ -101,9 +101,11 @@ def test_auto_picks_openvino_then_onnx_only_where_they_can_run(exported, tmp_pat
     assert _chosen(_config(exported, runtime="torch")) == ("torch", None)
     assert _chosen(_config(exported, device="cuda")) == ("torch", None)
     monkeypatch.setattr(runtime, "openvino_precisions", lambda: {"fp32"})   # a CPU without bf16 / fp16
-    assert _chosen(_config(exported, precision="fp16")) == ("torch", None)
-    with pytest.raises(BadInputError, match="no bf16 arithmetic"):
-        _chosen(_config(exported, runtime="openvino", precision="bf16"))
+    for name in ("auto", "openvino"):          # as torch on a CPU: fp32, said
+        capsys.readouterr()
+        kind, net = runtime.choose_runtime(_config(exported, runtime=name, precision="bf16"))
+        assert (kind, net.precision) == ("openvino", "fp32")
+        assert "no bf16 arithmetic for OpenVINO; running fp32" in capsys.readouterr().err
     with pytest.raises(BadInputError, match="needs OpenVINO on the CPU"):
         _chosen(_config(exported, runtime="onnx", precision="bf16"))
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: True)        # auto device on a GPU machine
