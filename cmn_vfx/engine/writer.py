@@ -53,12 +53,13 @@ def check_output_dir(out_dir: str, pixels: int) -> None:
                             f"{pixels * _BYTES_PER_PIXEL // 2**20 + 1} MiB); free space or choose another --out")
 
 
-def _working_box(mask: np.ndarray, working: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(y0, y1, x0, x1) at the working size covering the bilinear samples of `mask`'s pixels (plate size)."""
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    sy, sx = working[0] / mask.shape[0], working[1] / mask.shape[1]
-    return (max(int((rows[0] + 0.5) * sy - 0.5) - 1, 0), min(int((rows[-1] + 0.5) * sy - 0.5) + 3, working[0]),
-            max(int((cols[0] + 0.5) * sx - 0.5) - 1, 0), min(int((cols[-1] + 0.5) * sx - 0.5) + 3, working[1]))
+def _working_box(box: tuple[int, int, int, int], plate: tuple[int, int],
+                 working: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1) at the working size covering the bilinear samples of the plate-size pixels in `box`
+    ((y0, y1, x0, x1), ends exclusive)."""
+    sy, sx = working[0] / plate[0], working[1] / plate[1]
+    return (max(int((box[0] + 0.5) * sy - 0.5) - 1, 0), min(int((box[1] - 0.5) * sy - 0.5) + 3, working[0]),
+            max(int((box[2] + 0.5) * sx - 0.5) - 1, 0), min(int((box[3] - 0.5) * sx - 0.5) + 3, working[1]))
 
 
 class FrameWriter:
@@ -87,35 +88,36 @@ class FrameWriter:
         rounded to half from float32, clamped to half's range). fgr None: estimated from `working` (src,
         alpha at the working size) where the band needs it. pha_half: to_half(pha) when the caller has it."""
         from cmn_vfx.color import convert, from_network
-        mask = outputs.transition_band(pha)
+        pha_half = to_half(pha) if pha_half is None else pha_half
+        # zero where alpha is: the plate is read, converted and multiplied only inside alpha's bounding box
+        # (55% of the 1080p sample shot's frame); the band (0 < alpha < 1) lies in it too
+        rgba = np.zeros(pha.shape + (4,), np.float16)
+        x, y, w, h = cv2.boundingRect(cv2.compare(pha, 0.0, cv2.CMP_GT))
+        if not w:
+            return rgba
+        region = np.s_[y:y + h, x:x + w]
+        rows, cols = np.nonzero(outputs.transition_band(pha[region]))      # row-major, in the box
         band = None
-        if mask.any():
+        if len(rows):
             if fgr is None:                  # estimated where the band's bilinear samples reach
                 from cmn_vfx.engine.foreground import estimate_foreground
-                fgr = estimate_foreground(*working, box=_working_box(mask, working[1].shape))
+                box = (y + int(rows[0]), y + int(rows[-1]) + 1, x + int(cols.min()), x + int(cols.max()) + 1)
+                fgr = estimate_foreground(*working, box=_working_box(box, pha.shape, working[1].shape))
             # cv2's bilinear resize samples like torch's interpolate(align_corners=False); one
             # vectorised resize is ~30x faster than gathering band pixels one by one.
             full = cv2.resize(fgr, (pha.shape[1], pha.shape[0]), interpolation=cv2.INTER_LINEAR)
-            srgb = np.clip(full[mask], 0.0, 1.0)
+            srgb = np.clip(full[rows + y, cols + x], 0.0, 1.0)
             del full
             band = from_network(srgb[:, None, :], self.fg_colorspace)[:, 0, :]
-        pha_half = to_half(pha) if pha_half is None else pha_half
-        # zero where alpha is: the plate is read, converted and multiplied only inside alpha's bounding box
-        # (55% of the 1080p sample shot's frame), and its band pixels all lie in it, in the same row-major order
-        rgba = np.zeros(pha.shape + (4,), np.float16)
-        rows, cols = np.flatnonzero(pha.any(1)), np.flatnonzero(pha.any(0))
-        if not len(rows):
-            return rgba
-        box = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
-        region = np.s_[box[0]:box[1], box[2]:box[3]]
-        plate, converted = image.floats(box), self.fg_colorspace != self.colorspace
+        plate, converted = image.floats((y, y + h, x, x + w)), self.fg_colorspace != self.colorspace
         if converted:
             plate = convert(plate, self.colorspace, self.fg_colorspace)
-        rgb = outputs.premultiplied_rgb(plate, pha[region], band, mask[region])
+        owned = converted or image.pixels is None      # made just now from the half (or code) plate
+        rgb = outputs.premultiplied_rgb(plate, pha[region], band, index=rows * w + cols, in_place=owned)
         if image.pixel_type != "half" or converted:     # a half plate times alpha <= 1 stays in half's range:
             self.clamped += outputs.clamp_to_half(rgb)  # nothing to clamp
-        # straight to half: one RGB conversion and a merge of halves, not a float RGBA converted whole
-        rgba[region] = cv2.merge([to_half(rgb), pha_half[region]])
+        # straight to half: one RGB conversion merged with alpha's half into the frame's box, in place
+        cv2.merge([to_half(rgb), pha_half[region]], dst=rgba[region])
         return rgba
 
     def write(self, out: FrameOut) -> None:

@@ -116,8 +116,8 @@ def test_the_working_box_covers_every_bilinear_sample_of_the_band():
         mask = np.zeros((1080, 1920), bool)
         y, x = rng.integers(0, 1000), rng.integers(0, 1800)
         mask[y:y + rng.integers(1, 80), x:x + rng.integers(1, 120)] = True
-        y0, y1, x0, x1 = _working_box(mask, (288, 512))
         ys, xs = np.nonzero(mask)
+        y0, y1, x0, x1 = _working_box((ys.min(), ys.max() + 1, xs.min(), xs.max() + 1), mask.shape, (288, 512))
         sy, sx = (ys + 0.5) * 288 / 1080 - 0.5, (xs + 0.5) * 512 / 1920 - 0.5     # cv2.resize's sample points
         assert y0 <= max(np.floor(sy).min(), 0) and np.minimum(np.floor(sy) + 1, 287).max() < y1
         assert x0 <= max(np.floor(sx).min(), 0) and np.minimum(np.floor(sx) + 1, 511).max() < x1
