@@ -1,5 +1,7 @@
 """The ONNX export of a CMN step (cmn_vfx.model.onnx_export) run by ONNX Runtime or OpenVINO in numpy
 (cmn_vfx.model.onnx_network) gives the torch model's outputs, with its flow, state and prior."""
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -204,3 +206,25 @@ def test_an_openvino_compile_failure_says_how_to_run_the_file(tmp_path, monkeypa
     net.prepare(37, 75)
     with pytest.raises(BadInputError, match="Unsupported operation GridSample.*--runtime onnx"):
         _run(net, 37, 75)
+
+
+def test_openvino_shares_a_compiled_graph_within_the_process_until_the_file_changes(tmp_path):
+    """A resident farm server opens a new engine per task: the shot's later tasks reuse the first one's graph."""
+    path = _tiny_export(tmp_path)
+    first = OnnxNetwork(path, threads=1, executor="openvino")
+    want = _run(first, 37, 75)
+    second = OnnxNetwork(path, threads=1, executor="openvino")
+    got = _run(second, 37, 75)
+    assert second.session.compiled is first.session.compiled
+    assert second.session.request is not first.session.request          # each its own state
+    for a, b in zip(want, got):
+        np.testing.assert_array_equal(a, b)
+    assert OnnxNetwork(path, threads=2, executor="openvino").session.compiled is None     # compiled on demand
+    other = OnnxNetwork(path, threads=2, executor="openvino")
+    _run(other, 37, 75)
+    assert other.session.compiled is not first.session.compiled                       # other settings
+    stat = os.stat(path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))           # a new export
+    again = OnnxNetwork(path, threads=1, executor="openvino")
+    _run(again, 37, 75)
+    assert again.session.compiled is not first.session.compiled
