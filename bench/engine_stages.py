@@ -3,7 +3,8 @@
     .venv/bin/python bench/engine_stages.py [--size 1920x1080] [--model default] [--threads 2] [--repeat 3]
         [--runtime torch|onnx]
 
-Times, in this process and one after another, the stages the reader, network and writer
+Times, in this process and one after another, on the sample shot's frames (cmn_vfx.sample_shot, built at
+the size asked), the stages the reader, network and writer
 threads run for each frame: EXR read, colour to network space, resize, person prior,
 network step, edge refinement, guided upsampling, fg composition, and the two EXR writes. The engine
 overlaps reader, network and writer in threads, so on N free cores its frame time is
@@ -50,12 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     prior_fn = load_prior(meta["model_config"].get("prior_model", "auto")) \
         if meta["model_config"].get("prior") == "person" else None
     tmp = tempfile.mkdtemp()
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    disc = (np.hypot(xs - width / 2, ys - height / 2) < height / 3).astype(np.float32)[..., None]
-    pixels = disc * np.float32([0.6, 0.4, 0.3]) + (1 - disc) * (0.1 + 0.3 * xs[..., None] / width)
+    # the sample shot's frames (a held-out portrait walking over a street, scene-linear half EXRs): a real
+    # edge band for the refinement and the fg, real motion for the flow (a synthetic disc left both empty)
+    from cmn_vfx.sample_shot import FIRST_FRAME, build_sample_shot
+    shot = build_sample_shot(tmp, frames=args.repeat + 1, size=(width, height))
+    plates = [shot["plate"].replace("####", str(FIRST_FRAME + i)) for i in range(args.repeat + 1)]
     box = Box(0, 0, width, height)
-    plate = os.path.join(tmp, "plate.1001.exr")
-    write_exr(plate, pixels, ("R", "G", "B"), box, box)
     writer = FrameWriter(OutputLayout(tmp, "bench", 4), "lin_rec709", "{}", "bench", "0")
     times: dict[str, list[float]] = {}
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         return out
 
     state, prev = None, None
-    for _ in range(args.repeat + 1):
+    for plate in plates:
         image = timed("read EXR (RGB)", read_rgb, plate, None, True)
         net = timed("colour -> network", lambda im: to_network_half(im.half, "lin_rec709")
                     if im.half is not None else to_network(im.pixels, "lin_rec709"), image)
