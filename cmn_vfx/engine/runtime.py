@@ -103,10 +103,12 @@ def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
                 if config.runtime != "auto" or runtime != "openvino":
                     raise
                 warn(f"{exc}; trying ONNX Runtime")
-                net, reason = None, str(exc)
+                reasons[runtime] = why + [str(exc)]
+                continue
             if net is not None:
                 return runtime, net
-            why.append(reason)
+            reasons[runtime] = why + [reason]
+            break       # onnx_for's reasons are the file's (missing, exported from another checkpoint): no runtime runs it
         reasons[runtime] = why
     flat = [r for why in reasons.values() for r in why]
     said = "; ".join(dict.fromkeys(flat))
