@@ -174,16 +174,18 @@ def default_onnx_path(checkpoint_path: str) -> str:
     return os.path.splitext(checkpoint_path)[0] + ".onnx"
 
 
-def compare_runtimes(model_name: str, onnx_path: str, size: tuple[int, int] = (150, 270), frames: int = 3) -> float:
-    """Largest |alpha difference| between the torch model and its ONNX export over `frames` frames of a
-    smooth random clip panning right (flow, state and the prior all in play)."""
+def compare_runtimes(model_name: str, onnx_path: str, size: tuple[int, int] = (150, 270), frames: int = 3,
+                     executor: str = "onnx") -> float:
+    """Largest |alpha difference| between the torch model and its ONNX export run by `executor` (onnx:
+    ONNX Runtime, openvino: OpenVINO) over `frames` frames of a smooth random clip panning right (flow,
+    state and the prior all in play)."""
     import numpy as np
 
     from cmn_vfx.model.onnx_network import OnnxNetwork
     from cmn_vfx.model import load_model
 
     model, _ = load_model(model_name)
-    net = OnnxNetwork(onnx_path, threads=1)
+    net = OnnxNetwork(onnx_path, threads=1, executor=executor)
     h, w = size
     rng = np.random.default_rng(0)
     import cv2
