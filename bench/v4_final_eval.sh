@@ -11,6 +11,9 @@ QUICK=${3:-}
 OUTDIR=runs/$NAME
 mkdir -p "$OUTDIR"
 export OMP_NUM_THREADS=2
+# its export first (beside the checkpoint), checked against torch in OpenVINO and ONNX Runtime: the CPU
+# default runs it, and the speed issue's bars are measured with it
+.venv/bin/cmn-matte export-onnx --model "$M" --check > "$OUTDIR/export_onnx.txt" 2>&1
 .venv/bin/python bench/recurrence_check.py --model "$M" > "$OUTDIR/recurrence.txt" 2>&1
 .venv/bin/python bench/validate.py --methods "model:$M@people" --json "runs/validate_$NAME.json" --work "runs/validate_$NAME" \
    --sheet "$OUTDIR/validation_worst.jpg" --sheet-method "model:$M@people" > "$OUTDIR/validate.txt" 2>&1
@@ -19,8 +22,9 @@ export OMP_NUM_THREADS=2
    > "$OUTDIR/subject.txt" 2>&1
 if [ "$QUICK" != "--quick" ]; then
   for W in 0 8; do .venv/bin/python bench/farm_seams.py --checkpoint "$M" --warmup $W > "$OUTDIR/seams_w$W.txt" 2>&1; done
-  .venv/bin/python bench/end_to_end.py --model "$M" --runtimes torch --json "$OUTDIR/end_to_end.json" > "$OUTDIR/end_to_end.txt" 2>&1
-  .venv/bin/python bench/engine_stages.py --model "$M" --size 512x288 > "$OUTDIR/stages_512.txt" 2>&1
-  .venv/bin/python bench/engine_stages.py --model "$M" --size 1920x1080 > "$OUTDIR/stages_1080.txt" 2>&1
+  .venv/bin/python bench/end_to_end.py --model "$M" --runtimes "openvino,onnx,openvino+--precision=bf16" \
+     --json "$OUTDIR/end_to_end.json" > "$OUTDIR/end_to_end.txt" 2>&1
+  .venv/bin/python bench/engine_stages.py --model "$M" --runtime openvino --size 512x288 > "$OUTDIR/stages_512.txt" 2>&1
+  .venv/bin/python bench/engine_stages.py --model "$M" --runtime openvino --size 1920x1080 > "$OUTDIR/stages_1080.txt" 2>&1
 fi
 echo done > "$OUTDIR/DONE"
