@@ -26,7 +26,7 @@ class EngineConfig:
 
     model: str = DEFAULT_MODEL                # bundled model name or checkpoint path
     device: str = "auto"                    # auto | cpu | cuda | cuda:N
-    runtime: str = "auto"                   # auto | torch | onnx (cmn_vfx.engine.runtime)
+    runtime: str = "auto"                   # auto | torch | openvino | onnx (cmn_vfx.engine.runtime)
     precision: str = "fp32"                 # fp32 | fp16 | bf16 (torch autocast on a GPU; OpenVINO on a CPU that has it)
     downsample: str | float = "auto"        # auto or a ratio 0 < r <= 1
     warmup: int | None = None               # None = DEFAULT_WARMUP

@@ -161,12 +161,13 @@ class OrtSession:
 OV_PRECISIONS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}     # ours -> INFERENCE_PRECISION_HINT
 
 
-# Compiled graphs kept in the process: the farm's resident server (farm/session.py) opens a new engine for each
+# Compiled graphs kept in the process (and the model they came from): the farm's resident server (farm/session.py) opens a new engine for each
 # task, and a shot's tasks share the file, the size and the settings, so only the first task compiles (0.14 s,
 # 0.2-0.3 CPU-s). Keyed by the file's identity (path, mtime, size: a new export compiles again).
 COMPILED_KEPT = 2         # a shot has one working size; a few more would pin their memory in a resident server
 _compiled: "OrderedDict[tuple, object]" = OrderedDict()
 _compiled_lock = threading.Lock()
+_read: dict = {}             # the last .onnx read (its identity -> OpenVINO's model), for the same reason
 
 
 class OpenVinoSession:
@@ -189,11 +190,18 @@ class OpenVinoSession:
             raise BadInputError(f"precision {precision}: this CPU ({self.core.get_property('CPU', 'FULL_DEVICE_NAME')}) "
                                 f"has no {precision} arithmetic for OpenVINO; use fp32")
         self.path = path
-        try:
-            self.model = self.core.read_model(path)
-        except Exception as exc:   # OpenVINO raises RuntimeError subclasses of its own
-            raise BadInputError(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it again with "
-                                "cmn-matte export-onnx") from exc
+        stat = os.stat(path)
+        self.identity = (os.path.realpath(path), stat.st_mtime_ns, stat.st_size)    # a new export is another file
+        with _compiled_lock:                      # read once per process: a farm server's tasks share it
+            self.model = _read.get(self.identity)
+            if self.model is None:
+                try:
+                    self.model = self.core.read_model(path)
+                except Exception as exc:   # OpenVINO raises RuntimeError subclasses of its own
+                    raise BadInputError(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it "
+                                        "again with cmn-matte export-onnx") from exc
+                _read.clear()
+                _read[self.identity] = self.model
         self.metadata = {}
         if self.model.has_rt_info(["framework", META_KEY]):
             self.metadata[META_KEY] = self.model.get_rt_info(["framework", META_KEY]).astype(str)
@@ -226,22 +234,19 @@ class OpenVinoSession:
 
     def _compile(self, shapes: dict) -> None:
         shapes = {k: tuple(v) for k, v in shapes.items()}
-        stat = os.stat(self.path)
-        key = (os.path.realpath(self.path), stat.st_mtime_ns, stat.st_size, tuple(sorted(shapes.items())),
-               tuple(sorted(self.config.items())))
-        with _compiled_lock:
+        key = (self.identity, tuple(sorted(shapes.items())), tuple(sorted(self.config.items())))
+        with _compiled_lock:     # the model read is shared: reshaped and compiled by one session at a time
             self.compiled = _compiled.get(key)
             if self.compiled is not None:
                 _compiled.move_to_end(key)
-        if self.compiled is None:
-            try:
-                self.model.reshape({k: list(v) for k, v in shapes.items()})
-                self.compiled = self.core.compile_model(self.model, "CPU", self.config)
-            except RuntimeError as exc:      # OpenVINO's own errors (an operation its CPU plugin lacks, ...)
-                first = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
-                raise BadInputError(f"{self.path}: OpenVINO could not compile it for {shapes.get('x')} ({first}); "
-                                    "run it with --runtime onnx") from exc
-            with _compiled_lock:
+            else:
+                try:
+                    self.model.reshape({k: list(v) for k, v in shapes.items()})
+                    self.compiled = self.core.compile_model(self.model, "CPU", self.config)
+                except RuntimeError as exc:      # OpenVINO's own errors (an operation its CPU plugin lacks, ...)
+                    first = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
+                    raise BadInputError(f"{self.path}: OpenVINO could not compile it for {shapes.get('x')} "
+                                        f"({first}); run it with --runtime onnx") from exc
                 _compiled[key] = self.compiled
                 while len(_compiled) > COMPILED_KEPT:
                     _compiled.popitem(last=False)

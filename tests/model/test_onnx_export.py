@@ -216,6 +216,7 @@ def test_openvino_shares_a_compiled_graph_within_the_process_until_the_file_chan
     second = OnnxNetwork(path, threads=1, executor="openvino")
     got = _run(second, 37, 75)
     assert second.session.compiled is first.session.compiled
+    assert second.session.model is first.session.model                  # the file read once, too
     assert second.session.request is not first.session.request          # each its own state
     for a, b in zip(want, got):
         np.testing.assert_array_equal(a, b)
