@@ -35,11 +35,12 @@ def save_checkpoint(path: str, model: CMN, extra: dict | None = None) -> None:
 def read_checkpoint(path: str) -> dict:
     """torch.load a checkpoint dict; BadInputError for anything that is not one of ours."""
     try:
-        try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:
-            # training checkpoints may carry numpy RNG state; the user's own file, so load it fully
-            ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        # weights only, never arbitrary objects: a pickle can run code, and a spec's `model:` path is
+        # opened on every farm node (training's RNG state is saved as plain tensors: training/state.py)
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise BadInputError(f"{path}: holds Python objects other than weights, which are never loaded (they could run "
+                            "code); use a checkpoint saved by cmn-train or save_checkpoint") from exc
     except Exception as exc:
         raise BadInputError(f"{path}: not a readable checkpoint ({type(exc).__name__}); the file is corrupt or "
                             "truncated, copy it again") from exc
@@ -92,9 +93,7 @@ def strip_checkpoint(src: str, dst: str) -> dict:
     What ships in cmn_vfx/models/ is made this way: the model, both configs (so the recipe
     stays with the weights), the iteration and the validation metrics. Returns what was kept.
     """
-    ckpt = torch.load(resolve_checkpoint(src), map_location="cpu", weights_only=False)
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise BadInputError(f"{src}: not a cmn-vfx checkpoint; pass a file saved by cmn-train")
+    ckpt = read_checkpoint(resolve_checkpoint(src))
     kept = {k: ckpt[k] for k in INFERENCE_KEYS if k in ckpt}
     with atomic_path(dst) as tmp:
         torch.save(kept, tmp)

@@ -102,3 +102,33 @@ def test_a_bad_variant_inside_a_checkpoint_names_the_file(tmp_path):
     torch.save(ckpt, path)
     with pytest.raises(BadInputError, match=r"edited\.pt: model config: variant='bogus' is unknown"):
         load_model(path)
+
+
+class _RunsCode:
+    """A pickle whose loading runs a shell command (what a hostile `.pt` does)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_checkpoint_whose_pickle_runs_code_is_refused_without_running_it(tmp_path):
+    from cmn_vfx.model.checkpoint import strip_checkpoint
+    marker = tmp_path / "ran"
+    model = build_model(tiny(variant="baseline"))
+    path = str(tmp_path / "hostile.pt")
+    torch.save({"format": "cmn-vfx-checkpoint", "version": 1, "model_config": model.config.to_dict(),
+                "model": model.state_dict(), "payload": _RunsCode(str(marker))}, path)
+    for load in (load_model, lambda p: strip_checkpoint(p, str(tmp_path / "copy.pt"))):
+        with pytest.raises(BadInputError, match=r"hostile.pt: holds Python objects other than weights"):
+            load(path)
+    assert not marker.exists()
+    assert not (tmp_path / "copy.pt").exists()
+
+
+def test_the_bundled_model_loads_as_weights_only():
+    from cmn_vfx.model.checkpoint import read_checkpoint
+    ckpt = read_checkpoint("cmn_vfx/models/default.pt")
+    assert ckpt["format"] == "cmn-vfx-checkpoint" and len(ckpt["model"]) > 100
