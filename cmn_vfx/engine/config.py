@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from cmn_vfx.io.sequence import Sequence, format_frame_range, parse_frame_range
+from cmn_vfx.io.sequence import Sequence, format_frame_range, shot_frames
 from cmn_vfx.job.names import CUT_THRESHOLD, DEFAULT_MODEL, DEFAULT_TEMPORAL
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class ShotJob:
     @classmethod
     def from_spec(cls, spec: ShotSpec, seq: Sequence, out_dir: str, name: str, overwrite: bool = False) -> ShotJob:
         """The spec's shot on `seq` (the spec's plate, or one plate of a folder), written to out_dir."""
-        frames = parse_frame_range(spec.frames) if spec.frames else list(range(seq.first, seq.last + 1))
+        frames = shot_frames(seq, spec.frames or None)
         return cls(seq, frames, out_dir, name, spec.colorspace, spec.missing, list(spec.cuts), overwrite,
                    spec.layer, spec.subject, spec.person_layers)
 

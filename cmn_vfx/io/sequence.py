@@ -271,6 +271,13 @@ def find_sequence(spec: str, frames: str | None = None) -> Sequence:
     return Sequence(seq.directory, seq.head, seq.tail, seq.padding, kept)
 
 
+def shot_frames(seq: Sequence, text: str | None = None) -> list[int]:
+    """The output frames of a shot on `seq`: `text` parsed ('1001-1100'), or, when None, the plate's whole
+    span first..last, holes included (resolve_frames says what each hole becomes, or refuses it).
+    `cmn-matte run` and the farm's plan and status all take a shot's frames from here."""
+    return parse_frame_range(text) if text is not None else list(range(seq.first, seq.last + 1))
+
+
 def resolve_frames(seq: Sequence, requested: list[int], missing: str = "error") -> list[tuple[int, int | None]]:
     """Pair each requested output frame with the source frame to read.
 
