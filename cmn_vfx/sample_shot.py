@@ -12,7 +12,8 @@ Apache-2.0/BSD-3; a busy street with pedestrians, a frame range not used for
 training). Motion is scripted and the shot is deterministic: the same command
 writes the same pixels. The foreground colour estimate (pymatting) is cached in
 DIR/.cache. Composited in linear light: plate = a*F + (1-a)*B with F, B
-linearised from sRGB, so the plate's alpha is exactly the truth alpha.
+linearised from sRGB, so the plate's alpha is exactly the truth alpha. The portrait's
+alpha is P3M-Net's prediction (the P3M project's published result), not a hand-made matte.
 """
 from __future__ import annotations
 
