@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from cmn_vfx.errors import BadInputError
@@ -84,7 +85,7 @@ def _plan(args: argparse.Namespace) -> Plan:
     path = args.spec or args.spec_option
     if not path:
         raise BadInputError("no shot spec given; run e.g. `cmn-farm plan shot.yaml`")
-    return plan_shot(ShotSpec.from_yaml(path), args.frames, getattr(args, "chunk_size", None))
+    return plan_shot(ShotSpec.from_yaml(path), args.frames, getattr(args, "chunk_size", None), os.path.abspath(path))
 
 
 def run_plan(args: argparse.Namespace) -> int:

@@ -9,9 +9,10 @@ and Deadline Cloud cut the same chunks): the frames are split into runs of
 consecutive numbers, and each run into ceil(n / chunk_size) chunks of nearly equal
 length. `cmn-farm plan` therefore shows what will run.
 
-Stepped ranges (1001-1100x2) are refused: a chunk's `--frames A-B` would also
-matte the frames in between, and a recurrent network needs consecutive frames.
-Gaps (1001-1010,1020-1030) are fine: no chunk spans a gap.
+A shot's frames are `cmn-matte run`'s (cmn_vfx.io.sequence.shot_frames): the spec's range,
+or the plate's first..last with its holes, which `missing: hold|black` fills. Gaps and
+scattered lists (1006,1009, or a stepped 1001-1009x4) are fine: no chunk spans a gap, so
+each run of consecutive frames is its own chunk (a resubmit of what status lists).
 
 Imports neither numpy nor torch (the farm submitter and Nuke use it).
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.io.sequence import find_sequence, format_frame_range, parse_frame_range, resolve_frames
+from cmn_vfx.io.sequence import find_sequence, format_frame_range, resolve_frames, shot_frames
 from cmn_vfx.job.layout import OutputLayout
 from cmn_vfx.job.names import DEFAULT_WARMUP
 from cmn_vfx.job.spec import ShotSpec
@@ -63,10 +64,17 @@ class Plan:
     chunk_size: int
     warmup: int
     chunks: tuple[Chunk, ...]
+    spec_path: str | None = None        # the spec file it was read from (what a resubmit names)
 
     @property
     def frame_range(self) -> str:
         return format_frame_range(self.frames)
+
+    @property
+    def openjd_range(self) -> str:
+        """The frames as an OpenJD range expression: runs of consecutive frames, no steps ('1006,1009-1012')."""
+        runs = split_contiguous(list(self.frames), max(len(self.frames), 1))
+        return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
     @property
     def layout(self) -> OutputLayout:
@@ -102,13 +110,14 @@ def split_contiguous(frames: list[int], chunk_size: int) -> list[tuple[int, ...]
     return chunks
 
 
-def plan_shot(spec: ShotSpec, frames: str | None = None, chunk_size: int | None = None) -> Plan:
+def plan_shot(spec: ShotSpec, frames: str | None = None, chunk_size: int | None = None,
+              spec_path: str | None = None) -> Plan:
     """Validate the spec against the plate on disk and cut its frames into chunks.
 
-    frames: overrides spec.frames ('1001-1050'); chunk_size overrides spec.chunk_size.
+    frames: overrides spec.frames ('1001-1050'); chunk_size overrides spec.chunk_size;
+    spec_path: the file the spec came from (status names it in its resubmit line).
     Raises BadInputError (nothing submitted) for a pattern that matches no files,
-    an empty or stepped range, frames outside the plate, holes with missing=error,
-    or a chunk size < 1.
+    an empty range, frames outside the plate, holes with missing=error, or a chunk size < 1.
     """
     spec.validate()
     size = spec.chunk_size if chunk_size is None else chunk_size
@@ -116,19 +125,15 @@ def plan_shot(spec: ShotSpec, frames: str | None = None, chunk_size: int | None 
         raise BadInputError(f"chunk size {size!r} must be a whole number >= 1; set chunk_size in the spec or --chunk-size")
     seq = find_sequence(spec.plate)
     text = frames if frames is not None else spec.frames
-    wanted = parse_frame_range(text) if text is not None else list(seq.frames)
+    wanted = shot_frames(seq, text)
     if not wanted:
         raise BadInputError(f"frame range {text!r} is empty; write e.g. {seq.first}-{seq.last}")
     resolve_frames(seq, wanted, spec.missing)
     runs = split_contiguous(wanted, size)
-    gaps = [b - a for a, b in zip(wanted, wanted[1:])]
-    if gaps and min(gaps) > 1:
-        raise BadInputError(f"frame range {text!r} is stepped; farm chunks need consecutive frames "
-                            f"(the network is recurrent): use e.g. {wanted[0]}-{wanted[-1]}")
     # Like the engine: warm-up reaches back to the plate's first frame, not across a
     # hole unless the spec fills holes (missing: hold | black).
     holes = seq.holes() if spec.missing == "error" else []
     warm = DEFAULT_WARMUP if spec.warmup is None else spec.warmup
     chunks = tuple(Chunk(c, warmup_frames(c[0], warm, seq.first, spec.cuts, holes)) for c in runs)
     name = spec.name or seq.name
-    return Plan(spec, name, seq.padding, tuple(wanted), size, warm, chunks)
+    return Plan(spec, name, seq.padding, tuple(wanted), size, warm, chunks, spec_path)

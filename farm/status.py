@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import os
+import shlex
 from dataclasses import dataclass, field
 
 from cmn_vfx.errors import BadInputError
@@ -51,6 +52,12 @@ class ShotStatus:
         return format_frame_range(self.todo)
 
     @property
+    def resubmit_command(self) -> str:
+        """The shell command that finishes the shot (the spec's real path, quoted for the shell)."""
+        spec = shlex.quote(os.path.abspath(self.plan.spec_path)) if self.plan.spec_path else "SHOT.yaml"
+        return f"cmn-farm submit {spec} --frames {self.todo_range}"
+
+    @property
     def complete(self) -> bool:
         return not self.missing and not self.failed
 
@@ -64,7 +71,7 @@ class ShotStatus:
         for frame in self.failed[:10]:
             lines.append(f"    {frame}: {self.reasons[frame]}")
         if self.todo:
-            lines.append(f"  resubmit: cmn-farm submit SPEC --frames {self.todo_range}")
+            lines.append(f"  resubmit: {self.resubmit_command}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:

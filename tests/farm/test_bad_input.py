@@ -14,7 +14,6 @@ from farm_helpers import cmn_farm, write_spec
     ({"chunk_size": 0}, (), "chunk_size 0"),
     ({}, ("--chunk-size", "0"), "chunk size 0"),
     ({}, ("--backend", "tractor"), "backend 'tractor' is unknown"),
-    ({}, ("--frames", "1001-1011x2"), "stepped"),
     ({}, ("--workers", "0"), "--workers 0"),
     ({"prior": "selfy"}, (), "unknown person prior 'selfy'"),
 ])

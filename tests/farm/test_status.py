@@ -99,3 +99,24 @@ def test_quick_status_reads_headers_only(spec_path):
     got = cmn_farm("status", spec_path, "--frames", "1001-1002", "--quick", "--json")
     assert got.returncode == 0, got.stderr
     assert json.loads(got.stdout)["done"] == "1001-1002"
+
+
+def test_a_filled_hole_is_reported_until_written(tmp_path):
+    """Issue 29 D4: with missing: hold the hole is an output frame; 7 of 8 written is not complete."""
+    import shlex
+    from farm_helpers import make_plate, write_spec
+    plate = make_plate(str(tmp_path / "plate"), frames=[1001, 1002, 1003, 1004, 1006, 1007, 1008])
+    os.makedirs(tmp_path / "my shots")
+    spec_path = write_spec(str(tmp_path / "my shots" / "shot.yaml"), plate=plate, output=str(tmp_path / "out"),
+                           missing="hold")
+    plan = plan_shot(ShotSpec.from_yaml(spec_path))
+    for frame in (1001, 1002, 1003, 1004, 1006, 1007, 1008):
+        for kind in ("alpha", "fg"):
+            write_output(plan, kind, frame)
+    status = shot_status(plan)
+    assert (status.done, status.missing, status.complete) == ([1001, 1002, 1003, 1004, 1006, 1007, 1008], [1005], False)
+    got = cmn_farm("status", spec_path)                     # Issue 29 D5: the real spec, quoted for the shell
+    assert got.returncode == 1, got.stderr
+    assert got.stdout.splitlines()[0] == "sh010: 7/8 done, 1 missing, 0 failed"
+    line = next(x for x in got.stdout.splitlines() if "resubmit:" in x).split("resubmit: ", 1)[1]
+    assert shlex.split(line) == ["cmn-farm", "submit", spec_path, "--frames", "1005"]

@@ -56,3 +56,17 @@ def test_openjd_runner_cuts_the_planned_chunks(spec_path):
     ran = re.findall(r"run --spec (\S+) --frames (\S+) --no-progress", got.stdout)
     assert ran == [(os.path.abspath(spec_path), c.text) for c in plan.chunks]
     assert [c.text for c in plan.chunks] == ["1001-1004", "1005-1008", "1009-1012"]
+
+
+def test_openjd_runner_runs_a_scattered_resubmit(spec_path):
+    """Issue 29 D5: `submit --frames 1003-1009x3,1011` (status's todo) reaches OpenJD as a range it reads,
+    and its runner cuts one chunk per run of consecutive frames, as planned."""
+    spec = ShotSpec.from_yaml(spec_path)
+    spec.model = os.path.join(os.path.dirname(spec_path), "no_such_model.pt")   # no server: tasks echo
+    spec.to_yaml(spec_path)
+    plan = plan_shot(ShotSpec.from_yaml(spec_path), "1003-1009x3,1011")
+    params = job_parameters(plan, spec_path, cmn_matte="echo")
+    got = openjd("run", TEMPLATE_PATH, *[a for k, v in params.items() for a in ("-p", f"{k}={v}")])
+    assert got.returncode == 0, got.stdout[-2000:]
+    ran = re.findall(r"run --spec \S+ --frames (\S+) --no-progress", got.stdout)
+    assert ran == [c.text for c in plan.chunks] == ["1003-1003", "1006-1006", "1009-1009", "1011-1011"]
