@@ -8,19 +8,22 @@ trimap) and return Python floats, scaled as in DESIGN.md (METRICS):
     Conn = sum|phi(a') - phi(a)| / 1e3          dtSSD_t = sqrt(sum[(a'_t-a'_t-1)-(a_t-a_t-1)]^2 / N) * 1e2
     fgr MSE = mean over pixels with a > 0 (and the 3 channels) of (F'-F)^2 * 1e3
 
-MAD, MSE, Grad, Conn and dtSSD follow RobustVideoMatting's evaluate_lr.py: Grad
-min-max normalises both mattes and uses normalised first-derivative-of-Gaussian
-filters (sigma 1.4) with replicated borders; Conn thresholds at 0.1..1.0 and
-keeps the largest 4-connected component; a sequence's dtSSD averages the
-per-frame values with 0 for the first frame, as RVM does.
-
-MESSDdt follows MaGGIe (hmchuong/MaGGIe, maggie/utils/metric.py): Farneback flow
-on the ground truth (uint8, prev = a_t-1, next = a_t, MaGGIe's parameters),
-rounded to whole pixels, pulls frame t back onto frame t-1 (nearest pixel,
-clamped at the border); error = sum|(a'_t-1 - a_t-1)^2 - (warp a'_t - warp a_t)^2|
-over all pairs, divided by the sum over pairs of (N + 1), times 1e4. We index
-the warp as (row + dy, col + dx); MaGGIe's own indexing transposes rows and
-columns (its meshgrid names are swapped), which we do not reproduce.
+Definitions (our own code, written from the papers):
+- SAD, MSE, Grad and Conn: C. Rhemann, C. Rother, J. Wang, M. Gelautz, P. Kohli, P. Rott,
+  "A Perceptually Motivated Online Benchmark for Image Matting", CVPR 2009. Grad compares
+  gradient magnitudes from first-derivative-of-Gaussian filters (sigma 1.4, L2-normalised,
+  replicated borders) of the min-max normalised mattes; Conn thresholds at 0.1..1.0, takes the
+  largest 4-connected region where both mattes pass each threshold, and ignores differences
+  below 0.15.
+- dtSSD and MESSDdt: M. Erofeev, Y. Gitman, D. Vatolin, A. Fedorov, J. Wang, "Perceptually
+  Motivated Benchmark for Video Matting", BMVC 2015. A sequence's dtSSD averages the per-frame
+  values with 0 for the first frame. MESSDdt needs the truth's motion: OpenCV's Farneback flow
+  on the 8-bit truth (prev = a_t-1, next = a_t; pyramid 0.5, 5 levels, window 10, 2 iterations,
+  poly_n 7, sigma 1.5, Gaussian window), rounded to whole pixels, pulls frame t back onto t-1
+  (nearest pixel, clamped at the border); error = sum|(a'_t-1 - a_t-1)^2 - (warp a'_t - warp a_t)^2|
+  over all pairs, divided by the sum over pairs of (N + 1), times 1e4, averaged over clips.
+These conventions (scales, sigma, steps) are the ones published video-matting results use, so the
+figures are comparable with them.
 """
 from __future__ import annotations
 
@@ -87,17 +90,22 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
 
 
 def conn(pred: np.ndarray, true: np.ndarray) -> float:
-    """Connectivity error sum|phi(a') - phi(a)| / 1e3 (steps 0.1, 4-connected, theta 0.15)."""
+    """Connectivity error sum|phi(a') - phi(a)| / 1e3 (steps 0.1, 4-connected, theta 0.15).
+
+    l: for each pixel, the last threshold level at which it still belongs to the largest region
+    where both mattes pass the threshold (1 if it belongs at every level).
+    """
     pred, true = _f64(pred), _f64(true)
     levels = np.arange(0.0, 1.0 + _CONN_STEP, _CONN_STEP)
-    round_down = np.full(true.shape, -1.0)
-    for i in range(1, len(levels)):
-        omega = _largest_component((true >= levels[i]) & (pred >= levels[i]))
-        round_down[(round_down == -1) & ~omega] = levels[i - 1]
-    round_down[round_down == -1] = 1.0
+    connected_level = np.ones(true.shape)
+    still_connected = np.ones(true.shape, dtype=bool)
+    for below, level in zip(levels[:-1], levels[1:]):
+        lost = still_connected & ~_largest_component((true >= level) & (pred >= level))
+        connected_level[lost] = below
+        still_connected &= ~lost
 
     def phi(a: np.ndarray) -> np.ndarray:
-        d = a - round_down
+        d = a - connected_level
         return 1.0 - d * (d >= _CONN_THETA)
 
     return float(np.abs(phi(pred) - phi(true)).sum() / 1e3)
@@ -111,8 +119,8 @@ def dtssd(pred_t: np.ndarray, pred_tm1: np.ndarray, true_t: np.ndarray, true_tm1
 
 def messddt_terms(pred_t: np.ndarray, pred_tm1: np.ndarray, true_t: np.ndarray,
                   true_tm1: np.ndarray) -> tuple[float, float]:
-    """One frame pair of MaGGIe's MESSDdt: (error sum, N + 1). Divide sums and x1e4 for the metric."""
-    prev_u8 = (_f64(true_tm1) * 255).astype(np.uint8)  # truncation, as MaGGIe's astype
+    """One frame pair of MESSDdt: (error sum, N + 1). Divide the sums and x1e4 for the metric."""
+    prev_u8 = (_f64(true_tm1) * 255).astype(np.uint8)  # truncated, not rounded
     next_u8 = (_f64(true_t) * 255).astype(np.uint8)
     flow = cv2.calcOpticalFlowFarneback(prev_u8, next_u8, None, 0.5, 5, 10, 2, 7, 1.5,
                                         cv2.OPTFLOW_FARNEBACK_GAUSSIAN)
@@ -203,7 +211,7 @@ class MetricAccumulator:
 
     def result(self) -> dict[str, float]:
         """Means over frames ('sad' too: the paper reports SAD per frame), MESSDdt as the
-        mean over clips (as MaGGIe), plus 'frames'."""
+        mean over clips, plus 'frames'."""
         out = {name: self._sums[name] / self._counts[name] for name in self.metrics if name in self._counts}
         clips = self._messd_clips + ([self._messd[0] / self._messd[1] * 1e4] if self._messd[1] > 0 else [])
         if "messddt" in self.metrics and clips:
