@@ -28,7 +28,7 @@ from cmn_vfx.metrics import ALL_METRICS, MetricAccumulator
 
 ALPHA_METRICS = tuple(m for m in ALL_METRICS if m != "fgr_mse")
 LABELS = {"mad": "MAD (x1e3)", "sad": "SAD (/1e3)", "mse": "MSE (x1e3)", "grad": "Grad (/1e3)",
-          "conn": "Conn (/1e3)", "dtssd": "dtSSD (x1e2)", "messddt": "MESSDdt (MaGGIe, x1e4)"}
+          "conn": "Conn (/1e3)", "dtssd": "dtSSD (x1e2)", "messddt": "MESSDdt (x1e4)"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         report = {"pred": pred.hash_pattern, "gt": gt.hash_pattern, "frames": format_frame_range(gt.frames),
                   "metrics": {m: result[m] for m in metrics if m in result}, "per_frame": per_frame,
-                  "definitions": "cmn_vfx.metrics (RobustVideoMatting scales; MESSDdt as MaGGIe)"}
+                  "definitions": "cmn_vfx.metrics (Rhemann et al. 2009; Erofeev et al. 2015)"}
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with atomic_path(args.json) as tmp, open(tmp, "w", encoding="utf-8") as fh:
             json.dump(report, fh, indent=2)
