@@ -163,7 +163,7 @@ class ShotSpec:
         spec.output = os.path.join(base, spec.output) if not os.path.isabs(spec.output) else spec.output
         # A checkpoint path (not a bundled name) is relative to the spec too, so a farm task
         # started in another folder finds it.
-        is_path = os.sep in spec.model or "/" in spec.model or spec.model.endswith(".pt")
+        is_path = os.sep in spec.model or "/" in spec.model or spec.model.endswith((".pt", ".onnx"))
         if is_path and not os.path.isabs(spec.model):
             spec.model = os.path.join(base, spec.model)
         return spec
