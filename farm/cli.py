@@ -21,6 +21,7 @@ from cmn_vfx.errors import BadInputError
 from cmn_vfx.job.spec import ShotSpec
 from farm.backends import BACKENDS, SubmitOptions, get_backend
 from farm.plan import Plan, plan_shot
+from farm.preflight import preflight
 from farm.status import shot_status
 
 
@@ -109,6 +110,7 @@ def run_submit(args: argparse.Namespace) -> int:
     if args.retries < 0:
         raise BadInputError(f"--retries {args.retries} must be >= 0")
     plan = _plan(args)
+    preflight(plan)              # the model and the plate's headers, before a job exists
     if not args.dry_run:
         _resolve_subject(plan, args)
     options = SubmitOptions(workers=args.workers, detach=args.detach, cmn_matte=args.cmn_matte,

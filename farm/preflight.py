@@ -1,0 +1,57 @@
+"""What `cmn-farm submit` checks before a job exists, so a shot that cannot run is refused here
+(exit 2, one line) instead of failing and retrying on every node:
+
+- the model: a bundled name or a checkpoint file that exists, can be read and looks like one
+  (torch's zip or pickle, or an ONNX export), without importing torch;
+- the plate: every header the tasks will read (output frames, the frames that fill holes, the
+  warm-ups), by the rule `cmn-matte run` applies (cmn_vfx.io.image.check_headers); no pixels.
+
+Nothing here is imported at module level beyond the light layer (OpenImageIO loads in check_plate).
+"""
+from __future__ import annotations
+
+import os
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.installed import resolve_checkpoint
+from cmn_vfx.io.sequence import find_sequence, resolve_frames
+from farm.plan import Plan
+
+# torch.save writes a zip archive (PK..) since torch 1.6, a pickle (protocol 2: 0x80 0x02) before
+CHECKPOINT_MAGIC = (b"PK\x03\x04", b"\x80\x02")
+
+
+def check_model(model: str) -> str:
+    """The checkpoint (or .onnx) file `model` names, after a cheap look at it; BadInputError otherwise."""
+    path = model if model.endswith(".onnx") else resolve_checkpoint(model)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except FileNotFoundError:
+        raise BadInputError(f"model {path}: no such file; fix `model:` in the shot spec (a bundled name or a "
+                            "checkpoint path)") from None
+    except OSError as exc:
+        raise BadInputError(f"model {path}: cannot be read ({exc.strerror}); make it readable by the farm's "
+                            "user or copy it") from None
+    if path.endswith(".onnx"):
+        if not head:
+            raise BadInputError(f"model {path}: the file is empty; export it again with cmn-matte export-onnx")
+    elif not head.startswith(CHECKPOINT_MAGIC):
+        raise BadInputError(f"model {path}: not a torch checkpoint (neither a zip nor a pickle); give a .pt saved "
+                            "by cmn-train or a bundled name")
+    return path
+
+
+def check_plate(plan: Plan) -> None:
+    """Every plate header the plan's tasks read has R, G, B (of the spec's layer) and the first frame's windows."""
+    from cmn_vfx.io.image import check_headers
+    seq = find_sequence(plan.spec.plate)
+    frames = sorted(set(plan.frames).union(*(c.warmup for c in plan.chunks)))
+    sources = sorted({src for _, src in resolve_frames(seq, frames, plan.spec.missing) if src is not None})
+    check_headers([seq.path(seq.first)] + [seq.path(f) for f in sources], plan.spec.layer)
+
+
+def preflight(plan: Plan) -> None:
+    """The model and the plate's headers; BadInputError (nothing written or submitted) naming the first fault."""
+    check_model(plan.spec.model)
+    check_plate(plan)
