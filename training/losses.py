@@ -104,3 +104,34 @@ def temporal_loss(pred_pha: torch.Tensor, true_pha: torch.Tensor, prev_pred: tor
     d_pred = pred_pha[:, 1:] - pred_pha[:, :-1]
     d_true = true_pha[:, 1:] - true_pha[:, :-1]
     return ((d_pred - d_true) ** 2).mean(dim=(0, 2, 3, 4)).sum()
+
+
+def edge_weight(true_pha: torch.Tensor, prior: torch.Tensor | None = None, band_gain: float = 4.0,
+                radius: int = 6, prior_gain: float = 2.0) -> torch.Tensor:
+    """Per-pixel loss weight [B,1,H,W]: 1, plus band_gain within `radius` px of the truth's transition
+    (0 < alpha < 1, or a step between neighbours), plus prior_gain where the prior is wrong by more than 0.5.
+
+    The suite's error sits at the edge (57% within 3 px, on 3.6% of the pixels) and where the prior fails;
+    a plain mean spends 94% of its weight more than 6 px from any edge. true_pha, prior: [B,1,H,W] 0..1.
+    """
+    soft = ((true_pha > 0.01) & (true_pha < 0.99)).to(true_pha.dtype)
+    step = (F.max_pool2d(true_pha, 3, 1, 1) + F.max_pool2d(-true_pha, 3, 1, 1) > 0.5).to(true_pha.dtype)
+    band = F.max_pool2d(torch.maximum(soft, step), 2 * radius + 1, 1, radius)
+    weight = 1 + band_gain * band
+    if prior is not None:
+        weight = weight + prior_gain * ((prior - true_pha).abs() > 0.5).to(true_pha.dtype)
+    return weight
+
+
+def weighted_alpha_loss(pred_pha: torch.Tensor, true_pha: torch.Tensor, weight: torch.Tensor,
+                        levels: int = LAPLACIAN_LEVELS) -> dict[str, torch.Tensor]:
+    """L1 + Laplacian (eq. 14) of alpha, each pixel's error scaled by `weight` (edge_weight), normalised
+    by the weight's mean so the scale matches the unweighted loss. All [B,1,H,W]; returns named terms."""
+    norm = weight.mean()
+    l1 = (weight * (pred_pha - true_pha).abs()).mean() / norm
+    lap = pred_pha.new_zeros(())
+    w = weight
+    for i, (p, t) in enumerate(zip(laplacian_pyramid(pred_pha, levels), laplacian_pyramid(true_pha, levels))):
+        w = w[..., : p.shape[-2], : p.shape[-1]] if i == 0 else F.avg_pool2d(w, 2)[..., : p.shape[-2], : p.shape[-1]]
+        lap = lap + (2 ** i) * (w * (p - t).abs()).mean() / w.mean()
+    return {"l1_alpha": l1, "lap_alpha": lap}

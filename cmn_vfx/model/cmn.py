@@ -16,12 +16,14 @@ from torch import nn
 
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.model.backwarp import backwarp, resize_flow
+from cmn_vfx.model.band_decoder import BandDecoder, clamp_straight
 from cmn_vfx.model.cmu import ContextMotionOperator, ConvGRUOperator
 from cmn_vfx.model.config import ModelConfig
 from cmn_vfx.model.decoder import Decoder
 from cmn_vfx.model.encoder import Encoder
 from cmn_vfx.job.names import MIN_SIZE, STRIDE  # noqa: F401 - MIN_SIZE re-exported (cmn_vfx.model)
 from cmn_vfx.model.flow import build_flow
+from cmn_vfx.model.trunk import FrozenTrunkEncoder
 
 State = tuple[torch.Tensor, ...]
 
@@ -48,45 +50,52 @@ class CMN(nn.Module):
         super().__init__()
         self.config = config
         pretrained = config.pretrained if load_weights else None
-        self.encoder = Encoder(config.encoder, config.in_channels, config.width, config.context, pretrained,
-                               config.context_norm)
+        if config.frozen_trunk:
+            self.encoder = FrozenTrunkEncoder(config.width, config.context, pretrained)
+        else:
+            self.encoder = Encoder(config.encoder, config.in_channels, config.width, config.context, pretrained,
+                                   config.context_norm)
         self.flow = build_flow(config, load_weights) if config.variant == "full" else None
         self.operator = build_operator(config)
-        self.decoder_pha = Decoder(config.context, config.width, 1)
-        self.decoder_fgr = Decoder(config.context, config.width, 3)
-        if config.prior_residual:
+        self.decoder_pha = BandDecoder(config.context, config.width) if config.band_refine else Decoder(
+            config.context, config.width, 1)
+        # v5 (band_refine) trains no fg decoder: the engine estimates the colour (cmn_vfx.engine.foreground)
+        self.decoder_fgr = None if config.band_refine else Decoder(config.context, config.width, 3)
+        if config.prior_residual and not config.band_refine:
             nn.init.zeros_(self.decoder_pha.last[-1].weight)
             nn.init.zeros_(self.decoder_pha.last[-1].bias)
         self._bn_frozen = False
         self.channels_last = False  # inputs made NHWC (cmn_vfx.model.fold.prepare_for_inference)
 
     def forward(self, src: torch.Tensor, prev_src: torch.Tensor | None = None, state: State | None = None,
-                prior: torch.Tensor | None = None, with_fgr: bool = True) -> tuple[torch.Tensor, torch.Tensor | None, State]:
+                prior: torch.Tensor | None = None, with_fgr: bool = True, flow: torch.Tensor | None = None,
+                late: list[torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor | None, State]:
         """One frame.
 
         src, prev_src: [B,3,H,W] float 0..1 sRGB (prev_src = the frame before; None -> zero flow).
         prior: [B,1,H,W] person probability 0..1, required iff config.prior == 'person'.
+        flow, late: training's precomputed inputs (H, W multiples of 16): flow [B,2,H,W] the backward flow
+        t->t-1 in pixels (used with prev_src given and a state), late the frozen trunk's [f8, f16] of src.
         Returns pha [B,1,H,W] 0..1, fgr [B,3,H,W] sRGB-encoded (not clamped; None with with_fgr False:
         the fg decoder is skipped, as the engine does, which estimates the colour instead), and the new state.
         """
         h, w = self._check(src, prior)
         x = pad16(src if prior is None else torch.cat([src, prior], 1))
-        flow = None
         if self.config.prev_alpha:
-            flow, warped = self._previous_alpha(x, prev_src, state)
+            flow, warped = self._previous_alpha(x, prev_src, state, flow)
             x = torch.cat([x, warped], 1)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        fea, skips = self.encoder(x)
+        fea, skips = self.encoder(x) if late is None else self.encoder(x, late)
         hidden, state = self._update(fea, x[:, :3], prev_src, state, flow)
-        pha = self._alpha(self.decoder_pha(hidden, skips), x[:, 3:4])
-        fgr = self.decoder_fgr(hidden, skips)[..., :h, :w] if with_fgr else None
+        pha = self.decode_alpha(hidden, skips, x)
+        fgr = self.decoder_fgr(hidden, skips)[..., :h, :w] if with_fgr and self.decoder_fgr is not None else None
         if self.config.prev_alpha:
             state = state + (pha,)
         return pha[..., :h, :w], fgr, state
 
-    def _previous_alpha(self, x: torch.Tensor, prev_src: torch.Tensor | None,
-                        state: State | None) -> tuple[torch.Tensor | None, torch.Tensor]:
+    def _previous_alpha(self, x: torch.Tensor, prev_src: torch.Tensor | None, state: State | None,
+                        flow: torch.Tensor | None = None) -> tuple[torch.Tensor | None, torch.Tensor]:
         """(full-size backward flow or None, the previous alpha warped to this frame [B,1,H',W']).
 
         x: [B,3|4,H',W'] padded input. At a fresh start the previous alpha is the prior (zeros without
@@ -96,8 +105,15 @@ class CMN(nn.Module):
             return None, x[:, 3:4] if x.shape[1] > 3 else torch.zeros_like(x[:, :1])
         if prev_src is None:
             return None, state[2]
-        flow = self.flow(x[:, :3], pad16(prev_src))
+        if flow is None:
+            flow = self.flow(x[:, :3], pad16(prev_src))
         return flow, backwarp(state[2], flow)[0]
+
+    def decode_alpha(self, hidden: torch.Tensor, skips: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """The alpha decoder on the operator's output: [B,1,H',W'] 0..1 (x: the padded input, prior at channel 3)."""
+        if self.config.band_refine:
+            return self.decoder_pha(hidden, skips, x[:, 3:4])
+        return self._alpha(self.decoder_pha(hidden, skips), x[:, 3:4])
 
     def _alpha(self, out: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
         """Decoder output -> alpha 0..1: sigmoid, or prior + correction clamped to 0..1.
@@ -107,8 +123,7 @@ class CMN(nn.Module):
         """
         if not self.config.prior_residual:
             return torch.sigmoid(out)
-        pha = prior + out
-        return pha + (pha.clamp(0.0, 1.0) - pha).detach()
+        return clamp_straight(prior + out)
 
     def _update(self, fea: torch.Tensor, src: torch.Tensor, prev_src: torch.Tensor | None,
                 state: State | None, flow: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
@@ -134,7 +149,7 @@ class CMN(nn.Module):
 
         src: [B,T,3,H,W] float 0..1 sRGB; prior: [B,T,1,H,W] 0..1 or None; state / prev_src: carried
         over from a previous clip (prev_src [B,3,H,W] = the frame before src[:, 0]).
-        Returns pha [B,T,1,H,W], fgr [B,T,3,H,W] and the state after the last frame.
+        Returns pha [B,T,1,H,W], fgr [B,T,3,H,W] (None without a fg decoder) and the state after the last frame.
         """
         phas, fgrs = [], []
         for t in range(src.shape[1]):
@@ -142,7 +157,7 @@ class CMN(nn.Module):
             phas.append(pha)
             fgrs.append(fgr)
             prev_src = src[:, t]
-        return torch.stack(phas, 1), torch.stack(fgrs, 1), state
+        return torch.stack(phas, 1), None if fgrs[0] is None else torch.stack(fgrs, 1), state
 
     def _check(self, src: torch.Tensor, prior: torch.Tensor | None) -> tuple[int, int]:
         if src.dim() != 4 or src.shape[1] != 3:

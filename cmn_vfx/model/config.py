@@ -41,6 +41,13 @@ class ModelConfig:
         for a few frames is a short path for the network (an experiment of the default model v4 issue;
         in the ONNX export too). Its input weights start at zero: a model widened from one without it
         gives the same output until training moves them.
+    frozen_trunk: (encoder efficientnet_lite0, full variant, prior person, prev_alpha) the ImageNet trunk is
+        frozen (weights and statistics) and sees RGB only; the prior and the warped previous alpha join its
+        features after it, at every skip and at Fea_t (cmn_vfx/model/trunk.py). Its deep features can then be
+        cached for training (training/features.py). The default model v5.
+    band_refine: (prior_residual) the alpha decoder stops at 1/2 with a residual on the prior, and a
+        full-resolution stage corrects only the edge band of that coarse alpha
+        (cmn_vfx/model/band_decoder.py).
     pretrained / flow_weights: weight files on disk (never downloaded).
     """
 
@@ -57,6 +64,8 @@ class ModelConfig:
     prior_residual: bool = False
     context_norm: bool = False
     prev_alpha: bool = False
+    frozen_trunk: bool = False
+    band_refine: bool = False
     pretrained: str | None = None
     flow_weights: str | None = None
 
@@ -69,6 +78,10 @@ class ModelConfig:
             raise BadInputError("model config: prior_residual needs prior: person")
         if self.prev_alpha and self.variant != "full":
             raise BadInputError("model config: prev_alpha needs variant: full (the flow warps the previous alpha)")
+        if self.frozen_trunk and not (self.encoder == "efficientnet_lite0" and self.prior == "person" and self.prev_alpha):
+            raise BadInputError("model config: frozen_trunk needs encoder: efficientnet_lite0, prior: person and prev_alpha: true")
+        if self.band_refine and not self.prior_residual:
+            raise BadInputError("model config: band_refine needs prior_residual: true (the coarse alpha is a residual on the prior)")
         if self.width < 1 or self.context < 1 or self.pwc_width <= 0:
             raise BadInputError("model config: width, context and pwc_width must be positive")
 

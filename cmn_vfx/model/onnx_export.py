@@ -67,7 +67,7 @@ class StepGraph(nn.Module):
             states = (hidden,)
         else:
             hidden = fea
-        pha = m._alpha(m.decoder_pha(hidden, skips), x[:, 3:4])
+        pha = m.decode_alpha(hidden, skips, x)
         if self.with_fgr:
             return (pha, m.decoder_fgr(hidden, skips)) + states
         return (pha,) + states
