@@ -159,13 +159,14 @@ class ShotSpec:
         data = load_yaml_mapping(path, "shot spec")
         spec = cls.from_dict(data, source=f"shot spec {path}")
         base = os.path.dirname(os.path.abspath(path))
-        spec.plate = os.path.join(base, spec.plate) if not os.path.isabs(spec.plate) else spec.plate
-        spec.output = os.path.join(base, spec.output) if not os.path.isabs(spec.output) else spec.output
+        # relative to the spec's folder, normalised: /shows/abc/specs/../plates -> /shows/abc/plates
+        spec.plate = os.path.normpath(os.path.join(base, spec.plate))
+        spec.output = os.path.normpath(os.path.join(base, spec.output))
         # A checkpoint path (not a bundled name) is relative to the spec too, so a farm task
         # started in another folder finds it.
         is_path = os.sep in spec.model or "/" in spec.model or spec.model.endswith((".pt", ".onnx"))
         if is_path and not os.path.isabs(spec.model):
-            spec.model = os.path.join(base, spec.model)
+            spec.model = os.path.normpath(os.path.join(base, spec.model))
         return spec
 
     def to_yaml(self, path: str) -> None:
