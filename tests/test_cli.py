@@ -1,11 +1,13 @@
 """What every console script shares (cmn_vfx.cli.run_cli): --debug anywhere, exit codes, defaults in help."""
 import argparse
+import os
 
 import pytest
 
 from cmn_vfx.cli import EXIT_CODES, matte_main, run_cli
 from cmn_vfx.commands.evaluate import main as eval_main
 from cmn_vfx.errors import BadInputError
+from cmn_vfx.installed import MODELS_DIR
 from cmn_vfx.job.spec import ShotSpec
 
 
@@ -89,3 +91,10 @@ def test_spec_paths_are_joined_with_the_spec_folder_and_normalised(tmp_path):
     assert spec.plate == str(tmp_path / "shows" / "abc" / "plates" / "sh010.####.exr")
     assert spec.output == str(tmp_path / "shows" / "abc" / "cmn" / "sh010")
     assert spec.model == str(tmp_path / "shows" / "abc" / "models" / "x.pt")
+
+
+def test_export_onnx_of_a_bundled_model_never_writes_into_the_package(capsys):
+    before = sorted(os.listdir(MODELS_DIR))
+    assert matte_main(["export-onnx", "--model", "default"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert sorted(os.listdir(MODELS_DIR)) == before
