@@ -11,10 +11,8 @@ QtGui = pytest.importorskip("qtpy.QtGui")
 
 from cmn_vfx.job.names import PRIORS as PRIOR_NAMES  # noqa: E402
 from cmn_vfx.job.spec import ShotSpec  # noqa: E402
-from nuke_paths import REPO, fake_executable  # noqa: E402
+from nuke_paths import fake_executable  # noqa: E402
 from nuke_plugin.cmn_nuke import panel, pick, readnode  # noqa: E402
-
-SCREENSHOT = os.path.join(REPO, "docs", "images", "nuke_panel.png")
 
 
 @pytest.fixture(scope="module")
@@ -177,8 +175,9 @@ def test_single_image_read(qapp, env):
     assert "Plate: /p/still.exr has no frame number" in p.message.text()
 
 
-def test_screenshot(qapp, env):
-    """Writes docs/images/nuke_panel.png (the panel after a submit) for people to look at."""
+def test_screenshot(qapp, env, tmp_path):
+    """The panel after a submit renders to an image (into tmp: docs/images/nuke_panel.png is made by
+    tools/nuke_panel_screenshot.py from a real local job, never by a test)."""
     knobs = plate_knobs("/shows/abc/sh010/plate/sh010.####.exr")
     knobs.first, knobs.origfirst, knobs.last, knobs.origlast = 1001, 1001, 1100, 1100
     p = panel.MattePanel(knobs, environ=env, on_load=lambda result: None,
@@ -194,9 +193,9 @@ def test_screenshot(qapp, env):
     p.submit_button.setFocus()
     qapp.processEvents()
     image = p.grab().toImage()
-    os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
-    assert image.save(SCREENSHOT)
-    assert QtGui.QImage(SCREENSHOT).width() >= 600
+    screenshot = str(tmp_path / "nuke_panel.png")
+    assert image.save(screenshot)
+    assert QtGui.QImage(screenshot).width() >= 600
     assert "local-20261123-0001" in p.message.text()
     p.close()
 
