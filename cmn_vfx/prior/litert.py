@@ -7,6 +7,9 @@ ai-edge-litert is imported lazily: importing cmn_vfx.prior costs nothing.
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
+import threading
 from typing import Protocol
 
 import numpy as np
@@ -14,6 +17,10 @@ import numpy as np
 from cmn_vfx.errors import BadInputError
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
+# TFLite prints this once per process on fd 2, whatever the log settings; nothing else is dropped.
+_TFLITE_NOISE = "Created TensorFlow Lite XNNPACK delegate"
+_FIRST = {"built": False}
+_FIRST_LOCK = threading.Lock()
 
 
 class Runtime(Protocol):
@@ -38,11 +45,8 @@ class LiteRtRuntime:
             path = os.path.join(WEIGHTS_DIR, path)
         if not os.path.isfile(path):
             raise BadInputError(f"{path}: prior weights missing; reinstall cmn-vfx or restore cmn_vfx/prior/weights/")
-        from ai_edge_litert.interpreter import Interpreter
-
         self.path = path
-        self._it = Interpreter(model_path=path, num_threads=int(threads))
-        self._it.allocate_tensors()
+        self._it = _interpreter(path, int(threads))
         self._input = self._it.get_input_details()[0]
         self._outputs = self._it.get_output_details()
         self.input_shape = tuple(int(v) for v in self._input["shape"])
@@ -52,3 +56,33 @@ class LiteRtRuntime:
         self._it.set_tensor(self._input["index"], np.ascontiguousarray(x, dtype=np.float32))
         self._it.invoke()
         return [self._it.get_tensor(o["index"]).copy() for o in self._outputs]
+
+
+def _interpreter(path: str, threads: int):
+    """An allocated ai-edge-litert Interpreter. The process's first one is built with fd 2 captured,
+    so TFLite's one-time XNNPACK INFO line is dropped; any other output is passed on to stderr."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    with _FIRST_LOCK:
+        if _FIRST["built"]:
+            it = Interpreter(model_path=path, num_threads=threads)
+            it.allocate_tensors()
+            return it
+        sys.stderr.flush()
+        saved = os.dup(2)
+        with tempfile.TemporaryFile() as captured:
+            os.dup2(captured.fileno(), 2)
+            try:
+                it = Interpreter(model_path=path, num_threads=threads)
+                it.allocate_tensors()
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+                os.close(saved)
+                captured.seek(0)
+                text = captured.read().decode("utf-8", "replace")
+        _FIRST["built"] = True
+    rest = "".join(line for line in text.splitlines(True) if _TFLITE_NOISE not in line)
+    if rest:
+        sys.stderr.write(rest)
+    return it
