@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from training.data import build_dataset  # noqa: E402
+from cmn_vfx_training.data import build_dataset  # noqa: E402
 
 CFG = {'size': [216, 384], 'prior': 'simulated', 'cache_dir': '.cache/cmn_data',
        'foregrounds': [{'type': 'procedural'}, {'type': 'portraits', 'root': 'assets/p3m_dev', 'max_side': 640}],

@@ -25,7 +25,7 @@ from cmn_vfx.io.image import read_image
 from cmn_vfx.io.sequence import find_sequence
 from cmn_vfx.model.checkpoint import MODELS_DIR
 from cmn_vfx.job.spec import ShotSpec
-from farm.plan import plan_shot
+from cmn_vfx_farm.plan import plan_shot
 
 BAR = 2e-3
 

@@ -23,7 +23,7 @@ from cmn_vfx.synth.footage import fit_to_canvas, read_video_frames  # noqa: E402
 from cmn_vfx.synth.motion import Motion, keyframed_motion  # noqa: E402
 from cmn_vfx.synth.render import composite, move_background, render_subject  # noqa: E402
 from cmn_vfx.synth.still import Still, load_still  # noqa: E402
-from training.data import splits  # noqa: E402
+from cmn_vfx_training.data import splits  # noqa: E402
 
 ASSETS = os.path.join(ROOT, "assets")
 SIZE = (512, 288)

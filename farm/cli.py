@@ -19,10 +19,10 @@ import sys
 
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.job.spec import ShotSpec
-from farm.backends import BACKENDS, SubmitOptions, get_backend
-from farm.plan import Plan, plan_shot
-from farm.preflight import preflight
-from farm.status import shot_status
+from cmn_vfx_farm.backends import BACKENDS, SubmitOptions, get_backend
+from cmn_vfx_farm.plan import Plan, plan_shot
+from cmn_vfx_farm.preflight import preflight
+from cmn_vfx_farm.status import shot_status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +69,7 @@ def _add_session_parser(subparsers) -> None:
 
 
 def run_session(args: argparse.Namespace) -> int:
-    from farm import session
+    from cmn_vfx_farm import session
     if args.action == "start":
         spec = ShotSpec.from_yaml(args.spec) if args.spec else None
         return session.start(args.socket, spec.model if spec else None, spec.device if spec else "auto",

@@ -15,7 +15,7 @@ import os
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.installed import resolve_checkpoint
 from cmn_vfx.io.sequence import find_sequence, resolve_frames
-from farm.plan import Plan
+from cmn_vfx_farm.plan import Plan
 
 # torch.save writes a zip archive (PK..) since torch 1.6, a pickle (protocol 2: 0x80 0x02) before
 CHECKPOINT_MAGIC = (b"PK\x03\x04", b"\x80\x02")

@@ -89,7 +89,7 @@ def start(sock_path: str, model: str | None, device: str, runtime: str = "auto")
         print("cmn-farm session: no Unix sockets here; each task runs its own cmn-matte")
         return 0
     log = open(sock_path + ".log", "ab")
-    cmd = [sys.executable, "-m", "farm.session", "serve", sock_path, "--device", device, "--runtime", runtime]
+    cmd = [sys.executable, "-m", "cmn_vfx_farm.session", "serve", sock_path, "--device", device, "--runtime", runtime]
     cmd += ["--model", model] if model else []
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
@@ -145,9 +145,9 @@ def task(sock_path: str, argv: list[str], cmn_matte: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m farm.session serve SOCK [--model M] [--device D] [--runtime R] (started by `start`)."""
+    """python -m cmn_vfx_farm.session serve SOCK [--model M] [--device D] [--runtime R] (started by `start`)."""
     import argparse
-    parser = argparse.ArgumentParser(prog="python -m farm.session")
+    parser = argparse.ArgumentParser(prog="python -m cmn_vfx_farm.session")
     parser.add_argument("action", choices=["serve"])
     parser.add_argument("socket")
     parser.add_argument("--model")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.job.finished import ABSENT, DAMAGED, KEYS, PARTIAL, read_frame, source_id, stale_keys
 from cmn_vfx.io.sequence import find_sequence, format_frame_range, resolve_frames
-from farm.plan import Plan
+from cmn_vfx_farm.plan import Plan
 
 
 @dataclass

@@ -18,7 +18,7 @@ import shutil
 import sys
 from typing import Any
 
-from farm.plan import Plan
+from cmn_vfx_farm.plan import Plan
 
 TEMPLATE_PATH = os.path.join(os.path.dirname(__file__), "templates", "cmn_matte.yaml")
 STEP_NAME = "Matte"

@@ -1,7 +1,9 @@
 """Nuke runs this at start-up, with or without a UI: make the CMN gizmos available.
 
-Install: add this folder to NUKE_PATH (docs/nuke.md). The gizmos live in ../gizmos;
-CMN_GIZMO_PATH overrides that (e.g. a studio copy).
+Install: add this folder to NUKE_PATH (docs/nuke.md): the repository's nuke_plugin/, or the
+installed package's cmn_vfx_nuke/ (`python -m cmn_vfx_nuke` prints it). The gizmos live in
+./gizmos when installed, ../gizmos in the repository; CMN_GIZMO_PATH overrides both (e.g. a
+studio copy).
 """
 import os
 import traceback
@@ -20,7 +22,10 @@ def _plugin_dir():
 
 
 try:
-    _gizmos = os.environ.get("CMN_GIZMO_PATH") or os.path.join(os.path.dirname(_plugin_dir()), "gizmos")
+    _here = _plugin_dir()
+    _gizmos = os.environ.get("CMN_GIZMO_PATH") or next(
+        (d for d in (os.path.join(_here, "gizmos"), os.path.join(os.path.dirname(_here), "gizmos")) if os.path.isdir(d)),
+        os.path.join(_here, "gizmos"))
     if os.path.isdir(_gizmos):
         nuke.pluginAddPath(_gizmos)
     else:

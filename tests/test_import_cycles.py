@@ -1,12 +1,13 @@
 """Imports never run in a circle (STYLE.md rule 11).
 
-The project's modules (cmn_vfx, farm, training, nuke_plugin, bench, tools) are parsed
+The project's modules (cmn_vfx; farm/, training/, nuke_plugin/ as cmn_vfx_farm, cmn_vfx_training,
+cmn_vfx_nuke, the names setup.py installs them under; bench, tools) are parsed
 with `ast`, never imported, so nothing runs. What counts as an edge A -> B:
   - every `import B` / `from B import x` anywhere in A: module level, inside functions,
     and under `if TYPE_CHECKING:` (a type-only circle still ties the two modules together);
   - `from P import x` where P.x is a module: the edge goes to P.x; otherwise to P itself;
   - relative imports resolved against A's package; Nuke's `cmn_nuke.*` is
-    nuke_plugin.cmn_nuke.* (the same files on NUKE_PATH).
+    cmn_vfx_nuke.cmn_nuke.* (the same files on NUKE_PATH).
 What does not count: a package's parents. Importing P.x runs P/__init__.py first, but an
 __init__ that only documents (or re-exports its own modules) is the normal package shape;
 an __init__ that imports a module which imports the package back IS caught, through the
@@ -18,19 +19,21 @@ import ast
 import os
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ROOTS = ("cmn_vfx", "farm", "training", "nuke_plugin", "bench", "tools")
-ALIASES = {"cmn_nuke": "nuke_plugin.cmn_nuke"}
+# import name -> folder
+ROOTS = {"cmn_vfx": "cmn_vfx", "cmn_vfx_farm": "farm", "cmn_vfx_training": "training", "cmn_vfx_nuke": "nuke_plugin",
+         "bench": "bench", "tools": "tools"}
+ALIASES = {"cmn_nuke": "cmn_vfx_nuke.cmn_nuke"}
 
 
 def project_modules(repo: str = REPO) -> dict[str, str]:
     """Dotted module name -> file path, for every .py below the project's packages."""
     modules = {}
-    for root in ROOTS:
+    for package, root in ROOTS.items():
         for folder, dirs, files in os.walk(os.path.join(repo, root)):
             dirs[:] = [d for d in dirs if not d.startswith((".", "__pycache__"))]
             for name in files:
                 if name.endswith(".py"):
-                    rel = os.path.relpath(os.path.join(folder, name), repo)[:-3].split(os.sep)
+                    rel = [package] + os.path.relpath(os.path.join(folder, name), os.path.join(repo, root))[:-3].split(os.sep)
                     if rel[-1] == "__init__":
                         rel = rel[:-1]
                     modules[".".join(rel)] = os.path.join(folder, name)
@@ -120,7 +123,7 @@ def test_walker_sees_a_cycle(tmp_path):
 
 def test_no_import_cycles():
     graph = import_graph()
-    assert "cmn_vfx.commands.run" in graph and "farm.plan" in graph
+    assert "cmn_vfx.commands.run" in graph and "cmn_vfx_farm.plan" in graph
     assert find_cycles(graph) == []
 
 
@@ -128,7 +131,7 @@ def test_the_core_imports_no_training_or_bench():
     """cmn_vfx ships to artists: it may not reach into training/ or bench/ (the sample shot's
     still, motion and drawing live in cmn_vfx/synth/; training's flow in training/data/compose.py)."""
     graph = import_graph()
-    assert "training.data.compose" in graph and "cmn_vfx.synth.render" in graph
-    bad = {m: sorted(t for t in targets if t.split(".")[0] in ("training", "bench"))
+    assert "cmn_vfx_training.data.compose" in graph and "cmn_vfx.synth.render" in graph
+    bad = {m: sorted(t for t in targets if t.split(".")[0] in ("cmn_vfx_training", "bench"))
            for m, targets in graph.items() if m.split(".")[0] == "cmn_vfx"}
     assert {m: t for m, t in bad.items() if t} == {}

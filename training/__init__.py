@@ -1,6 +1,6 @@
-"""Training the CMN: data (training.data), augmentation, losses, the loop, configs.
+"""Training the CMN: data (cmn_vfx_training.data), augmentation, losses, the loop, configs.
 
-    from training.data import build_dataset
+    from cmn_vfx_training.data import build_dataset
     dataset = build_dataset({'prior': 'simulated', 'size': [288, 512]})
 
 See docs/data.md for the data keys and training/README.md for the recipes.

@@ -3,7 +3,7 @@
     cmn-train --config configs/train/cpu_small.yaml
     cmn-train --config configs/train/cpu_small.yaml --resume            # continue OUT/last.pt
     cmn-train --config configs/train/paper_gpu.yaml --device cuda --out runs/paper
-    torchrun --nproc_per_node 4 -m training.cli --config configs/train/paper_gpu.yaml
+    torchrun --nproc_per_node 4 -m cmn_vfx_training.cli --config configs/train/paper_gpu.yaml
 
 See training/README.md for the recipes.
 """
@@ -15,7 +15,7 @@ import sys
 from typing import Sequence
 
 from cmn_vfx.errors import BadInputError
-from training.config import PhaseConfig, TrainConfig
+from cmn_vfx_training.config import PhaseConfig, TrainConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +59,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from training.loop import train
+    from cmn_vfx_training.loop import train
 
     cfg = config_from_args(args)
     resume = None

@@ -1,14 +1,14 @@
 """TrainConfig: everything a training run needs, from YAML, saved in every checkpoint.
 
     model:  {encoder: resnet50, flow: pwcnet, ...}      # cmn_vfx.model.ModelConfig fields
-    data:   {...}                                       # passed to training.data.build_dataset
+    data:   {...}                                       # passed to cmn_vfx_training.data.build_dataset
     val_data: {...} | null                              # same, for periodic validation
     phase1: {iterations: 150000, batch_size: 4, train_flow: false}
     phase2: {iterations: 150000, batch_size: 2, train_flow: true}
     lr: 1.0e-4   weight_decay: 0.01   clip_value: 1.0   seq_length: 3
     tbptt: 0              # backprop through segments of this many frames, the state carried
                           # (detached) across them; 0 = through the whole clip (the paper)
-    temporal_weight: 0.0  # alpha coherence loss (training.losses.temporal_loss); 0 = the paper's loss
+    temporal_weight: 0.0  # alpha coherence loss (cmn_vfx_training.losses.temporal_loss); 0 = the paper's loss
     out_dir: runs/cmn   seed: 0   device: auto
     threads: 0            # torch CPU threads per process (0 = torch's default); 1 on a busy CPU
     init_from: null       # start from this checkpoint's weights (fine-tuning; a fresh optimizer

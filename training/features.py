@@ -1,6 +1,6 @@
 """The feature cache of the frozen-trunk model (v5): clips rendered once, the trunk run once per whole frame.
 
-    python -m training.features --config configs/train/v5.yaml --clips 240 [--part 0/2]
+    python -m cmn_vfx_training.features --config configs/train/v5.yaml --clips 240 [--part 0/2]
 
 One folder per clip under `cache.dir` (runs/ or a user folder, never git), written atomically (a
 temporary folder renamed when complete), so a killed build resumes where it stopped and several
@@ -20,7 +20,7 @@ import shutil
 import numpy as np
 import torch
 
-from training.heads_config import HeadsConfig
+from cmn_vfx_training.heads_config import HeadsConfig
 
 FILES = ("src", "pha", "prior", "f8", "f16", "flow")
 
@@ -39,7 +39,7 @@ def load_clip(path: str) -> dict[str, np.ndarray]:
 
 @torch.no_grad()
 def render_clip(dataset, encoder, flow, idx: int) -> dict[str, np.ndarray]:
-    """Clip idx of `dataset` (training.data.MattingDataset) with its trunk features and flow."""
+    """Clip idx of `dataset` (cmn_vfx_training.data.MattingDataset) with its trunk features and flow."""
     sample = dataset.clip(idx)
     src = torch.from_numpy(np.ascontiguousarray(sample["src"].transpose(0, 3, 1, 2))).float()
     f8, f16 = encoder.late(encoder.early(src)[1])
@@ -52,7 +52,7 @@ def render_clip(dataset, encoder, flow, idx: int) -> dict[str, np.ndarray]:
 def build(cfg: HeadsConfig, clips: int, part: tuple[int, int] = (0, 1)) -> int:
     """Fill cfg.cache_dir up to `clips` clips (this process: indices i with i % n == part). Returns clips written."""
     from cmn_vfx.model import ModelConfig, build_model
-    from training.data import build_dataset
+    from cmn_vfx_training.data import build_dataset
 
     torch.set_num_threads(1)
     model = build_model(ModelConfig.from_dict(cfg.model)).eval()

@@ -1,8 +1,8 @@
 """Train the heads of a frozen-trunk CMN (default model v5) on the feature cache (training/features.py).
 
-    python -m training.heads --config configs/train/v5.yaml              # from scratch (heads start at the prior)
-    python -m training.heads --config configs/train/v5.yaml --resume     # continue runs/v5/last.pt
-    python -m training.heads --config configs/train/v5.yaml --minutes 30 # stop (with a checkpoint) after 30 min
+    python -m cmn_vfx_training.heads --config configs/train/v5.yaml              # from scratch (heads start at the prior)
+    python -m cmn_vfx_training.heads --config configs/train/v5.yaml --resume     # continue runs/v5/last.pt
+    python -m cmn_vfx_training.heads --config configs/train/v5.yaml --minutes 30 # stop (with a checkpoint) after 30 min
 
 Only the 0.57 M parameters above the trunk train (skips, context conv, context-motion operator, GRUs,
 alpha decoder); the trunk's deep features come from the cache, its first blocks run on each crop
@@ -23,16 +23,16 @@ import time
 import numpy as np
 import torch
 
-from training.features import clip_dirs, load_clip
-from training.heads_config import HeadsConfig
-from training.losses import edge_weight, temporal_loss, weighted_alpha_loss
+from cmn_vfx_training.features import clip_dirs, load_clip
+from cmn_vfx_training.heads_config import HeadsConfig
+from cmn_vfx_training.losses import edge_weight, temporal_loss, weighted_alpha_loss
 
 
 def draw(paths: list[str], cfg: HeadsConfig, rng: np.random.Generator) -> dict[str, torch.Tensor]:
     """One batch of crops: src [B,T,3,h,w] 0..1 sRGB, pha/prior [B,T,1,h,w] 0..1, flow [B,T,2,h,w],
     f8 [B,T,40,h/8,w/8], f16 [B,T,320,h/16,w/16] (the crop's window of the whole frame's features)."""
-    from training.data.crowd import fault_prior
-    from training.data.simulated_prior import simulate_prior
+    from cmn_vfx_training.data.crowd import fault_prior
+    from cmn_vfx_training.data.simulated_prior import simulate_prior
 
     items = []
     ch, cw = cfg.crop
@@ -89,7 +89,7 @@ def schedule(cfg: HeadsConfig):
 def train(cfg: HeadsConfig, resume: bool = False, minutes: float | None = None, init: str | None = None) -> str:
     """Train; returns the path of last.pt. `init`: a checkpoint whose weights start the heads (fine-tuning)."""
     from cmn_vfx.model import ModelConfig, build_model
-    from training.state import load_training_checkpoint, save_training_checkpoint
+    from cmn_vfx_training.state import load_training_checkpoint, save_training_checkpoint
 
     torch.set_num_threads(cfg.threads)
     model = build_model(ModelConfig.from_dict(cfg.model)).to(cfg.device)
@@ -123,7 +123,7 @@ def train(cfg: HeadsConfig, resume: bool = False, minutes: float | None = None, 
         if i % 50 == 0 or not paths:
             paths = clip_dirs(cfg.cache_dir)
             if not paths:
-                raise SystemExit(f"heads training: no clips in {cfg.cache_dir}; run python -m training.features first")
+                raise SystemExit(f"heads training: no clips in {cfg.cache_dir}; run python -m cmn_vfx_training.features first")
         rng = np.random.default_rng([cfg.seed, i])
         torch.manual_seed(cfg.seed * 1_000_003 + i)
         batch = {k: v.to(cfg.device) for k, v in draw(paths, cfg, rng).items()}

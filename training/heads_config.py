@@ -14,8 +14,8 @@ class HeadsConfig:
     no crop); cache_dir: where training/features.py puts them (never in git).
     Each iteration: `batch` clips, `frames` consecutive frames each from a fresh state, a `crop` [H,W]
     (multiples of 16) at a 16-aligned place; the prior is the cached one or, with `simulated`, drawn anew
-    from the truth (training.data.simulated_prior), then with `faults` blinks, jumps or drops a person.
-    Loss: edge- and prior-weighted L1 + Laplacian (training.losses.edge_weight) + temporal_weight x coherence.
+    from the truth (cmn_vfx_training.data.simulated_prior), then with `faults` blinks, jumps or drops a person.
+    Loss: edge- and prior-weighted L1 + Laplacian (cmn_vfx_training.losses.edge_weight) + temporal_weight x coherence.
     lr: AdamW peak for the heads (the trunk does not train), cosine after `warmup` iterations."""
 
     model: dict = field(default_factory=dict)

@@ -10,7 +10,7 @@ AdamW skips parameters without gradients, so the frozen flow net is untouched
 until phase 2.
 
 Exact resume: iteration i seeds all RNGs from (seed, i, rank) and reads the clips
-at stream position TrainConfig.samples_before(i) (training.sampling); the
+at stream position TrainConfig.samples_before(i) (cmn_vfx_training.sampling); the
 checkpoint holds model, optimizer, scheduler and RNG states. N steps + resume M
 steps == N + M straight steps.
 
@@ -32,12 +32,12 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from cmn_vfx.errors import BadInputError
-from training import distributed
-from training.config import TrainConfig
-from training.losses import matting_loss, temporal_loss
-from training.sampling import SeededClips, StreamBatchSampler, mix_seed, seed_everything
-from training.state import load_training_checkpoint, restore_rng, save_training_checkpoint
-from training.validate import fixed_clips, validate
+from cmn_vfx_training import distributed
+from cmn_vfx_training.config import TrainConfig
+from cmn_vfx_training.losses import matting_loss, temporal_loss
+from cmn_vfx_training.sampling import SeededClips, StreamBatchSampler, mix_seed, seed_everything
+from cmn_vfx_training.state import load_training_checkpoint, restore_rng, save_training_checkpoint
+from cmn_vfx_training.validate import fixed_clips, validate
 
 VAL_SEED_OFFSET = 1_000_003
 
@@ -49,7 +49,7 @@ def _build_model(model_config: dict, load_weights: bool) -> nn.Module:
 
 
 def _build_dataset(data_config: dict, seq_length: int):
-    from training.data import build_dataset
+    from cmn_vfx_training.data import build_dataset
 
     return build_dataset(dict(data_config, seq_length=data_config.get("seq_length", seq_length)))
 

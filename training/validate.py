@@ -5,8 +5,8 @@ import torch
 from torch.utils.data import Dataset
 
 from cmn_vfx.metrics import MetricAccumulator
-from training.config import VAL_METRICS
-from training.sampling import SeededClips
+from cmn_vfx_training.config import VAL_METRICS
+from cmn_vfx_training.sampling import SeededClips
 
 
 def fixed_clips(dataset: Dataset, count: int, seed: int) -> list[dict]:

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from cmn_vfx.errors import BadInputError
-from farm.plan import Plan
+from cmn_vfx_farm.plan import Plan
 
 
 @dataclass

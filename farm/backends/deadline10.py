@@ -17,8 +17,8 @@ import shutil
 import subprocess
 
 from cmn_vfx.errors import BadInputError, CMNError
-from farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
-from farm.plan import Plan
+from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
+from cmn_vfx_farm.plan import Plan
 
 
 def job_info(plan: Plan, spec_path: str) -> dict[str, str]:

@@ -19,9 +19,9 @@ import subprocess
 from cmn_vfx.errors import CMNError
 from cmn_vfx.io.atomic import write_yaml
 from cmn_vfx.io.sequence import find_sequence
-from farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
-from farm.plan import Plan
-from farm.template import job_parameters, parameter_values_document, template_text
+from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
+from cmn_vfx_farm.plan import Plan
+from cmn_vfx_farm.template import job_parameters, parameter_values_document, template_text
 
 SUBMIT_TIMEOUT_SECONDS = 600
 

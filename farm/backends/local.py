@@ -9,7 +9,7 @@ Progress is read from the outputs (frames with both files on disk), so it is the
 same whether the tasks are ours or a rerun. A chunk that failed (its session
 stops there) is rerun up to `retries` times: tasks are idempotent, finished
 frames are skipped. With --detach the runner is started as its own process
-(`python -m farm.backends.local JOB_DIR`) and submit returns at once.
+(`python -m cmn_vfx_farm.backends.local JOB_DIR`) and submit returns at once.
 
     OUT/jobs/<job_id>/  shot.yaml  template.yaml  params.json  job.json
                         tasks-<k>.json  worker-<k>.log  job.log
@@ -26,10 +26,10 @@ from typing import TextIO
 
 from cmn_vfx.errors import CMNError, PartialFailure
 from cmn_vfx.job.spec import ShotSpec
-from farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
-from farm.plan import Chunk, Plan, plan_shot
-from farm.status import outputs_present, shot_status
-from farm.template import TASK_PARAMETER, job_parameters, template_text
+from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
+from cmn_vfx_farm.plan import Chunk, Plan, plan_shot
+from cmn_vfx_farm.status import outputs_present, shot_status
+from cmn_vfx_farm.template import TASK_PARAMETER, job_parameters, template_text
 
 POLL_SECONDS = 0.5
 
@@ -51,7 +51,7 @@ def submit(plan: Plan, options: SubmitOptions) -> SubmitResult:
         return result
     if options.detach:
         with open(log, "ab") as out:
-            subprocess.Popen([sys.executable, "-m", "farm.backends.local", job_dir], stdout=out,
+            subprocess.Popen([sys.executable, "-m", "cmn_vfx_farm.backends.local", job_dir], stdout=out,
                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         return result
     run_job(job_dir, progress=sys.stderr)
@@ -117,8 +117,8 @@ def _write_json(path: str, data: object) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry for --detach: python -m farm.backends.local JOB_DIR."""
-    parser = argparse.ArgumentParser(prog="python -m farm.backends.local")
+    """Entry for --detach: python -m cmn_vfx_farm.backends.local JOB_DIR."""
+    parser = argparse.ArgumentParser(prog="python -m cmn_vfx_farm.backends.local")
     parser.add_argument("job_dir")
     args = parser.parse_args(argv)
     try:

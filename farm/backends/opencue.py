@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 
 from cmn_vfx.errors import BadInputError, CMNError
-from farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
-from farm.plan import Plan
+from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
+from cmn_vfx_farm.plan import Plan
 
 
 def _outline():

@@ -65,7 +65,7 @@ def test_option_round_trips_through_a_farm_task(flags, side, attr, value, tmp_pa
     default = engine_side(["run", "/plates/sh010.####.exr", "--out", str(tmp_path / "out")])
     pick = 0 if side == "config" else 1
     assert getattr(direct[pick], attr) == value != getattr(default[pick], attr)
-    # the farm freezes the spec into its job folder (farm.backends.base.new_job_dir) ...
+    # the farm freezes the spec into its job folder (cmn_vfx_farm.backends.base.new_job_dir) ...
     frozen = str(tmp_path / "shot.yaml")
     run.shot_spec(parser().parse_args(["run", "/plates/sh010.####.exr", "--out", str(tmp_path / "out"),
                                        *flags])).to_yaml(frozen)

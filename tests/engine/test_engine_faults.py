@@ -35,8 +35,8 @@ def test_a_truncated_output_frame_is_redone(plate, checkpoint, tmp_path, capsys)
 
 def test_engine_and_farm_status_share_one_finished_rule(plate, checkpoint, tmp_path):
     from cmn_vfx.job.spec import ShotSpec
-    from farm.plan import plan_shot
-    from farm.status import shot_status
+    from cmn_vfx_farm.plan import plan_shot
+    from cmn_vfx_farm.status import shot_status
     out = tmp_path / "out"
     assert matte(plate, "--out", str(out), "--model", checkpoint) == 0
     fg = out / "fg" / "sh010.1002.exr"

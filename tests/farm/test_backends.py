@@ -10,11 +10,11 @@ from farm_helpers import VENV_BIN, make_plate, write_spec
 
 from cmn_vfx.errors import BadInputError, CMNError
 from cmn_vfx.job.spec import ShotSpec
-from farm.backends import SubmitOptions, get_backend
-from farm.backends.deadline10 import write_job_files
-from farm.backends.deadline_cloud import write_bundle
-from farm.plan import plan_shot
-from farm.template import TEMPLATE_PATH
+from cmn_vfx_farm.backends import SubmitOptions, get_backend
+from cmn_vfx_farm.backends.deadline10 import write_job_files
+from cmn_vfx_farm.backends.deadline_cloud import write_bundle
+from cmn_vfx_farm.plan import plan_shot
+from cmn_vfx_farm.template import TEMPLATE_PATH
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 ROOT = "/ROOT"
@@ -102,7 +102,7 @@ def test_opencue_without_pyoutline_writes_nothing(fixed_plan):
 
 def test_opencue_spec_when_installed(fixed_plan):
     pytest.importorskip("outline")
-    from farm.backends.opencue import build_outline
+    from cmn_vfx_farm.backends.opencue import build_outline
     job = build_outline(fixed_plan, "/jobs/shot.yaml", "cmn-matte")
     (layer,) = job.get_layers()
     assert layer.get_arg("command")[-1] == "#FRAME_START#-#FRAME_END#"

@@ -19,8 +19,8 @@ from farm_helpers import FRAMES, VENV_BIN, cmn_farm, cmn_matte, write_spec
 
 from cmn_vfx.io.image import read_image
 from cmn_vfx.job.spec import ShotSpec
-from farm.plan import plan_shot
-from farm.status import shot_status
+from cmn_vfx_farm.plan import plan_shot
+from cmn_vfx_farm.status import shot_status
 
 
 def spec_for(root, plate, checkpoint, name="shot.yaml", output="out") -> str:

@@ -7,7 +7,7 @@ from openjd.model._step_param_space_iter import divide_int_list_into_contiguous_
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx.job.names import DEFAULT_WARMUP
-from farm.plan import plan_shot, split_contiguous
+from cmn_vfx_farm.plan import plan_shot, split_contiguous
 
 
 @pytest.mark.parametrize("frames,size", [

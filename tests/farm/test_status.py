@@ -11,8 +11,8 @@ from cmn_vfx.job.finished import source_id
 from cmn_vfx.io.image import Box, write_exr
 from cmn_vfx.io.sequence import find_sequence
 from cmn_vfx.job.spec import ShotSpec
-from farm.plan import plan_shot
-from farm.status import shot_status
+from cmn_vfx_farm.plan import plan_shot
+from cmn_vfx_farm.status import shot_status
 
 BOX = Box(0, 0, 8, 4)
 GOOD = {"cmn:settings": '{"warmup":8}', "cmn:checkpoint_sha256": "abc"}

@@ -6,8 +6,8 @@ import re
 import subprocess
 
 from cmn_vfx.job.spec import ShotSpec
-from farm.plan import plan_shot
-from farm.template import TEMPLATE_PATH, job_parameters, job_template
+from cmn_vfx_farm.plan import plan_shot
+from cmn_vfx_farm.template import TEMPLATE_PATH, job_parameters, job_template
 
 from farm_helpers import VENV_BIN
 

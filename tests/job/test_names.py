@@ -9,6 +9,6 @@ def test_prior_names_are_the_prior_packages():
 
 def test_engine_and_farm_use_the_names():
     from cmn_vfx.engine import matte
-    from farm import backends
+    from cmn_vfx_farm import backends
     assert backends.BACKENDS is names.BACKENDS
     assert matte.PRECISIONS is names.PRECISIONS and matte.DEFAULT_WARMUP == 8

@@ -35,7 +35,7 @@ def test_old_configs_build_without_the_norm():
 
 def test_a_model_with_the_norm_starts_from_a_checkpoint_without_it(tmp_path):
     from cmn_vfx.model import save_checkpoint
-    from training.loop import init_weights
+    from cmn_vfx_training.loop import init_weights
 
     config = {"encoder": "mobilenetv2", "flow": "dis", "width": 8, "context": 16}
     torch.manual_seed(0)

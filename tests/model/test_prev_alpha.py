@@ -5,7 +5,7 @@ import torch
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.model import ModelConfig, build_model, save_checkpoint
 from tests.model.conftest import tiny
-from training.loop import init_weights
+from cmn_vfx_training.loop import init_weights
 
 KW = dict(flow="dis", dis_preset="ultrafast", prior="person", prior_residual=True)
 

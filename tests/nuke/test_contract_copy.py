@@ -15,7 +15,7 @@ def test_the_copy_is_generated_from_the_light_layer():
 
 def test_the_copy_gives_the_engines_paths():
     from cmn_vfx.job.layout import OutputLayout
-    from nuke_plugin.cmn_nuke import contract, readnode
+    from cmn_vfx_nuke.cmn_nuke import contract, readnode
     for padding, frame in ((4, 1001), (3, -7), (1, 12)):
         assert contract.OutputLayout("/o", "sh010", padding).paths(frame) == OutputLayout("/o", "sh010", padding).paths(frame)
     got = readnode.expected_results("/out", "/plates/sh010.%03d.exr", "1-5")

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from nuke_plugin.cmn_nuke import readnode, submit
+from cmn_vfx_nuke.cmn_nuke import readnode, submit
 
-farm_cli = pytest.importorskip("farm.cli")
+farm_cli = pytest.importorskip("cmn_vfx_farm.cli")
 
 
 def test_farm_plans_the_panels_spec(plate, tmp_path, capsys):

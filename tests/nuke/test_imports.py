@@ -17,8 +17,8 @@ def imported_after(code, path):
 
 
 def test_package_import_is_light():
-    code = ("import nuke_plugin, nuke_plugin.cmn_nuke.readnode, nuke_plugin.cmn_nuke.submit, nuke_plugin.cmn_nuke.pick, "
-            "nuke_plugin.cmn_nuke.nodes, nuke_plugin.cmn_nuke.panel")
+    code = ("import nuke_plugin, cmn_vfx_nuke.cmn_nuke.readnode, cmn_vfx_nuke.cmn_nuke.submit, cmn_vfx_nuke.cmn_nuke.pick, "
+            "cmn_vfx_nuke.cmn_nuke.nodes, cmn_vfx_nuke.cmn_nuke.panel")
     assert imported_after(code, REPO) == []
 
 

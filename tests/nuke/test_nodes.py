@@ -7,7 +7,7 @@ import pytest
 
 import nuke_double
 from nuke_paths import GIZMO_DIR
-from nuke_plugin.cmn_nuke import nodes, pick, readnode
+from cmn_vfx_nuke.cmn_nuke import nodes, pick, readnode
 
 ACES = ["default (ACES - ACEScg)", "ACES - ACEScg", "ACES - ACEScct", "Utility - Linear - sRGB", "Utility - Raw"]
 

@@ -12,7 +12,7 @@ QtGui = pytest.importorskip("qtpy.QtGui")
 from cmn_vfx.job.names import PRIORS as PRIOR_NAMES  # noqa: E402
 from cmn_vfx.job.spec import ShotSpec  # noqa: E402
 from nuke_paths import fake_executable  # noqa: E402
-from nuke_plugin.cmn_nuke import panel, pick, readnode  # noqa: E402
+from cmn_vfx_nuke.cmn_nuke import panel, pick, readnode  # noqa: E402
 
 
 @pytest.fixture(scope="module")

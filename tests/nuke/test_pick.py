@@ -5,7 +5,7 @@ import pytest
 
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.subject import parse_subject, subject_text
-from nuke_plugin.cmn_nuke import pick
+from cmn_vfx_nuke.cmn_nuke import pick
 
 GOOD = ["", "all", "ALL", " main ", "Main", "1210,540@1001", " 1210 , 540 @ 1001 ", "1210.5,540.25@1001",
         "-3,4@-5", "900,200,1400,1080@1001", "1,2@3;4,5@6", "1,2@3; 10,20,30,40@3", "1,1,1,1@7", "0,0@0"]

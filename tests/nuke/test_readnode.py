@@ -1,8 +1,8 @@
 """Read-node knobs -> shot spec values and results -> Read-node knobs, on tables of cases."""
 import pytest
 
-from nuke_plugin.cmn_nuke import readnode
-from nuke_plugin.cmn_nuke.readnode import ReadKnobs
+from cmn_vfx_nuke.cmn_nuke import readnode
+from cmn_vfx_nuke.cmn_nuke.readnode import ReadKnobs
 
 
 @pytest.mark.parametrize("path, expected", [

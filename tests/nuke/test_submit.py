@@ -8,7 +8,7 @@ from nuke_paths import fake_executable
 
 from cmn_vfx.job.names import PRIORS as PRIOR_NAMES
 from cmn_vfx.job.spec import ShotSpec
-from nuke_plugin.cmn_nuke import submit
+from cmn_vfx_nuke.cmn_nuke import submit
 
 
 def good_fields(plate_path, tmp_path, **kw):

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from training.config import TrainConfig
+from cmn_vfx_training.config import TrainConfig
 
 from training_helpers import TINY_MODEL, tiny_data
 

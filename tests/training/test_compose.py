@@ -5,7 +5,7 @@ import numpy as np
 from cmn_vfx.synth.motion import keyframed_motion
 from cmn_vfx.synth.render import render_subject, warp_still
 from cmn_vfx.synth.still import Still, estimate_foreground, extend_cut_edges
-from training.data.compose import backward_flow, prescale, render_frame
+from cmn_vfx_training.data.compose import backward_flow, prescale, render_frame
 
 
 def _textured_still(w=96, h=80, seed=0):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from training.config import TrainConfig
+from cmn_vfx_training.config import TrainConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "train", "*.yaml")))

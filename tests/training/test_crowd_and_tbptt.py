@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 import torch
 
-from training import distributed
-from training.data import build_dataset
-from training.data.crowd import FAULTS, add_person, fault_prior
-from training.data.sources import ForegroundClip
-from training.loop import Trainer
-from training.losses import temporal_loss
+from cmn_vfx_training import distributed
+from cmn_vfx_training.data import build_dataset
+from cmn_vfx_training.data.crowd import FAULTS, add_person, fault_prior
+from cmn_vfx_training.data.sources import ForegroundClip
+from cmn_vfx_training.loop import Trainer
+from cmn_vfx_training.losses import temporal_loss
 
 from training_helpers import tiny_data
 

@@ -1,4 +1,4 @@
-"""training.data: build_dataset, sources, splits, lazy readers with DataLoader workers."""
+"""cmn_vfx_training.data: build_dataset, sources, splits, lazy readers with DataLoader workers."""
 import os
 
 import av
@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from cmn_vfx.errors import BadInputError
-from training.augment import srgb_decode, srgb_encode
-from training.data import build_dataset
-from training.data.backgrounds import BackgroundSource
-from training.data.portraits import HELD_OUT, PortraitSource, list_portraits
+from cmn_vfx_training.augment import srgb_decode, srgb_encode
+from cmn_vfx_training.data import build_dataset
+from cmn_vfx_training.data.backgrounds import BackgroundSource
+from cmn_vfx_training.data.portraits import HELD_OUT, PortraitSource, list_portraits
 
 ASSETS = os.path.join(os.path.dirname(__file__), '..', '..', 'assets')
 P3M = os.path.join(ASSETS, 'p3m_dev')
@@ -127,7 +127,7 @@ def test_background_splits_do_not_overlap_and_the_cache_matches_decoding(tmp_pat
     seq = train.read(1, 2, 3)
     assert np.allclose(seq[:, 0, 0, 0], np.array([2, 3, 4]) * 25 / 255, atol=1e-6)
     # raw frames (uint8, cropped before the float conversion) give the same canvas to the bit
-    from training.data.dataset import _fit_background
+    from cmn_vfx_training.data.dataset import _fit_background
     for item, start in ((0, 15), (1, 8)):                   # a video (held at its end) and a sequence
         raw = val.read(item, start, 4, raw=True) if item == 0 else train.read(item, start, 4, raw=True)
         floats = val.read(item, start, 4) if item == 0 else train.read(item, start, 4)

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from training import augment
-from training.augment import AugmentConfig
-from training.data.simulated_prior import simulate_prior
+from cmn_vfx_training import augment
+from cmn_vfx_training.augment import AugmentConfig
+from cmn_vfx_training.data.simulated_prior import simulate_prior
 
 OFF = dict(crop=0, flip=0.0, jitter=0.0, gamma=0.0, jpeg=0.0, h264=0.0, blend='srgb')
 

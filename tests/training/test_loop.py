@@ -1,18 +1,18 @@
-"""training.loop on the real model and the real procedural dataset (tiny, CPU)."""
+"""cmn_vfx_training.loop on the real model and the real procedural dataset (tiny, CPU)."""
 import json
 import os
 
 import pytest
 import torch
 
-from training import cli as train_cli
+from cmn_vfx_training import cli as train_cli
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.model import load_model
-from training.cli import build_parser, config_from_args, scale_iterations
-from training.config import TrainConfig
-from training.data import build_dataset
-from training.loop import Trainer, train
-from training import distributed
+from cmn_vfx_training.cli import build_parser, config_from_args, scale_iterations
+from cmn_vfx_training.config import TrainConfig
+from cmn_vfx_training.data import build_dataset
+from cmn_vfx_training.loop import Trainer, train
+from cmn_vfx_training import distributed
 
 from training_helpers import TINY_MODEL, TINY_PWC_MODEL, tiny_data
 

@@ -1,8 +1,8 @@
-"""training.losses: eq. 13-16 of the paper."""
+"""cmn_vfx_training.losses: eq. 13-16 of the paper."""
 import pytest
 import torch
 
-from training import losses
+from cmn_vfx_training import losses
 
 
 def _clip(b=2, t=3, h=32, w=32, seed=0):

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from cmn_vfx.errors import BadInputError
-from training.loop import train
+from cmn_vfx_training.loop import train
 
 from training_helpers import TINY_PWC_MODEL, tiny_data
 

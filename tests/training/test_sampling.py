@@ -1,9 +1,9 @@
-"""training.sampling: the clip stream is a pure function of (seed, draw), whatever the workers or ranks."""
+"""cmn_vfx_training.sampling: the clip stream is a pure function of (seed, draw), whatever the workers or ranks."""
 import torch
 from torch.utils.data import DataLoader
 
-from training.data import build_dataset
-from training.sampling import SeededClips, StreamBatchSampler
+from cmn_vfx_training.data import build_dataset
+from cmn_vfx_training.sampling import SeededClips, StreamBatchSampler
 
 from training_helpers import tiny_data
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from cmn_vfx.synth.footage import read_video_frames
 from cmn_vfx.errors import BadInputError
-from training.data.splits import is_validation_video
+from cmn_vfx_training.data.splits import is_validation_video
 
 VIDEO_EXTS = ('.avi', '.mp4', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg')
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -126,7 +126,7 @@ class BackgroundSource:
         first, end = int(np.floor(lo * item.count)), int(np.ceil(hi * item.count))
         return first, max(end, first + 1)
 
-    raw_frames = True              # sample(..., raw=True) gives uint8 frames (training.data.dataset crops them first)
+    raw_frames = True              # sample(..., raw=True) gives uint8 frames (cmn_vfx_training.data.dataset crops them first)
 
     def read(self, item_idx: int, start: int, frames: int, raw: bool = False) -> np.ndarray | list:
         """Frames start..start+frames-1 of an item, clamped (held) at its end: [T,h,w,3] float32 0..1; raw:

@@ -11,9 +11,9 @@
       prior: none                   # none | simulated | real | mixed
       prior_model: selfie           # cmn_vfx.prior.load_prior name for real / mixed
       flow: true                    # add flow [T,2,H,W] (+ flow_valid) to every sample
-      extra_person: 0.0             # probability of a second person in the clip (training.data.crowd)
+      extra_person: 0.0             # probability of a second person in the clip (cmn_vfx_training.data.crowd)
       prior_faults: 0.0             # probability that the prior blinks, jumps or drops a person
-                                    # for some frames after the first (training.data.crowd)
+                                    # for some frames after the first (cmn_vfx_training.data.crowd)
       fault_kinds: [blink, shift, drop] # which faults prior_faults draws from
       foregrounds:                  # weighted sources
         - {type: procedural, weight: 1.0}
@@ -22,7 +22,7 @@
       backgrounds:
         - {type: folder, root: assets/backgrounds, weight: 1.0}
         - {type: procedural, weight: 0.5}
-      augment: {crop: 384, flip: 0.5, jpeg: 0.5, h264: 0.25, ...}   # training.augment.AugmentConfig
+      augment: {crop: 384, flip: 0.5, jpeg: 0.5, h264: 0.25, ...}   # cmn_vfx_training.augment.AugmentConfig
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from cmn_vfx.config_io import dataclass_from_dict
 from cmn_vfx.errors import BadInputError
-from training.augment import AugmentConfig
+from cmn_vfx_training.augment import AugmentConfig
 
 PRIORS = ('none', 'simulated', 'real', 'mixed')
 SPLITS = ('train', 'val', 'all')

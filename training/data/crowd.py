@@ -14,8 +14,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from training.augment import srgb_decode, srgb_encode
-from training.data.sources import ForegroundClip
+from cmn_vfx_training.augment import srgb_decode, srgb_encode
+from cmn_vfx_training.data.sources import ForegroundClip
 
 FAULTS = ('blink', 'shift', 'drop')
 

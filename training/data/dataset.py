@@ -2,14 +2,14 @@
 
 A sample (docs/contracts.md, "Training samples"):
     src  [T,3,H,W] float 0..1 sRGB, src = blend(fgr, pha, bgr) before compression noise
-         (training.augment.blend: linear light by default, or sRGB values)
+         (cmn_vfx_training.augment.blend: linear light by default, or sRGB values)
     pha  [T,1,H,W] 0..1;  fgr [T,3,H,W] 0..1 sRGB;  bgr [T,3,H,W] 0..1 sRGB
     prior [T,1,H,W] 0..1           (data.prior != none)
     flow [T,2,H,W] pixels t->t-1, flow_valid [] 1.0/0.0 (data.flow; zeros + 0.0 when unknown)
 
 Randomness: with ``fixed`` the clip is a pure function of (seed, idx). Otherwise
 the generator is also seeded from torch's global RNG, which DataLoader seeds per
-worker and training.sampling.SeededClips seeds per draw (so resumed runs repeat).
+worker and cmn_vfx_training.sampling.SeededClips seeds per draw (so resumed runs repeat).
 """
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ import torch
 from torch.utils.data import Dataset
 
 from cmn_vfx.synth.footage import fit_to_canvas
-from training.augment import augment_sample
-from training.data.backgrounds import to_unit
-from training.data.config import DataConfig
-from training.data.crowd import add_person, fault_prior
-from training.data.simulated_prior import simulate_prior
+from cmn_vfx_training.augment import augment_sample
+from cmn_vfx_training.data.backgrounds import to_unit
+from cmn_vfx_training.data.config import DataConfig
+from cmn_vfx_training.data.crowd import add_person, fault_prior
+from cmn_vfx_training.data.simulated_prior import simulate_prior
 
 
 class MattingDataset(Dataset):

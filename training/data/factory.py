@@ -5,18 +5,18 @@ import importlib
 import os
 
 from cmn_vfx.errors import BadInputError
-from training.data.config import DataConfig
-from training.data.dataset import MattingDataset
+from cmn_vfx_training.data.config import DataConfig
+from cmn_vfx_training.data.dataset import MattingDataset
 
 # type -> (module, class, cache subfolder or None when the source takes no split/cache options)
 FOREGROUNDS = {
-    'procedural': ('training.data.procedural', 'ProceduralSource', None),
-    'portraits': ('training.data.portraits', 'PortraitSource', 'foreground'),
-    'videomatte': ('training.data.videomatte', 'VideoMatteSource', None),
+    'procedural': ('cmn_vfx_training.data.procedural', 'ProceduralSource', None),
+    'portraits': ('cmn_vfx_training.data.portraits', 'PortraitSource', 'foreground'),
+    'videomatte': ('cmn_vfx_training.data.videomatte', 'VideoMatteSource', None),
 }
 BACKGROUNDS = {
-    'procedural': ('training.data.backgrounds', 'ProceduralBackgrounds', None),
-    'folder': ('training.data.backgrounds', 'BackgroundSource', 'backgrounds'),
+    'procedural': ('cmn_vfx_training.data.backgrounds', 'ProceduralBackgrounds', None),
+    'folder': ('cmn_vfx_training.data.backgrounds', 'BackgroundSource', 'backgrounds'),
 }
 
 

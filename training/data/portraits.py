@@ -15,10 +15,10 @@ import numpy as np
 
 from cmn_vfx.synth.motion import random_motion
 from cmn_vfx.synth.still import Still, load_still
-from training.data.compose import prescale
+from cmn_vfx_training.data.compose import prescale
 from cmn_vfx.errors import BadInputError
-from training.data.sources import ForegroundClip, clip_from_motion
-from training.data.splits import VALIDATION_PORTRAITS, check_training_portraits
+from cmn_vfx_training.data.sources import ForegroundClip, clip_from_motion
+from cmn_vfx_training.data.splits import VALIDATION_PORTRAITS, check_training_portraits
 
 # Portraits kept out of training: the validation suite and the sample shot use them (training/data/splits.py).
 HELD_OUT = VALIDATION_PORTRAITS

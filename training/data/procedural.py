@@ -16,7 +16,7 @@ import numpy as np
 
 from cmn_vfx.synth.motion import random_motion
 from cmn_vfx.synth.still import Still
-from training.data.sources import ForegroundClip, clip_from_motion
+from cmn_vfx_training.data.sources import ForegroundClip, clip_from_motion
 
 
 def _texture(rng: np.random.Generator, size: tuple[int, int], colour: np.ndarray, strength: float,

@@ -27,7 +27,7 @@ class ForegroundClip:
 def clip_from_motion(still, motion, blur_samples: int, real_person: bool) -> ForegroundClip:
     """Render every frame of ``motion`` (cmn_vfx.synth.motion.Motion) for a still."""
     from cmn_vfx.synth.render import render_subject
-    from training.data.compose import backward_flow
+    from cmn_vfx_training.data.compose import backward_flow
 
     frames = [render_subject(still, motion, i, blur_samples) for i in range(motion.frames)]
     return ForegroundClip(

@@ -14,7 +14,7 @@ import numpy as np
 
 from cmn_vfx.synth.footage import fit_to_canvas
 from cmn_vfx.errors import BadInputError
-from training.data.sources import ForegroundClip
+from cmn_vfx_training.data.sources import ForegroundClip
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png')
 
