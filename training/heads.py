@@ -133,7 +133,7 @@ def train(cfg: HeadsConfig, resume: bool = False, minutes: float | None = None, 
         torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
         opt.step()
         sched.step()
-        metrics = {k: round(float(v), 6) for k, v in terms.items()}
+        metrics = {k: round(float(v.detach()), 6) for k, v in terms.items()}
         if i % 10 == 0:
             log.write(json.dumps(dict(metrics, iteration=i, lr=sched.get_last_lr()[0], clips=len(paths),
                                       seconds=round(time.time() - began, 1))) + "\n")
