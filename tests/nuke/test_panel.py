@@ -2,6 +2,7 @@
 import dataclasses
 import json
 import os
+import sys
 
 import pytest
 
@@ -11,7 +12,7 @@ QtGui = pytest.importorskip("qtpy.QtGui")
 
 from cmn_vfx.job.names import PRIORS as PRIOR_NAMES  # noqa: E402
 from cmn_vfx.job.spec import ShotSpec  # noqa: E402
-from nuke_paths import fake_executable  # noqa: E402
+from nuke_paths import REPO, fake_executable  # noqa: E402
 from cmn_vfx_nuke.cmn_nuke import panel, pick, readnode  # noqa: E402
 
 
@@ -24,12 +25,11 @@ def qapp():
 
 
 def nuke_like_palette():
-    """Nuke's dark grey UI, so the screenshot looks like the panel inside Nuke."""
-    colours = {"Window": "#323232", "WindowText": "#c8c8c8", "Base": "#1e1e1e", "AlternateBase": "#2a2a2a",
-               "Text": "#d2d2d2", "Button": "#3e3e3e", "ButtonText": "#d2d2d2", "Highlight": "#f7931e",
-               "HighlightedText": "#000000", "ToolTipBase": "#404040", "ToolTipText": "#e0e0e0"}
+    """Nuke's dark grey UI (the screenshot tool's colours), so the panel looks as inside Nuke."""
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    from nuke_panel_screenshot import PALETTE
     palette = QtGui.QPalette()
-    for role, colour in colours.items():
+    for role, colour in PALETTE.items():
         palette.setColor(getattr(QtGui.QPalette, role), QtGui.QColor(colour))
     return palette
 
