@@ -5,8 +5,12 @@
     .venv/bin/python bench/validate.py --methods model:default@people,model:default@auto --json runs/validate.json \
         --sheet docs/images/validation_worst.png --sheet-method model:default@people
 
-Clips (bench/validation_clips.py; sources from training/data/splits.py's validation side): 22 clips of
-20 frames at 512x288 in 11 framing categories, plus real footage without truth for flicker.
+Clips (bench/validation_clips.py; sources from training/data/splits.py's validation side): 32 clips of
+20 frames at 512x288 in 16 categories (the first 22 in 11 framing categories as quoted until 2026-12-07,
+then 10 harder ones in 5: pattern_grey, behind_hat, edge_right_fast, dark_midground, sway_walkers),
+plus real footage without truth for flicker. --clips takes clip names or categories:
+    .venv/bin/python bench/validate.py --methods people,people+guided,model:default@people --no-real \
+        --clips pattern_grey,behind_hat,edge_right_fast,dark_midground,sway_walkers
 Methods: a person prior name (cmn_vfx.prior.NAMES), NAME+guided (the prior refined by the colour
 guided filter, cmn_vfx.prior.classical), model:MODEL@PRIOR (the engine, as `cmn-matte run --model MODEL
 --prior PRIOR` would run it, on the clip written as scene-linear EXRs); model:MODEL@PRIOR?temporal=0 sets
@@ -188,6 +192,12 @@ def tables(results: dict, real: dict, methods: list[str]) -> str:
                    else max(r[key] for r in rows if r["category"] == c) for c in cats]
             whole = np.mean([r[key] for r in rows]) if key != "fp_max" else max(r[key] for r in rows)
             out.append(f"| {m} | {_fmt(whole, digits)} | " + " | ".join(_fmt(v, digits) for v in per) + " |")
+    parts = {"first 22": [c for c in cats if c not in V.HARDER], "harder 10": [c for c in cats if c in V.HARDER]}
+    if all(parts.values()):
+        out += ["\nMAD x1e3 by part of the suite (mean over its clips)\n", "| method | " + " | ".join(parts) + " |",
+                "|---|---:|---:|"]
+        out += [f"| {m} | " + " | ".join(f"{np.mean([r['mad'] for r in results[m] if r['category'] in part]):.1f}"
+                                          for part in parts.values()) + " |" for m in methods]
     out += ["\nsummary\n", "| method | MAD | worst clip MAD | dtSSD | found % | all found % | FP max % | passers % "
             "| FlkAll clips | FlkAll real | " + " | ".join(f"FlkAll {n}" for n, *_ in V.REAL) + " | ms/frame |",
             "|---|" + "---:|" * (10 + len(V.REAL))]
