@@ -12,7 +12,6 @@ import os
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision import models
 
 from cmn_vfx.errors import BadInputError
 
@@ -80,6 +79,8 @@ class Backbone(nn.Module):
             self.stages = nn.ModuleList([lite])      # one stage returning the four features
             self.channels = CHANNELS
             return
+        from torchvision import models  # here, not at import: the frozen-trunk model needs only torch
+
         if name == "resnet50":
             net = models.resnet50(weights=None, replace_stride_with_dilation=[False, False, True])
         elif name == "resnet18":
