@@ -29,6 +29,7 @@ import time
 
 START_TIMEOUT_SECONDS = 600
 IDLE_SECONDS = 3600          # a server whose onExit never came (crashed worker) goes away by itself
+WATCH_SECONDS = 2            # how often an idle server looks whether its session's worker still lives
 
 
 def _pid_path(sock: str) -> str:
@@ -45,9 +46,12 @@ def _send(sock_path: str, request: dict, timeout: float | None = None) -> dict:
     return json.loads(data.decode() or "{}")
 
 
-def serve(sock_path: str, model: str | None = None, device: str = "auto", runtime: str = "auto") -> int:
-    """Listen on `sock_path`; run each request's argv through cmn-matte's main, one at a time."""
+def serve(sock_path: str, model: str | None = None, device: str = "auto", runtime: str = "auto",
+          watch: int | None = None) -> int:
+    """Listen on `sock_path`; run each request's argv through cmn-matte's main, one at a time.
+    Leaves after IDLE_SECONDS without a request, or once process `watch` (the session's worker) is gone."""
     from cmn_vfx.cli import matte_main
+    from cmn_vfx.io.atomic import _alive
     if model:   # import the runtime the tasks will use, warm the device and the page cache
         from cmn_vfx.engine.config import EngineConfig
         from cmn_vfx.engine.runtime import open_backend
@@ -57,7 +61,8 @@ def serve(sock_path: str, model: str | None = None, device: str = "auto", runtim
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(sock_path)
     server.listen(4)
-    server.settimeout(IDLE_SECONDS)
+    server.settimeout(WATCH_SECONDS)
+    idle = 0.0
     with open(_pid_path(sock_path), "w", encoding="utf-8") as fh:
         fh.write(str(os.getpid()))
     try:
@@ -65,7 +70,11 @@ def serve(sock_path: str, model: str | None = None, device: str = "auto", runtim
             try:
                 conn, _ = server.accept()
             except socket.timeout:
-                return 0
+                idle += WATCH_SECONDS
+                if idle >= IDLE_SECONDS or (watch is not None and not _alive(watch)):
+                    return 0
+                continue
+            idle = 0.0
             with conn:
                 conn.settimeout(None)
                 request = json.loads(b"".join(iter(lambda: conn.recv(65536), b"")).decode() or "{}")
@@ -89,10 +98,20 @@ def start(sock_path: str, model: str | None, device: str, runtime: str = "auto")
         print("cmn-farm session: no Unix sockets here; each task runs its own cmn-matte")
         return 0
     log = open(sock_path + ".log", "ab")
-    cmd = [sys.executable, "-m", "cmn_vfx_farm.session", "serve", sock_path, "--device", device, "--runtime", runtime]
+    # --watch: the OpenJD worker that runs this action (our parent: its script execs us); a worker that dies
+    # without its onExit (killed) takes the server with it
+    cmd = [sys.executable, "-m", "cmn_vfx_farm.session", "serve", sock_path, "--device", device, "--runtime", runtime,
+           "--watch", str(os.getppid())]
     cmd += ["--model", model] if model else []
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
+
+    def cancel(signum, frame):  # noqa: ARG001 - the session is cancelled while the server starts: it goes too
+        proc.terminate()        # (onExit's stop finds no server yet, so it would idle for an hour)
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, cancel)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline and proc.poll() is None and not os.path.exists(_pid_path(sock_path)):
         time.sleep(0.1)
@@ -153,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runtime", default="auto")
+    parser.add_argument("--watch", type=int, help="leave once this process (the session's worker) is gone")
     args = parser.parse_args(argv)
-    return serve(args.socket, args.model, args.device, args.runtime)
+    return serve(args.socket, args.model, args.device, args.runtime, args.watch)
 
 
 if __name__ == "__main__":

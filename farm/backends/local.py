@@ -8,8 +8,17 @@ after another. Chunk i goes to worker i % N, so N workers stay busy to the end.
 Progress is read from the outputs (frames with both files on disk), so it is the
 same whether the tasks are ours or a rerun. A chunk that failed (its session
 stops there) is rerun up to `retries` times: tasks are idempotent, finished
-frames are skipped. With --detach the runner is started as its own process
-(`python -m cmn_vfx_farm.backends.local JOB_DIR`) and submit returns at once.
+frames are skipped.
+
+The runner is always its own process, `python -m cmn_vfx_farm.backends.local JOB_DIR`:
+with --detach in its own session (submit returns at once); without, as a child
+that dies with `cmn-farm submit` (it watches its parent; kill -9 of submit, a
+SIGTERM or Ctrl-C all stop it). Stopping sends SIGTERM to the workers (OpenJD
+cancels the running task, whose engine removes its temp files, and runs the
+session's onExit), waits for them and writes the job log's last line; a worker
+also gets SIGTERM from the kernel when the runner itself dies (Linux's
+PR_SET_PDEATHSIG), and a session's resident server leaves when its worker is
+gone (farm/session.py). A rerun of the shot then skips the finished frames.
 
     OUT/jobs/<job_id>/  shot.yaml  template.yaml  params.json  job.json
                         tasks-<k>.json  worker-<k>.log  job.log
@@ -17,8 +26,10 @@ frames are skipped. With --detach the runner is started as its own process
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -32,6 +43,8 @@ from cmn_vfx_farm.status import outputs_present, shot_status
 from cmn_vfx_farm.template import TASK_PARAMETER, job_parameters, template_text
 
 POLL_SECONDS = 0.5
+STOP_SECONDS = 60            # a stopped worker's grace before SIGKILL (its task and onExit run meanwhile)
+PR_SET_PDEATHSIG = 1
 
 
 def submit(plan: Plan, options: SubmitOptions) -> SubmitResult:
@@ -44,7 +57,8 @@ def submit(plan: Plan, options: SubmitOptions) -> SubmitResult:
     _write_json(os.path.join(job_dir, "params.json"), job_parameters(plan, spec_path, options.cmn_matte))
     _write_json(os.path.join(job_dir, "job.json"), {"job_id": job_id, "frames": plan.frame_range,
                                                     "chunk_size": plan.chunk_size, "workers": options.workers,
-                                                    "retries": int(options.extra.get("retries", 1))})
+                                                    "retries": int(options.extra.get("retries", 1)),
+                                                    "spec": plan.spec_path or spec_path})
     log = os.path.join(job_dir, "job.log")
     result = SubmitResult(job_id, "local", plan, log=log, job_dir=job_dir)
     if options.dry_run:
@@ -54,39 +68,78 @@ def submit(plan: Plan, options: SubmitOptions) -> SubmitResult:
             subprocess.Popen([sys.executable, "-m", "cmn_vfx_farm.backends.local", job_dir], stdout=out,
                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         return result
-    run_job(job_dir, progress=sys.stderr)
+    _run_attached(job_dir)
     return result
 
 
-def run_job(job_dir: str, progress: TextIO | None = None) -> None:
-    """Run the job in `job_dir` to the end; PartialFailure names the frames still missing."""
-    with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
-        job = json.load(fh)
-    plan = plan_shot(ShotSpec.from_yaml(os.path.join(job_dir, "shot.yaml")), job["frames"], job["chunk_size"])
+def _run_attached(job_dir: str) -> None:
+    """Run the job in a child runner that stops when this process dies; its failure becomes ours."""
+    runner = subprocess.Popen([sys.executable, "-m", "cmn_vfx_farm.backends.local", "--parent", str(os.getpid()),
+                               "--progress", job_dir], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        code = runner.wait()
+    except KeyboardInterrupt:
+        runner.send_signal(signal.SIGINT)       # it may not share our terminal's Ctrl-C
+        runner.wait()
+        raise
+    if code == 130:
+        raise KeyboardInterrupt
+    if code:
+        with open(os.path.join(job_dir, "job.log"), encoding="utf-8") as fh:
+            errors = [line[len("error: "):].strip() for line in fh if line.startswith("error: ")]
+        error = PartialFailure(errors[-1]) if code == 3 and errors else CMNError(
+            errors[-1] if errors else f"the job's runner exited with code {code}; see {job_dir}/job.log")
+        error.exit_code = code
+        raise error
+
+
+def run_job(job_dir: str, progress: TextIO | None = None, parent: int | None = None) -> None:
+    """Run the job in `job_dir` to the end; PartialFailure names the frames still missing.
+
+    parent: stop (KeyboardInterrupt) when this process is no longer our parent. Whatever ends the
+    job, the log's last line says how: the status, `error: ...`, or `stopped: ...`."""
     with open(os.path.join(job_dir, "job.log"), "a", encoding="utf-8") as log:
-        def say(line: str) -> None:
-            for stream in (log, progress):
+        def say(line: str, streams: tuple = (log, progress)) -> None:
+            for stream in streams:
                 if stream is not None:
                     print(line, file=stream, flush=True)
 
-        say(f"{job['job_id']}: {len(plan.frames)} frames in {len(plan.chunks)} chunks, {job['workers']} worker(s)")
-        todo = list(plan.chunks)
-        for attempt in range(1 + job["retries"]):
-            if attempt:
-                say(f"retry {attempt}: rerunning chunk(s) {', '.join(c.text for c in todo)}")
-            _run_workers(job_dir, plan, todo, job["workers"], attempt, say)
-            status = shot_status(plan)
-            todo = [c for c in plan.chunks if set(c.frames) & set(status.todo)]
-            if not todo:
-                break
-        say(status.summary())
-        if not status.complete:
-            raise PartialFailure(f"{plan.name}: frames {status.todo_range} were not written; "
-                                 f"see the worker logs in {job_dir} and resubmit with --frames {status.todo_range}")
+        try:
+            _run(job_dir, say, parent)
+        except KeyboardInterrupt as stop:
+            say(f"stopped: {str(stop) or 'interrupted'}; the frames on disk are kept and a rerun of the shot "
+                "skips them")
+            raise KeyboardInterrupt from None
+        except CMNError as exc:
+            say(f"error: {exc}", (log,))         # the submitter (or the detached log's reader) says it once
+            raise
 
 
-def _run_workers(job_dir: str, plan: Plan, chunks: list[Chunk], workers: int, attempt: int, say) -> list[int]:
-    """One `openjd run` session per worker over its share of `chunks`; returns their exit codes."""
+def _run(job_dir: str, say, parent: int | None) -> None:
+    with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
+        job = json.load(fh)
+    plan = plan_shot(ShotSpec.from_yaml(os.path.join(job_dir, "shot.yaml")), job["frames"], job["chunk_size"],
+                     job.get("spec"))
+    say(f"{job['job_id']}: {len(plan.frames)} frames in {len(plan.chunks)} chunks, {job['workers']} worker(s)")
+    todo = list(plan.chunks)
+    for attempt in range(1 + job["retries"]):
+        if attempt:
+            say(f"retry {attempt}: rerunning chunk(s) {', '.join(c.text for c in todo)}")
+        _run_workers(job_dir, plan, todo, job["workers"], attempt, say, parent)
+        status = shot_status(plan)
+        todo = [c for c in plan.chunks if set(c.frames) & set(status.todo)]
+        if not todo:
+            break
+    say(status.summary())
+    if not status.complete:
+        raise PartialFailure(f"{plan.name}: frames {status.todo_range} were not written; see the worker logs in "
+                             f"{job_dir} and finish with `{status.resubmit_command}`")
+
+
+def _run_workers(job_dir: str, plan: Plan, chunks: list[Chunk], workers: int, attempt: int, say,
+                 parent: int | None = None) -> list[int]:
+    """One `openjd run` session per worker over its share of `chunks`; returns their exit codes.
+    KeyboardInterrupt (Ctrl-C, SIGTERM, or `parent` gone) stops the workers before it goes on."""
     procs = []
     for k in range(min(workers, len(chunks))):
         share = [{TASK_PARAMETER: c.text} for c in chunks[k::workers]]
@@ -94,20 +147,52 @@ def _run_workers(job_dir: str, plan: Plan, chunks: list[Chunk], workers: int, at
         cmd = [sys.executable, "-m", "openjd", "run", os.path.join(job_dir, "template.yaml"),
                "--job-param", "file://" + os.path.join(job_dir, "params.json"), "--tasks", "file://" + tasks]
         out = open(os.path.join(job_dir, f"worker-{attempt}-{k}.log"), "w", encoding="utf-8")
-        procs.append((subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL), out))
+        # Own session: a terminal's Ctrl-C reaches the runner only, which then signals each worker once
+        # (OpenJD's runner can hang when a second cancel meets a task that is just ending).
+        procs.append((subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True,
+                                       preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None),
+                      out))
     shown = -1
-    while True:
-        running = sum(p.poll() is None for p, _ in procs)
-        done = outputs_present(plan)
-        if done != shown or not running:
-            say(f"  {plan.name}: {done}/{len(plan.frames)} frames, {running} worker(s) running")
-            shown = done
-        if not running:
-            break
-        time.sleep(POLL_SECONDS)
-    for proc, out in procs:
-        out.close()
+    try:
+        while True:
+            running = sum(p.poll() is None for p, _ in procs)
+            done = outputs_present(plan)
+            if done != shown or not running:
+                say(f"  {plan.name}: {done}/{len(plan.frames)} frames, {running} worker(s) running")
+                shown = done
+            if not running:
+                break
+            if parent is not None and os.getppid() != parent:
+                raise KeyboardInterrupt(f"cmn-farm submit (pid {parent}) died")
+            time.sleep(POLL_SECONDS)
+    except KeyboardInterrupt:
+        _stop([p for p, _ in procs])
+        say(f"  {plan.name}: {outputs_present(plan)}/{len(plan.frames)} frames, workers stopped")
+        raise
+    finally:
+        for _, out in procs:
+            out.close()
     return [p.returncode for p, _ in procs]
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM each running worker (OpenJD cancels its task and runs onExit), then wait; SIGKILL after STOP_SECONDS."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_SECONDS
+    for proc in procs:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _die_with_parent() -> None:
+    """preexec_fn (Linux): the kernel sends this child SIGTERM when the runner dies, even by kill -9."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _write_json(path: str, data: object) -> str:
@@ -116,16 +201,28 @@ def _write_json(path: str, data: object) -> str:
     return path
 
 
+def _interrupt_once(signum, frame) -> None:  # noqa: ARG001
+    """SIGINT/SIGTERM -> KeyboardInterrupt, once: a second signal must not break off the workers' stop."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry for --detach: python -m cmn_vfx_farm.backends.local JOB_DIR."""
+    """The runner: python -m cmn_vfx_farm.backends.local [--parent PID --progress] JOB_DIR (exit 0, 2, 3 or 130)."""
     parser = argparse.ArgumentParser(prog="python -m cmn_vfx_farm.backends.local")
     parser.add_argument("job_dir")
+    parser.add_argument("--parent", type=int, help="stop when this process (cmn-farm submit) is gone")
+    parser.add_argument("--progress", action="store_true", help="progress on stderr too, not only in job.log")
     args = parser.parse_args(argv)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt_once)
     try:
-        run_job(args.job_dir)
+        run_job(args.job_dir, sys.stderr if args.progress else None, args.parent)
     except CMNError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return exc.exit_code                      # job.log's last line says why
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

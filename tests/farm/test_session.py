@@ -36,3 +36,20 @@ def test_the_resident_server_warms_the_runtime_its_tasks_will_use(tmp_path, monk
     sock = str(tmp_path / "s.sock")
     assert session.main(["serve", sock, "--model", "m.pt", "--device", "cpu", "--runtime", "onnx"]) == 0
     assert [(c.model, c.device, c.runtime) for c in opened] == [("m.pt", "cpu", "onnx")]
+
+
+def test_the_server_leaves_when_its_sessions_worker_is_gone(tmp_path, monkeypatch):
+    """A worker killed without its onExit (issue 29 D19) must not leave its server idling for an hour."""
+    import subprocess
+    import threading
+    monkeypatch.setattr(session, "WATCH_SECONDS", 0.1)
+    worker = subprocess.Popen(["sleep", "30"])
+    server = threading.Thread(target=session.serve, args=(str(tmp_path / "w.sock"),), kwargs={"watch": worker.pid},
+                              daemon=True)
+    server.start()
+    server.join(1.0)
+    assert server.is_alive()                       # the worker lives: the server waits for tasks
+    worker.kill()
+    worker.wait()
+    server.join(5.0)
+    assert not server.is_alive()
