@@ -29,6 +29,11 @@ PATTERNS = {  # name: (period as a fraction of the subject height, dark colour, 
 }
 
 
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    """[...,3] sRGB -> [...] Rec.709 weights on the encoded values (a look, not a measurement)."""
+    return rgb @ np.float32([0.2126, 0.7152, 0.0722])
+
+
 def _seed(*parts) -> int:
     return zlib.crc32("/".join(map(str, parts)).encode())
 
@@ -77,7 +82,7 @@ def pattern_clothing(still: Still, name: str) -> Still:
     cloth = (still.pha > 0.5) & (yy > ay - CLOTHING_TOP[still.name] * height) & ~_skin(still.fgr)
     cloth = cv2.morphologyEx(cloth.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)).astype(np.float32)
     weight = cv2.GaussianBlur(cloth, (0, 0), 1.5)[..., None]
-    lum = cv2.GaussianBlur(still.fgr @ np.float32([0.2126, 0.7152, 0.0722]), (0, 0), 0.01 * height)
+    lum = cv2.GaussianBlur(_luma(still.fgr), (0, 0), 0.01 * height)
     shade = np.clip(lum / max(np.percentile(lum[cloth > 0], 95), 1e-3), 0.3, 1.0) ** 0.6
     band = lambda v: 0.5 + 0.5 * np.tanh(3.0 * np.sin(2 * np.pi * v / period_px))  # noqa: E731  soft-edged bars
     mix = band(yy) if name.endswith("stripes") else np.abs(band(yy) - band(xx))
@@ -171,7 +176,7 @@ def sway(still: Still, t: float, amount: float, period: float = 16.0) -> Still:
 
 def grey_street(bg: np.ndarray) -> np.ndarray:
     """A background made a grey street: 12% of its saturation, contrast 0.6 about its mean. [H,W,3] sRGB 0..1."""
-    lum = (bg @ np.float32([0.2126, 0.7152, 0.0722]))[..., None]
+    lum = _luma(bg)[..., None]
     grey = lum + 0.12 * (bg - lum)
     return np.clip(grey.mean() + 0.6 * (grey - grey.mean()), 0.0, 1.0).astype(np.float32)
 
