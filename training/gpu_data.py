@@ -115,4 +115,5 @@ def init_heads(folder: str, manifest: dict) -> dict[str, torch.Tensor] | None:
     """The pack's init_heads.pt (a checkpoint's weights without the trunk), or None when it has none."""
     if "init_heads.pt" not in manifest["sha256"]:
         return None
-    return torch.load(_checked(folder, "init_heads.pt", manifest), map_location="cpu", weights_only=True)
+    heads = torch.load(_checked(folder, "init_heads.pt", manifest), map_location="cpu", weights_only=True)
+    return {k: v.float() if v.is_floating_point() else v for k, v in heads.items()}

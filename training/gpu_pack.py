@@ -11,7 +11,7 @@ machine then needs only torch and numpy. The folder holds:
                       size: 0.4x the bytes of RGB): N frames evenly spaced over the training part of each
                       training background video (training/data/backgrounds.py SPLITS; validation videos skipped),
                       fitted to data.size; N is as many as the size budget allows
-    init_heads.pt     (with --init) the heads' weights of a checkpoint, to start from (the trunk is in trunk.pt)
+    init_heads.pt     (with --init) the heads' weights of a checkpoint in fp16, to start from (the trunk is in trunk.pt)
     manifest.json     sources, counts, still anchors, the heads training config, sha256 of every file
 Validation portraits and videos (training/data/splits.py) never enter: it is asserted before writing.
 
@@ -124,10 +124,12 @@ def trunk_state(cfg: HeadsConfig) -> dict[str, torch.Tensor]:
 
 
 def heads_state(path: str) -> dict[str, torch.Tensor]:
-    """A checkpoint's weights without the trunk (fp32): what --init carries."""
+    """A checkpoint's weights without the trunk, floats in fp16 (a starting point; half the bytes leave room
+    for twice the background frames): what --init carries."""
     from cmn_vfx.model.checkpoint import read_checkpoint
 
-    return {k: v for k, v in read_checkpoint(path)["model"].items() if not k.startswith(TRUNK_PREFIX)}
+    return {k: v.half() if v.is_floating_point() else v for k, v in read_checkpoint(path)["model"].items()
+            if not k.startswith(TRUNK_PREFIX)}
 
 
 def folder_mib(path: str) -> float:
@@ -150,7 +152,8 @@ def build_pack(cfg: HeadsConfig, out: str, budget_mib: float, init: str | None =
                max_frames: int | None = None) -> dict:
     """Write the pack folder `out` (replacing one there) within budget_mib; returns its manifest."""
     if cfg.data.get("split", "train") != "train":
-        raise BadInputError(f"gpu pack: data.split is {cfg.data.get('split')!r}; the pack holds training data only (split: train)")
+        raise BadInputError(f"gpu pack: data.split is {cfg.data.get('split')!r}; "
+                            "the pack holds training data only (split: train)")
     tmp = out.rstrip("/") + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)

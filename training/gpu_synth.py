@@ -216,7 +216,8 @@ def synth_clips(pack: Pack, batch: int, frames: int, size: tuple[int, int],
     a_top, a_low = top[:, :, 3:], low[:, :, 3:]
     pha = a_top + (1 - a_top) * a_low
     fg_gain, bg_gain = u(0.7, 1.3, batch, 1, 1, 1, 1), u(0.5, 1.5, batch, 1, 1, 1, 1)
-    lin = (top[:, :, :3] + (1 - a_top) * low[:, :, :3]) * fg_gain + (1 - pha) * background(u, pack, camera, grid) * bg_gain
+    bg = background(u, pack, camera, grid)
+    lin = (top[:, :, :3] + (1 - a_top) * low[:, :, :3]) * fg_gain + (1 - pha) * bg * bg_gain
     src = srgb_encode(lin.clamp(0, 1))
     gamma = torch.where(u.chance(0.5, batch), torch.exp(u(math.log(0.8), math.log(1.25), batch)),
                         torch.ones(batch, device=u.device))

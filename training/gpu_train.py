@@ -185,9 +185,10 @@ def train(args: argparse.Namespace, start: float) -> str:
         if not all(math.isfinite(v) for v in metrics.values()):
             note({"event": "not saved: the loss is not finite", "iteration": done})
             return False
+        run = dict(run_info, seconds=round(time.time() - start, 1))
         save_training_checkpoint(last, model, {"train_config": cfg.to_dict(), "iteration": done,
                                                "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                                               "metrics": metrics, "gpu_run": dict(run_info, seconds=round(time.time() - start, 1))})
+                                               "metrics": metrics, "gpu_run": run})
         if args.stripped:
             strip_checkpoint(last, args.stripped)
         note({"event": "checkpoint", "iteration": done, "seconds": round(time.time() - start, 1)})

@@ -1,4 +1,4 @@
-"""The engine on every device this machine has: CUDA cases run where a GPU is (bench/gpu_check.sh), else skip."""
+"""The engine on every device this machine has: CUDA cases run where a GPU is, else skip (docs/benchmarks.md, GPU path)."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,7 @@ import torch
 from cmn_vfx.io.image import read_image
 from engine_helpers import matte
 
-CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here (bench/gpu_check.sh runs these)")
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
 
 
 def _alpha(out, frame=1003):

@@ -81,8 +81,8 @@ def test_gpu_train_runs_without_opencv_and_learns(tiny_pack, tmp_path):
     out = str(tmp_path / "run")
     code = (f"import sys\nfor m in {ABSENT!r}: sys.modules[m] = None\n"
             "from cmn_vfx_training.gpu_train import main\n"
-            f"raise SystemExit(main(['--pack', {tiny_pack!r}, '--out', {out!r}, '--device', 'cpu', '--iterations', '20', "
-            "'--lr', '0.003', '--threads', '1', '--overfit']))")
+            f"raise SystemExit(main(['--pack', {tiny_pack!r}, '--out', {out!r}, '--device', 'cpu', "
+            "'--iterations', '20', '--lr', '0.003', '--threads', '1', '--overfit']))")
     env = dict(os.environ, PYTHONPATH=ROOT)
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
