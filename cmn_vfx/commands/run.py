@@ -14,15 +14,12 @@ frame changed are redone. Exit codes: 0 done, 2 bad input (nothing written),
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
 import sys
-import threading
-from typing import Iterator
 
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
+from cmn_vfx.interrupts import interrupts
 from cmn_vfx.io.sequence import Sequence, count_of, find_sequence, find_sequences, format_frame_range, parse_frame_range
 from cmn_vfx.job.names import DEFAULT_TEMPORAL, DEFAULT_WARMUP, MISSING, PRECISIONS, REFINES, RUNTIMES
 from cmn_vfx.job.spec import ShotSpec
@@ -131,30 +128,15 @@ def shot_names(seqs: list[Sequence], root: str) -> list[str]:
             for s, n in zip(seqs, names)]
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """A farm kill (SIGTERM) unwinds like Ctrl-C, so in-flight temp files are removed."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):  # noqa: ARG001
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def run(args: argparse.Namespace) -> int:
-    spec = shot_spec(args)
-    with _sigterm_as_interrupt():
+    with interrupts() as held:          # a farm kill (SIGTERM) unwinds like Ctrl-C: temp files removed
+        with held():                    # not while compiled libraries load (cmn_vfx.interrupts)
+            spec = shot_spec(args)
         if os.path.isdir(spec.plate):
-            return _run_directory(spec, args)
+            return _run_directory(spec, args, held)
         seq = find_sequence(spec.plate)
-        engine = _engine(spec)
+        with held():
+            engine = _engine(spec)
         if args.resolve_subject:
             return _resolve_subject(engine, _job(spec, seq, spec.output, spec.name or seq.name, False), args)
         report = engine.run(_job(spec, seq, spec.output, spec.name or seq.name, args.overwrite),
@@ -192,13 +174,14 @@ def _warn_clamped(report) -> None:
              "(they would be Inf in a half EXR); the plate has values that large")
 
 
-def _run_directory(spec: ShotSpec, args: argparse.Namespace) -> int:
+def _run_directory(spec: ShotSpec, args: argparse.Namespace, held) -> int:
     seqs = plates_below(spec.plate, spec.output)
     if not seqs:
         raise BadInputError(f"{spec.plate}: no image sequences below this folder; point at the plates' folder")
     if spec.name:
         raise BadInputError("--name applies to one plate; a folder's shots are named after their sequences")
-    engine = _engine(spec)
+    with held():
+        engine = _engine(spec)
     rows: list[dict] = []
     for seq, name in zip(seqs, shot_names(seqs, spec.plate)):
         try:

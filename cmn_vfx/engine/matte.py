@@ -126,30 +126,37 @@ class MatteEngine:
         """Matte `job.frames` of `job.seq` into job.out_dir; skip finished frames unless job.overwrite."""
         from cmn_vfx.io.atomic import clean_stale_temps
         from cmn_vfx.io.image import check_headers
+        from cmn_vfx.io.outlock import claim_frames
         started = time.monotonic()
         reader, (w, h), ratio = self._reader(job)
         colorspace, window = reader.colorspace, reader.geometry["data_box"]
-        settings = settings_json(self.settings(colorspace, ratio, job))
-        sha = str(self.meta.get("sha256", ""))
         layout = OutputLayout(job.out_dir, job.name, job.seq.padding)
-        todo, done, changed = pending_frames(job, layout, settings, sha)
-        steps = plan_steps(job, todo, self.warmup)
-        if steps:
-            self.backend.prepare((w, h))         # OpenVINO compiles for the size meanwhile, in a thread
-        # Every header of the range (warm-up included) before the first write: a bad frame mid-range
-        # is refused with nothing written, not found after the frames before it.
-        sources = sorted({s.source for s in steps if s.source is not None})
-        check_headers([job.seq.path(job.seq.first)] + [job.seq.path(f) for f in sources], job.layer)
-        check_output_dir(job.out_dir, window.width * window.height)
-        for directory in {os.path.dirname(p) for p in layout.paths(job.seq.first).values()}:
-            clean_stale_temps(directory)
-        plan = self.subject_plan(job, reader, (w, h)) if steps else None
-        for line in plan.warnings() if plan else []:
-            warn(line)
-        writer = FrameWriter(layout, colorspace, settings, str(self.meta.get("name", job.seq.name)), sha,
-                             scene_linear_for(colorspace))
-        cuts_found: list[int] = []
-        written = self._stream(steps, reader, writer, job, cuts_found, progress, plan)
+        check_output_dir(layout, job.frames, window.width * window.height)
+        # every check before the runtime starts work in a thread (OpenVINO's compile): a process that
+        # exits while it compiles aborts; and the lock before the finished frames are read
+        with claim_frames(job.out_dir, job.name, job.frames):
+            settings = settings_json(self.settings(colorspace, ratio, job))
+            sha = str(self.meta.get("sha256", ""))
+            todo, done, changed = pending_frames(job, layout, settings, sha)
+            steps = plan_steps(job, todo, self.warmup)
+            # Every header of the range (warm-up included) before the first write: a bad frame mid-range
+            # is refused with nothing written, not found after the frames before it.
+            sources = sorted({s.source for s in steps if s.source is not None})
+            check_headers([job.seq.path(job.seq.first)] + [job.seq.path(f) for f in sources], job.layer)
+            for directory in {os.path.dirname(p) for p in layout.paths(job.seq.first).values()}:
+                clean_stale_temps(directory)
+            try:
+                if steps:
+                    self.backend.prepare((w, h))      # OpenVINO compiles for the size meanwhile, in a thread
+                plan = self.subject_plan(job, reader, (w, h)) if steps else None
+                for line in plan.warnings() if plan else []:
+                    warn(line)
+                writer = FrameWriter(layout, colorspace, settings, str(self.meta.get("name", job.seq.name)), sha,
+                                     scene_linear_for(colorspace))
+                cuts_found: list[int] = []
+                written = self._stream(steps, reader, writer, job, cuts_found, progress, plan)
+            finally:
+                self.backend.settle()
         return RunReport(job.name, list(job.frames), written, done, sum(not s.emit for s in steps),
                          sorted(set(cuts_found)), time.monotonic() - started, layout.alpha_pattern, layout.fg_pattern,
                          changed, writer.clamped, self.runtime)

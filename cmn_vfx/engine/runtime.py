@@ -152,6 +152,10 @@ class OnnxBackend:
         """Ready the network for the working size (w, h) while the first frame is read (OpenVINO compiles)."""
         self.net.prepare(size[1], size[0])
 
+    def settle(self) -> None:
+        """Wait for what prepare started (OpenVINO's compile thread); on every way out of a run."""
+        self.net.settle()
+
     def step(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None):
         return self.net.step(src, prev_src, state, prior)
 

@@ -12,6 +12,8 @@ import queue
 import threading
 from typing import Any, Callable, Iterable, Iterator
 
+from cmn_vfx.interrupts import wait_through
+
 _DONE = object()
 _POLL = 0.1  # seconds between checks of the stop flag while a queue is full/empty
 
@@ -42,8 +44,8 @@ class ReadAhead:
                  name: str = "cmn-read-ahead") -> None:
         self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=max(depth, 1))
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._work, args=(items, produce), name=name, daemon=True)
-        self._thread.start()
+        self._ended = threading.Event()       # cmn_vfx.interrupts: what close waits for
+        threading.Thread(target=self._work, args=(items, produce), name=name, daemon=True).start()
 
     def _work(self, items: Iterable[Any], produce: Callable[[Any], Any]) -> None:
         try:
@@ -52,17 +54,18 @@ class ReadAhead:
                     return
                 if not _put(self._queue, produce(item), self._stop):
                     return
+            _put(self._queue, _DONE, self._stop)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             _put(self._queue, _Failure(exc), self._stop)
-            return
-        _put(self._queue, _DONE, self._stop)
+        finally:
+            self._ended.set()
 
     def __iter__(self) -> Iterator[Any]:
         while True:
             try:
                 result = self._queue.get(timeout=_POLL)
             except queue.Empty:
-                if self._thread.is_alive() or not self._queue.empty():
+                if not self._ended.is_set() or not self._queue.empty():
                     continue
                 return                  # closed before the end: nothing more comes (a downstream stage ends too)
             if result is _DONE:
@@ -74,7 +77,7 @@ class ReadAhead:
     def close(self) -> None:
         """Stop reading ahead (the item being produced finishes, then the thread ends)."""
         self._stop.set()
-        self._thread.join()
+        wait_through(self._ended)
 
     def __enter__(self) -> "ReadAhead":
         return self
@@ -91,10 +94,16 @@ class WriteBehind:
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self.done = 0
-        self._thread = threading.Thread(target=self._work, args=(consume,), name="cmn-write-behind", daemon=True)
-        self._thread.start()
+        self._ended = threading.Event()
+        threading.Thread(target=self._work, args=(consume,), name="cmn-write-behind", daemon=True).start()
 
     def _work(self, consume: Callable[[Any], None]) -> None:
+        try:
+            self._consume_all(consume)
+        finally:
+            self._ended.set()
+
+    def _consume_all(self, consume: Callable[[Any], None]) -> None:
         while not self._stop.is_set():
             try:
                 item = self._queue.get(timeout=_POLL)
@@ -124,10 +133,10 @@ class WriteBehind:
         """Wait until every submitted item is consumed; raise the worker's error, if any."""
         if not self._stop.is_set():
             _put(self._queue, _DONE, self._stop)
-        self._thread.join()
+        wait_through(self._ended)
         self._raise()
 
     def abort(self) -> None:
         """Drop items not yet started; the item being written finishes (atomic writes keep it whole)."""
         self._stop.set()
-        self._thread.join()
+        wait_through(self._ended)

@@ -56,6 +56,9 @@ class TorchBackend:
     def prepare(self, size: tuple[int, int]) -> None:
         """Nothing to ready ahead of the first step: torch runs any size as it comes."""
 
+    def settle(self) -> None:
+        """Nothing runs in the background."""
+
     def frame(self, array: np.ndarray) -> torch.Tensor:
         """[H,W,C] or [H,W] numpy -> [1,C,H,W] float32 on the device."""
         t = torch.from_numpy(np.ascontiguousarray(array))

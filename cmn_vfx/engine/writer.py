@@ -18,7 +18,7 @@ from cmn_vfx.engine import outputs
 from cmn_vfx.engine.records import FrameOut
 from cmn_vfx.errors import BadInputError, CMNError
 from cmn_vfx.io.image import Image, to_half, write_exr
-from cmn_vfx.job.layout import ALPHA_CHANNELS, FG_CHANNELS, OutputLayout, frame_metadata, person_channels
+from cmn_vfx.job.layout import ALPHA_CHANNELS, FG_CHANNELS, KINDS, OutputLayout, frame_metadata, person_channels
 
 # Plate header attributes copied onto the outputs (so editorial data survives in Nuke).
 _CARRIED = ("smpte:TimeCode", "FramesPerSecond")   # oiio:ColorSpace is the fg's own (FrameWriter)
@@ -29,15 +29,21 @@ def _disk_full(exc: BaseException) -> bool:
     return getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in str(exc)
 
 
-def check_output_dir(out_dir: str, pixels: int) -> None:
-    """BadInputError unless `out_dir` can be created and written and holds at least one more frame.
+def check_output_dir(layout: OutputLayout, frames: list[int], pixels: int) -> None:
+    """BadInputError unless the layout's folder can be created and written, its files' names (and their temp
+    files') fit this system's limits, and it holds at least one more frame.
 
     Creates nothing: the nearest existing folder is tested, and the writer makes the folders
     at its first write, so a refusal leaves no empty OUT, OUT/alpha or OUT/fg behind.
     """
+    out_dir = layout.out_dir
     existing = os.path.abspath(out_dir)
-    while not os.path.exists(existing):
+    while not os.path.lexists(existing):       # lexists: a dangling link or a loop is met, not walked past
         existing = os.path.dirname(existing)
+    if not os.path.exists(existing):
+        raise BadInputError(f"{out_dir}: {existing} is a symbolic link that leads nowhere (dangling, or a loop); "
+                            "fix the link or choose another --out")
+    _check_path_limits(layout, frames, existing)
     try:
         if not os.path.isdir(existing):
             raise NotADirectoryError(errno.ENOTDIR, f"{existing} is a file, not a folder")
@@ -51,6 +57,23 @@ def check_output_dir(out_dir: str, pixels: int) -> None:
     if free < pixels * _BYTES_PER_PIXEL:
         raise BadInputError(f"{out_dir}: disk full ({free // 2**20} MiB free, a frame needs up to "
                             f"{pixels * _BYTES_PER_PIXEL // 2**20 + 1} MiB); free space or choose another --out")
+
+
+def _check_path_limits(layout: OutputLayout, frames: list[int], existing: str) -> None:
+    """BadInputError when an output file's temp path (cmn_vfx.io.atomic: the longest name written) has a
+    part longer than the file system's NAME_MAX or is longer than its PATH_MAX."""
+    from cmn_vfx.io.atomic import temp_path_for
+    name_max, path_max = os.pathconf(existing, "PC_NAME_MAX"), os.pathconf(existing, "PC_PATH_MAX")
+    longest = max((temp_path_for(os.path.abspath(layout.path(kind, f))) for kind in KINDS
+                   for f in (min(frames, default=0), max(frames, default=0))), key=lambda p: len(os.fsencode(p)))
+    if len(os.fsencode(longest)) >= path_max:
+        raise BadInputError(f"{layout.out_dir}: its files' paths are {len(os.fsencode(longest))} bytes long, over "
+                            f"this system's limit of {path_max}; choose a shorter --out")
+    part = max(longest.split(os.sep), key=lambda p: len(os.fsencode(p)))
+    if len(os.fsencode(part)) > name_max:
+        what = "--name" if layout.name in part else "--out"
+        raise BadInputError(f"{layout.out_dir}: {part[:40]!r}... is {len(os.fsencode(part))} bytes, over the file "
+                            f"system's limit of {name_max} for a name (temp file included); give a shorter {what}")
 
 
 def _working_box(box: tuple[int, int, int, int], plate: tuple[int, int],

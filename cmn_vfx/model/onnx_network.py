@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from cmn_vfx.errors import BadInputError
+from cmn_vfx.interrupts import wait_through
 from cmn_vfx.job.names import STRIDE
 from cmn_vfx.model.dis_numpy import backward_flow
 META_KEY = "cmn:source"     # the ONNX metadata entry cmn_vfx.model.onnx_export writes
@@ -92,6 +93,12 @@ class OnnxNetwork:
         feeds = self._feeds(np.zeros((h, w, 3), np.float32), None, None, prior)
         self.session.prepare({k: v.shape for k, v in feeds.items()})
 
+    def settle(self) -> None:
+        """Wait for work started in the background (OpenVINO's compile) to end; its failure is dropped (the
+        next prepare or step compiles again). Call it on every way out of a run: a process that exits while
+        OpenVINO compiles in a thread aborts (SIGABRT, 'terminate called without an active exception')."""
+        self.session.settle()
+
     def _feeds(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None) -> dict:
         """The session's inputs for one step (and self.flow, the step's flow at src's size, or None)."""
         h, w = src.shape[:2]
@@ -154,6 +161,9 @@ class OrtSession:
     def prepare(self, shapes: dict) -> None:
         """Nothing to do: ONNX Runtime runs any size as it comes."""
 
+    def settle(self) -> None:
+        """Nothing runs in the background."""
+
     def run(self, feeds: dict) -> list:
         return self.session.run(None, feeds)
 
@@ -211,7 +221,7 @@ class OpenVinoSession:
                        "ENABLE_CPU_PINNING": False, "INFERENCE_NUM_THREADS": int(threads or 0)}
         self.shapes: dict | None = None
         self.compiled = self.request = None
-        self.compiling: threading.Thread | None = None
+        self.compiling: threading.Event | None = None     # set when the compile thread is out of OpenVINO
         self.failed: BaseException | None = None
 
     def prepare(self, shapes: dict) -> None:
@@ -220,9 +230,9 @@ class OpenVinoSession:
         self._wait()
         if {k: tuple(v) for k, v in shapes.items()} == self.shapes:
             return
-        self.compiling = threading.Thread(target=self._compile_in_thread, args=(shapes,), name="cmn-openvino-compile",
-                                          daemon=True)
-        self.compiling.start()
+        self.compiling = threading.Event()
+        threading.Thread(target=self._compile_in_thread, args=(shapes, self.compiling), name="cmn-openvino-compile",
+                         daemon=True).start()
 
     def run(self, feeds: dict) -> list:
         self._wait()
@@ -253,15 +263,24 @@ class OpenVinoSession:
         self.request = self.compiled.create_infer_request()
         self.shapes = shapes
 
-    def _compile_in_thread(self, shapes: dict) -> None:
+    def _compile_in_thread(self, shapes: dict, done: threading.Event) -> None:
         try:
             self._compile(shapes)
         except BaseException as exc:          # raised again by the step that waits for it
             self.failed = exc
+        finally:
+            done.set()
+
+    def settle(self) -> None:
+        """Wait until the compile thread is out of OpenVINO (cmn_vfx.interrupts); its failure is dropped."""
+        if self.compiling is not None:
+            wait_through(self.compiling)
+            self.compiling = None
+        self.failed = None
 
     def _wait(self) -> None:
         if self.compiling is not None:
-            self.compiling.join()
+            wait_through(self.compiling)
             self.compiling = None
         if self.failed is not None:
             failed, self.failed = self.failed, None

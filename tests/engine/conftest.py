@@ -1,2 +1,2 @@
 """Fixtures for tests/engine; the helpers live in engine_helpers.py (a unique module name)."""
-from engine_helpers import checkpoint, plate  # noqa: F401
+from engine_helpers import checkpoint, exported, plate  # noqa: F401

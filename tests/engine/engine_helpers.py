@@ -58,9 +58,27 @@ def make_checkpoint(path: str, alpha_bias: float = 0.0, seed: int = 0, **config)
     return path
 
 
+def export_beside(ckpt: str) -> str:
+    """Export a checkpoint to ONNX beside it (what --runtime auto|openvino|onnx runs); returns the .onnx path."""
+    from cmn_vfx.model import load_model
+    from cmn_vfx.model.onnx_export import default_onnx_path, export_onnx
+    model, meta = load_model(ckpt)
+    path = default_onnx_path(ckpt)
+    export_onnx(model, meta, path, size=(48, 64))
+    return path
+
+
 @pytest.fixture(scope="session")
 def checkpoint(tmp_path_factory) -> str:
     return make_checkpoint(str(tmp_path_factory.mktemp("ckpt") / "tiny.pt"))
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory) -> str:
+    """A tiny checkpoint with its ONNX export beside it."""
+    ckpt = make_checkpoint(str(tmp_path_factory.mktemp("onnx") / "tiny.pt"))
+    export_beside(ckpt)
+    return ckpt
 
 
 @pytest.fixture

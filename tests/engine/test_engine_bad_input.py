@@ -77,3 +77,25 @@ def test_unknown_colorspace(plate, checkpoint, tmp_path, capsys):
 @pytest.mark.parametrize("argv", [["--out", "x"], []])
 def test_missing_arguments(argv, capsys):
     assert matte(*argv) == 2
+
+
+@pytest.mark.parametrize("case", ["loop", "dangling", "loop_inside", "long_out", "long_name"])
+def test_an_output_path_the_system_cannot_hold_is_refused_before_anything(case, plate, checkpoint, tmp_path, capsys):
+    out, extra = tmp_path / "out", []
+    if case == "loop":
+        os.symlink(str(out), str(out))
+    elif case == "dangling":
+        os.symlink(str(tmp_path / "nowhere"), str(out))
+    elif case == "loop_inside":
+        os.symlink(str(tmp_path / "loop"), str(tmp_path / "loop"))
+        out = tmp_path / "loop" / "shots" / "out"
+    elif case == "long_out":
+        out = tmp_path.joinpath(*["d" * 200] * 25)                  # 5000 bytes, over PATH_MAX
+    else:
+        extra = ["--name", "n" * 240]                               # with '.1001.exr' and the temp mark: > 255
+    before = sorted(os.listdir(tmp_path))
+    assert matte(plate, "--out", str(out), "--model", checkpoint, *extra) == 2
+    words = {"loop": "leads nowhere", "dangling": "leads nowhere", "loop_inside": "leads nowhere",
+             "long_out": "shorter --out", "long_name": "shorter --name"}[case]
+    assert words in _err(capsys)
+    assert sorted(os.listdir(tmp_path)) == before                  # nothing made

@@ -14,26 +14,9 @@ from cmn_vfx.engine import runtime
 from cmn_vfx.engine.config import EngineConfig
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.image import read_image
-from engine_helpers import FRAMES, make_checkpoint, matte
+from engine_helpers import FRAMES, export_beside, make_checkpoint, matte
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _export(ckpt: str) -> str:
-    from cmn_vfx.model import load_model
-    from cmn_vfx.model.onnx_export import default_onnx_path, export_onnx
-    model, meta = load_model(ckpt)
-    path = default_onnx_path(ckpt)
-    export_onnx(model, meta, path, size=(48, 64))
-    return path
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory) -> str:
-    """A tiny checkpoint with its ONNX export beside it."""
-    ckpt = make_checkpoint(str(tmp_path_factory.mktemp("onnx") / "tiny.pt"))
-    _export(ckpt)
-    return ckpt
 
 
 def _read(out, sub: str, frame: int):
@@ -141,7 +124,7 @@ def test_without_an_export_auto_runs_torch_and_onnx_says_how_to_export(tmp_path,
 def test_an_export_of_another_checkpoint_is_never_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
     ckpt = make_checkpoint(str(tmp_path / "m.pt"))
-    _export(ckpt)
+    export_beside(ckpt)
     make_checkpoint(ckpt, seed=1)                     # retrained in place: the export is stale
     capsys.readouterr()
     assert _chosen(_config(ckpt)) == ("torch", None)
