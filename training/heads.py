@@ -10,7 +10,8 @@ alpha decoder); the trunk's deep features come from the cache, its first blocks 
 a subject through a prior that blinks. The clips in the cache are re-listed every 50 iterations: training
 can start while the cache is still being filled. Iteration i draws from a generator seeded (seed, i):
 a resumed run draws the same crops as a straight one. Checkpoints (out_dir/last.pt, weights only, with
-optimizer, schedule and config) every checkpoint_minutes and at the end; log.jsonl one line per 10 iterations.
+optimizer, schedule and config) every checkpoint_minutes and at the end, kept as out_dir/iterNNNNNN.pt every
+keep_every iterations; log.jsonl one line per 10 iterations.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import time
 
 import numpy as np
@@ -104,6 +106,9 @@ def train(cfg: HeadsConfig, resume: bool = False, minutes: float | None = None, 
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
         start = int(ckpt["iteration"])
+        sched.base_lrs = [cfg.lr] * len(opt.param_groups)     # the config's peak lr wins (a run continued at a new lr)
+        for group in opt.param_groups:
+            group["initial_lr"], group["lr"] = cfg.lr, cfg.lr * schedule(cfg)(start)
     elif init:
         from cmn_vfx.model.checkpoint import read_checkpoint
         model.load_state_dict(read_checkpoint(init)["model"])
@@ -138,7 +143,11 @@ def train(cfg: HeadsConfig, resume: bool = False, minutes: float | None = None, 
             log.write(json.dumps(dict(metrics, iteration=i, lr=sched.get_last_lr()[0], clips=len(paths),
                                       seconds=round(time.time() - began, 1))) + "\n")
             log.flush()
-        if time.time() - saved > 60 * cfg.checkpoint_minutes:
+        if cfg.keep_every and (i + 1) % cfg.keep_every == 0:
+            save(i + 1, metrics)
+            shutil.copyfile(last, os.path.join(cfg.out_dir, f"iter{i + 1:06d}.pt"))
+            saved = time.time()
+        elif time.time() - saved > 60 * cfg.checkpoint_minutes:
             save(i + 1, metrics)
             saved = time.time()
         if minutes is not None and time.time() - began > 60 * minutes:

@@ -37,6 +37,7 @@ class HeadsConfig:
     weight_decay: float = 0.01
     clip_grad: float = 1.0
     checkpoint_minutes: float = 2.0
+    keep_every: int = 0
     threads: int = 1
     seed: int = 0
     device: str = "cpu"
