@@ -34,7 +34,7 @@ from cmn_vfx_training.gpu_data import Pack, init_heads, load_pack
 from cmn_vfx_training.gpu_pack import TRUNK_PREFIX
 from cmn_vfx_training.gpu_prior import fault_prior, simulate_prior
 from cmn_vfx_training.gpu_synth import Draw, synth_clips
-from cmn_vfx_training.heads import clip_loss, schedule
+from cmn_vfx_training.heads import schedule, train_step
 from cmn_vfx_training.heads_config import HeadsConfig
 
 PROBE = 10          # iterations timed before the schedule is planned (the first 2 are not timed)
@@ -201,12 +201,7 @@ def train(args: argparse.Namespace, start: float) -> str:
     fixed = make_batch(model, pack, cfg, u, amp) if args.overfit else None
     while not clock.over(done):
         batch = fixed or make_batch(model, pack, cfg, u, amp)
-        terms = clip_loss(step, batch, cfg)
-        opt.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
-        opt.step()
-        sched.step()
+        terms = train_step(step, batch, cfg, opt, sched, params)
         done += 1
         if device.type == "cuda" and (done == 2 or done % 10 == 0):
             torch.cuda.synchronize()            # the clock reads the GPU's time, not the queue's

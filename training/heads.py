@@ -78,6 +78,17 @@ def clip_loss(model, batch: dict[str, torch.Tensor], cfg: HeadsConfig) -> dict[s
     return terms
 
 
+def train_step(model, batch: dict, cfg: HeadsConfig, opt, sched, params: list) -> dict[str, torch.Tensor]:
+    """One optimiser step on a batch (clip_loss, gradient norm clipped to cfg.clip_grad); returns the loss terms."""
+    terms = clip_loss(model, batch, cfg)
+    opt.zero_grad(set_to_none=True)
+    terms["total"].backward()
+    torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
+    opt.step()
+    sched.step()
+    return terms
+
+
 def schedule(cfg: HeadsConfig):
     """lr factor at iteration i: linear warm-up, then cosine to 5% of the peak."""
     def factor(i: int) -> float:
@@ -132,12 +143,7 @@ def train(cfg: HeadsConfig, resume: bool = False, minutes: float | None = None, 
         rng = np.random.default_rng([cfg.seed, i])
         torch.manual_seed(cfg.seed * 1_000_003 + i)
         batch = {k: v.to(cfg.device) for k, v in draw(paths, cfg, rng).items()}
-        terms = clip_loss(model, batch, cfg)
-        opt.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
-        opt.step()
-        sched.step()
+        terms = train_step(model, batch, cfg, opt, sched, params)
         metrics = {k: round(float(v.detach()), 6) for k, v in terms.items()}
         if i % 10 == 0:
             log.write(json.dumps(dict(metrics, iteration=i, lr=sched.get_last_lr()[0], clips=len(paths),
