@@ -12,13 +12,31 @@ from cmn_vfx.errors import BadInputError
 T = TypeVar("T")
 
 
+def _unique_keys_loader():
+    """yaml.SafeLoader that refuses a key given twice in one mapping (SafeLoader keeps the last silently)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} is given twice (lines {seen[key] + 1} and {key_node.start_mark.line + 1}); "
+                        "keep one", key_node.start_mark)
+                seen[key] = key_node.start_mark.line
+            return super().construct_mapping(node, deep)
+    return UniqueKeyLoader
+
+
 def load_yaml_mapping(path: str, what: str) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping; BadInputError names the file and the fix."""
+    """Read a YAML file that must hold a mapping (safely, every key once); BadInputError names the file and the fix."""
     import yaml
 
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
+            data = yaml.load(fh, Loader=_unique_keys_loader()) or {}
     except FileNotFoundError:
         raise BadInputError(f"{what} {path} does not exist; check the path") from None
     except OSError as exc:

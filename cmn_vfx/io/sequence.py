@@ -83,9 +83,13 @@ def format_frame(frame: int, padding: int) -> str:
     return ("-" if frame < 0 else "") + str(abs(frame)).zfill(padding)
 
 
-def parse_frame_range(text: str) -> list[int]:
-    """'1001-1100', '1001-1100x2', '1,5,9-12', '-10--5' -> sorted unique frames ([] for '')."""
-    frames: set[int] = set()
+MAX_FRAMES = 1_000_000      # a range longer than this is a typo (11.5 hours at 24 fps), refused before expanding
+
+
+def frame_spans(text: str) -> list[tuple[str, range]]:
+    """Each token of a frame range with its frames as a range, nothing expanded: '1001-1100x2, 7' ->
+    [('1001-1100x2', range(1001, 1101, 2)), ('7', range(7, 8))]."""
+    spans = []
     for token in re.split(r"[,\s]+", str(text).strip()):
         if not token:
             continue
@@ -99,8 +103,19 @@ def parse_frame_range(text: str) -> list[int]:
         if end < start or step < 1:
             raise BadInputError(f"frame range {text!r}: {token!r} runs backwards or has step 0; "
                                 "write first-last with first <= last, e.g. 1001-1100x2")
-        frames.update(range(start, end + 1, step))
-    return sorted(frames)
+        spans.append((token, range(start, end + 1, step)))
+    return spans
+
+
+def parse_frame_range(text: str) -> list[int]:
+    """'1001-1100', '1001-1100x2', '1,5,9-12', '-10--5' -> sorted unique frames ([] for ''); BadInputError for
+    more than MAX_FRAMES, counted before anything is expanded."""
+    spans = frame_spans(text)
+    count = sum(len(frames) for _, frames in spans)
+    if count > MAX_FRAMES:
+        raise BadInputError(f"frame range {text!r} holds {count} frames, more than {MAX_FRAMES}; "
+                            "check the numbers (e.g. 1001-1100)")
+    return sorted({frame for _, frames in spans for frame in frames})
 
 
 def format_frame_range(frames: Iterable[int]) -> str:
@@ -275,7 +290,19 @@ def shot_frames(seq: Sequence, text: str | None = None) -> list[int]:
     """The output frames of a shot on `seq`: `text` parsed ('1001-1100'), or, when None, the plate's whole
     span first..last, holes included (resolve_frames says what each hole becomes, or refuses it).
     `cmn-matte run` and the farm's plan and status all take a shot's frames from here."""
-    return parse_frame_range(text) if text is not None else list(range(seq.first, seq.last + 1))
+    if text is None:
+        return list(range(seq.first, seq.last + 1))
+    outside = [(token, frames) for token, frames in frame_spans(text)
+               if frames and (frames[0] < seq.first or frames[-1] > seq.last)]
+    if outside:                 # before expanding: '1001-999999999' is one token, not a billion frames
+        one = len(outside) == 1 and len(outside[0][1]) == 1
+        _refuse_outside(seq, f"frame {outside[0][0]} is" if one else f"frames {', '.join(t for t, _ in outside)} are")
+    return parse_frame_range(text)
+
+
+def _refuse_outside(seq: Sequence, subject: str) -> None:
+    raise BadInputError(f"{seq.hash_pattern}: {subject} outside the sequence ({seq.first}-{seq.last}); "
+                        "ask for frames within it")
 
 
 def resolve_frames(seq: Sequence, requested: list[int], missing: str = "error") -> list[tuple[int, int | None]]:
@@ -289,8 +316,7 @@ def resolve_frames(seq: Sequence, requested: list[int], missing: str = "error") 
         raise BadInputError(f"missing={missing!r} is unknown; use one of {', '.join(MISSING)}")
     outside = [f for f in requested if f < seq.first or f > seq.last]
     if outside:
-        raise BadInputError(f"{seq.hash_pattern}: {frames_are(outside)} outside the sequence "
-                            f"({seq.first}-{seq.last}); ask for frames within it")
+        _refuse_outside(seq, frames_are(outside))
     present = set(seq.frames)
     holes = [f for f in requested if f not in present]
     if holes and missing == "error":

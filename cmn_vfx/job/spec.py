@@ -42,13 +42,16 @@ from cmn_vfx.errors import BadInputError
 from cmn_vfx.job.names import DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, DEFAULT_TEMPORAL, MISSING, PRECISIONS, PRIORS, REFINES, RUNTIMES
 
 
+FRAME_TOKENS = ("#", "@", "%", "$")        # what a sequence pattern reads as the frame (cmn_vfx.io.sequence)
+
+
 def check_name(name: object, source: str = "--name") -> None:
     """BadInputError unless `name` is a plain file name: OUT/alpha/<name>.####.exr must stay inside OUT."""
     bad = (not isinstance(name, str) or not name.strip() or name.startswith(".") or "\0" in name
-           or any(sep in name for sep in ("/", "\\", os.sep)))
+           or any(c in name for c in ("/", "\\", os.sep) + FRAME_TOKENS))
     if bad:
-        raise BadInputError(f"{source}: name {name!r} is not a plain file name (no '/', '\\', leading '.' or "
-                            "empty name); give e.g. sh010")
+        raise BadInputError(f"{source}: name {name!r} is not a plain file name (no '/', '\\', a frame token "
+                            f"{' '.join(FRAME_TOKENS)}, leading '.' or empty name); give e.g. sh010")
 
 
 @dataclass
@@ -84,9 +87,13 @@ class ShotSpec:
             raise BadInputError(f"{source}: 'plate' is empty; give the plate's file pattern, e.g. sh010.####.exr")
         if not self.output or not isinstance(self.output, str):
             raise BadInputError(f"{source}: 'output' is empty; give the folder for the alpha and fg sequences")
-        if self.frames is not None:
-            from cmn_vfx.io.sequence import parse_frame_range
-            if not parse_frame_range(str(self.frames)):
+        if self.frames is not None:       # read, not expanded: checked against the plate before that (shot_frames)
+            from cmn_vfx.io.sequence import frame_spans
+            try:
+                spans = frame_spans(str(self.frames))
+            except BadInputError as exc:
+                raise BadInputError(f"{source}: {exc}") from None
+            if not spans:
                 raise BadInputError(f"{source}: frame range {self.frames!r} is empty; write e.g. 1001-1100")
         if self.name is not None:
             check_name(self.name, source)
@@ -121,7 +128,7 @@ class ShotSpec:
             raise BadInputError(f"{source}: chunk_size {self.chunk_size!r} must be a whole number >= 1")
         if self.missing not in MISSING:
             raise BadInputError(f"{source}: missing {self.missing!r} is unknown; use one of {', '.join(MISSING)}")
-        if not all(isinstance(c, int) and not isinstance(c, bool) for c in self.cuts):
+        if not isinstance(self.cuts, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in self.cuts):
             raise BadInputError(f"{source}: cuts {self.cuts!r} must be a list of frame numbers")
         if self.prior is not None and self.prior not in PRIORS:
             raise BadInputError(f"{source}: unknown person prior {self.prior!r}; use one of: {', '.join(PRIORS)} "
@@ -151,7 +158,9 @@ class ShotSpec:
         data = dict(data)
         if data.get("frames") is not None:
             data["frames"] = str(data["frames"])
-        data["cuts"] = list(data.get("cuts") or [])
+        cuts = data.get("cuts") or []
+        single = isinstance(cuts, int) and not isinstance(cuts, bool)
+        data["cuts"] = [cuts] if single else list(cuts) if isinstance(cuts, (list, tuple)) else cuts    # validate refuses the rest
         return dataclass_from_dict(cls, data, source).validate(source)
 
     @classmethod

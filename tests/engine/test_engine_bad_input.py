@@ -99,3 +99,23 @@ def test_an_output_path_the_system_cannot_hold_is_refused_before_anything(case, 
              "long_out": "shorter --out", "long_name": "shorter --name"}[case]
     assert words in _err(capsys)
     assert sorted(os.listdir(tmp_path)) == before                  # nothing made
+
+
+def test_a_huge_frame_range_is_refused_before_it_is_expanded(plate, exported, tmp_path):
+    """`--frames 1001-999999999` and a spec's `frames: 1001-99999999999`: exit 2 within 1 GiB of data (expanded,
+    they took 24 GB and an OOM kill)."""
+    import resource
+    import subprocess
+    import sys
+    spec = tmp_path / "shot.yaml"
+    spec.write_text(f"plate: {plate}\noutput: {tmp_path / 'spec'}\nmodel: {exported}\nframes: 1001-99999999999\n")
+    code = ("from cmn_vfx.cli import matte_main\n"
+            f"a = matte_main(['run', {plate!r}, '--out', {str(tmp_path / 'out')!r}, '--model', {exported!r}, "
+            "'--frames', '1001-999999999', '--no-progress'])\n"
+            f"b = matte_main(['run', '--spec', {str(spec)!r}, '--no-progress'])\n"
+            "print(a, b)")
+    limit = lambda: resource.setrlimit(resource.RLIMIT_DATA, (2**30, 2**30))  # noqa: E731
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, preexec_fn=limit,
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    assert done.stdout.split() == ["2", "2"], done.stderr[-2000:]
+    assert done.stderr.count("outside the sequence (1001-1006)") == 2
