@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from cmn_vfx.errors import BadInputError
@@ -39,12 +40,24 @@ def _frames_plan(seq: Sequence, args: argparse.Namespace) -> list[tuple[int, int
     return resolve_frames(seq, requested, missing)
 
 
-def describe(args: argparse.Namespace) -> dict:
-    """Everything `info` prints, as plain data. Raises BadInputError for bad plates."""
+def sequences(plate: str) -> list[Sequence]:
+    """The plate's sequence; for a folder, every sequence below it, as `cmn-matte run DIR` finds them."""
+    if not os.path.isdir(plate):
+        return [find_sequence(plate)]
+    from cmn_vfx.commands.run import plates_below
+    found = plates_below(plate)
+    if not found:
+        raise BadInputError(f"{plate}: no image sequences below this folder; point at the plates' folder")
+    return found
+
+
+def describe(args: argparse.Namespace, seq: Sequence | None = None) -> dict:
+    """Everything `info` prints about `seq` (default: the plate's one sequence), as plain data. Raises
+    BadInputError for bad plates."""
     from cmn_vfx.color import check_colorspace, guess_colorspace
     from cmn_vfx.io.image import check_headers, read_rgb, rgb_names
 
-    seq = find_sequence(args.plate)
+    seq = seq or find_sequence(args.plate)
     plan = _frames_plan(seq, args)
     sources = sorted({src for _, src in plan if src is not None})
     header = check_headers([seq.path(f) for f in sources], args.layer)
@@ -111,10 +124,28 @@ def _text(info: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    info = describe(args)
+    seqs = sequences(args.plate)
+    if len(seqs) == 1:
+        info = describe(args, seqs[0])
+        if args.json:
+            json.dump(info, sys.stdout, indent=2, default=str)
+            sys.stdout.write("\n")
+        else:
+            print(_text(info))
+        return 0
+    infos, failed = [], []
+    for seq in seqs:                      # a folder of shots: each described, a bad one reported, the rest go on
+        try:
+            infos.append(describe(args, seq))
+        except BadInputError as exc:
+            infos.append({"pattern": seq.hash_pattern, "error": str(exc)})
+            failed.append(str(exc))
     if args.json:
-        json.dump(info, sys.stdout, indent=2, default=str)
+        json.dump({"sequences": infos}, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        print(_text(info))
+        print("\n\n".join(f"pattern       {i['pattern']}\nerror         {i['error']}" if "error" in i else _text(i)
+                          for i in infos))
+    if failed:
+        raise BadInputError(f"{args.plate}: {len(failed)} of {len(seqs)} sequences could not be read; first: {failed[0]}")
     return 0

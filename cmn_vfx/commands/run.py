@@ -113,11 +113,12 @@ def _job(spec: ShotSpec, seq: Sequence, out_dir: str, name: str, overwrite: bool
     return ShotJob.from_spec(spec, seq, out_dir, name, overwrite)
 
 
-def plates_below(directory: str, out_dir: str) -> list[Sequence]:
-    """Image sequences below `directory`, leaving out anything under the output folder."""
-    out = os.path.abspath(out_dir) + os.sep
+def plates_below(directory: str, out_dir: str | None = None) -> list[Sequence]:
+    """Image sequences below `directory` (what `run DIR` mattes and `info DIR` lists), leaving out anything
+    under the output folder."""
+    out = os.path.abspath(out_dir) + os.sep if out_dir else None
     return [s for s in find_sequences(directory) if s.tail.lower().endswith(PLATE_EXTENSIONS)
-            and not (os.path.abspath(s.directory) + os.sep).startswith(out)]
+            and not (out and (os.path.abspath(s.directory) + os.sep).startswith(out))]
 
 
 def shot_names(seqs: list[Sequence], root: str) -> list[str]:

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from cmn_vfx.errors import BadInputError
+from cmn_vfx.errors import BadInputError, warn
 from cmn_vfx.job.names import MISSING
 
 # The frame is the last group of digits in the name; '-' is a sign only right
@@ -190,7 +190,7 @@ def _scan_directory(directory: str) -> list[Sequence]:
     by_key: dict[tuple[str, str], list[tuple[str, int]]] = {}
     for filename in names:
         parts = _split_name(filename)
-        if parts is None or not os.path.isfile(os.path.join(directory, filename)):
+        if parts is None or not os.path.isfile(os.path.join(directory, filename)) or not _utf8(directory, filename):
             continue
         head, digits, frame, tail = parts
         by_key.setdefault((head, tail), []).append((digits, frame))
@@ -201,11 +201,22 @@ def _scan_directory(directory: str) -> list[Sequence]:
     return sorted(seqs, key=lambda s: s.hash_pattern)
 
 
+def _utf8(directory: str, name: str) -> bool:
+    """Whether `name` is UTF-8, which OpenImageIO and OCIO need to open it; a warning names it when it is not."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        warn(f"{os.fsencode(os.path.join(directory, name))!r}: skipped, its name has bytes that are not UTF-8, "
+             "which OpenImageIO cannot open; rename it with UTF-8 (e.g. convmv -f latin1 -t utf-8)")
+        return False
+    return True
+
+
 def find_sequences(directory: str) -> list[Sequence]:
     """All sequences below `directory` (recursive, hidden folders skipped), sorted by path."""
     found: list[Sequence] = []
     for root, dirs, _files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and _utf8(root, d))
         found.extend(_scan_directory(root))
     return sorted(found, key=lambda s: s.hash_pattern)
 

@@ -37,3 +37,14 @@ def test_spec_with_frames_override(plate, checkpoint, tmp_path):
              device="cpu").to_yaml(spec_path)
     assert matte("--spec", spec_path, "--frames", "1002-1003") == 0
     assert sorted(os.listdir(tmp_path / "out" / "alpha")) == ["sh010.1002.exr", "sh010.1003.exr"]
+
+
+def test_a_folder_name_that_is_not_utf8_is_skipped_with_a_warning_and_the_rest_run(tmp_path, checkpoint, capsys):
+    plates = tmp_path / "plates"
+    write_plate(str(plates / "a"), "shA", frames=[1001, 1002])
+    write_plate(str(plates / "b"), "shB", frames=[1001, 1002])
+    os.rename(str(plates / "b"), os.path.join(os.fsencode(str(plates)), b"b\xffad"))  # OpenImageIO writes no such name
+    assert matte(str(plates), "--out", str(tmp_path / "out"), "--model", checkpoint, "--json") == 0
+    out = capsys.readouterr()
+    assert [(r["shot"], r["written"]) for r in json.loads(out.out)["shots"]] == [("shA", 2)]
+    assert "b\\xffad" in out.err and "not UTF-8" in out.err and "Traceback" not in out.err

@@ -118,12 +118,19 @@ def test_unknown_colorspace_suggests_names(plate, capsys):
     assert "colourspace 'ACEScgg' is unknown" in err and "'ACEScg'" in err
 
 
-def test_folder_with_two_sequences(tmp_path, capsys):
-    make_plate(tmp_path, [1], name="a")
-    make_plate(tmp_path, [1], name="b")
-    err = bad(capsys, str(tmp_path))
-    assert "holds 2 sequences" in err and "a.####.exr" in err and "pick one" in err
-    assert sorted(os.listdir(tmp_path)) == ["a.0001.exr", "b.0001.exr"]
+def test_a_folder_lists_every_sequence_below_it_as_run_finds_them(tmp_path, capsys):
+    make_plate(tmp_path / "shots" / "sh010", [1001, 1002], name="sh010")
+    make_plate(tmp_path / "shots" / "sh020", [1, 2, 3], name="sh020")
+    make_plate(tmp_path / "shots", [1], name="c")
+    code, out, _ = info(capsys, str(tmp_path / "shots"), "--json")
+    assert code == 0
+    listed = [(i["name"], i["frames"]) for i in json.loads(out)["sequences"]]
+    assert listed == [("c", "1"), ("sh010", "1001-1002"), ("sh020", "1-3")]
+    code, out, _ = info(capsys, str(tmp_path / "shots"))
+    assert code == 0 and out.count("pattern ") == 3
+    (tmp_path / "shots" / "sh020" / "sh020.0002.exr").write_bytes(b"junk")      # one bad shot: the rest listed
+    code, out, err = info(capsys, str(tmp_path / "shots"))
+    assert code == 2 and out.count("pattern ") == 3 and "1 of 3 sequences" in err
 
 
 def test_closed_pipe_is_not_a_traceback(plate):
