@@ -95,7 +95,7 @@ class MatteEngine:
         return {"colorspace": colorspace, "downsample": round(ratio, 6), "warmup": self.warmup,
                 "cuts": sorted(job.cuts), "auto_cuts": self.config.auto_cuts,
                 "cut_threshold": self.config.cut_threshold if self.config.auto_cuts else None,
-                "precision": self.precision, "missing": job.missing,
+                "precision": self.precision, **_missing_setting(job),
                 "guided_filter": [UPSAMPLE_RADIUS, UPSAMPLE_EPS], "refine": self.config.refine,
                 "refine_params": guided_settings() if self.config.refine == "guided" else None,
                 "prior": self.prior_name, "layer": job.layer or None, "fg_colorspace": scene_linear_for(colorspace),
@@ -258,6 +258,13 @@ def _temporal_setting(strength: float) -> dict:
     """{'temporal': [strength, sigma, tau]} when stabilising (outputs made without it count as unfinished)."""
     from cmn_vfx.engine.stabilise import SIGMA, TAU
     return {"temporal": [round(float(strength), 6), SIGMA, TAU]} if strength else {}
+
+
+def _missing_setting(job: ShotJob) -> dict:
+    """{'missing': mode} for a plate with holes: holes held, black or refused change its frames (the warm-up
+    too runs through them), so the mode belongs to the key of every frame of that shot, whichever range a run
+    or a farm chunk covers (one key per shot); a plate without holes is the same in every mode."""
+    return {"missing": job.missing} if job.seq.holes() else {}
 
 
 def _subject_setting(job: ShotJob) -> dict:

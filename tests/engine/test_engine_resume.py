@@ -1,6 +1,7 @@
 """Resume, warm-up against a sequential pass, and interrupted runs."""
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -102,3 +103,15 @@ def test_interrupted_write_leaves_no_partial_file(plate, checkpoint, tmp_path, m
     assert names == {"alpha": ["sh010.1001.exr", "sh010.1002.exr"], "fg": ["sh010.1001.exr", "sh010.1002.exr"]}
     assert matte(plate, "--out", str(out), "--model", checkpoint) == 0
     assert len(os.listdir(out / "alpha")) == len(os.listdir(out / "fg")) == 6
+
+
+def test_missing_is_in_the_key_only_of_shots_with_holes(tmp_path, checkpoint, capsys):
+    """A batch run again with another --missing redoes the shot with a hole, not the whole one."""
+    write_plate(str(tmp_path / "plates" / "a"), "shA", frames=[1001, 1002, 1003])
+    write_plate(str(tmp_path / "plates" / "b"), "shB", frames=[1001, 1003])          # a hole at 1002
+    out = str(tmp_path / "out")
+    assert matte(str(tmp_path / "plates"), "--out", out, "--model", checkpoint, "--missing", "hold", "--json") == 0
+    capsys.readouterr()
+    assert matte(str(tmp_path / "plates"), "--out", out, "--model", checkpoint, "--missing", "black", "--json") == 0
+    rows = {r["shot"]: (r["written"], r["skipped"]) for r in json.loads(capsys.readouterr().out)["shots"]}
+    assert rows == {"shA": (0, 3), "shB": (3, 0)}
