@@ -45,10 +45,9 @@ def draw(paths: list[str], cfg: HeadsConfig, rng: np.random.Generator) -> dict[s
         y, x = 16 * int(rng.integers(0, (h - ch) // 16 + 1)), 16 * int(rng.integers(0, (w - cw) // 16 + 1))
         ts = slice(t0, t0 + cfg.frames)
         pha = np.asarray(clip["pha"][ts, y:y + ch, x:x + cw], np.float32) / 255
-        if rng.random() < cfg.simulated:
+        prior = np.asarray(clip["prior"][ts, y:y + ch, x:x + cw], np.float32) / 255
+        if rng.random() < cfg.simulated or np.abs(prior - pha).mean() > cfg.max_prior_error:
             prior = simulate_prior(pha, rng)
-        else:
-            prior = np.asarray(clip["prior"][ts, y:y + ch, x:x + cw], np.float32) / 255
         if rng.random() < cfg.faults:
             prior = fault_prior(prior, rng)
         items.append({

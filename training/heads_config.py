@@ -14,7 +14,9 @@ class HeadsConfig:
     no crop); cache_dir: where training/features.py puts them (never in git).
     Each iteration: `batch` clips, `frames` consecutive frames each from a fresh state, a `crop` [H,W]
     (multiples of 16) at a 16-aligned place; the prior is the cached one or, with `simulated`, drawn anew
-    from the truth (cmn_vfx_training.data.simulated_prior), then with `faults` blinks, jumps or drops a person.
+    from the truth (cmn_vfx_training.data.simulated_prior; also wherever the cached prior's mean error on the crop
+    exceeds max_prior_error: the real prior on cartoon backgrounds takes animals for people, far more often
+    than on real footage, and a net trained on such priors learns to ignore its prior), then with `faults` blinks, jumps or drops a person.
     Loss: edge- and prior-weighted L1 + Laplacian (cmn_vfx_training.losses.edge_weight) + temporal_weight x coherence.
     lr: AdamW peak for the heads (the trunk does not train), cosine after `warmup` iterations."""
 
@@ -28,6 +30,7 @@ class HeadsConfig:
     frames: int = 4
     crop: tuple[int, int] = (144, 256)
     simulated: float = 0.5
+    max_prior_error: float = 0.05
     faults: float = 0.4
     band_gain: float = 4.0
     prior_gain: float = 2.0
