@@ -126,12 +126,14 @@ class MatteEngine:
         """Matte `job.frames` of `job.seq` into job.out_dir; skip finished frames unless job.overwrite."""
         from cmn_vfx.io.atomic import clean_stale_temps
         from cmn_vfx.io.image import check_headers
+        from cmn_vfx.engine.subject import check_picks
         from cmn_vfx.io.outlock import claim_frames
         started = time.monotonic()
         reader, (w, h), ratio = self._reader(job)
         colorspace, window = reader.colorspace, reader.geometry["data_box"]
         layout = OutputLayout(job.out_dir, job.name, job.seq.padding)
         check_output_dir(layout, job.frames, window.width * window.height)
+        check_picks(job, reader.geometry)
         # every check before the runtime starts work in a thread (OpenVINO's compile): a process that
         # exits while it compiles aborts; and the lock before the finished frames are read
         with claim_frames(job.out_dir, job.name, job.frames):

@@ -26,15 +26,16 @@ from cmn_vfx.io.sequence import format_frame_range, resolve_frames
 from cmn_vfx.prior.follow import Recorder, follow, others, restrict
 from cmn_vfx.subject import ALL, MAIN, Pick, parse_subject, subject_text
 
-VERSION = 6   # bump when the following rules change: stored plans are then resolved again
+VERSION = 7   # bump when the following rules change: stored plans are then resolved again
 
 
 class SubjectPlan:
     """Boxes (0..1 of the frame) of the picked people per frame; `region` restricts a frame's prior."""
 
     def __init__(self, text: str, boxes: dict[int, list], lost: dict[str, list[int]],
-                 neighbours: dict[int, list] | None = None):
+                 neighbours: dict[int, list] | None = None, merged: list[str] | None = None):
         self.text, self.boxes, self.lost, self.neighbours = text, boxes, lost, neighbours or {}
+        self.merged = merged or []          # one line per pick that named a person picked already
 
     def region(self, frame: int, pha: np.ndarray) -> np.ndarray:
         """[h,w] 0/1: where the picked people are in this frame's prior (all zero where nobody is)."""
@@ -50,8 +51,26 @@ class SubjectPlan:
         return out
 
     def warnings(self) -> list[str]:
-        return [f"subject {name}: not found on frames {format_frame_range(frames)} (the matte is empty there)"
-                for name, frames in self.lost.items() if frames]
+        return self.merged + [f"subject {name}: not found on frames {format_frame_range(frames)} (the matte is "
+                              "empty there)" for name, frames in self.lost.items() if frames]
+
+
+def check_picks(job, geometry: dict) -> None:
+    """BadInputError, before anything is read, for a pick outside the picture (the data window, in plate
+    pixels: display window, y down) or on a frame outside the plate."""
+    subject = parse_subject(getattr(job, "subject", None))
+    if not isinstance(subject, list):
+        return
+    data, display = geometry["data_box"], geometry["display_box"]
+    x0, y0 = data.x - display.x, data.y - display.y
+    x1, y1 = x0 + data.width, y0 + data.height
+    for pick in subject:
+        if pick.x1 < x0 or pick.x0 > x1 or pick.y1 < y0 or pick.y0 > y1:
+            raise BadInputError(f"subject {pick.text()}: outside the frame (x {x0}..{x1}, y {y0}..{y1} in plate "
+                                "pixels, y down from the top); pick a point on the person")
+        if not job.seq.first <= pick.frame <= job.seq.last:
+            raise BadInputError(f"subject {pick.text()}: frame {pick.frame} is not a frame of the plate "
+                                f"({job.seq.first}-{job.seq.last})")
 
 
 def _to_working(pick: Pick, geometry: dict, size: tuple[int, int]) -> Pick:
@@ -79,6 +98,7 @@ def resolve(job, reader, prior, prior_name: str, size: tuple[int, int], cut_sett
         return None
     if prior is None:
         raise BadInputError("--subject main or a pick needs a model that takes a person prior; this one takes none")
+    check_picks(job, reader.geometry)
     text = subject_text(subject)
     key = _key(job, text, prior_name, size, cut_settings)
     cache = os.path.join(job.out_dir, ".cmn", f"{job.name}.subject.json")
@@ -87,7 +107,7 @@ def resolve(job, reader, prior, prior_name: str, size: tuple[int, int], cut_sett
             stored = json.load(fh)
         if stored.get("key") == key:
             return SubjectPlan(text, {int(k): v for k, v in stored["boxes"].items()}, stored["lost"],
-                               {int(k): v for k, v in stored["neighbours"].items()})
+                               {int(k): v for k, v in stored["neighbours"].items()}, stored["merged"])
     except (OSError, ValueError, KeyError):
         pass
     plan = _resolve(job, reader, prior, subject, size, cut_settings)
@@ -115,6 +135,7 @@ def _resolve(job, reader, prior, subject, size, cut_settings) -> SubjectPlan:
     boxes: dict[int, list] = {}
     neighbours: dict[int, list] = {}
     lost: dict[str, list[int]] = {}
+    merged: list[str] = []
     for shot in shots:
         if subject == MAIN:
             shot_subject = MAIN
@@ -125,6 +146,8 @@ def _resolve(job, reader, prior, subject, size, cut_settings) -> SubjectPlan:
                 lost.setdefault("(no pick in this shot)", []).extend(shot.frames)
                 continue
         shot_boxes, shot_lost = follow(shot, shot_subject, size, to_working)
+        if shot_subject != MAIN:
+            shot_boxes, shot_lost = _merge_same_person(shot_subject, shot_boxes, shot_lost, merged)
         boxes.update(shot_boxes)
         neighbours.update(others(shot, shot_boxes))
         for name, frames in shot_lost.items():
@@ -133,7 +156,21 @@ def _resolve(job, reader, prior, subject, size, cut_settings) -> SubjectPlan:
     if missed:
         raise BadInputError(f"subject {missed[0].text()}: frame {missed[0].frame} is not a frame of the plate "
                             f"({job.seq.first}-{job.seq.last})")
-    return SubjectPlan(subject_text(subject), boxes, lost, neighbours)
+    return SubjectPlan(subject_text(subject), boxes, lost, neighbours, merged)
+
+
+def _merge_same_person(picks: list[Pick], boxes: dict[int, list], lost: dict[str, list[int]], merged: list[str]):
+    """Picks that follow the same person through the shot (box for box) count once: otherwise person1.A and
+    person2.A are the same matte. The later pick is dropped, and `merged` says so."""
+    tracks = [[boxes[f][i] for f in sorted(boxes)] for i in range(len(picks))]
+    keep = [i for i, track in enumerate(tracks) if track not in tracks[:i]]
+    for i in sorted(set(range(len(picks))) - set(keep)):
+        first = picks[tracks.index(tracks[i])]
+        merged.append(f"subject {picks[i].text()}: the same person as {first.text()}; matted once"
+                      f" (person layer {keep.index(tracks.index(tracks[i])) + 1})")
+        if picks[i].text() != first.text():
+            lost.pop(picks[i].text(), None)
+    return {f: [b[i] for i in keep] for f, b in boxes.items()}, lost
 
 
 def _store(path: str, key: str, plan: SubjectPlan) -> None:
@@ -142,4 +179,4 @@ def _store(path: str, key: str, plan: SubjectPlan) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump({"key": key, "subject": plan.text, "boxes": plan.boxes, "lost": plan.lost,
-                       "neighbours": plan.neighbours}, fh)
+                       "neighbours": plan.neighbours, "merged": plan.merged}, fh)

@@ -207,3 +207,29 @@ def test_person_layers_hold_each_picked_person(two_people, prior_checkpoint, tmp
     capsys.readouterr()
     assert matte(plate, "--out", str(tmp_path / "x"), "--model", prior_checkpoint, "--person-layers") == 2
     assert "person_layers needs subject main or picks" in capsys.readouterr().err
+
+
+def test_a_pick_outside_the_frame_is_refused_up_front(two_people, checkpoint, tmp_path, capsys, monkeypatch):
+    """Before the plate is read or the runtime started, and with any model (the check comes first)."""
+    from cmn_vfx.engine import subject
+    plate, _ = two_people
+    monkeypatch.setattr(subject, "_resolve", lambda *a: pytest.fail("the plate was read"))
+    for pick in (f"128,{H + 56}@1001", "-5,20@1001", f"{W + 1},{H + 1},{W + 9},{H + 9}@1001"):
+        assert matte(plate, "--out", str(tmp_path / "out"), "--model", checkpoint, f"--subject={pick}") == 2
+        assert "outside the frame" in capsys.readouterr().err
+    assert matte(plate, "--out", str(tmp_path / "out"), "--model", checkpoint, "--subject", "20,20@999") == 2
+    assert "not a frame of the plate (1001-1006)" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "out")
+
+
+def test_two_picks_of_one_person_make_one_layer_with_a_warning(two_people, prior_checkpoint, tmp_path, capsys):
+    plate, truths = two_people
+    out = str(tmp_path / "dup")
+    assert matte(plate, "--out", out, "--model", prior_checkpoint, "--colorspace", "lin_rec709", "--frames", "1001-1002",
+                 "--subject", "95,150@1001;95,150@1001;290,150@1001", "--person-layers") == 0
+    assert "the same person as 95,150@1001; matted once (person layer 1)" in capsys.readouterr().err
+    image = read_image(os.path.join(out, "alpha", "two.1002.exr"))
+    assert tuple(image.channels) == ("A", "person1.A", "person2.A")
+    _, one, two = (image.pixels[..., i] for i in range(3))
+    left, right = truths[1002]
+    assert one[left > 0.5].mean() > 0.5 and two[right > 0.5].mean() > 0.5
