@@ -16,8 +16,11 @@ checkpoint's name and sha256, so frames from any runtime count as finished for t
 - the device is the CPU: --device cpu, or auto on a machine with no NVIDIA GPU (no /dev/nvidia0);
 - precision fp32, or bf16/fp16 with OpenVINO (fp32, with a warning, on a CPU without them);
 - an export of the model exists: <model>.onnx beside the checkpoint (or --model X.onnx), made from
-  that very checkpoint (its recorded sha256 matches);
+  that very checkpoint (its recorded sha256 matches), readable, its weights finite and the ones exported
+  (the digest its export recorded, cmn_vfx.io.onnx_weights);
 - the package is installed.
+One rule for an export that is there but fails one of these (stale, unreadable, damaged): 'auto' says
+why and runs torch; --runtime openvino|onnx exits 2.
 Nothing here imports torch.
 """
 from __future__ import annotations
@@ -31,6 +34,7 @@ from cmn_vfx.engine.stabilise import FLOW_PRESET
 from cmn_vfx.model.onnx_network import OnnxNetwork, openvino_precisions
 from cmn_vfx.errors import BadInputError, warn
 from cmn_vfx.installed import resolve_checkpoint
+from cmn_vfx.io.onnx_weights import UnreadableExport, weights_digest
 from cmn_vfx.job.names import RUNTIMES
 
 
@@ -50,7 +54,7 @@ def onnx_for(model: str, threads: int | None = None, runtime: str = "onnx",
     if model.endswith(".onnx"):
         if not os.path.isfile(model):
             return None, f"{model} does not exist"
-        return OnnxNetwork(model, threads, runtime, precision), ""
+        return _checked(OnnxNetwork(model, threads, runtime, precision), model), ""
     try:
         ckpt = resolve_checkpoint(model)
     except BadInputError as exc:
@@ -62,9 +66,23 @@ def onnx_for(model: str, threads: int | None = None, runtime: str = "onnx",
     net = OnnxNetwork(path, threads, runtime, precision)
     recorded, actual = net.info.get("sha256"), sha256_of(ckpt)
     if recorded != actual:
-        return None, (f"{path} was exported from another checkpoint than {ckpt} (sha256 {str(recorded)[:12]} vs "
-                      f"{actual[:12]}); export it again with cmn-matte export-onnx --model {model}")
-    return net, ""
+        raise BadInputError(f"{path} was exported from another checkpoint than {ckpt} (sha256 {str(recorded)[:12]} "
+                            f"vs {actual[:12]}); export it again with cmn-matte export-onnx --model {model}")
+    return _checked(net, model), ""
+
+
+def _checked(net: OnnxNetwork, model: str) -> OnnxNetwork:
+    """`net`, once its weights are finite and the ones exported (the digest its export recorded; exports made
+    before it was recorded get the NaN/Inf check only); BadInputError otherwise."""
+    digest, nonfinite = weights_digest(net.path)
+    again = f"export it again with cmn-matte export-onnx --model {os.path.splitext(model)[0]}"
+    if nonfinite:
+        raise BadInputError(f"{net.path}: {nonfinite} weights are NaN or Inf; {again}")
+    recorded = net.info.get("weights_sha256")
+    if recorded is not None and recorded != digest:
+        raise BadInputError(f"{net.path}: its weights changed after export (digest {digest[:12]}, recorded "
+                            f"{str(recorded)[:12]}); {again}")
+    return net
 
 
 def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
@@ -85,6 +103,7 @@ def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
     if config.threads is not None and config.threads < 1:
         raise BadInputError(f"threads {config.threads}: give at least 1")
     reasons: dict[str, list[str]] = {}
+    broken = None           # why the export beside the model cannot run (auto then runs torch, and says why)
     for runtime in (ONNX_RUNTIMES if config.runtime == "auto" else (config.runtime,)):
         why = list(common)
         if runtime == "onnx" and config.precision != "fp32":
@@ -99,16 +118,18 @@ def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
         if not why:
             try:
                 net, reason = onnx_for(config.model, config.threads, runtime, precision)
-            except BadInputError as exc:     # a file OpenVINO cannot read may still run in ONNX Runtime
-                if config.runtime != "auto" or runtime != "openvino":
+            except BadInputError as exc:     # one rule: --runtime auto runs torch instead, and says why
+                if config.runtime != "auto":
                     raise
-                warn(f"{exc}; trying ONNX Runtime")
-                reasons[runtime] = why + [str(exc)]
-                continue
+                reasons[runtime], broken = why + [str(exc)], str(exc)
+                if runtime == "openvino" and isinstance(exc, UnreadableExport):
+                    warn(f"{exc}; trying ONNX Runtime")      # a file OpenVINO cannot read may run in ONNX Runtime
+                    continue
+                break
             if net is not None:
                 return runtime, net
             reasons[runtime] = why + [reason]
-            break       # onnx_for's reasons are the file's (missing, exported from another checkpoint): no runtime runs it
+            break       # onnx_for's reasons are the file's (missing): no runtime runs it
         reasons[runtime] = why
     flat = [r for why in reasons.values() for r in why]
     said = "; ".join(dict.fromkeys(flat))
@@ -117,9 +138,8 @@ def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
     if config.model.endswith(".onnx"):
         raise BadInputError(f"model {config.model}: an ONNX file runs only with --runtime openvino or onnx, and here: "
                             + said)
-    stale = [r for r in flat if "another checkpoint" in r]
-    if stale:   # an export the user made and then outgrew: say why the slower runtime runs
-        warn(stale[0] + "; running torch meanwhile")
+    if broken:   # an export that is stale, damaged or unreadable: say why the slower runtime runs
+        warn(broken + "; running torch meanwhile")
     return "torch", None
 
 

@@ -35,6 +35,7 @@ from torch import nn
 from cmn_vfx.model.onnx_network import FORMAT, META_KEY
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.atomic import atomic_path
+from cmn_vfx.io.onnx_weights import weights_digest
 from cmn_vfx.model.cmn import CMN, STRIDE
 from cmn_vfx.model.fold import fold_batchnorms
 
@@ -131,6 +132,10 @@ def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288,
         torch.onnx.export(graph, tuple(example[k] for k in names), tmp, dynamo=False, opset_version=OPSET,
                           input_names=names, output_names=outputs,
                           dynamic_axes={k: v for k, v in axes.items() if k in names + outputs})
+        info["weights_sha256"], nonfinite = weights_digest(tmp)     # checked before every run (engine.runtime)
+        if nonfinite:
+            raise BadInputError(f"model {meta.get('name')!r}: {nonfinite} weights are NaN or Inf after folding batch "
+                                "norm; export an earlier checkpoint")
         _set_metadata(tmp, {META_KEY: json.dumps(info, sort_keys=True)})
     return info
 

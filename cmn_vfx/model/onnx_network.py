@@ -21,6 +21,7 @@ import numpy as np
 
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.interrupts import wait_through
+from cmn_vfx.io.onnx_weights import UnreadableExport
 from cmn_vfx.job.names import STRIDE
 from cmn_vfx.model.dis_numpy import backward_flow
 META_KEY = "cmn:source"     # the ONNX metadata entry cmn_vfx.model.onnx_export writes
@@ -34,7 +35,7 @@ def read_info(path: str) -> dict:
     try:
         sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT raises its own Fail / InvalidProtobuf types
-        raise BadInputError(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it again with "
+        raise UnreadableExport(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it again with "
                             "cmn-matte export-onnx") from exc
     return _info(sess.get_modelmeta().custom_metadata_map, path)
 
@@ -152,7 +153,7 @@ class OrtSession:
         try:
             self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own Fail / InvalidProtobuf types
-            raise BadInputError(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it again with "
+            raise UnreadableExport(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it again with "
                                 "cmn-matte export-onnx") from exc
         self.metadata = self.session.get_modelmeta().custom_metadata_map
         self.inputs = {i.name for i in self.session.get_inputs()}
@@ -208,7 +209,7 @@ class OpenVinoSession:
                 try:
                     self.model = self.core.read_model(path)
                 except Exception as exc:   # OpenVINO raises RuntimeError subclasses of its own
-                    raise BadInputError(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it "
+                    raise UnreadableExport(f"{path}: not a readable ONNX model ({type(exc).__name__}); export it "
                                         "again with cmn-matte export-onnx") from exc
                 _read.clear()
                 _read[self.identity] = self.model

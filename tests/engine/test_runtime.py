@@ -14,6 +14,7 @@ from cmn_vfx.engine import runtime
 from cmn_vfx.engine.config import EngineConfig
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.image import read_image
+from cmn_vfx.io.onnx_weights import UnreadableExport
 from engine_helpers import FRAMES, export_beside, make_checkpoint, matte
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -148,10 +149,46 @@ def test_auto_falls_back_to_onnx_runtime_when_openvino_cannot_read_the_file(expo
     onnx = os.path.splitext(exported)[0] + ".onnx"
 
     def unreadable(path, threads, precision):
-        raise BadInputError(f"{path}: not a readable ONNX model (OpConversionFailure)")
+        raise UnreadableExport(f"{path}: not a readable ONNX model (OpConversionFailure)")
     monkeypatch.setitem(onnx_network.EXECUTORS, "openvino", unreadable)
     capsys.readouterr()
     assert _chosen(_config(exported)) == ("onnx", onnx)
     assert "trying ONNX Runtime" in capsys.readouterr().err
     with pytest.raises(BadInputError, match="not a readable ONNX model"):
         _chosen(_config(exported, runtime="openvino"))
+
+
+def _damage(onnx_path: str, how: str) -> None:
+    """Change the export's weights after the fact (its metadata, the checkpoint's identity, kept)."""
+    import onnx
+    from onnx import numpy_helper
+    if how == "unreadable":
+        with open(onnx_path, "wb") as fh:
+            fh.write(b"\x08\x07 not protobuf at all")
+        return
+    proto = onnx.load(onnx_path)
+    tensor = max(proto.graph.initializer, key=lambda t: len(t.raw_data))
+    weights = numpy_helper.to_array(tensor).copy()
+    weights.flat[::7] = np.nan if how == "nan" else weights.flat[::7] * 2
+    tensor.CopyFrom(numpy_helper.from_array(weights, tensor.name))
+    onnx.save(proto, onnx_path)
+
+
+@pytest.mark.parametrize("how,why", [("nan", "NaN or Inf"), ("changed", "changed after export"),
+                                     ("unreadable", "not a readable ONNX model")])
+def test_a_damaged_export_beside_a_good_checkpoint_runs_torch_with_auto_and_exits_2_when_asked_for(
+        how, why, plate, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
+    ckpt = make_checkpoint(str(tmp_path / "m.pt"))
+    _damage(export_beside(ckpt), how)
+    capsys.readouterr()
+    assert _chosen(_config(ckpt)) == ("torch", None)
+    err = capsys.readouterr().err
+    assert why in err and "running torch meanwhile" in err
+    assert matte(plate, "--out", str(tmp_path / "out"), "--model", ckpt, "--frames", "1001-1002", "--json") == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["runtime"] == "torch" and why in out.err and "running torch meanwhile" in out.err
+    assert np.isfinite(_read(tmp_path / "out", "alpha", 1002).pixels).all()
+    for name in ("onnx", "openvino"):
+        assert matte(plate, "--out", str(tmp_path / name), "--model", ckpt, "--runtime", name) == 2
+        assert why in capsys.readouterr().err.strip().splitlines()[-1]
