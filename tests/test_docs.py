@@ -22,15 +22,20 @@ def named_paths(text: str, doc_dir: str) -> list[tuple[str, list[str]]]:
         path = match.group(1)
         if any(c in path for c in "*{}#$<>") or "://" in text[max(0, match.start() - 8):match.start()]:
             continue   # a pattern or a URL, not one file
-        candidates = [os.path.normpath(os.path.join(doc_dir, path)), os.path.normpath(path)]
-        if os.path.normpath(path).split(os.sep)[0] in TOP or path.startswith(("../", "images/")):
-            found.append((path, candidates))
+        # a link form (../x, ./x, images/x) is relative to the doc's folder, anything else to the
+        # repository root; a path that lands outside the repository's folders (../shared/... beside
+        # the repository, runs/ outputs) is not ours to check
+        relative = path.startswith(("../", "./", "images/"))
+        candidate = os.path.normpath(os.path.join(doc_dir, path) if relative else path)
+        if candidate.split(os.sep)[0] in TOP:
+            found.append((path, [candidate]))
     return found
 
 
 def test_the_scanner_finds_paths_and_skips_patterns():
     text = ("see `tests/io/test_atomic.py`, [panel](images/nuke_panel.png), ../training/README.md, "
-            "runs/x/best.pt, plates/sh010.####.exr, configs/train/ablation_{a,b}.yaml, https://x.org/docs/a.md")
+            "runs/x/best.pt, plates/sh010.####.exr, configs/train/ablation_{a,b}.yaml, https://x.org/docs/a.md, "
+            "../shared/DESIGN.md")
     assert [p for p, _ in named_paths(text, "docs")] == ["tests/io/test_atomic.py", "images/nuke_panel.png",
                                                         "../training/README.md"]
 
