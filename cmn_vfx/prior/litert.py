@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 import threading
+from contextlib import contextmanager
 from typing import Protocol
 
 import numpy as np
@@ -63,26 +64,41 @@ def _interpreter(path: str, threads: int):
     so TFLite's one-time XNNPACK INFO line is dropped; any other output is passed on to stderr."""
     from ai_edge_litert.interpreter import Interpreter
 
+    def build():
+        it = Interpreter(model_path=path, num_threads=threads)
+        it.allocate_tensors()
+        return it
+
     with _FIRST_LOCK:
-        if _FIRST["built"]:
-            it = Interpreter(model_path=path, num_threads=threads)
-            it.allocate_tensors()
-            return it
-        sys.stderr.flush()
-        saved = os.dup(2)
-        with tempfile.TemporaryFile() as captured:
-            os.dup2(captured.fileno(), 2)
-            try:
-                it = Interpreter(model_path=path, num_threads=threads)
-                it.allocate_tensors()
-            finally:
-                sys.stderr.flush()
-                os.dup2(saved, 2)
-                os.close(saved)
-                captured.seek(0)
-                text = captured.read().decode("utf-8", "replace")
-        _FIRST["built"] = True
-    rest = "".join(line for line in text.splitlines(True) if _TFLITE_NOISE not in line)
+        first, _FIRST["built"] = not _FIRST["built"], True
+        if first:
+            with _stderr_captured() as captured:
+                it = build()
+    if not first:
+        return build()
+    rest = "".join(line for line in "".join(captured).splitlines(True) if _TFLITE_NOISE not in line)
     if rest:
         sys.stderr.write(rest)
     return it
+
+
+@contextmanager
+def _stderr_captured():
+    """Within the block, fd 2 goes to a temporary file; its text is in the yielded list afterwards."""
+    captured: list[str] = []
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:     # no fd 2 (a daemon): nothing to keep quiet
+        yield captured
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            captured.append(tmp.read().decode("utf-8", "replace"))
