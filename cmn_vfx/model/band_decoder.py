@@ -50,5 +50,27 @@ def band(pha: torch.Tensor) -> torch.Tensor:
 
 
 def clamp_straight(pha: torch.Tensor) -> torch.Tensor:
-    """Clamp to 0..1 with the gradient passed straight through (a pixel pushed past 1 can still come down)."""
-    return pha + (pha.clamp(0.0, 1.0) - pha).detach()
+    """Clamp to 0..1; in training the gradient passes through the clamp only where it moves the value back
+    towards 0..1 (a pixel pushed past 1 where the truth is 0.8 still learns to come down).
+
+    A plain straight-through clamp (identity backward) also passes gradients that push an already
+    clamped value further out; nothing pulls it back, and in the v5 heads such pushes added up until the
+    coarse residual reached -48,000 and alpha collapsed to 0 (200 iterations at lr 3e-4). Forward values
+    are the same either way; without a gradient (inference, the ONNX export) it is a plain clamp.
+    """
+    if torch.is_grad_enabled() and pha.requires_grad:
+        return _ClampBack.apply(pha)
+    return pha.clamp(0.0, 1.0)
+
+
+class _ClampBack(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return x.clamp(0.0, 1.0)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (x,) = ctx.saved_tensors
+        inward = ((x >= 0) & (x <= 1)) | ((x < 0) & (grad < 0)) | ((x > 1) & (grad > 0))
+        return grad * inward

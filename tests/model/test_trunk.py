@@ -117,3 +117,16 @@ def test_onnx_export_equals_torch(executor, tmp_path):
         np.testing.assert_allclose(pha_o, pha_t[0, 0].numpy(), atol=3e-5)
         prev = np.ascontiguousarray(frame)
     assert float((pha_t - prior[:, 2]).abs().max()) > 1e-3
+
+
+def test_the_clamp_passes_only_gradients_that_bring_alpha_back_into_range():
+    from cmn_vfx.model.band_decoder import clamp_straight
+
+    x = torch.tensor([-0.5, 0.5, 1.5, -0.5, 1.5], requires_grad=True)
+    y = clamp_straight(x)
+    assert torch.equal(y.detach(), torch.tensor([0.0, 0.5, 1.0, 0.0, 1.0]))
+    y.backward(torch.tensor([-1.0, 1.0, 1.0, 1.0, -1.0]))    # descent moves x by -grad
+    # inward: -0.5 pushed up, 0.5 in range, 1.5 pushed down; outward: -0.5 pushed down, 1.5 pushed up
+    assert x.grad.tolist() == [-1.0, 1.0, 1.0, 0.0, 0.0]
+    with torch.no_grad():
+        assert torch.equal(clamp_straight(x), y.detach())
