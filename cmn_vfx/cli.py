@@ -154,10 +154,12 @@ def with_subcommands(prog: str, description: str, add_parsers: Sequence[Callable
 
 
 def matte_main(argv: Sequence[str] | None = None) -> int:
-    """cmn-matte info|run|export-onnx: inspect plates, matte shots, export a model for the torch-free runtime."""
-    from cmn_vfx.commands import export_onnx, info, run
+    """cmn-matte info|run|export-onnx|teach|suggest-keys: inspect plates, matte shots, export a model for the
+    torch-free runtime, teach a model a shot from keyframes, list the frames worth keying."""
+    from cmn_vfx.commands import export_onnx, info, run, suggest_keys, teach
     return with_subcommands("cmn-matte", "Automatic person mattes for image sequences.",
-                            [info.add_parser, run.add_parser, export_onnx.add_parser], argv)
+                            [info.add_parser, run.add_parser, export_onnx.add_parser, teach.add_parser,
+                             suggest_keys.add_parser], argv)
 
 
 if __name__ == "__main__":

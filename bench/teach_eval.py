@@ -1,0 +1,129 @@
+"""Teach the shot, measured: validation clips with the truth of 3 frames as keys (issue 28).
+
+    .venv/bin/python bench/teach_eval.py --base runs/v5/iter000800.pt --clips walkers_a,hat_behind_a,two_a \
+        --work runs/teach_eval --json runs/teach_eval.json [--minutes 3]
+
+Per clip (bench/validation_clips.py, 20 frames at 512x288, written as scene-linear EXR plates as
+bench/validate.py writes them): keys = the truth of the first, middle and last frames; then, each as the
+command line runs it (a child process, timed, peak RSS from /usr/bin/time):
+  auto    cmn-matte run PLATE --model BASE             the automatic matte of the same base
+  default cmn-matte run PLATE --model default          the shipped model
+  teach   cmn-matte teach PLATE --keys KEYS --model BASE --out taught.pt --minutes M
+  taught  cmn-matte run PLATE --model taught.pt
+MAD x1e3 on the 17 other frames and on the keys, FlkAll x1e3 (validate.flicker) over all 20 frames.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import validate as VAL  # noqa: E402
+import validation_clips as V  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CMN = os.path.join(ROOT, ".venv", "bin", "cmn-matte")
+
+
+def timed(cmd: list[str], log: str) -> dict:
+    """Run cmd under /usr/bin/time -v; {'seconds', 'peak_rss_mb'}; the output goes to `log`."""
+    t = time.monotonic()
+    with open(log, "w") as fh:
+        subprocess.run(["/usr/bin/time", "-v"] + cmd, stdout=fh, stderr=subprocess.STDOUT, check=True)
+    text = open(log).read()
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    return {"seconds": round(time.monotonic() - t, 1), "peak_rss_mb": round(int(rss.group(1)) / 1024) if rss else None}
+
+
+def write_keys(folder: str, clip: V.Rendered, indices: list[int]) -> str:
+    from cmn_vfx.io.image import Box, write_exr
+    os.makedirs(folder, exist_ok=True)
+    for i in indices:
+        a = clip.truth[i]
+        window = Box(0, 0, a.shape[1], a.shape[0])
+        write_exr(os.path.join(folder, f"key.{VAL.PLATE_FIRST + i:04d}.exr"), a[..., None], ("A",), window, window)
+    return os.path.join(folder, "key.####.exr")
+
+
+def alphas(out: str, n: int) -> list[np.ndarray]:
+    from cmn_vfx.io.image import read_image
+    return [read_image(os.path.join(out, "alpha", f"clip.{VAL.PLATE_FIRST + i:04d}.exr")).pixels[..., 0] for i in range(n)]
+
+
+def score(preds: list[np.ndarray], clip: V.Rendered, keys: list[int], flows: list) -> dict:
+    mad = [float(np.abs(p - t).mean()) * 1e3 for p, t in zip(preds, clip.truth)]
+    other = [m for i, m in enumerate(mad) if i not in keys]
+    return {"mad_other": round(float(np.mean(other)), 2), "mad_keys": round(float(np.mean([mad[i] for i in keys])), 2),
+            "flk": round(VAL.flicker(preds, flows), 2)}
+
+
+def clip_row(name: str, args: argparse.Namespace) -> dict:
+    clip = next(c for c in V.CLIPS if c.name == name)
+    r = V.render(clip)
+    n = len(r.src)
+    keys = [0, n // 2, n - 1]
+    work = os.path.join(args.work, name)
+    plate = VAL.write_plate(os.path.join(work, "plate"), r.src)
+    key_pattern = write_keys(os.path.join(work, "keys"), r, keys)
+    flows = VAL.backward_flows(r.src)
+    row = {"clip": name, "base": args.base, "keys": [VAL.PLATE_FIRST + i for i in keys]}
+    runs = {"auto": args.base, "default": "default"}
+    for label, model in runs.items():
+        out = os.path.join(work, label)
+        t = timed([CMN, "run", plate, "--model", model, "--out", out, "--overwrite", "--no-progress"], out + ".log")
+        row[label] = dict(score(alphas(out, n), r, keys, flows), **t)
+    taught = os.path.join(work, "taught.pt")
+    teach = [CMN, "teach", plate, "--keys", key_pattern, "--model", args.base, "--out", taught, "--no-progress", "--json",
+             "--minutes", str(args.minutes)]
+    row["teach"] = timed(teach, os.path.join(work, "teach.log"))
+    report = [json.loads(line) for line in open(os.path.join(work, "teach.log")) if line.startswith("{")]
+    if report:
+        row["teach"].update(iterations=report[-1]["iterations"], fit_keys=report[-1]["key_mad_x1e3"])
+    out = os.path.join(work, "taught")
+    t = timed([CMN, "run", plate, "--model", taught, "--out", out, "--overwrite", "--no-progress"], out + ".log")
+    row["taught"] = dict(score(alphas(out, n), r, keys, flows), **t)
+    row["ratio"] = round(row["taught"]["mad_other"] / max(row["auto"]["mad_other"], 1e-9), 3)
+    row["truth_flk"] = round(VAL.flicker(r.truth, flows), 2)
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    head = (f"{'clip':<14} {'auto MAD':>8} {'default':>8} {'taught':>8} {'ratio':>6} {'keys fit':>8} "
+            f"{'flk auto':>8} {'flk taught':>10} {'teach s':>7} {'RSS MB':>7} {'its':>5}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(f"{r['clip']:<14} {r['auto']['mad_other']:>8.2f} {r['default']['mad_other']:>8.2f} "
+                     f"{r['taught']['mad_other']:>8.2f} {r['ratio']:>6.2f} {r['taught']['mad_keys']:>8.2f} "
+                     f"{r['auto']['flk']:>8.2f} {r['taught']['flk']:>10.2f} {r['teach']['seconds']:>7.0f} "
+                     f"{r['teach']['peak_rss_mb']:>7} {r['teach'].get('iterations', 0):>5}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", required=True, help="a v5 checkpoint (frozen trunk)")
+    parser.add_argument("--clips", default="walkers_a,hat_behind_a,two_a")
+    parser.add_argument("--work", default="runs/teach_eval")
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    rows = []
+    for name in args.clips.split(","):
+        rows.append(clip_row(name, args))
+        print(json.dumps(rows[-1]), flush=True)
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                json.dump(rows, fh, indent=1)
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""`cmn-matte teach`: fine-tune a model on one shot from a few keyframes of alpha (docs/teach.md).
+
+    cmn-matte teach plates/sh010.####.exr --keys keys/sh010.####.exr --out models/sh010.pt --model runs/v5/best.pt
+    cmn-matte teach plates/sh010.####.exr --keys keys/sh010.####.exr --out models/sh010.pt --frames 1001-1040 --minutes 5
+    cmn-matte run plates/sh010.####.exr --model models/sh010.pt --out cmn/sh010     # any runtime
+
+KEYS: alpha EXRs (channel A, or a single channel) numbered like the plate; the frames present are the keys.
+The base model must have a frozen trunk (the v5 layout): only its heads learn, on the trunk's features
+computed once per frame. Writes MODEL.pt and MODEL.onnx beside it, and prints the taught model's error on
+the keys (a fit check: on a keyframe the output is the network's, not a copy of the key).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.interrupts import interrupts
+from cmn_vfx.job.names import DEFAULT_MODEL
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("teach", help="fine-tune a model on one shot from a few keyframes of alpha",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("plate", help="the plate: pattern (name.####.exr), one frame, or its folder")
+    p.add_argument("--keys", required=True, help="alpha EXRs of the keyframes, numbered like the plate (keys/sh010.####.exr)")
+    p.add_argument("--out", required=True, help="the taught checkpoint to write, MODEL.pt (MODEL.onnx goes beside it)")
+    p.add_argument("--frames", help="the frames of the shot to learn, e.g. 1001-1040 (default: the whole plate)")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="base checkpoint with a frozen trunk (v5 layout)")
+    p.add_argument("--minutes", type=float, help="stop after this long (default 3; with --iterations alone, no limit)")
+    p.add_argument("--iterations", type=int, help="stop after this many iterations")
+    p.add_argument("--colorspace", default="auto", help="plate colourspace (OCIO name or 'cineon')")
+    p.add_argument("--layer", help="layer holding the plate's R, G, B (default: unprefixed)")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's)")
+    p.add_argument("--lr", type=float, default=1e-4, help="peak learning rate of the heads (AdamW, cosine to 5%%)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the crops and windows")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the report) on stdout")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
+    p.set_defaults(func=run)
+
+
+def _settings(args: argparse.Namespace):
+    from cmn_vfx.teach.fit import TeachSettings
+    if args.minutes is not None and not args.minutes > 0:
+        raise BadInputError(f"--minutes {args.minutes}: give a positive number of minutes")
+    if args.iterations is not None and args.iterations < 1:
+        raise BadInputError(f"--iterations {args.iterations}: give at least 1")
+    if not args.lr > 0:
+        raise BadInputError(f"--lr {args.lr}: give a positive learning rate")
+    if args.threads is not None and args.threads < 1:
+        raise BadInputError(f"--threads {args.threads}: give at least 1")
+    minutes = args.minutes if args.minutes is not None else (None if args.iterations else 3.0)
+    return TeachSettings(minutes=minutes, iterations=args.iterations, lr=args.lr, seed=args.seed)
+
+
+def _out_path(path: str, base_path: str) -> str:
+    if not path.endswith(".pt"):
+        raise BadInputError(f"--out {path}: name the checkpoint MODEL.pt (its ONNX export goes beside it as MODEL.onnx)")
+    if os.path.isdir(path):
+        raise BadInputError(f"--out {path}: is a folder; give the checkpoint's file name, e.g. {path.rstrip('/')}/model.pt")
+    if os.path.abspath(path) == os.path.abspath(base_path):
+        raise BadInputError(f"--out {path}: is the base model itself; write the taught model to another file")
+    return path
+
+
+def load_base(name: str):
+    """(model, meta) of the base checkpoint; refuses one without a frozen trunk (the only kind teach can train)."""
+    from cmn_vfx.model import load_model
+    model, meta = load_model(name)
+    if not model.config.frozen_trunk:
+        raise BadInputError(f"--model {name}: {meta['path']} has no frozen trunk (an older layout than v5), so its "
+                            "features cannot be computed once; teach from a v5 checkpoint: --model PATH "
+                            "(e.g. runs/v5/iter000800.pt, made by python -m cmn_vfx_training.heads)")
+    return model, meta
+
+
+def run(args: argparse.Namespace) -> int:
+    from cmn_vfx.io.sequence import find_sequence, format_frame_range, resolve_frames, shot_frames
+    from cmn_vfx.teach.keys import read_keys
+    from cmn_vfx.teach.shot import working_geometry
+    with interrupts() as held:          # Ctrl-C / SIGTERM: exit 130, no file half-written (cmn_vfx.teach.save)
+        with held():
+            settings = _settings(args)
+            seq = find_sequence(args.plate)
+            frames = shot_frames(seq, args.frames)
+            resolve_frames(seq, frames, "error")
+            geometry, size, _ = working_geometry(seq)
+            keys = read_keys(args.keys, frames, geometry)
+            model, meta = load_base(args.model)
+            out = _out_path(args.out, meta["path"])
+            from cmn_vfx.prior import AUTO, load_prior
+            prior_name = model.config.prior_model
+            prior = load_prior(prior_name)
+        report = _teach(args, seq, frames, keys, model, meta, settings, out, prior,
+                        AUTO if prior_name == "auto" else prior_name)
+    report["frames"] = format_frame_range(frames)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(summary(report), file=sys.stderr)
+    return 0
+
+
+def _teach(args, seq, frames, keys, model, meta, settings, out, prior, prior_name) -> dict:
+    import torch
+    from tqdm import tqdm
+
+    from cmn_vfx.engine import process
+    from cmn_vfx.io.sequence import format_frame_range
+    from cmn_vfx.teach.fit import fit, key_errors
+    from cmn_vfx.teach.save import write_taught
+    from cmn_vfx.teach.shot import read_shot, working_geometry
+
+    process.single_thread_blas()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    geometry = working_geometry(seq)[0]
+    bar = lambda **kw: tqdm(file=sys.stderr, disable=args.no_progress, dynamic_ncols=True, **kw)  # noqa: E731
+    with bar(total=len(frames), unit="frame", desc=f"{seq.name}: features") as b:
+        shot = read_shot(seq, frames, model, keys, prior, geometry, args.colorspace, args.layer, b.update)
+    base_errors = key_errors(model, shot)
+    with bar(total=settings.iterations, unit="it", desc=f"{seq.name}: teach") as b:
+        result = fit(model, shot, settings, b)
+    errors = key_errors(model, shot)
+    mean = lambda d: round(sum(d.values()) / len(d), 3)  # noqa: E731
+    window = geometry["data_box"]
+    teach = {"base": {k: meta[k] for k in ("name", "path", "sha256")},
+             "plate": {"pattern": os.path.abspath(seq.hash_pattern), "frames": format_frame_range(frames),
+                       "size": [window.width, window.height], "colorspace": shot.colorspace, "layer": args.layer},
+             "working_size": list(shot.size), "prior": prior_name,
+             "keys": {"pattern": os.path.abspath(args.keys), "frames": sorted(keys)},
+             "settings": settings.to_dict(), "result": result}
+    metrics = {"teach_loss": result["loss"], "key_mad_x1e3": mean(errors), "base_key_mad_x1e3": mean(base_errors),
+               "key_mad_x1e3_by_frame": {str(f): v for f, v in errors.items()}}
+    onnx_path = write_taught(out, model, {"teach": teach, "metrics": metrics}, size=shot.size[::-1])
+    return {"model": out, "onnx": onnx_path, "base": meta["name"], "keys": sorted(keys), "iterations": result["iterations"],
+            "seconds": result["seconds"], "loss": result["loss"], "first_loss": result["first_loss"],
+            "key_mad_x1e3": errors, "base_key_mad_x1e3": base_errors, "working_size": list(shot.size)}
+
+
+def summary(report: dict) -> str:
+    """The lines printed at the end: the loss, the fit on the keys against the base, where the model went."""
+    keys = ", ".join(f"{f} {report['key_mad_x1e3'][f]:.1f} (base {report['base_key_mad_x1e3'][f]:.1f})"
+                     for f in report["keys"])
+    w, h = report["working_size"]
+    return (f"teach: {report['iterations']} iterations in {report['seconds']:.0f}s, loss {report['loss']:.4f} "
+            f"(first {report['first_loss']:.4f})\n"
+            f"fit on the keys, MAD x1e3 of the network's alpha at {w}x{h}: {keys}\n"
+            f"  wrote {report['model']} and {report['onnx']}\n"
+            f"  run it: cmn-matte run PLATE --model {report['model']} --out DIR")
