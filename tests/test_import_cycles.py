@@ -51,6 +51,12 @@ def _absolute(name: str, level: int, module: str, is_package: bool) -> str:
 
 def imports_of(module: str, path: str, modules: dict[str, str]) -> set[str]:
     """The project modules `module` imports (see the module docstring for what counts)."""
+    return {t for t in imported_names(module, path, modules) if t in modules and t != module}
+
+
+def imported_names(module: str, path: str, modules: dict[str, str]) -> set[str]:
+    """Every absolute name `module` imports, the project's and third parties' (`onnxruntime`,
+    `openvino.runtime`), found as the module docstring says."""
     with open(path, encoding="utf-8") as fh:
         tree = ast.parse(fh.read(), path)
     is_package = os.path.basename(path) == "__init__.py"
@@ -63,7 +69,7 @@ def imports_of(module: str, path: str, modules: dict[str, str]) -> set[str]:
             targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
         else:
             continue
-        found.update(t for t in targets if t in modules and t != module)
+        found.update(targets)
     return found
 
 

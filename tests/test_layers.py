@@ -1,0 +1,109 @@
+"""Layers hold: dependencies point down (DESIGN.md, "Layers"; issue 30).
+
+  - io imports nothing above it: only io itself and the base modules (errors, interrupts, ...);
+    not the job layer, the engine, the model, the priors, the commands or the console scripts;
+  - prior imports nothing of the engine (job's names and the subject grammar are below it);
+  - model, the network, imports nothing of the engine, the console scripts, the priors or the
+    commands, and no runtime package (OpenVINO, ONNX Runtime): running an export is the engine's;
+  - the commands do not import cmn-matte's console script (cmn_vfx.cli), which imports them:
+    what every console script shares lives below both, in cmn_vfx.console.
+
+Imports are read by test_import_cycles' walker (ast, nothing runs), so an import inside a
+function counts as much as one at the top: a lazy upward import is still a loop between layers.
+"""
+from __future__ import annotations
+
+import os
+
+from test_import_cycles import REPO, import_graph, imported_names, project_modules
+
+# Below every layer: any layer may import these.
+BASE = ("cmn_vfx.errors", "cmn_vfx.interrupts", "cmn_vfx.installed", "cmn_vfx.config_io")
+ABOVE_PRIOR = ("cmn_vfx.engine", "cmn_vfx.commands", "cmn_vfx.cli", "cmn_vfx.teach")
+ABOVE_MODEL = ("cmn_vfx.engine", "cmn_vfx.commands", "cmn_vfx.cli", "cmn_vfx.prior", "cmn_vfx.teach")
+RUNTIMES = ("openvino", "onnxruntime")
+# Upward imports found when this test was written (issue 30). The commit that fixes one deletes its
+# entry: the tests fail when an entry is fixed but left here, and whenever a new one appears.
+LEFT = {
+    "cmn_vfx.io.sequence": ["cmn_vfx.job.names"],
+    "cmn_vfx.prior.classical": ["cmn_vfx.engine.numpy_filters", "cmn_vfx.engine.params"],
+    "cmn_vfx.model.strip": ["cmn_vfx.cli"],
+    "cmn_vfx.commands.evaluate": ["cmn_vfx.cli"],
+}
+# The ONNX runtime still lives in model/ until issue 30's backend part moves it to the engine: delete
+# the entry then (this test fails once it is gone, and whenever anything else appears).
+RUNTIME_IN_MODEL_LEFT = {"cmn_vfx.model.onnx_network": ["onnxruntime", "openvino"]}
+
+
+def _inside(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def _left(package: str) -> dict[str, list[str]]:
+    return {m: v for m, v in LEFT.items() if _inside(m, (package,))}
+
+
+def upward(graph: dict[str, set[str]], package: str, *, allowed: tuple[str, ...] = (),
+           forbidden: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Module of `package` -> the project modules it imports that it should not: with `allowed`,
+    everything outside `package` and `allowed`; with `forbidden`, what is inside `forbidden`."""
+    bad = {}
+    for module, targets in graph.items():
+        if not _inside(module, (package,)):
+            continue
+        if allowed:
+            wrong = [t for t in targets if not _inside(t, (package,) + allowed)]
+        else:
+            wrong = [t for t in targets if _inside(t, forbidden)]
+        if wrong:
+            bad[module] = sorted(wrong)
+    return bad
+
+
+def test_the_check_sees_a_lazy_upward_import(tmp_path):
+    pkg = tmp_path / "cmn_vfx"
+    for sub in ("io", "job"):
+        (pkg / sub).mkdir(parents=True)
+        (pkg / sub / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "errors.py").write_text("")
+    (pkg / "job" / "names.py").write_text("")
+    (pkg / "io" / "seq.py").write_text("from cmn_vfx.errors import x\ndef f():\n    from ..job import names\n")
+    graph = import_graph(str(tmp_path))
+    assert upward(graph, "cmn_vfx.io", allowed=BASE) == {"cmn_vfx.io.seq": ["cmn_vfx.job.names"]}
+
+
+def test_io_imports_nothing_above_it():
+    graph = import_graph()
+    assert "cmn_vfx.io.sequence" in graph and "cmn_vfx.io.image" in graph
+    assert upward(graph, "cmn_vfx.io", allowed=BASE) == _left("cmn_vfx.io")
+
+
+def test_prior_imports_nothing_of_the_engine():
+    graph = import_graph()
+    assert "cmn_vfx.prior.follow" in graph
+    assert upward(graph, "cmn_vfx.prior", forbidden=ABOVE_PRIOR) == _left("cmn_vfx.prior")
+
+
+def test_model_imports_no_engine_cli_prior_or_commands():
+    graph = import_graph()
+    assert "cmn_vfx.model.cmn" in graph
+    assert upward(graph, "cmn_vfx.model", forbidden=ABOVE_MODEL) == _left("cmn_vfx.model")
+
+
+def test_commands_do_not_import_the_cli():
+    graph = import_graph()
+    assert "cmn_vfx.commands.run" in graph and "cmn_vfx.commands.run" in graph["cmn_vfx.cli"]
+    assert upward(graph, "cmn_vfx.commands", forbidden=("cmn_vfx.cli",)) == _left("cmn_vfx.commands")
+
+
+def test_model_imports_no_runtime_package():
+    modules = project_modules()
+    found = {}
+    for module, path in modules.items():
+        if _inside(module, ("cmn_vfx.model",)):
+            runtimes = sorted({n.split(".")[0] for n in imported_names(module, path, modules)} & set(RUNTIMES))
+            if runtimes:
+                found[module] = runtimes
+    assert os.path.isdir(os.path.join(REPO, "cmn_vfx", "model"))
+    assert found == RUNTIME_IN_MODEL_LEFT
