@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from cmn_vfx.errors import BadInputError, warn
-from cmn_vfx.job.names import MISSING
+
+# What a hole in the plate becomes (resolve_frames): the spec's `missing` takes these (cmn_vfx.job.names
+# re-exports them with the other setting names; io sits below job, so the definition lives here).
+MISSING = ("error", "hold", "black")
 
 # The frame is the last group of digits in the name; '-' is a sign only right
 # after a separator ('.' or '_') or at the start, so 'plate-1001.exr' is frame 1001.

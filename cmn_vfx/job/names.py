@@ -4,6 +4,8 @@ Standard library only (Nuke's generated copy, nuke_plugin/cmn_nuke/contract.py, 
 """
 from __future__ import annotations
 
+from cmn_vfx.io.sequence import MISSING  # noqa: F401 - what a hole in the plate becomes; resolve_frames' modes
+
 DEFAULT_MODEL = "default"            # the bundled model (cmn_vfx/models/default.pt)
 PRECISIONS = ("fp32", "fp16", "bf16")
 # Who runs the network: torch (any device); the exported step on the CPU without importing torch, in
@@ -14,7 +16,6 @@ REFINES = ("guided", "none")         # edge refinement at the working size (cmn_
 # Temporal stabilisation (cmn_vfx.engine.stabilise): the weight of the last alpha, motion-compensated, where
 # the picture matches it; 0 = off. 0.7 was chosen on the validation suite (docs/validation.md).
 DEFAULT_TEMPORAL = 0.7
-MISSING = ("error", "hold", "black")  # what a hole in the plate becomes
 BACKENDS = ("local", "deadline-cloud", "deadline10", "opencue")
 # Person priors: cmn_vfx.prior.NAMES is this tuple (that package imports numpy; the spec validates
 # names without it). 'auto' stands for cmn_vfx.prior.AUTO.
