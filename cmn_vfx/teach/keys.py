@@ -22,14 +22,12 @@ EMPTY = 1e-3        # a key whose largest value is below this is taken as an emp
 
 
 def key_channel(path: str, channels: list[str]) -> str:
-    """The channel holding the matte: 'A' (or '<layer>.A' when it is the only A), else the only channel."""
-    alphas = [c for c in channels if c == "A" or c.endswith(".A")]
-    if "A" in alphas:
-        return "A"
-    if len(alphas) == 1:
-        return alphas[0]
-    if len(channels) == 1:
-        return channels[0]
+    """The channel holding the matte: cmn-eval's rule ('A', else the only '*.A', else the only channel)."""
+    from cmn_vfx.commands.evaluate import pick_alpha_channel
+    try:
+        return pick_alpha_channel(tuple(channels), path)
+    except BadInputError:
+        pass
     raise BadInputError(f"{path}: no A channel and {len(channels)} channels ({', '.join(channels)}); "
                         "write the key's matte as channel A (or as the file's only channel)")
 
