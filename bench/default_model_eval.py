@@ -63,7 +63,7 @@ def evaluate_clip(shot: dict, out: str, model: str, baselines: list[str], frames
     from cmn_vfx.color import to_network
     from cmn_vfx.io.image import read_image, read_rgb
     from cmn_vfx.prior import load_prior
-    from cmn_vfx.prior.classical import classical_matte
+    from baselines import classical_matte
 
     first = int(shot["frames"].split("-")[0])
     truths = [read_image(p).pixels[..., 0] for p in _frames(shot["alpha"], first, frames)]

@@ -33,7 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from cmn_vfx.prior import load_prior  # noqa: E402
-from cmn_vfx.prior.classical import classical_matte  # noqa: E402
+from baselines import classical_matte  # noqa: E402
 
 HELD_OUT = ("p_22fc0130", "p_a09f6d7a")
 SCALES = {"selfie": 1.0, "medium": 0.75, "full": 0.5}

@@ -1,4 +1,4 @@
-"""Edge refinement (--refine guided) per frame: numpy + cv2 (prior.classical) vs torch (cmn_vfx.engine.refine).
+"""Edge refinement (--refine guided) per frame: numpy + cv2 (bench/baselines.py) vs torch (cmn_vfx.engine.refine).
 
     .venv/bin/python bench/refine_speed.py [--sizes 512x288,1920x1080] [--threads 2] [--repeat 7] [--device cpu]
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    from cmn_vfx.prior.classical import classical_matte
+    from baselines import classical_matte
     from cmn_vfx.engine.refine import refine_edges
 
     torch.set_num_threads(args.threads)

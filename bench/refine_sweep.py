@@ -7,7 +7,7 @@ bundled backgrounds (the first 65% of the decoded frames: vtest.avi 0..516, tree
 with random smooth motion, written by cmn_vfx.sample_shot.build_sample_shot at 512x288 (the
 network's working size, so refinement runs on the plate's pixels). The model runs once per clip through `cmn-matte run --refine none`;
 each (band, eps) is then applied to its alpha with the numpy twin of the engine's cmn_vfx.engine.refine
-(cmn_vfx.prior.classical.classical_matte(..., 'guided'), band in px at 288 px short side, radius
+(baselines.classical_matte(..., 'guided'), band in px at 288 px short side, radius
 4 x band). Prints MAD / MSE / Grad / dtSSD per setting, best MAD first. A benchmark: minutes.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from cmn_vfx.cli import matte_main
     from cmn_vfx.color import to_network
     from cmn_vfx.io.image import read_image, read_rgb
-    from cmn_vfx.prior.classical import classical_matte
+    from baselines import classical_matte
     from cmn_vfx.sample_shot import build_sample_shot
 
     clips = []

@@ -12,7 +12,7 @@ plus real footage without truth for flicker. --clips takes clip names or categor
     .venv/bin/python bench/validate.py --methods people,people+guided,model:default@people --no-real \
         --clips pattern_grey,behind_hat,edge_right_fast,dark_midground,sway_walkers
 Methods: a person prior name (cmn_vfx.prior.NAMES), NAME+guided (the prior refined by the colour
-guided filter, cmn_vfx.prior.classical), model:MODEL@PRIOR (the engine, as `cmn-matte run --model MODEL
+guided filter, bench/baselines.py), model:MODEL@PRIOR (the engine, as `cmn-matte run --model MODEL
 --prior PRIOR` would run it, on the clip written as scene-linear EXRs); model:MODEL@PRIOR?temporal=0 sets
 an EngineConfig field (here: the temporal stabilisation off; ?precision=bf16, ?runtime=onnx likewise).
 
@@ -130,7 +130,7 @@ class Method:
     def __call__(self, name: str, frames: list[np.ndarray]) -> list[np.ndarray]:
         if self.kind == "model":
             return self._model(name, frames)
-        from cmn_vfx.prior.classical import classical_matte
+        from baselines import classical_matte
         track = self.prior.new_track()
         out = []
         for src in frames:

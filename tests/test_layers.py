@@ -25,7 +25,6 @@ RUNTIMES = ("openvino", "onnxruntime")
 # Upward imports found when this test was written (issue 30). The commit that fixes one deletes its
 # entry: the tests fail when an entry is fixed but left here, and whenever a new one appears.
 LEFT = {
-    "cmn_vfx.prior.classical": ["cmn_vfx.engine.numpy_filters", "cmn_vfx.engine.params"],
     "cmn_vfx.model.strip": ["cmn_vfx.cli"],
     "cmn_vfx.commands.evaluate": ["cmn_vfx.cli"],
 }

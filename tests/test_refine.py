@@ -1,4 +1,4 @@
-"""cmn_vfx.engine.refine (torch) against its numpy + cv2 twin, cmn_vfx.prior.classical, on CPU."""
+"""cmn_vfx.engine.refine (torch) against its numpy + cv2 twin, cmn_vfx.engine.numpy_filters, on CPU."""
 from __future__ import annotations
 
 import cv2
@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from cmn_vfx.engine.refine import area_resize, band_element, grow_mask, refine_edges, trimap
-from cmn_vfx.prior.classical import classical_matte, trimap_from_prior
+from cmn_vfx.engine.numpy_filters import refine_edges as numpy_refine_edges
+from cmn_vfx.engine.numpy_filters import trimap_from_prior
 
 
 def _nchw(x: np.ndarray) -> torch.Tensor:
@@ -30,9 +31,9 @@ def _frame(kind: str, h: int, w: int, seed: int) -> tuple[np.ndarray, np.ndarray
 # a whole-block and a fractional area downscale.
 @pytest.mark.parametrize("h,w", [(5, 7), (17, 23), (36, 64), (576, 602), (581, 603)])
 @pytest.mark.parametrize("kind", ["random", "edge"])
-def test_refine_edges_matches_numpy_classical_guided(kind, h, w):
+def test_refine_edges_matches_numpy_refine_edges(kind, h, w):
     src, pha = _frame(kind, h, w, seed=h * w)
-    want = classical_matte(src, pha, "guided")
+    want = numpy_refine_edges(pha, src)
     got = refine_edges(_nchw(pha), _nchw(src))[0, 0].numpy()
     known = (want == 0) | (want == 1)
     assert (~known).any() and (known.any() or kind == "random")

@@ -1,8 +1,8 @@
 """Edge refinement of an alpha at the working size, on the alpha's device (engine `--refine guided`).
 
 Refinement's parameters live in cmn_vfx.engine.params (torch-free; MatteEngine.settings records them in cmn:settings, so
-retuning them changes the resume key). cmn_vfx.prior.classical.classical_matte(src, pha, 'guided'),
-the numpy baseline, borrows them and equals this to float32 rounding (tests/test_refine.py):
+retuning them changes the resume key). cmn_vfx.engine.numpy_filters.refine_edges, the numpy twin (the
+torch-free runtime's, and bench/baselines.py's 'guided'), equals this to float32 rounding (tests/test_refine.py):
 - trimap: alpha > 0.5 eroded by an ellipse of radius `band` -> 1, alpha <= 0.5 eroded -> 0, and
   a band ~2*band px wide around the 0.5 contour unknown;
 - a colour guided filter (He et al. 2010; the fast variant: coefficients solved at 1/s size after
@@ -47,7 +47,7 @@ def refine_edges(pha: torch.Tensor, src: torch.Tensor, band: int | None = None, 
 
 
 def trimap(pha: torch.Tensor, band: int) -> torch.Tensor:
-    """pha [B,1,H,W] 0..1 -> [B,1,H,W] {0, 0.5, 1}, as cmn_vfx.prior.classical.trimap_from_prior."""
+    """pha [B,1,H,W] 0..1 -> [B,1,H,W] {0, 0.5, 1}, as cmn_vfx.engine.numpy_filters.trimap_from_prior."""
     fg, element = pha > 0.5, band_element(band)
     # erode(m) = not grow_mask(not m); padding the growth with False makes the outside count
     # as neither side, like cv2.erode's default border.
@@ -86,7 +86,7 @@ def grow_mask(mask: torch.Tensor, element: np.ndarray) -> torch.Tensor:
 
 
 def colour_guided_filter(guide: torch.Tensor, p: torch.Tensor, radius: int, eps: float, s: int) -> torch.Tensor:
-    """Fast colour guided filter, as classical.fast_guided_filter: coefficients at 1/s size.
+    """Fast colour guided filter, as numpy_filters.fast_guided_filter: coefficients at 1/s size.
 
     guide: [B,3,H,W] 0..1 sRGB; p: [B,1,H,W] the image to filter. Returns [B,1,H,W], not clamped.
     """

@@ -46,9 +46,9 @@ def test_guided_upsampling_4x_matches_full_resolution(tmp_path):
     assert diff.mean() < 0.005 and diff.max() < 0.05, (diff.mean(), diff.max())
 
 
-def test_refine_on_the_device_equals_the_numpy_classical_guided_filter():
-    """--refine guided runs cmn_vfx.engine.refine on the engine's tensors; the numpy baseline is the reference."""
-    from cmn_vfx.prior.classical import classical_matte
+def test_refine_on_the_device_equals_the_numpy_guided_filter():
+    """--refine guided runs cmn_vfx.engine.refine on the engine's tensors; its numpy twin is the reference."""
+    from cmn_vfx.engine.numpy_filters import refine_edges
     ys, xs = np.mgrid[0:36, 0:64].astype(np.float32)
     small = np.stack([xs / 64, ys / 36, 0.5 + 0 * xs], -1).astype(np.float32)     # [h,w,3] network space
     engine = MatteEngine(EngineConfig(device="cpu"), model=PointwiseMatte(), meta={"name": "pointwise", "sha256": "0"})
@@ -56,7 +56,7 @@ def test_refine_on_the_device_equals_the_numpy_classical_guided_filter():
     pha, _, _ = engine.backend.step(src, None, None, None)
     refined = engine.backend.refine(pha, src)
     assert refined.shape == pha.shape and refined.device == src.device
-    want = classical_matte(small, pha[0, 0].numpy(), "guided")
+    want = refine_edges(pha[0, 0].numpy(), small)
     assert 0 < ((want > 0) & (want < 1)).mean() < 0.5                      # a band, 0 / 1 elsewhere
     assert np.abs(refined[0, 0].numpy() - want).max() < 1e-4
 

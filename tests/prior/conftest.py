@@ -23,19 +23,6 @@ def portrait():
     return _portrait("p_22fc0130", 256)
 
 
-@pytest.fixture(scope="session")
-def street_composite():
-    """Held-out full-body-ish portrait p_a09f6d7a over the first street frame, 288 px tall."""
-    fgr, pha = _portrait("p_a09f6d7a", 288)
-    cap = cv2.VideoCapture(os.path.join(ASSETS, "backgrounds", "vtest.avi"))
-    ok, bgr = cap.read()
-    cap.release()
-    bgr = cv2.resize(bgr[:, :, ::-1], (fgr.shape[1], fgr.shape[0]), interpolation=cv2.INTER_AREA)
-    bgr = bgr.astype(np.float32) / 255
-    src = pha[..., None] * fgr + (1 - pha[..., None]) * bgr
-    return src.astype(np.float32), pha
-
-
 def _iou(pred: np.ndarray, gt: np.ndarray) -> float:
     return float(((pred > 0.5) & (gt > 0.5)).sum() / max(1, ((pred > 0.5) | (gt > 0.5)).sum()))
 

@@ -1,9 +1,34 @@
+"""bench/baselines.py: prior + classical matting, the baselines the default model must beat."""
+import os
+import sys
+
+import cv2
 import numpy as np
 import pytest
 
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.prior import load_prior
-from cmn_vfx.prior.classical import classical_matte, trimap_from_prior
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench"))
+from baselines import classical_matte, trimap_from_prior  # noqa: E402
+from validation_clips import ASSETS, portrait_paths  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def street_composite():
+    """Held-out full-body-ish portrait p_a09f6d7a over the first street frame, 288 px tall:
+    (src [H,W,3] 0..1 sRGB, pha [H,W] 0..1)."""
+    image, alpha = portrait_paths("p_a09f6d7a")
+    fgr, pha = cv2.imread(image)[:, :, ::-1], cv2.imread(alpha, cv2.IMREAD_GRAYSCALE)
+    size = (round(fgr.shape[1] * 288 / fgr.shape[0]), 288)
+    fgr = cv2.resize(fgr, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    pha = cv2.resize(pha, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    cap = cv2.VideoCapture(os.path.join(ASSETS, "backgrounds", "vtest.avi"))
+    ok, bgr = cap.read()
+    cap.release()
+    bgr = cv2.resize(bgr[:, :, ::-1], size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    src = pha[..., None] * fgr + (1 - pha[..., None]) * bgr
+    return src.astype(np.float32), pha
 
 
 def mad(a, b):
