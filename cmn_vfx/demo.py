@@ -148,7 +148,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cmn_vfx.cli import run_cli
+    from cmn_vfx.console import run_cli
     parser = argparse.ArgumentParser(prog="python -m cmn_vfx.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="demo", help="output folder (default: demo)")
     parser.add_argument("--model", default="default", help="bundled model name or checkpoint path")

@@ -27,7 +27,7 @@ from cmn_vfx_farm.status import shot_status
 
 def main(argv: list[str] | None = None) -> int:
     """cmn-farm plan|submit|status|session."""
-    from cmn_vfx.cli import with_subcommands
+    from cmn_vfx.console import with_subcommands
     return with_subcommands("cmn-farm", "Plan, submit and check farm jobs for shots.", [add_parser], argv)
 
 

@@ -1,10 +1,11 @@
-"""What every console script shares (cmn_vfx.cli.run_cli): --debug anywhere, exit codes, defaults in help."""
+"""What every console script shares (cmn_vfx.console.run_cli): --debug anywhere, exit codes, defaults in help."""
 import argparse
 import os
 
 import pytest
 
-from cmn_vfx.cli import EXIT_CODES, matte_main, run_cli
+from cmn_vfx.cli import matte_main
+from cmn_vfx.console import EXIT_CODES, run_cli
 from cmn_vfx.commands.evaluate import main as eval_main
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.installed import MODELS_DIR

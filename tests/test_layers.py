@@ -25,8 +25,6 @@ RUNTIMES = ("openvino", "onnxruntime")
 # Upward imports found when this test was written (issue 30). The commit that fixes one deletes its
 # entry: the tests fail when an entry is fixed but left here, and whenever a new one appears.
 LEFT = {
-    "cmn_vfx.model.strip": ["cmn_vfx.cli"],
-    "cmn_vfx.commands.evaluate": ["cmn_vfx.cli"],
 }
 # The ONNX runtime still lives in model/ until issue 30's backend part moves it to the engine: delete
 # the entry then (this test fails once it is gone, and whenever anything else appears).

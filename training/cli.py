@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from cmn_vfx.cli import run_cli
+    from cmn_vfx.console import run_cli
 
     return run_cli(build_parser(), argv, run)
 

@@ -210,7 +210,7 @@ def _commit() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cmn_vfx.cli import run_cli
+    from cmn_vfx.console import run_cli
 
     parser = argparse.ArgumentParser(prog="python -m cmn_vfx_training.gpu_pack", description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="heads training YAML (configs/train/v5.yaml)")

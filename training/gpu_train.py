@@ -225,7 +225,7 @@ def train(args: argparse.Namespace, start: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     start = time.time()
-    from cmn_vfx.cli import run_cli
+    from cmn_vfx.console import run_cli
 
     parser = argparse.ArgumentParser(prog="python -m cmn_vfx_training.gpu_train", description=__doc__.splitlines()[0])
     parser.add_argument("--pack", required=True, help="the folder written by python -m cmn_vfx_training.gpu_pack")

@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """cmn-eval PRED GT: matting metrics between two sequences."""
-    from cmn_vfx.cli import run_cli
+    from cmn_vfx.console import run_cli
     return run_cli(build_parser(), argv, run)
 
 

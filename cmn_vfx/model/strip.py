@@ -10,7 +10,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cmn_vfx.cli import run_cli
+    from cmn_vfx.console import run_cli
     from cmn_vfx.model.checkpoint import strip_checkpoint
 
     parser = argparse.ArgumentParser(prog="python -m cmn_vfx.model.strip", description=__doc__.splitlines()[0])
