@@ -127,7 +127,7 @@ def run_submit(args: argparse.Namespace) -> int:
 def _resolve_subject(plan: Plan, args: argparse.Namespace) -> None:
     """A spec that picks people (subject: main or picks) is resolved over the whole shot once, here, before
     chunking: every chunk then reads the same stored boxes (OUT/.cmn/<name>.subject.json)."""
-    from cmn_vfx.subject import ALL, parse_subject
+    from cmn_vfx.job.subject_grammar import ALL, parse_subject
     if parse_subject(plan.spec.subject) == ALL:
         return
     from cmn_vfx.cli import matte_main

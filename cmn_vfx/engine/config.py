@@ -62,7 +62,7 @@ class ShotJob:
     cuts: list[int] = field(default_factory=list)
     overwrite: bool = False
     layer: str | None = None                # layer holding the plate's R, G, B (None = unprefixed)
-    subject: str | None = None              # all (None) | main | picks (cmn_vfx.subject)
+    subject: str | None = None              # all (None) | main | picks (cmn_vfx.job.subject_grammar)
     person_layers: bool = False             # also write each picked person's alpha (person1.A, ...)
 
     @classmethod

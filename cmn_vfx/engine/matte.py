@@ -271,7 +271,7 @@ def _missing_setting(job: ShotJob) -> dict:
 
 def _subject_setting(job: ShotJob) -> dict:
     """{'subject': canonical text} unless every person is matted (older outputs stay finished)."""
-    from cmn_vfx.subject import ALL, parse_subject, subject_text
+    from cmn_vfx.job.subject_grammar import ALL, parse_subject, subject_text
     subject = parse_subject(job.subject)
     return {} if subject == ALL else {"subject": subject_text(subject), **({"person_layers": True} if job.person_layers else {})}
 

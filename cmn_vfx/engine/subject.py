@@ -1,6 +1,6 @@
 """The engine's subject pass: which people to matte, resolved over the whole shot before any frame is written.
 
-With `subject: all` (the default) nothing happens here. With `main` or picks (cmn_vfx.subject), the
+With `subject: all` (the default) nothing happens here. With `main` or picks (cmn_vfx.job.subject_grammar), the
 plate's frames are read once at the working size, in order, through the same reader, prior and cut
 detection as the network's pass, plus the person detector (cmn_vfx.prior.detect, NanoDet: it tells
 two touching people apart); cmn_vfx.prior.follow links the picked people's regions from frame to
@@ -24,7 +24,7 @@ from cmn_vfx.engine.plan import Step
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.sequence import format_frame_range, resolve_frames
 from cmn_vfx.prior.follow import Recorder, follow, others, restrict
-from cmn_vfx.subject import ALL, MAIN, Pick, parse_subject, subject_text
+from cmn_vfx.job.subject_grammar import ALL, MAIN, Pick, parse_subject, subject_text
 
 VERSION = 7   # bump when the following rules change: stored plans are then resolved again
 

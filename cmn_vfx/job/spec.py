@@ -20,7 +20,7 @@ A shot spec is a small YAML file:
     temporal: 0.7                                    # 0 <= s < 1: blend with the last alpha where the picture
                                                      # matches it, motion-compensated (0 = off)
     auto_cuts: true                                  # also find cuts from colour histograms
-    subject: null                                    # all (null) | main | picks 1210,540@1001;... (cmn_vfx.subject)
+    subject: null                                    # all (null) | main | picks 1210,540@1001;... (cmn_vfx.job.subject_grammar)
     person_layers: false                             # also write person1.A, person2.A... (needs subject main or picks)
     chunk_size: 10                                   # frames per farm task
     missing: error                                   # error | hold | black
@@ -100,7 +100,7 @@ class ShotSpec:
         if self.threads is not None and (not isinstance(self.threads, int) or isinstance(self.threads, bool)
                                          or self.threads < 1):
             raise BadInputError(f"{source}: threads {self.threads!r} must be a whole number >= 1 (or null for one per core)")
-        from cmn_vfx.subject import ALL, parse_subject
+        from cmn_vfx.job.subject_grammar import ALL, parse_subject
         try:
             subject = parse_subject(None if self.subject is None else str(self.subject))
         except BadInputError as exc:

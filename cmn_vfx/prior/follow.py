@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.subject import MAIN, Pick
+from cmn_vfx.job.subject_grammar import MAIN, Pick
 
 GRID = 4          # label maps at 1/GRID of the working size
 LINK = 0.3        # a region continues a person when this share of it overlaps the person's last box

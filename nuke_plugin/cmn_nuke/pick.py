@@ -1,6 +1,6 @@
 """Which person: the shot spec's `subject`, and Nuke coordinates -> plate pixels. Pure, no Nuke, no Qt.
 
-The contract (cmn_vfx/subject.py; this module keeps a copy of its grammar because Nuke's
+The contract (cmn_vfx/job/subject_grammar.py; this module keeps a copy of its grammar because Nuke's
 Python cannot import cmn_vfx, and tests/nuke/test_pick.py keeps the two in step):
 
     all | main | PICK[;PICK...]     PICK = x,y@frame (a point) or x0,y0,x1,y1@frame (a box)
@@ -35,7 +35,7 @@ import math
 import re
 
 ALL, MAIN = "all", "main"
-# Same pattern as cmn_vfx.subject._PICK (tests compare the two on a table of strings).
+# Same pattern as cmn_vfx.job.subject_grammar._PICK (tests compare the two on a table of strings).
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _PICK = re.compile(rf"^\s*({_NUMBER})\s*,\s*({_NUMBER})(?:\s*,\s*({_NUMBER})\s*,\s*({_NUMBER}))?\s*@\s*(-?\d+)\s*$")
 HINT = ("give all, main, or picks like 1210,540@1001 (a point in plate pixels, y down from the top) "
@@ -55,7 +55,7 @@ def _num(value: float) -> str:
 
 def parse_picks(text: str) -> list[tuple[int, float, float, float, float]]:
     """'x,y@f;x0,y0,x1,y1@f' -> [(frame, x0, y0, x1, y1), ...] (a point has x0 == x1, y0 == y1).
-    PickError naming the bad part, with the same rules as cmn_vfx.subject.parse_subject."""
+    PickError naming the bad part, with the same rules as cmn_vfx.job.subject_grammar.parse_subject."""
     picks = []
     for part in str(text).split(";"):
         m = _PICK.match(part)
@@ -71,7 +71,7 @@ def parse_picks(text: str) -> list[tuple[int, float, float, float, float]]:
 
 
 def normalise_subject(text: str | None) -> str:
-    """'all', 'main' or the canonical pick text (what cmn_vfx.subject.subject_text gives); PickError if bad."""
+    """'all', 'main' or the canonical pick text (what cmn_vfx.job.subject_grammar.subject_text gives); PickError if bad."""
     value = "" if text is None else str(text).strip()
     if not value or value.lower() == ALL:
         return ALL

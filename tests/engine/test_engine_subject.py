@@ -11,7 +11,7 @@ import pytest
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.image import Box, read_image, write_exr
 from cmn_vfx.prior.follow import Recorder, follow, restrict
-from cmn_vfx.subject import ALL, MAIN, Pick, parse_subject, subject_text
+from cmn_vfx.job.subject_grammar import ALL, MAIN, Pick, parse_subject, subject_text
 from engine_helpers import make_checkpoint, matte
 
 ASSETS = os.path.join(os.path.dirname(__file__), "..", "..", "assets")

@@ -7,7 +7,7 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEAVY = ("numpy", "torch", "cv2", "OpenImageIO", "PyOpenColorIO")
 LIGHT = ("cmn_vfx.job", "cmn_vfx.job.names", "cmn_vfx.job.spec", "cmn_vfx.job.layout", "cmn_vfx.job.warmup",
-         "cmn_vfx.job.finished", "cmn_vfx.io.sequence", "cmn_vfx.io.atomic", "cmn_vfx_farm.plan",
+         "cmn_vfx.job.finished", "cmn_vfx.job.subject_grammar", "cmn_vfx.io.sequence", "cmn_vfx.io.atomic", "cmn_vfx_farm.plan",
          "cmn_vfx.engine", "cmn_vfx.engine.config")
 
 SCRIPT = """

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from cmn_vfx.errors import BadInputError
-from cmn_vfx.subject import parse_subject, subject_text
+from cmn_vfx.job.subject_grammar import parse_subject, subject_text
 from cmn_vfx_nuke.cmn_nuke import pick
 
 GOOD = ["", "all", "ALL", " main ", "Main", "1210,540@1001", " 1210 , 540 @ 1001 ", "1210.5,540.25@1001",
