@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from cmn_vfx.job.names import DEFAULT_WARMUP
 from cmn_vfx.losses import edge_weight, weighted_alpha_loss
 from cmn_vfx.model.backwarp import backwarp
 from cmn_vfx.model.cmn import CMN
@@ -158,15 +159,17 @@ def _crop_box(shot: Shot, settings: TeachSettings, rng: np.random.Generator, mat
 
 @torch.inference_mode()
 def sequential_alphas(model: CMN, shot: Shot, indices: list[int] | None = None) -> dict[int, torch.Tensor]:
-    """The network's alpha [1,1,h,w] (working size, unpadded) of a sequential pass over the whole shot, as
-    `cmn-matte run` runs it before refinement; kept for `indices` (default: the keys)."""
+    """The network's alpha [1,1,h,w] (working size, unpadded) for `indices` (default: the keys), as `cmn-matte
+    run` makes it before refinement: each after up to DEFAULT_WARMUP frames before it (the engine's warm-up
+    rule, cmn_vfx.job.warmup), so a long shot's fit check costs a few frames a key, not the whole shot."""
     keep = set(shot.keys if indices is None else indices)
+    run = sorted({i for k in keep for i in range(max(shot.start_before(k), k - DEFAULT_WARMUP), k + 1)})
     model.eval()
     w, h = shot.size
     state, prev, out = None, None, {}
-    for idx in range(len(shot.frames)):
+    for idx in run:
         f = shot.frame(idx)
-        fresh = idx in shot.starts
+        fresh = idx in shot.starts or idx - 1 not in run
         pha, _, state = model(f["src"], None if fresh else prev, None if fresh else state, f["prior"], with_fgr=False,
                               flow=None if fresh else f["flow"], late=[f["f8"], f["f16"]])
         prev = f["src"]
@@ -176,7 +179,7 @@ def sequential_alphas(model: CMN, shot: Shot, indices: list[int] | None = None) 
 
 
 def key_errors(model: CMN, shot: Shot) -> dict[int, float]:
-    """{frame: MAD x1e3 of the network's alpha against the key} on a sequential pass at the working size."""
+    """{frame: MAD x1e3 of the network's alpha against the key} at the working size (sequential_alphas)."""
     w, h = shot.size
     alphas = sequential_alphas(model, shot)
     return {shot.frames[i]: round(float((a - shot.keys[i][None, :, :h, :w]).abs().mean()) * 1e3, 3)
