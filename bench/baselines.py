@@ -4,7 +4,7 @@ A bench baseline, not a prior (issue 30: it borrows the engine's filters, so it 
 bench scripts import it as `baselines` (bench/ is their sys.path[0]).
 The default model must beat these (issue 6), so they are kept simple and documented:
 - trimap: prior > 0.5 eroded -> 1, prior < 0.5 eroded -> 0, a band of 2*`band` px unknown;
-  band, guided radius and eps are the engine's refinement parameters (cmn_vfx.engine.params;
+  band, guided radius and eps are the engine's refinement parameters (cmn_vfx.engine.filter_params;
   `--refine guided` is this 'guided' method, cmn_vfx.engine.numpy_filters.refine_edges);
 - 'guided': colour guided filter (He et al. 2010, fast subsampled variant) of the prior
   with the frame as guide, clamped to the trimap's known regions;
@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 
 from cmn_vfx.engine.numpy_filters import fast_guided_filter, trimap_from_prior  # noqa: F401 - re-exported
-from cmn_vfx.engine.params import REFINE_EPS as EPS
-from cmn_vfx.engine.params import guided_params
+from cmn_vfx.engine.filter_params import REFINE_EPS as EPS
+from cmn_vfx.engine.filter_params import guided_params
 from cmn_vfx.errors import BadInputError
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from cmn_vfx.engine.params import LUMA  # noqa: F401 - re-exported
-from cmn_vfx.engine.params import UPSAMPLE_EPS as EPS
-from cmn_vfx.engine.params import UPSAMPLE_RADIUS as RADIUS
+from cmn_vfx.engine.filter_params import LUMA  # noqa: F401 - re-exported
+from cmn_vfx.engine.filter_params import UPSAMPLE_EPS as EPS
+from cmn_vfx.engine.filter_params import UPSAMPLE_RADIUS as RADIUS
 
 
 def luminance(src: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,7 @@ import numpy as np
 from cmn_vfx.color import scene_linear_for
 from cmn_vfx.engine.config import FG_COLOURS, EngineConfig, RunReport, ShotJob
 from cmn_vfx.engine.cuts import CutDetector
-from cmn_vfx.engine.params import UPSAMPLE_EPS, UPSAMPLE_RADIUS, guided_settings
+from cmn_vfx.engine.filter_params import UPSAMPLE_EPS, UPSAMPLE_RADIUS, guided_settings
 from cmn_vfx.engine.plan import Step, pending_frames, plan_steps
 from cmn_vfx.engine.reader import FrameReader, first_geometry
 from cmn_vfx.engine.records import FrameIn, FrameOut, NetOut, Prepared

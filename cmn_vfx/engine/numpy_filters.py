@@ -1,7 +1,7 @@
 """The engine's filters in numpy + OpenCV, for the torch-free runtime (`--runtime onnx`) and the baselines.
 
 Twins of cmn_vfx.engine.guided_filter (guided upsampling) and cmn_vfx.engine.refine (edge
-refinement), with the same parameters (cmn_vfx.engine.params); the tests hold each pair to float32
+refinement), with the same parameters (cmn_vfx.engine.filter_params); the tests hold each pair to float32
 rounding (tests/test_refine.py, tests/engine/test_numpy_filters.py). Arrays are [H,W] or [H,W,C] float32.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from cmn_vfx.engine.params import LUMA, REFINE_EPS, UPSAMPLE_EPS, UPSAMPLE_RADIUS, band_element, guided_params
+from cmn_vfx.engine.filter_params import LUMA, REFINE_EPS, UPSAMPLE_EPS, UPSAMPLE_RADIUS, band_element, guided_params
 
 # Sigma's six distinct entries (row, col), upper triangle row by row.
 _ROW, _COL = [0, 0, 0, 1, 1, 2], [0, 1, 2, 1, 2, 2]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from cmn_vfx.engine.params import LUMA
+from cmn_vfx.engine.filter_params import LUMA
 from cmn_vfx.engine.plan import Step
 from cmn_vfx.engine.records import FrameIn
 from cmn_vfx.io.image import Box, Image, check_same_geometry, image_info, read_rgb

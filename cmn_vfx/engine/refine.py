@@ -1,6 +1,6 @@
 """Edge refinement of an alpha at the working size, on the alpha's device (engine `--refine guided`).
 
-Refinement's parameters live in cmn_vfx.engine.params (torch-free; MatteEngine.settings records them in cmn:settings, so
+Refinement's parameters live in cmn_vfx.engine.filter_params (torch-free; MatteEngine.settings records them in cmn:settings, so
 retuning them changes the resume key). cmn_vfx.engine.numpy_filters.refine_edges, the numpy twin (the
 torch-free runtime's, and bench/baselines.py's 'guided'), equals this to float32 rounding (tests/test_refine.py):
 - trimap: alpha > 0.5 eroded by an ellipse of radius `band` -> 1, alpha <= 0.5 eroded -> 0, and
@@ -21,9 +21,9 @@ import torch
 import torch.nn.functional as F
 
 from cmn_vfx.engine.guided_filter import box_mean
-from cmn_vfx.engine.params import (BAND_FRACTION, MIN_BAND, RADIUS_BANDS, SUBSAMPLE_SIDE,  # noqa: F401 - re-exported
+from cmn_vfx.engine.filter_params import (BAND_FRACTION, MIN_BAND, RADIUS_BANDS, SUBSAMPLE_SIDE,  # noqa: F401 - re-exported
                                    band_element, guided_params, guided_settings)
-from cmn_vfx.engine.params import REFINE_EPS as EPS
+from cmn_vfx.engine.filter_params import REFINE_EPS as EPS
 
 # Sigma's six distinct entries (row, col), upper triangle row by row.
 _ROW, _COL = [0, 0, 0, 1, 1, 2], [0, 1, 2, 1, 2, 2]

@@ -38,16 +38,16 @@ def test_changed_settings_are_not_skipped(plate, checkpoint, tmp_path):
 
 
 def test_retuned_refinement_is_not_skipped(plate, checkpoint, tmp_path, monkeypatch):
-    """cmn:settings records the refinement's parameters (cmn_vfx.engine.params), so retuning one
+    """cmn:settings records the refinement's parameters (cmn_vfx.engine.filter_params), so retuning one
     reruns the frame instead of resuming past pixels made with the old value."""
-    from cmn_vfx.engine import params
+    from cmn_vfx.engine import filter_params
 
     out = tmp_path / "out"
     assert matte(plate, "--out", str(out), "--model", checkpoint, "--frames", "1001") == 0
     before = os.stat(out / "alpha" / "sh010.1001.exr").st_mtime_ns
     assert matte(plate, "--out", str(out), "--model", checkpoint, "--frames", "1001") == 0
     assert os.stat(out / "alpha" / "sh010.1001.exr").st_mtime_ns == before  # same settings: resumed
-    monkeypatch.setattr(params, "REFINE_EPS", params.REFINE_EPS * 2)
+    monkeypatch.setattr(filter_params, "REFINE_EPS", filter_params.REFINE_EPS * 2)
     assert matte(plate, "--out", str(out), "--model", checkpoint, "--frames", "1001") == 0
     assert os.stat(out / "alpha" / "sh010.1001.exr").st_mtime_ns != before
 
