@@ -1,4 +1,4 @@
-"""Print parameter counts per variant: `python -m cmn_vfx.model.params [--markdown]`."""
+"""Print parameter counts per variant: `python -m cmn_vfx.model.param_count [--markdown]`."""
 from __future__ import annotations
 
 import argparse
