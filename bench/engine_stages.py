@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     from cmn_vfx.engine.config import EngineConfig
     from cmn_vfx.engine.runtime import open_backend
     from cmn_vfx.io.image import Box, read_rgb, write_exr
-    from cmn_vfx.engine.outputs import quantise_alpha
+    from cmn_vfx.engine.output_pixels import quantise_alpha
     from cmn_vfx.job.layout import ALPHA_CHANNELS, FG_CHANNELS, OutputLayout
     from cmn_vfx.prior import load_prior
 

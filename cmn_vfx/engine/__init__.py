@@ -12,7 +12,7 @@
     writer.py        FrameOut -> OUT/alpha, OUT/fg EXRs (write-behind thread)
     records.py       FrameIn, Prepared, NetOut, FrameOut: what the threads hand each other
     streaming.py     the read-ahead stages and the write-behind thread
-    outputs.py       output pixels: quantised alpha, premultiplied fg, half clamping
+    output_pixels.py output pixels: quantised alpha, premultiplied fg, half clamping
     cuts.py          automatic cut detection
     refine.py        edge refinement at the working size
     guided_filter.py guided upsampling to the plate's size

@@ -14,7 +14,7 @@ import tempfile
 import cv2
 import numpy as np
 
-from cmn_vfx.engine import outputs
+from cmn_vfx.engine import output_pixels
 from cmn_vfx.engine.records import FrameOut
 from cmn_vfx.errors import BadInputError, CMNError
 from cmn_vfx.io.image import Image, to_half, write_exr
@@ -119,7 +119,7 @@ class FrameWriter:
         if not w:
             return rgba
         region = np.s_[y:y + h, x:x + w]
-        rows, cols = np.nonzero(outputs.transition_band(pha[region]))      # row-major, in the box
+        rows, cols = np.nonzero(output_pixels.transition_band(pha[region]))      # row-major, in the box
         band = None
         if len(rows):
             if fgr is None:                  # estimated where the band's bilinear samples reach
@@ -136,9 +136,9 @@ class FrameWriter:
         if converted:
             plate = convert(plate, self.colorspace, self.fg_colorspace)
         owned = converted or image.pixels is None      # made just now from the half (or code) plate
-        rgb = outputs.premultiplied_rgb(plate, pha[region], band, index=rows * w + cols, in_place=owned)
+        rgb = output_pixels.premultiplied_rgb(plate, pha[region], band, index=rows * w + cols, in_place=owned)
         if image.pixel_type != "half" or converted:     # a half plate times alpha <= 1 stays in half's range:
-            self.clamped += outputs.clamp_to_half(rgb)  # nothing to clamp
+            self.clamped += output_pixels.clamp_to_half(rgb)  # nothing to clamp
         # straight to half: one RGB conversion merged with alpha's half into the frame's box, in place
         cv2.merge([to_half(rgb), pha_half[region]], dst=rgba[region])
         return rgba
@@ -148,8 +148,8 @@ class FrameWriter:
         step, image, alpha, fgr = out.step, out.plate, out.alpha, out.fgr
         people = None
         if alpha.ndim == 3:                      # A plus one alpha per picked person
-            alpha, people = alpha[..., 0], outputs.quantise_alpha(alpha[..., 1:])
-        pha, pha_half = outputs.alpha_and_half(alpha)
+            alpha, people = alpha[..., 0], output_pixels.quantise_alpha(alpha[..., 1:])
+        pha, pha_half = output_pixels.alpha_and_half(alpha)
         rgba = self.foreground(image, pha, fgr, out.working, pha_half)
         meta = {k: image.metadata[k] for k in _CARRIED if k in image.metadata}
         meta.update(frame_metadata(self.model_name, self.sha256, image.path or None, step.source,

@@ -198,7 +198,7 @@ def test_engine_starts_a_new_prior_track_at_each_shot_start_and_cut(tmp_path):
 
 
 def test_clamp_to_half_counts_and_clamps_only_beyond_65504():
-    from cmn_vfx.engine.outputs import HALF_MAX, clamp_to_half
+    from cmn_vfx.engine.output_pixels import HALF_MAX, clamp_to_half
     rgba = np.zeros((4, 5, 4), np.float32)
     assert clamp_to_half(rgba) == 0 and not rgba.any()
     rgba[0, 0, 0], rgba[1, 1, 1], rgba[2, 2, 2] = 1e6, -7e4, HALF_MAX

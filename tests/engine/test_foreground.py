@@ -76,7 +76,7 @@ def test_the_writer_estimates_the_band_colour_when_no_network_colour_is_given():
 def test_the_writers_fg_is_the_whole_frame_composition_in_half_computed_in_alphas_box():
     """The writer multiplies only inside alpha's bounding box; the RGBA it writes is the whole-frame
     premultiplied_fg rounded to half, to the bit, and all zero for a frame with no alpha."""
-    from cmn_vfx.engine.outputs import premultiplied_fg, quantise_alpha, transition_band
+    from cmn_vfx.engine.output_pixels import premultiplied_fg, quantise_alpha, transition_band
     from cmn_vfx.engine.writer import FrameWriter
     from cmn_vfx.io.image import Box, Image, to_half
     from cmn_vfx.job.layout import OutputLayout
