@@ -18,24 +18,25 @@ class HeadsConfig:
     exceeds max_prior_error: the real prior on cartoon backgrounds takes animals for people, far more often
     than on real footage, and a net trained on such priors learns to ignore its prior), then with `faults` blinks, jumps or drops a person.
     Loss: edge- and prior-weighted L1 + Laplacian (cmn_vfx_training.losses.edge_weight) + temporal_weight x coherence.
-    lr: AdamW peak for the heads (the trunk does not train), cosine after `warmup` iterations."""
+    lr: AdamW peak for the heads (the trunk does not train), cosine after `warmup` iterations (1e-3 collapsed).
+    Defaults: the recipe of configs/train/v5.yaml."""
 
     model: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     cache_dir: str = "runs/cache_v5"
     out_dir: str = "runs/v5"
     clip_frames: int = 8
-    iterations: int = 3000
+    iterations: int = 850
     batch: int = 4
     frames: int = 4
     crop: tuple[int, int] = (144, 256)
-    simulated: float = 0.5
+    simulated: float = 0.4
     max_prior_error: float = 0.05
-    faults: float = 0.4
+    faults: float = 0.25
     band_gain: float = 4.0
-    prior_gain: float = 2.0
+    prior_gain: float = 1.0
     temporal_weight: float = 2.0
-    lr: float = 1e-3
+    lr: float = 3e-4
     warmup: int = 100
     weight_decay: float = 0.01
     clip_grad: float = 1.0
