@@ -3,7 +3,8 @@ and no frame that was finished is computed again (issue 29 D19 and "what it must
 
 Both use a plate with a hole that `missing: hold` fills (issue 29 D4: the farm writes it too), the tiny
 model copied under the test's folder (so every process of the job names that folder on its command line:
-the runner, the OpenJD workers, the tasks and the resident server), chunks of 4 and 2 workers.
+the runner, the OpenJD workers, the tasks and the resident server), and chunks of 2 (one worker when submit
+is killed, two when a task is), so that a kill lands mid-shot even on an idle machine.
 """
 from __future__ import annotations
 
@@ -26,11 +27,11 @@ PLATE_FRAMES = [1001, 1002, 1003, 1004, 1006, 1007, 1008]     # 1005 is a hole: 
 SHOT = list(range(1001, 1009))
 
 
-def make_shot(root, checkpoint) -> str:
+def make_shot(root, checkpoint, chunk_size: int = 4) -> str:
     shutil.copy(checkpoint, root / "model.pt")
     plate = make_plate(str(root / "plate"), frames=PLATE_FRAMES)
     return write_spec(str(root / "shot.yaml"), plate=plate, output=str(root / "out"), model="model.pt",
-                      device="cpu", warmup=8, chunk_size=4, missing="hold")
+                      device="cpu", warmup=8, chunk_size=chunk_size, missing="hold")
 
 
 def processes_naming(text: str) -> list[tuple[int, str]]:
@@ -72,9 +73,11 @@ def written_by(job_dir: str) -> int:
 
 
 def test_kill_9_of_submit_stops_its_workers_and_a_rerun_finishes_the_shot(tmp_path, tiny_checkpoint):
-    spec = make_shot(tmp_path, tiny_checkpoint)
+    # Chunks of 2 on one worker run one after another, so the kill lands mid-shot even on an idle machine
+    # (with 2 chunks of 4 on 2 workers the tiny model finished all 8 frames between the first one and the kill).
+    spec = make_shot(tmp_path, tiny_checkpoint, chunk_size=2)
     out = tmp_path / "out"
-    submit = subprocess.Popen([os.path.join(VENV_BIN, "cmn-farm"), "submit", spec, "--workers", "2", "--json"],
+    submit = subprocess.Popen([os.path.join(VENV_BIN, "cmn-farm"), "submit", spec, "--workers", "1", "--json"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert wait_for(lambda: finished(out) or submit.poll() is not None, 300), "no frame was written"
     assert submit.poll() is None, "the job ended before it could be killed"
@@ -101,7 +104,7 @@ def test_kill_9_of_a_farm_task_is_retried_without_redoing_finished_frames(tmp_pa
     """Mid-chunk, the tasks die as a node kills them: the task's process (`cmn-farm session task`, what
     OpenJD runs) and the resident cmn-matte that computes its frames. OpenJD fails the task, and the
     runner's retry finishes the shot (the dead server's claim on its frames is stale)."""
-    spec = make_shot(tmp_path, tiny_checkpoint)
+    spec = make_shot(tmp_path, tiny_checkpoint, chunk_size=2)     # 4 chunks on 2 workers: the kill lands mid-shot
     out = tmp_path / "out"
     submit = subprocess.Popen([os.path.join(VENV_BIN, "cmn-farm"), "submit", spec, "--workers", "2", "--json"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
