@@ -42,7 +42,7 @@ def render_clip(dataset, encoder, flow, idx: int) -> dict[str, np.ndarray]:
     """Clip idx of `dataset` (cmn_vfx_training.data.MattingDataset) with its trunk features and flow."""
     sample = dataset.clip(idx)
     src = torch.from_numpy(np.ascontiguousarray(sample["src"].transpose(0, 3, 1, 2))).float()
-    f8, f16 = encoder.late(encoder.early(src)[1])
+    f8, f16 = encoder.cached_features(src)
     flows = [torch.zeros(1, 2, *src.shape[-2:])] + [flow(src[t:t + 1], src[t - 1:t]) for t in range(1, len(src))]
     to8 = lambda a: np.clip(np.rint(np.asarray(a) * 255), 0, 255).astype(np.uint8)  # noqa: E731
     return {"src": to8(sample["src"]), "pha": to8(sample["pha"]), "prior": to8(sample["prior"]),

@@ -99,7 +99,7 @@ def make_batch(model, pack: Pack, cfg: HeadsConfig, u: Draw, amp: bool) -> dict[
         if model.channels_last:
             flat = flat.contiguous(memory_format=torch.channels_last)
         with torch.autocast(flat.device.type, dtype=torch.bfloat16, enabled=amp):
-            f8, f16 = model.encoder.late(model.encoder.early(flat)[1])
+            f8, f16 = model.encoder.cached_features(flat)
     b, t = src.shape[:2]
     return {"src": src, "pha": pha, "prior": prior, "flow": flow,
             "f8": f8.view(b, t, *f8.shape[1:]), "f16": f16.view(b, t, *f16.shape[1:])}

@@ -43,9 +43,13 @@ class FrozenTrunkEncoder(nn.Module):
         self.register_buffer("mean", torch.tensor(LITE_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(LITE_STD).view(1, 3, 1, 1), persistent=False)
 
-    def early(self, rgb: torch.Tensor) -> list[torch.Tensor]:
-        """rgb [B,3,H,W] 0..1 sRGB -> [f2, f4] (16 and 24 channels)."""
-        x = F.relu6(self.trunk._bn0(self.trunk._conv_stem((rgb - self.mean) / self.std)))
+    def normalise(self, rgb: torch.Tensor) -> torch.Tensor:
+        """rgb [B,3,H,W] 0..1 sRGB -> the trunk's input, Lite's (x*255 - 127) / 128."""
+        return (rgb - self.mean) / self.std
+
+    def early(self, rgb: torch.Tensor, normalised: bool = False) -> list[torch.Tensor]:
+        """rgb [B,3,H,W] 0..1 sRGB (or already `normalise`d) -> [f2, f4] (16 and 24 channels)."""
+        x = F.relu6(self.trunk._bn0(self.trunk._conv_stem(rgb if normalised else self.normalise(rgb))))
         out = []
         for block in self.trunk._blocks[:EARLY_BLOCKS]:
             x = block(x)
@@ -62,12 +66,18 @@ class FrozenTrunkEncoder(nn.Module):
                 out.append(x)
         return out
 
+    @torch.no_grad()
+    def cached_features(self, rgb: torch.Tensor) -> list[torch.Tensor]:
+        """rgb [B,3,H,W] 0..1 sRGB (H, W multiples of 16) -> [f8, f16]: what training and teach compute once
+        per whole frame and pass to forward() as `late`."""
+        return self.late(self.early(rgb)[1])
+
     def forward(self, x: torch.Tensor, late: list[torch.Tensor] | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        rgb, guide = x[:, :3], x[:, 3:] * 2 - 1
+        rgb, guide = self.normalise(x[:, :3]), x[:, 3:] * 2 - 1
         with torch.no_grad():
-            f2, f4 = self.early(rgb)
+            f2, f4 = self.early(rgb, normalised=True)
             f8, f16 = self.late(f4) if late is None else late
-        feats = ((rgb - self.mean) / self.std, f2, f4, f8)
+        feats = (rgb, f2, f4, f8)
         skips = [conv(torch.cat([f, _pool(guide, f)], 1)) for conv, f in zip(self.skips, feats)]
         return self.context(torch.cat([f16, _pool(guide, f16)], 1)), skips
 

@@ -121,7 +121,7 @@ def _features(model: CMN, src: torch.Tensor, starts: list[int]) -> tuple[torch.T
     enc = model.encoder
     f8, f16, flows = [], [], []
     for i in range(len(src)):
-        a, b = enc.late(enc.early(src[i:i + 1])[1])
+        a, b = enc.cached_features(src[i:i + 1])
         f8.append(a)
         f16.append(b)
         fresh = i in starts

@@ -57,7 +57,7 @@ def test_cached_late_features_give_the_same_alpha():
     src, prior = _clip(t=2)
     enc = model.encoder
     with torch.no_grad():
-        late = [enc.late(enc.early(src[:, t])[1]) for t in range(2)]
+        late = [enc.cached_features(src[:, t]) for t in range(2)]
         a0, _, s0 = model(src[:, 0], None, None, prior[:, 0])
         b0, _, s1 = model(src[:, 0], None, None, prior[:, 0], late=late[0])
         flow = model.flow(src[:, 1], src[:, 0])
