@@ -1,29 +1,8 @@
-"""Errors a user can cause. The message is one line that names the thing and the fix.
+"""Errors a user can cause: CMNError, BadInputError, PartialFailure and `warn`.
 
-Warnings (the run goes on) are one line on stderr through `warn`: no Python source line,
-printed once where they are found.
+Defined in cmn_vfx/job/errors.py (the bottom layer, which Nuke gets as a whole copy); this is the
+name the rest of cmn_vfx imports them by.
 """
-import sys
+from cmn_vfx.job.errors import BadInputError, CMNError, PartialFailure, warn
 
-
-class CMNError(Exception):
-    """Base of all user-facing errors; the command line prints it on one line and exits."""
-
-    exit_code = 2
-
-
-class BadInputError(CMNError):
-    """Bad plate, pattern, range, spec, checkpoint or setting: nothing was written."""
-
-    exit_code = 2
-
-
-class PartialFailure(CMNError):
-    """Some frames were written, some were not (the message says which)."""
-
-    exit_code = 3
-
-
-def warn(message: str) -> None:
-    """Print one warning line on stderr ('warning: <message>')."""
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+__all__ = ["BadInputError", "CMNError", "PartialFailure", "warn"]

@@ -14,6 +14,7 @@ import tempfile
 import cv2
 import numpy as np
 
+from cmn_vfx import __version__
 from cmn_vfx.engine import output_pixels
 from cmn_vfx.engine.records import FrameOut
 from cmn_vfx.errors import BadInputError, CMNError
@@ -153,7 +154,7 @@ class FrameWriter:
         rgba = self.foreground(image, pha, fgr, out.working, pha_half)
         meta = {k: image.metadata[k] for k in _CARRIED if k in image.metadata}
         meta.update(frame_metadata(self.model_name, self.sha256, image.path or None, step.source,
-                                   self.settings, self.fg_colorspace, source_id(image.path or None)))
+                                   self.settings, self.fg_colorspace, source_id(image.path or None), version=__version__))
         meta["oiio:ColorSpace"] = self.fg_colorspace
         windows = (image.data_window, image.display_window)
         paths = self.layout.paths(step.frame)

@@ -1,4 +1,4 @@
-"""Image sequences on disk: frame numbers, padding, holes and frame ranges.
+"""Image sequences on disk: finding a sequence's files, its holes, and what each requested frame reads.
 
 A sequence is `directory/head + frame + tail`, e.g. `plates/sh010.1001.exr` with
 head 'sh010.', tail '.exr' and padding 4. Frame numbers are kept as they are on
@@ -13,28 +13,21 @@ Patterns understood by `find_sequence`:
 
 Frames whose digits outnumber the padding (10000 in a '####' sequence) belong
 to the sequence, as in Nuke. Hidden files (leading '.') are never frames, so the
-temp files of cmn_vfx.io.atomic never show up in a scan.
+temp files of atomic writes never show up in a scan.
 
-This module imports neither numpy nor torch: Nuke and the farm submitter use it.
+The text rules (frame ranges, patterns, padding, file names) are cmn_vfx/job/frames.py's, the bottom
+layer that Nuke gets a copy of; they are re-exported here for the code that reads plates. This module
+imports neither numpy nor torch: the farm submitter uses it.
 """
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
-from typing import Iterable
 
 from cmn_vfx.errors import BadInputError, warn
-
-# What a hole in the plate becomes (resolve_frames): the spec's `missing` takes these (cmn_vfx.job.names
-# re-exports them with the other setting names; io sits below job, so the definition lives here).
-MISSING = ("error", "hold", "black")
-
-# The frame is the last group of digits in the name; '-' is a sign only right
-# after a separator ('.' or '_') or at the start, so 'plate-1001.exr' is frame 1001.
-_FRAME_RE = re.compile(r"^(?P<head>.*?)(?P<sign>(?<=[._])-|^-)?(?P<digits>\d+)(?P<tail>\D*)$")
-_PATTERN_RE = re.compile(r"(?P<hash>#+)|(?P<at>@+)|%(?P<printf>0?\d*)d|\$F(?P<houdini>\d*)")
-_RANGE_RE = re.compile(r"^(-?\d+)(?:-(-?\d+)(?:x(\d+))?)?$")
+from cmn_vfx.job.frames import (MAX_FRAMES, count_of, format_frame, format_frame_range, frame_spans,  # noqa: F401
+                                frames_are, parse_frame_range, parse_pattern, split_name)
+from cmn_vfx.job.names import MISSING  # noqa: F401 - resolve_frames' modes; callers import it from here too
 
 
 @dataclass(frozen=True)
@@ -81,86 +74,6 @@ class Sequence:
         return [f for f in range(self.first, self.last + 1) if f not in present]
 
 
-def format_frame(frame: int, padding: int) -> str:
-    """1001, 4 -> '1001'; 7, 4 -> '0007'; -7, 3 -> '-007'; 10000, 4 -> '10000'."""
-    return ("-" if frame < 0 else "") + str(abs(frame)).zfill(padding)
-
-
-MAX_FRAMES = 1_000_000      # a range longer than this is a typo (11.5 hours at 24 fps), refused before expanding
-
-
-def frame_spans(text: str) -> list[tuple[str, range]]:
-    """Each token of a frame range with its frames as a range, nothing expanded: '1001-1100x2, 7' ->
-    [('1001-1100x2', range(1001, 1101, 2)), ('7', range(7, 8))]."""
-    spans = []
-    for token in re.split(r"[,\s]+", str(text).strip()):
-        if not token:
-            continue
-        match = _RANGE_RE.match(token)
-        if not match:
-            raise BadInputError(f"frame range {text!r}: cannot read {token!r}; "
-                                "write e.g. 1001-1100, 1001-1100x2 or 1,5,9-12")
-        start = int(match.group(1))
-        end = int(match.group(2)) if match.group(2) is not None else start
-        step = int(match.group(3) or 1)
-        if end < start or step < 1:
-            raise BadInputError(f"frame range {text!r}: {token!r} runs backwards or has step 0; "
-                                "write first-last with first <= last, e.g. 1001-1100x2")
-        spans.append((token, range(start, end + 1, step)))
-    return spans
-
-
-def parse_frame_range(text: str) -> list[int]:
-    """'1001-1100', '1001-1100x2', '1,5,9-12', '-10--5' -> sorted unique frames ([] for ''); BadInputError for
-    more than MAX_FRAMES, counted before anything is expanded."""
-    spans = frame_spans(text)
-    count = sum(len(frames) for _, frames in spans)
-    if count > MAX_FRAMES:
-        raise BadInputError(f"frame range {text!r} holds {count} frames, more than {MAX_FRAMES}; "
-                            "check the numbers (e.g. 1001-1100)")
-    return sorted({frame for _, frames in spans for frame in frames})
-
-
-def format_frame_range(frames: Iterable[int]) -> str:
-    """Inverse of parse_frame_range, compact: [1,2,3,5,7,9,20] -> '1-3,5-9x2,20'."""
-    todo = sorted(set(frames))
-    parts: list[str] = []
-    i = 0
-    while i < len(todo):
-        j = i
-        step = todo[i + 1] - todo[i] if i + 1 < len(todo) else 1
-        while j + 1 < len(todo) and todo[j + 1] - todo[j] == step:
-            j += 1
-        if j == i or (step > 1 and j - i < 2):
-            parts.append(str(todo[i]))
-            i += 1
-            continue
-        parts.append(f"{todo[i]}-{todo[j]}" + (f"x{step}" if step > 1 else ""))
-        i = j + 1
-    return ",".join(parts)
-
-
-def frames_are(frames: Iterable[int]) -> str:
-    """'frame 1004 is' / 'frames 1003-1005 are': the subject of a sentence about frames."""
-    frames = list(frames)
-    return f"frame {format_frame_range(frames)} is" if len(frames) == 1 else f"frames {format_frame_range(frames)} are"
-
-
-def count_of(n: int, noun: str) -> str:
-    """'1 frame', '2 frames'."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _split_name(filename: str) -> tuple[str, str, int, str] | None:
-    """'sh010.0007.exr' -> ('sh010.', '0007', 7, '.exr'); None when there is no frame number."""
-    match = _FRAME_RE.match(filename)
-    if not match or filename.startswith("."):
-        return None
-    digits = match.group("digits")
-    sign = match.group("sign") or ""
-    return match.group("head"), digits, int(sign + digits), match.group("tail")
-
-
 def _is_padded(digits: str) -> bool:
     return len(digits) > 1 and digits.startswith("0")
 
@@ -192,7 +105,7 @@ def _scan_directory(directory: str) -> list[Sequence]:
         raise BadInputError(f"{directory}: cannot list the folder ({exc.strerror}); check the path") from None
     by_key: dict[tuple[str, str], list[tuple[str, int]]] = {}
     for filename in names:
-        parts = _split_name(filename)
+        parts = split_name(filename)
         if parts is None or not os.path.isfile(os.path.join(directory, filename)) or not _utf8(directory, filename):
             continue
         head, digits, frame, tail = parts
@@ -224,23 +137,8 @@ def find_sequences(directory: str) -> list[Sequence]:
     return sorted(found, key=lambda s: s.hash_pattern)
 
 
-def _parse_pattern(spec: str) -> tuple[str, str, str, int] | None:
-    """'dir/sh010.####.exr' -> ('dir', 'sh010.', '.exr', 4); None if `spec` holds no frame token."""
-    directory, filename = os.path.split(spec)
-    matches = list(_PATTERN_RE.finditer(filename))
-    if not matches:
-        return None
-    token = matches[-1]
-    if token.group("hash") or token.group("at"):
-        padding = len(token.group(0))
-    else:
-        digits = token.group("printf") if token.group("printf") is not None else token.group("houdini")
-        padding = int(digits) if digits else 1
-    return directory, filename[:token.start()], filename[token.end():], max(padding, 1)
-
-
 def _from_pattern(spec: str) -> Sequence:
-    directory, head, tail, padding = _parse_pattern(spec)  # type: ignore[misc]
+    directory, head, tail, padding = parse_pattern(spec)  # type: ignore[misc]
     candidates = [s for s in _scan_directory(directory) if s.head == head and s.tail == tail]
     match = [s for s in candidates if s.padding == padding]
     if not match:
@@ -252,7 +150,7 @@ def _from_pattern(spec: str) -> Sequence:
 
 def _from_file(path: str) -> Sequence:
     directory, filename = os.path.split(path)
-    parts = _split_name(filename)
+    parts = split_name(filename)
     if parts is None:
         raise BadInputError(f"{path}: the file name has no frame number; "
                             "name the frames like name.1001.exr or give a pattern like name.####.exr")
@@ -283,7 +181,7 @@ def find_sequence(spec: str, frames: str | None = None) -> Sequence:
     spec = os.path.expanduser(str(spec))
     if os.path.isdir(spec):
         seq = _from_directory(spec)
-    elif _parse_pattern(spec) is not None and not os.path.isfile(spec):
+    elif parse_pattern(spec) is not None and not os.path.isfile(spec):
         seq = _from_pattern(spec)
     elif os.path.isfile(spec):
         seq = _from_file(spec)

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from cmn_vfx.job.layout import CHANNELS, CHECKPOINT_SHA256, SETTINGS, SOURCE_ID
+from .layout import CHANNELS, CHECKPOINT_SHA256, SETTINGS, SOURCE_ID
 
 KEYS = (SETTINGS, CHECKPOINT_SHA256, SOURCE_ID)
 # Frame states ("absent", not "missing": names.MISSING are the plate's missing-frame modes).

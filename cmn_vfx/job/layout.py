@@ -5,7 +5,7 @@
 
 Frame numbers and padding are the plate's (negative frames as Nuke writes them: sh010.-001.exr).
 The engine writes these files, `cmn-farm plan/status/submit` and the demo find them here, and
-Nuke's copy (nuke_plugin/cmn_nuke/contract.py) builds the Read nodes' file names from it.
+Nuke's copy of the job package (nuke_plugin/cmn_nuke/job/) builds the Read nodes' file names from it.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from cmn_vfx.io.sequence import format_frame
+from .frames import format_frame
 
 KINDS = ("alpha", "fg")
 ALPHA_CHANNELS = ("A",)
@@ -79,13 +79,13 @@ def settings_json(settings: Mapping[str, Any]) -> str:
 
 
 def frame_metadata(model_name: str, sha256: str, source: str | None, source_frame: int | None,
-                   settings: str, colorspace: str, source_id: str = "") -> dict[str, object]:
-    """The cmn:* header attributes of one output frame (source None = a black frame for a hole)."""
-    from cmn_vfx import __version__
+                   settings: str, colorspace: str, source_id: str = "", *, version: str) -> dict[str, object]:
+    """The cmn:* header attributes of one output frame (source None = a black frame for a hole);
+    version: cmn_vfx.__version__ (the writer's; this package imports nothing of cmn_vfx)."""
     return {
         MODEL: model_name,
         CHECKPOINT_SHA256: sha256,
-        VERSION: __version__,
+        VERSION: version,
         SOURCE: source or "",
         SOURCE_FRAME: int(source_frame) if source_frame is not None else -1,
         SOURCE_ID: source_id,

@@ -1,10 +1,8 @@
 """The names and defaults a shot's settings take: each defined once, here.
 
-Standard library only (Nuke's generated copy, nuke_plugin/cmn_nuke/contract.py, carries them).
+Standard library only (Nuke gets the job package copied whole: nuke_plugin/cmn_nuke/job/).
 """
 from __future__ import annotations
-
-from cmn_vfx.io.sequence import MISSING  # noqa: F401 - what a hole in the plate becomes; resolve_frames' modes
 
 DEFAULT_MODEL = "default"            # the bundled model (cmn_vfx/models/default.pt)
 PRECISIONS = ("fp32", "fp16", "bf16")
@@ -16,6 +14,8 @@ REFINES = ("guided", "none")         # edge refinement at the working size (cmn_
 # Temporal stabilisation (cmn_vfx.engine.stabilise): the weight of the last alpha, motion-compensated, where
 # the picture matches it; 0 = off. 0.7 was chosen on the validation suite (docs/validation.md).
 DEFAULT_TEMPORAL = 0.7
+# What a hole in the plate becomes (the spec's `missing`; cmn_vfx.io.sequence.resolve_frames).
+MISSING = ("error", "hold", "black")
 BACKENDS = ("local", "deadline-cloud", "deadline10", "opencue")
 # Person priors: cmn_vfx.prior.NAMES is this tuple (that package imports numpy; the spec validates
 # names without it). 'auto' stands for cmn_vfx.prior.AUTO.

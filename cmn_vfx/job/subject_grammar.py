@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cmn_vfx.errors import BadInputError
+from .errors import BadInputError
 
 ALL, MAIN = "all", "main"
 _NUMBER = r"-?\d+(?:\.\d+)?"
