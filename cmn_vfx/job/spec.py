@@ -37,9 +37,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from cmn_vfx.config_io import dataclass_from_dict, load_yaml_mapping
-from cmn_vfx.errors import BadInputError
-from cmn_vfx.job.names import DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, DEFAULT_TEMPORAL, MISSING, PRECISIONS, PRIORS, REFINES, RUNTIMES
+from .config_yaml import dataclass_from_dict, load_yaml_mapping
+from .errors import BadInputError
+from .names import DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, DEFAULT_TEMPORAL, MISSING, PRECISIONS, PRIORS, REFINES, RUNTIMES
 
 
 FRAME_TOKENS = ("#", "@", "%", "$")        # what a sequence pattern reads as the frame (cmn_vfx.io.sequence)
@@ -88,7 +88,7 @@ class ShotSpec:
         if not self.output or not isinstance(self.output, str):
             raise BadInputError(f"{source}: 'output' is empty; give the folder for the alpha and fg sequences")
         if self.frames is not None:       # read, not expanded: checked against the plate before that (shot_frames)
-            from cmn_vfx.io.sequence import frame_spans
+            from .frames import frame_spans
             try:
                 spans = frame_spans(str(self.frames))
             except BadInputError as exc:
@@ -100,7 +100,7 @@ class ShotSpec:
         if self.threads is not None and (not isinstance(self.threads, int) or isinstance(self.threads, bool)
                                          or self.threads < 1):
             raise BadInputError(f"{source}: threads {self.threads!r} must be a whole number >= 1 (or null for one per core)")
-        from cmn_vfx.job.subject_grammar import ALL, parse_subject
+        from .subject_grammar import ALL, parse_subject
         try:
             subject = parse_subject(None if self.subject is None else str(self.subject))
         except BadInputError as exc:
@@ -180,5 +180,5 @@ class ShotSpec:
 
     def to_yaml(self, path: str) -> None:
         """Write the spec atomically (cmn_vfx.io.atomic)."""
-        from cmn_vfx.io.atomic import write_yaml
+        from .atomic import write_yaml
         write_yaml(path, self.to_dict())
