@@ -1,8 +1,9 @@
 """The "CMN Matte Shot" panel (Qt through qtpy: PySide2 in Nuke 13-15, PySide6 in 16+).
 
 Shows the plate of the selected Read node, lets the artist check the settings, and on
-Submit validates, writes the shot spec and runs `cmn-farm submit`. All decisions are in
-submit.py and readnode.py; this file is layout and wiring.
+Submit validates, writes the shot spec and starts `cmn-farm submit` beside the UI
+(background.py): a progress line, Cancel, then the job id and the status command. All
+decisions are in submit.py and readnode.py; this file is layout and wiring.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Callable
 
 from qtpy import QtCore, QtWidgets
 
-from . import pick, readnode, submit
+from . import background, pick, readnode, submit
 
 DOWNSAMPLE_CHOICES = ("auto", "1.0", "0.5", "0.25")
 PRIOR_OWN = "auto (model's own)"   # no override: the spec's prior stays empty
@@ -20,9 +21,8 @@ OK_COLOUR, ERROR_COLOUR, HINT_COLOUR = "#8fd18f", "#ff8a80", "#9a9a9a"
 
 
 class MattePanel(QtWidgets.QWidget):
-    """One panel per plate. `runner(argv) -> (code, stdout, stderr)` and `on_load(result)`
-    are injected so tests (and other hosts) can replace the subprocess and the node graph;
-    so are the two pick sources (nodes.py reads them from Nuke):
+    """One panel per plate. `on_load(result)` is injected so tests (and other hosts) can replace
+    the node graph (the farm command is CMN_FARM in `environ`, or the settings'); so are the two pick sources (nodes.py reads them from Nuke):
       viewer_sample() -> {"bbox": (u0, v0, u1, v1) the Viewer's normalised colour sample,
                           "format": (width, height, pixel_aspect) of the viewed image or None,
                           "frame": the plate frame shown}
@@ -31,7 +31,7 @@ class MattePanel(QtWidgets.QWidget):
     missing source disables its button."""
 
     def __init__(self, knobs: readnode.ReadKnobs, project_directory: str = "",
-                 settings_path: str | None = None, runner: submit.Runner | None = None,
+                 settings_path: str | None = None,
                  environ: dict | None = None, on_load: Callable[[dict], object] | None = None,
                  viewer_sample: Callable[[], dict] | None = None, roto_sample: Callable[[], dict] | None = None,
                  parent: QtWidgets.QWidget | None = None):
@@ -40,7 +40,8 @@ class MattePanel(QtWidgets.QWidget):
         self.setWindowTitle(f"CMN Matte Shot - {knobs.name}")
         self.setObjectName("CMNMattePanel")
         self.knobs = knobs
-        self.runner = runner
+        self.job: background.BackgroundJob | None = None
+        self.cancel_grace = background.CANCEL_GRACE_S
         self.environ = environ
         self.on_load = on_load
         self.viewer_sample, self.roto_sample = viewer_sample, roto_sample
@@ -76,6 +77,10 @@ class MattePanel(QtWidgets.QWidget):
                              "spec into the output folder and sends the job to the farm.<br>Results land in "
                              "OUTPUT/alpha (raw alpha) and OUTPUT/fg (premultiplied, scene-linear).</span>")
         layout.addWidget(self.message)
+        self.progress = QtWidgets.QLabel()
+        self.progress.setObjectName("progress")
+        self.progress.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
+        layout.addWidget(self.progress)
         layout.addLayout(self._buttons())
         self.resize(620, self.sizeHint().height())
 
@@ -209,13 +214,20 @@ class MattePanel(QtWidgets.QWidget):
         self.load_button = QtWidgets.QPushButton("Load Results")
         self.load_button.setEnabled(False)
         self.load_button.clicked.connect(self.load_results)
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running cmn-farm and its children (a local job keeps its "
+                                      "finished frames; a new Submit skips them)")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
         close = QtWidgets.QPushButton("Close")
+        close.setToolTip("Close the panel; a job still running is cancelled")
         close.clicked.connect(self.close)
         self.submit_button = QtWidgets.QPushButton("Submit")
         self.submit_button.setDefault(True)
         self.submit_button.clicked.connect(self.submit)
         row.addWidget(self.load_button)
         row.addStretch(1)
+        row.addWidget(self.cancel_button)
         row.addWidget(close)
         row.addWidget(self.submit_button)
         return row
@@ -275,35 +287,88 @@ class MattePanel(QtWidgets.QWidget):
                              f"{items}</ul></span>")
 
     def show_result(self, result: dict) -> None:
-        lines = [f"<b>Submitted</b> job <b>{html.escape(str(result['job_id']))}</b> "
+        done = "Done" if result["backend"] == "local" else "Submitted"
+        lines = [f"<b>{done}</b>: job <b>{html.escape(str(result['job_id']))}</b> "
                  f"({html.escape(str(result['backend']))}), frames {html.escape(str(result['frames']))}",
+                 f"status: <code>{html.escape(str(result.get('status', '')))}</code>",
                  f"alpha: {html.escape(result['alpha'])}", f"fg: {html.escape(result['fg'])}",
                  f"spec: {html.escape(result.get('spec', ''))}"]
         if result.get("log"):
             lines.append(f"log: {html.escape(str(result['log']))}")
         self.message.setText(f"<span style='color:{OK_COLOUR}'>{'<br>'.join(lines)}</span>")
 
-    def submit(self) -> dict | None:
-        """Validate, write the spec, run cmn-farm; the result (or None, errors shown)."""
+    def submit(self) -> background.BackgroundJob | None:
+        """Validate, write the spec, start cmn-farm beside the UI and return at once: the running
+        job (None: errors shown). `job_done` shows the result or the error when it ends."""
+        if self.job is not None:
+            return None
         farm = submit.farm_command(self.settings, self.environ)
         fields = self.fields()
         errors = submit.validate(fields, farm, self.environ)
         if errors:
             self.show_errors(errors)
             return None
-        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.WaitCursor)
+        spec = submit.spec_dict(fields)
         try:
-            result = submit.submit(submit.spec_dict(fields), farm, fields["backend"], self.runner)
-        except (submit.SubmitError, OSError) as exc:
+            path = submit.write_spec(spec, submit.spec_file(spec))
+            argv = submit.submit_argv(farm, path, fields["backend"])
+            job = background.BackgroundJob(argv, submit.farm_env(self.environ), parent=self)
+        except OSError as exc:   # the spec cannot be written, or cmn-farm cannot be started
             self.show_errors([str(exc)])
             return None
-        finally:
-            QtWidgets.QApplication.restoreOverrideCursor()
+        job.line.connect(self.show_progress)
+        job.finished.connect(lambda code, out, err: self.job_done(code, out, err, fields, farm, path))
+        self.job = job
+        self.result = None
+        self._running(True)
+        self.message.setText(f"<span style='color:{HINT_COLOUR}'>Running <code>{html.escape(' '.join(argv))}"
+                             f"</code> (pid {job.pid}); Nuke stays free, Cancel stops it.</span>")
+        return job
+
+    def show_progress(self, text: str) -> None:
+        line = submit.progress_line(text)
+        if line is not None:
+            self.progress.setText(html.escape(line if len(line) <= 160 else line[:157] + "..."))
+
+    def cancel(self) -> None:
+        """Stop the running job and its children (SIGTERM, SIGKILL after cancel_grace s); returns at once."""
+        if self.job is not None and not self.job.cancelled:
+            self.job.cancel(self.cancel_grace)
+            self.cancel_button.setEnabled(False)
+            self.progress.setText("Cancelling...")
+
+    def job_done(self, code: int, out: str, err: str, fields: dict, farm: list[str], spec_path: str) -> None:
+        cancelled, self.job = self.job is not None and self.job.cancelled, None
+        self._running(False)
+        if cancelled:
+            self.progress.setText("")
+            self.show_errors(["the job was stopped. A local job keeps the frames it wrote and a new Submit "
+                              "skips them; a job the farm had already accepted stays on the farm."], "Cancelled")
+            return
+        try:
+            result = submit.finish(code, out, err, farm, spec_path)
+        except submit.SubmitError as exc:
+            self.show_errors([str(exc)])
+            return
         self.result = result
         self.show_result(result)
         self.load_button.setEnabled(self.on_load is not None)
         self._remember(fields, result)
-        return result
+        if result["backend"] == "local":   # the frames are on disk: load them as today's Load Results would
+            self.load_results()
+
+    def _running(self, running: bool) -> None:
+        self.submit_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        if running:
+            self.load_button.setEnabled(False)
+            self.progress.setText("Starting...")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Closing the panel cancels a running job (its tree is stopped and reaped off the UI thread)."""
+        if self.job is not None:
+            self.job.cancel(self.cancel_grace)
+        super().closeEvent(event)
 
     def _remember(self, fields: dict, result: dict) -> None:
         remembered = ("model", "chunk_size", "warmup", "downsample", "prior", "temporal", "backend")

@@ -1,11 +1,11 @@
 """Talking to the farm: validate the panel's fields, write the shot spec, run `cmn-farm`.
 
-Pure functions over plain data plus one `run_command` that calls subprocess. Nuke's
+Pure functions over plain data; the command itself runs beside the UI (background.py). Nuke's
 Python has no cmn_vfx, so the spec is written here with ShotSpec's keys (as JSON text,
 which is valid YAML) and the farm is reached only through the `cmn-farm` command:
 
-    cmn-farm submit SPEC.yaml --backend B [--detach] --json
-      -> {"job_id", "backend", "alpha", "fg", "frames", "log"}
+    cmn-farm submit SPEC.yaml --backend B --json
+      -> progress lines (stderr), then {"job_id", "backend", "alpha", "fg", "frames", "log"} (stdout)
 
 Where `cmn-farm` is: $CMN_FARM, else the settings file's "cmn_farm", else on PATH.
 Settings live in $CMN_NUKE_SETTINGS, else ~/.nuke/cmn_vfx.json.
@@ -16,8 +16,6 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
-from typing import Callable
 
 from .contract import BACKENDS, DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, DEFAULT_TEMPORAL, PRIORS, write_text
 from .pick import PickError, check_frames, spec_subject
@@ -29,8 +27,6 @@ DEFAULTS = {"model": DEFAULT_MODEL, "chunk_size": DEFAULT_CHUNK_SIZE, "warmup": 
 # Nuke's own Python settings would break the Python that runs cmn-farm.
 NUKE_PYTHON_VARS = ("PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONEXECUTABLE")
 MAX_JOBS_REMEMBERED = 50
-
-Runner = Callable[[list], "tuple[int, str, str]"]
 
 
 class SubmitError(Exception):
@@ -225,10 +221,21 @@ def write_spec(spec: dict, path: str) -> str:
 # --- the command ---------------------------------------------------------------------
 
 def submit_argv(farm: list[str], spec_path: str, backend: str) -> list[str]:
-    argv = [*farm, "submit", spec_path, "--backend", backend, "--json"]
-    if backend == "local":
-        argv.append("--detach")   # the local farm would otherwise block Nuke until the shot is done
-    return argv
+    """Local runs the shot attached (no --detach): the panel runs this in the background, shows the
+    progress lines cmn-farm prints on stderr, and Cancel stops the job. Other backends return once
+    the farm has the job."""
+    return [*farm, "submit", spec_path, "--backend", backend, "--json"]
+
+
+def status_command(farm: list[str], spec_path: str) -> str:
+    """The command that says which frames are done, for the artist to copy into a shell."""
+    return " ".join(shlex.quote(arg) for arg in [*farm, "status", spec_path])   # shlex.join: Python 3.8+, Nuke 13 has 3.7
+
+
+def progress_line(text: str) -> str | None:
+    """An output line worth showing while cmn-farm runs (None for a blank line or the JSON answer)."""
+    text = text.strip()
+    return text if text and not text.startswith("{") else None
 
 
 def parse_result(stdout: str) -> dict:
@@ -248,23 +255,10 @@ def parse_result(stdout: str) -> dict:
                       "run the command in a shell to see why.")
 
 
-def run_command(argv: list[str], env: dict | None = None, timeout: float = 300.0) -> tuple[int, str, str]:
-    """Run argv; return (exit code, stdout, stderr). A missing program is exit code 127."""
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
-    except FileNotFoundError as exc:
-        return 127, "", str(exc)
-    except subprocess.TimeoutExpired:
-        return 124, "", f"{argv[0]} did not answer within {timeout:g} s"
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-def submit(spec: dict, farm: list[str], backend: str, runner: Runner | None = None) -> dict:
-    """Write the spec beside the results and submit it; the parsed result plus 'spec'."""
-    path = write_spec(spec, spec_file(spec))
-    argv = submit_argv(farm, path, backend)
-    code, out, err = (runner or (lambda a: run_command(a, env=farm_env())))(argv)
+def finish(code: int, stdout: str, stderr: str, farm: list[str], spec_path: str) -> dict:
+    """What a finished `cmn-farm submit` gave: the parsed result plus 'spec' and 'status' (the command
+    to copy), or SubmitError with its one-line error (exit 2: bad input, 3: frames missing)."""
     if code != 0:
-        last = (err.strip().splitlines() or [f"exit code {code}"])[-1]
+        last = (stderr.strip().splitlines() or [f"exit code {code}"])[-1].strip()
         raise SubmitError(f"cmn-farm submit failed: {last}")
-    return dict(parse_result(out), spec=path)
+    return dict(parse_result(stdout), spec=spec_path, status=status_command(farm, spec_path))

@@ -12,6 +12,7 @@ QtGui = pytest.importorskip("qtpy.QtGui")
 
 from cmn_vfx.job.names import PRIORS as PRIOR_NAMES  # noqa: E402
 from cmn_vfx.job.spec import ShotSpec  # noqa: E402
+from fake_farm import FakeFarm, submitted  # noqa: E402
 from nuke_paths import REPO, fake_executable  # noqa: E402
 from cmn_vfx_nuke.cmn_nuke import panel, pick, readnode  # noqa: E402
 
@@ -48,13 +49,13 @@ def plate_knobs(plate):
                               colorspace_values=["ACES - ACEScg", "Utility - Raw"])
 
 
-class Runner:
-    def __init__(self, answer):
-        self.calls, self.answer = [], answer
+class Runner(FakeFarm):
+    """cmn-farm as a real process (now CMN_FARM in env): records its argv, prints a log line and the answer."""
 
-    def __call__(self, argv):
-        self.calls.append(argv)
-        return 0, "submitting\n" + json.dumps({**self.answer, "frames": "1001-1005"}) + "\n", ""
+    def __init__(self, env, answer):
+        super().__init__(os.path.join(os.path.dirname(env["CMN_NUKE_SETTINGS"]), "farm"),
+                         {**answer, "frames": "1001-1005"}, lines=["submitting"])
+        env["CMN_FARM"] = self.path
 
 
 def answer(tmp_path):
@@ -76,8 +77,8 @@ def test_panel_shows_the_plate(qapp, plate, env):
 
 
 def test_bad_fields_show_errors_and_do_not_submit(qapp, plate, env, tmp_path):
-    runner = Runner(answer(tmp_path))
-    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    runner = Runner(env, answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env)
     p.frames.setText("1005-1001")
     p.model.setCurrentText("/nowhere/model.pt")
     p.downsample.setCurrentText("2")
@@ -92,22 +93,23 @@ def test_bad_fields_show_errors_and_do_not_submit(qapp, plate, env, tmp_path):
 
 
 def test_good_fields_submit(qapp, plate, env, tmp_path):
-    runner = Runner(answer(tmp_path))
+    runner = Runner(env, answer(tmp_path))
     loaded = []
-    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner, on_load=loaded.append)
+    p = panel.MattePanel(plate_knobs(plate), environ=env, on_load=loaded.append)
     p.chunk_size.setValue(2)
     p.warmup.setValue(4)
     p.downsample.setCurrentText("0.5")
-    result = p.submit()
+    result = submitted(p)
     spec_path = str(tmp_path / "sh010" / "cmn" / "sh010.shot.yaml")
-    assert runner.calls == [[env["CMN_FARM"], "submit", spec_path, "--backend", "local", "--json", "--detach"]]
+    assert runner.calls == [[env["CMN_FARM"], "submit", spec_path, "--backend", "local", "--json"]]
     assert ShotSpec.from_yaml(spec_path) == ShotSpec(
         plate=plate, output=str(tmp_path / "sh010" / "cmn"), frames="1001-1005", name="sh010",
         colorspace="ACES - ACEScg", downsample=0.5, warmup=4, chunk_size=2)
     assert "local-20261123-0001" in p.message.text() and result["alpha"] in p.message.text()
+    assert loaded == [result]   # local: the frames are there, loaded at once
     assert p.load_button.isEnabled()
     p.load_button.click()
-    assert loaded == [result]
+    assert loaded == [result, result]
     saved = json.load(open(env["CMN_NUKE_SETTINGS"]))
     assert (saved["chunk_size"], saved["warmup"], saved["downsample"]) == (2, 4, "0.5")
     assert saved["jobs"][plate]["job_id"] == "local-20261123-0001"
@@ -130,17 +132,17 @@ def test_prior_combo_lists_the_priors(qapp, plate, env):
 
 
 def test_chosen_prior_goes_into_the_spec_and_is_remembered(qapp, plate, env, tmp_path):
-    runner = Runner(answer(tmp_path))
-    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    runner = Runner(env, answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env)
     p.prior.setCurrentText("union_landscape")
-    assert p.submit() is not None
+    assert submitted(p) is not None
     assert written_spec(tmp_path)["prior"] == "union_landscape"
     assert ShotSpec.from_yaml(runner.calls[0][2]).prior == "union_landscape"
     assert json.load(open(env["CMN_NUKE_SETTINGS"]))["prior"] == "union_landscape"
-    again = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    again = panel.MattePanel(plate_knobs(plate), environ=env)
     assert again.prior.currentText() == "union_landscape"
     again.prior.setCurrentIndex(0)   # back to the model's own: no override in the spec, and remembered
-    assert again.submit() is not None
+    assert submitted(again) is not None
     assert written_spec(tmp_path)["prior"] is None
     assert ShotSpec.from_yaml(runner.calls[1][2]).prior is None
     assert json.load(open(env["CMN_NUKE_SETTINGS"]))["prior"] is None
@@ -149,24 +151,25 @@ def test_chosen_prior_goes_into_the_spec_and_is_remembered(qapp, plate, env, tmp
 
 def test_temporal_steadiness_defaults_to_the_engines_and_a_change_reaches_the_spec(qapp, plate, env, tmp_path):
     from cmn_vfx.job.names import DEFAULT_TEMPORAL
-    runner = Runner(answer(tmp_path))
-    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    runner = Runner(env, answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env)
     assert p.temporal.value() == DEFAULT_TEMPORAL and p.fields()["temporal"] == DEFAULT_TEMPORAL
-    assert p.submit() is not None
+    assert submitted(p) is not None
     assert "temporal" not in written_spec(tmp_path)             # the default: not written
     p.temporal.setValue(0.0)                                    # off
     assert p.temporal.text() == "off"
-    assert p.submit() is not None
+    assert submitted(p) is not None
     assert written_spec(tmp_path)["temporal"] == 0.0
     assert ShotSpec.from_yaml(runner.calls[1][2]).temporal == 0.0
     assert panel.MattePanel(plate_knobs(plate), environ=env).temporal.value() == 0.0     # remembered
 
 
-def test_farm_failure_is_shown(qapp, plate, env):
-    p = panel.MattePanel(plate_knobs(plate), environ=env,
-                         runner=lambda argv: (2, "", "BadInputError: model 'default' not installed; run make models"))
-    assert p.submit() is None
-    assert "cmn-farm submit failed: BadInputError: model &#x27;default&#x27; not installed" in p.message.text()
+def test_farm_failure_is_shown(qapp, plate, env, tmp_path):
+    env["CMN_FARM"] = FakeFarm(tmp_path / "farm", code=2,
+                               error="cmn-farm: error: model 'default' not installed; run make models").path
+    p = panel.MattePanel(plate_knobs(plate), environ=env)
+    assert submitted(p) is None
+    assert "cmn-farm submit failed: cmn-farm: error: model &#x27;default&#x27; not installed" in p.message.text()
 
 
 def test_single_image_read(qapp, env):
@@ -201,12 +204,12 @@ def test_screenshot(qapp, env, tmp_path):
 
 
 def test_a_plate_in_a_layer_fills_layer_from_the_read_and_the_spec_carries_it(qapp, plate, env, tmp_path):
-    runner = Runner(answer(tmp_path))
+    runner = Runner(env, answer(tmp_path))
     knobs = plate_knobs(plate)
     knobs.channels = ["plate.red", "plate.green", "plate.blue", "depth.Z"]
-    p = panel.MattePanel(knobs, environ=env, runner=runner)
+    p = panel.MattePanel(knobs, environ=env)
     assert p.layer.text() == "plate" and p.fields()["layer"] == "plate"
-    assert p.submit() is not None
+    assert submitted(p) is not None
     assert written_spec(tmp_path)["layer"] == "plate"
     assert ShotSpec.from_yaml(runner.calls[0][2]).layer == "plate"
     p.layer.setText("bad layer/")
@@ -227,23 +230,23 @@ def viewer_at(x, y, frame=1001, fmt=(2048, 1152, 1.0)):
 
 
 def test_subject_defaults_to_all_and_is_not_in_the_spec(qapp, plate, env, tmp_path):
-    runner = Runner(answer(tmp_path))
-    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    runner = Runner(env, answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env)
     assert p.subject.currentText() == "all" and p.fields()["subject"] == "all"
     assert [p.subject.itemText(i) for i in range(p.subject.count())] == ["all", "main"]
     assert not p.pick_viewer.isEnabled() and not p.pick_roto.isEnabled()   # no Nuke to pick from
-    assert p.submit() is not None
+    assert submitted(p) is not None
     assert "subject" not in written_spec(tmp_path)   # all: ShotSpec's default, loads anywhere
 
 
 def test_pick_from_the_viewer_fills_plate_pixels_with_y_flipped(qapp, plate, env, tmp_path):
-    runner = Runner(answer(tmp_path))
-    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner, viewer_sample=viewer_at(1210.5, 600.5))
+    runner = Runner(env, answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env, viewer_sample=viewer_at(1210.5, 600.5))
     assert p.pick_viewer.isEnabled()
     p.pick_viewer.click()
     assert p.subject.currentText() == "1210,551@1001"   # 1152 - 1 - 600: rows counted from the top
     assert "Picked 1210,551@1001" in p.message.text()
-    assert p.submit() is not None
+    assert submitted(p) is not None
     assert written_spec(tmp_path)["subject"] == "1210,551@1001"
     if SPEC_HAS_SUBJECT:
         assert ShotSpec.from_yaml(runner.calls[0][2]).subject == "1210,551@1001"
@@ -261,9 +264,9 @@ class FakeRoto:
 
 
 def test_roto_centre_and_box_and_two_picks_joined(qapp, plate, env, tmp_path):
-    runner = Runner(answer(tmp_path))
+    runner = Runner(env, answer(tmp_path))
     roto = FakeRoto([(300, 100), (500, 100), (500, 700), (300, 700)], frame=1003)
-    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner, viewer_sample=viewer_at(1600.5, 500.5),
+    p = panel.MattePanel(plate_knobs(plate), environ=env, viewer_sample=viewer_at(1600.5, 500.5),
                          roto_sample=roto)
     p.pick_roto.click()
     assert p.subject.currentText() == "400,752@1003"   # the centre (400, 400) in Nuke -> y 1152 - 400
@@ -278,7 +281,7 @@ def test_roto_centre_and_box_and_two_picks_joined(qapp, plate, env, tmp_path):
     p.pick_viewer.click()   # a pick replaces main
     assert p.subject.currentText() == "1600,651@1001"
     p.pick_roto.click()
-    assert p.submit() is not None
+    assert submitted(p) is not None
     assert written_spec(tmp_path)["subject"] == "1600,651@1001;300,452,500,1052@1003"
 
 
@@ -298,8 +301,8 @@ def test_pick_errors_are_shown_and_change_nothing(qapp, plate, env):
 
 
 def test_a_bad_typed_pick_is_refused_and_nothing_is_submitted(qapp, plate, env, tmp_path):
-    runner = Runner(answer(tmp_path))
-    p = panel.MattePanel(plate_knobs(plate), environ=env, runner=runner)
+    runner = Runner(env, answer(tmp_path))
+    p = panel.MattePanel(plate_knobs(plate), environ=env)
     p.subject.setCurrentText("1210,540")
     assert p.submit() is None
     assert "Subject: &#x27;1210,540&#x27;: give all, main, or picks like 1210,540@1001" in p.message.text()
@@ -308,4 +311,4 @@ def test_a_bad_typed_pick_is_refused_and_nothing_is_submitted(qapp, plate, env, 
     assert "Subject: pick 1210,540@900 is on frame 900, outside the frames 1001-1005" in p.message.text()
     assert runner.calls == [] and not os.path.exists(tmp_path / "sh010" / "cmn" / "sh010.shot.yaml")
     p.subject.setCurrentText(" Main ")
-    assert p.submit() is not None and written_spec(tmp_path)["subject"] == "main"
+    assert submitted(p) is not None and written_spec(tmp_path)["subject"] == "main"

@@ -1,6 +1,7 @@
 """cmn-farm argv, its JSON answer, validation messages, the spec file and settings."""
 import json
 import os
+import shlex
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_farm_env_drops_nukes_python():
 
 
 @pytest.mark.parametrize("backend, argv_tail", [
-    ("local", ["submit", "/o/sh010.shot.yaml", "--backend", "local", "--json", "--detach"]),
+    ("local", ["submit", "/o/sh010.shot.yaml", "--backend", "local", "--json"]),   # attached: progress, Cancel
     ("deadline-cloud", ["submit", "/o/sh010.shot.yaml", "--backend", "deadline-cloud", "--json"]),
 ])
 def test_submit_argv(backend, argv_tail):
@@ -109,15 +110,26 @@ def test_spec_carries_the_prior(plate, tmp_path, farm, prior, expected):
     assert ShotSpec.from_yaml(path).prior == expected
 
 
-def test_submit_reports_the_farms_error(plate, tmp_path):
-    spec = submit.spec_dict(good_fields(plate, tmp_path))
-    with pytest.raises(submit.SubmitError, match="cmn-farm submit failed: BadInputError: no such model"):
-        submit.submit(spec, ["cmn-farm"], "local", runner=lambda argv: (2, "", "warn\nBadInputError: no such model\n"))
+def test_finish_reports_the_farms_one_line_error():
+    with pytest.raises(submit.SubmitError, match="^cmn-farm submit failed: cmn-farm: error: no such model$"):
+        submit.finish(2, "", "  sh010: 0/5 frames\ncmn-farm: error: no such model\n", ["cmn-farm"], "/o/s.yaml")
+    with pytest.raises(submit.SubmitError, match="^cmn-farm submit failed: exit code 3$"):
+        submit.finish(3, "", "", ["cmn-farm"], "/o/s.yaml")
 
 
-def test_run_command_missing_program():
-    code, out, err = submit.run_command(["/nonexistent/cmn-farm", "submit"])
-    assert code == 127 and out == "" and "nonexistent" in err
+def test_finish_adds_the_spec_and_a_status_command_a_shell_splits_back():
+    answer = {"job_id": "42", "backend": "deadline-cloud", "alpha": "/o/alpha/a.####.exr", "fg": "/o/fg/a.####.exr",
+              "frames": "1-5", "log": None}
+    spec = "/shows/my show/sh010.shot.yaml"
+    result = submit.finish(0, json.dumps(answer) + "\n", "submitting\n", ["/py", "-m", "farm"], spec)
+    assert result == {**answer, "spec": spec, "status": result["status"]}
+    assert shlex.split(result["status"]) == ["/py", "-m", "farm", "status", spec]
+
+
+@pytest.mark.parametrize("line, shown", [("  sh010: 3/5 frames, 1 worker(s) running\n", "sh010: 3/5 frames, 1 worker(s) running"),
+                                         ("\n", None), ('{"job_id": "1"}\n', None)])
+def test_progress_line(line, shown):
+    assert submit.progress_line(line) == shown
 
 
 def test_settings_round_trip_and_job_memory(tmp_path):
