@@ -1,7 +1,7 @@
 """Prior + classical matting baselines (no learning): trimap from the prior, then refine.
 
 A bench baseline, not a prior (issue 30: it borrows the engine's filters, so it lives above the engine);
-bench scripts import it as `baselines` (bench/ is their sys.path[0]).
+the bench imports it as `bench.baselines`.
 The default model must beat these (issue 6), so they are kept simple and documented:
 - trimap: prior > 0.5 eroded -> 1, prior < 0.5 eroded -> 0, a band of 2*`band` px unknown;
   band, guided radius and eps are the engine's refinement parameters (cmn_vfx.engine.filter_params;

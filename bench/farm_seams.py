@@ -1,7 +1,7 @@
 """Farm seams: chunked (default warm-up) vs one sequential pass, at the first frame of each chunk.
 
-    .venv/bin/python bench/farm_seams.py                         # default model, sample shot
-    .venv/bin/python bench/farm_seams.py --checkpoint ck.pt --frames 24 --chunk-size 6 --size 640x360
+    .venv/bin/python -m bench.farm_seams                       # default model, sample shot
+    .venv/bin/python -m bench.farm_seams --checkpoint ck.pt --frames 24 --chunk-size 6 --size 640x360
 
 Builds the sample shot (cmn_vfx.sample_shot, real-looking: a portrait over real
 background video, scene-linear EXRs), mattes it once sequentially and once chunk by
@@ -31,7 +31,8 @@ BAR = 2e-3
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench.farm_seams", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", default=os.path.join(MODELS_DIR, "default.pt"))
     parser.add_argument("--frames", type=int, default=30, help="length of the sample shot")
     parser.add_argument("--chunk-size", type=int, default=10)

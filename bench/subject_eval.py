@@ -1,6 +1,6 @@
 """Which person (issue 18): a point on either of two people mattes that person only; `main` keeps one.
 
-    .venv/bin/python bench/subject_eval.py [--model default] [--json runs/subject_eval.json]
+    .venv/bin/python -m bench.subject_eval [--model default] [--json runs/subject_eval.json]
 
 Clips: the validation suite's two-people clips (bench/validation_clips.py) and one more with two people
 over the real street (vtest.avi, walkers behind) plus a composited passer-by. For each person, the
@@ -18,9 +18,9 @@ import sys
 import cv2
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import validation_clips as V  # noqa: E402
-from validate import PLATE_FIRST, write_plate  # noqa: E402
+import bench.validation_clips as V
+from bench.harness.engine import open_engine, read_outputs, run_shot
+from bench.harness.plates import PLATE_FIRST, plate_frames, write_plate
 
 CLIPS = [c for c in V.CLIPS if c.category == "two_people"] + [
     V.Clip("two_street", "two_people", "vtest.avi", [V.Layer("p_819ea202", V._walk(0.3, 0.36, 1.0, 0.75)),
@@ -41,25 +41,17 @@ def interior_point(mask: np.ndarray) -> tuple[int, int]:
 
 
 def run(engine, plate: str, out: str, subject: str, frames: int) -> list[np.ndarray]:
-    from cmn_vfx.engine import ShotJob
-    from cmn_vfx.io.image import read_image
-    from cmn_vfx.io.sequence import find_sequence
-    from cmn_vfx.job.layout import OutputLayout
-    seq = find_sequence(plate)
-    todo = list(range(PLATE_FIRST, PLATE_FIRST + frames))
-    engine.run(ShotJob(seq, todo, out, seq.name, overwrite=True, subject=subject), progress=False)
-    layout = OutputLayout(out, seq.name, seq.padding)
-    return [read_image(layout.alpha_path(frame)).pixels[..., 0] for frame in todo]
+    run_shot(engine, plate, out, plate_frames(frames), subject=subject)
+    return read_outputs(out, plate, plate_frames(frames))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.subject_eval", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="default")
     parser.add_argument("--work", default="runs/subject_eval")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
-    from cmn_vfx.engine import EngineConfig, MatteEngine
-    engine = MatteEngine(EngineConfig(model=args.model, device="cpu"))
+    engine = open_engine(args.model)
     rows = []
     for clip in CLIPS:
         r = V.render(clip)

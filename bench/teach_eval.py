@@ -1,16 +1,16 @@
 """Teach the shot, measured: validation clips with the truth of 3 frames as keys (issue 28).
 
-    .venv/bin/python bench/teach_eval.py --base runs/v5/iter000800.pt --clips walkers_a,hat_behind_a,two_a \
+    .venv/bin/python -m bench.teach_eval --base runs/v5/iter000800.pt --clips walkers_a,hat_behind_a,two_a \
         --work runs/teach_eval --json runs/teach_eval.json [--minutes 3]
 
 Per clip (bench/validation_clips.py, 20 frames at 512x288, written as scene-linear EXR plates as
-bench/validate.py writes them): keys = the truth of the first, middle and last frames; then, each as the
+the validation entry writes them, bench/harness/plates.py): keys = the truth of the first, middle and last frames; then, each as the
 command line runs it (a child process, timed, peak RSS from /usr/bin/time):
   auto    cmn-matte run PLATE --model BASE             the automatic matte of the same base
   default cmn-matte run PLATE --model default          the shipped model
   teach   cmn-matte teach PLATE --keys KEYS --model BASE --out taught.pt --minutes M
   taught  cmn-matte run PLATE --model taught.pt
-MAD x1e3 on the 17 other frames and on the keys, FlkAll x1e3 (validate.flicker) over all 20 frames.
+MAD x1e3 on the 17 other frames and on the keys, FlkAll x1e3 (bench/harness/metrics.py) over all 20 frames.
 """
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import validate as VAL  # noqa: E402
-import validation_clips as V  # noqa: E402
+import bench.validation_clips as V
+from bench.harness.engine import read_outputs
+from bench.harness.metrics import backward_flows, flicker
+from bench.harness.plates import PLATE_FIRST, write_keys, write_plate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CMN = os.path.join(ROOT, ".venv", "bin", "cmn-matte")
@@ -42,26 +43,11 @@ def timed(cmd: list[str], log: str) -> dict:
     return {"seconds": round(time.monotonic() - t, 1), "peak_rss_mb": round(int(rss.group(1)) / 1024) if rss else None}
 
 
-def write_keys(folder: str, clip: V.Rendered, indices: list[int]) -> str:
-    from cmn_vfx.io.image import Box, write_exr
-    os.makedirs(folder, exist_ok=True)
-    for i in indices:
-        a = clip.truth[i]
-        window = Box(0, 0, a.shape[1], a.shape[0])
-        write_exr(os.path.join(folder, f"key.{VAL.PLATE_FIRST + i:04d}.exr"), a[..., None], ("A",), window, window)
-    return os.path.join(folder, "key.####.exr")
-
-
-def alphas(out: str, n: int) -> list[np.ndarray]:
-    from cmn_vfx.io.image import read_image
-    return [read_image(os.path.join(out, "alpha", f"clip.{VAL.PLATE_FIRST + i:04d}.exr")).pixels[..., 0] for i in range(n)]
-
-
 def score(preds: list[np.ndarray], clip: V.Rendered, keys: list[int], flows: list) -> dict:
     mad = [float(np.abs(p - t).mean()) * 1e3 for p, t in zip(preds, clip.truth)]
     other = [m for i, m in enumerate(mad) if i not in keys]
     return {"mad_other": round(float(np.mean(other)), 2), "mad_keys": round(float(np.mean([mad[i] for i in keys])), 2),
-            "flk": round(VAL.flicker(preds, flows), 2)}
+            "flk": round(flicker(preds, flows), 2)}
 
 
 def clip_row(name: str, args: argparse.Namespace) -> dict:
@@ -70,15 +56,15 @@ def clip_row(name: str, args: argparse.Namespace) -> dict:
     n = len(r.src)
     keys = [0, n // 2, n - 1]
     work = os.path.join(args.work, name)
-    plate = VAL.write_plate(os.path.join(work, "plate"), r.src)
-    key_pattern = write_keys(os.path.join(work, "keys"), r, keys)
-    flows = VAL.backward_flows(r.src)
-    row = {"clip": name, "base": args.base, "keys": [VAL.PLATE_FIRST + i for i in keys]}
+    plate = write_plate(os.path.join(work, "plate"), r.src)
+    key_pattern = write_keys(os.path.join(work, "keys"), r.truth, keys)
+    flows = backward_flows(r.src)
+    row = {"clip": name, "base": args.base, "keys": [PLATE_FIRST + i for i in keys]}
     runs = {"auto": args.base, "default": "default"}
     for label, model in runs.items():
         out = os.path.join(work, label)
         t = timed([CMN, "run", plate, "--model", model, "--out", out, "--overwrite", "--no-progress"], out + ".log")
-        row[label] = dict(score(alphas(out, n), r, keys, flows), **t)
+        row[label] = dict(score(read_outputs(out, plate), r, keys, flows), **t)
     taught = os.path.join(work, "taught.pt")
     teach = [CMN, "teach", plate, "--keys", key_pattern, "--model", args.base, "--out", taught, "--no-progress", "--json",
              "--minutes", str(args.minutes)]
@@ -88,9 +74,9 @@ def clip_row(name: str, args: argparse.Namespace) -> dict:
         row["teach"].update(iterations=report[-1]["iterations"], fit_keys=report[-1]["key_mad_x1e3"])
     out = os.path.join(work, "taught")
     t = timed([CMN, "run", plate, "--model", taught, "--out", out, "--overwrite", "--no-progress"], out + ".log")
-    row["taught"] = dict(score(alphas(out, n), r, keys, flows), **t)
+    row["taught"] = dict(score(read_outputs(out, plate), r, keys, flows), **t)
     row["ratio"] = round(row["taught"]["mad_other"] / max(row["auto"]["mad_other"], 1e-9), 3)
-    row["truth_flk"] = round(VAL.flicker(r.truth, flows), 2)
+    row["truth_flk"] = round(flicker(r.truth, flows), 2)
     return row
 
 
@@ -107,7 +93,7 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.teach_eval", description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="a v5 checkpoint (frozen trunk)")
     parser.add_argument("--clips", default="walkers_a,hat_behind_a,two_a")
     parser.add_argument("--work", default="runs/teach_eval")

@@ -18,22 +18,20 @@ A dark clip's `fg` is the people's colour before the grade.
 from __future__ import annotations
 
 import os
-import sys
 import zlib
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from bench.validation_looks import apply_looks, dark_footage, grey_street, sway
+from cmn_vfx.synth.footage import fit_to_canvas, read_video_frames
+from cmn_vfx.synth.motion import Motion, keyframed_motion
+from cmn_vfx.synth.render import composite, move_background, render_subject
+from cmn_vfx.synth.still import Still, load_still
+from cmn_vfx_training.data import splits
 
-from cmn_vfx.synth.footage import fit_to_canvas, read_video_frames  # noqa: E402
-from cmn_vfx.synth.motion import Motion, keyframed_motion  # noqa: E402
-from cmn_vfx.synth.render import composite, move_background, render_subject  # noqa: E402
-from cmn_vfx.synth.still import Still, load_still  # noqa: E402
-from cmn_vfx_training.data import splits  # noqa: E402
-from validation_looks import apply_looks, dark_footage, grey_street, sway  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 ASSETS = os.path.join(ROOT, "assets")
 SIZE = (512, 288)

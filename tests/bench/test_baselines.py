@@ -1,17 +1,14 @@
 """bench/baselines.py: prior + classical matting, the baselines the default model must beat."""
 import os
-import sys
 
 import cv2
 import numpy as np
 import pytest
 
+from bench.baselines import classical_matte, trimap_from_prior
+from bench.validation_clips import ASSETS, portrait_paths
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.prior import load_prior
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench"))
-from baselines import classical_matte, trimap_from_prior  # noqa: E402
-from validation_clips import ASSETS, portrait_paths  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,12 @@ hat is part of the person, the sway moves the body and not the hips, and the spl
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench"))
-import validation_clips as V  # noqa: E402
-import validation_looks as L  # noqa: E402
+import bench.validation_clips as V
+import bench.validation_looks as L
 
 SMALL = (128, 72)
 
