@@ -201,7 +201,7 @@ def load_results(plate_node=None, result: dict | None = None):
         plate_node = plate_node or selected_read()
         if result is None:
             result = find_results(read_knobs(plate_node), submit.load_settings(submit.settings_path()))
-        first = readnode.parse_range(str(result["frames"]))[0]
+        first = readnode.result_frames(result)[0]
         if not os.path.isfile(readnode.frame_path(result["alpha"], first)):
             raise submit.SubmitError(f"No results yet: {readnode.frame_path(result['alpha'], first)} does not exist "
                                      f"(job {result.get('job_id', '?')} may still be running).")

@@ -1,7 +1,7 @@
 """Which person: the shot spec's `subject`, and Nuke coordinates -> plate pixels. Pure, no Nuke, no Qt.
 
-The contract (cmn_vfx/job/subject_grammar.py; this module keeps a copy of its grammar because Nuke's
-Python cannot import cmn_vfx, and tests/nuke/test_pick.py keeps the two in step):
+The grammar is cmn_vfx/job/subject_grammar.py, imported from the plugin's copy of the job package
+(vendor/job, byte for byte; Nuke's Python cannot import cmn_vfx):
 
     all | main | PICK[;PICK...]     PICK = x,y@frame (a point) or x0,y0,x1,y1@frame (a box)
 
@@ -32,14 +32,10 @@ e.g. Hagbarth's QuickCreate with the pixel-aspect correction).
 from __future__ import annotations
 
 import math
-import re
 
-ALL, MAIN = "all", "main"
-# Same pattern as cmn_vfx.job.subject_grammar._PICK (tests compare the two on a table of strings).
-_NUMBER = r"-?\d+(?:\.\d+)?"
-_PICK = re.compile(rf"^\s*({_NUMBER})\s*,\s*({_NUMBER})(?:\s*,\s*({_NUMBER})\s*,\s*({_NUMBER}))?\s*@\s*(-?\d+)\s*$")
-HINT = ("give all, main, or picks like 1210,540@1001 (a point in plate pixels, y down from the top) "
-        "or 900,200,1400,1080@1001 (a box), joined by ;")
+from .vendor.job.errors import BadInputError
+from .vendor.job.subject_grammar import ALL, MAIN, Pick, parse_subject, subject_text
+
 BOX_MIN_PX = 4.0   # a colour-sample region at least this wide and tall is a box pick, else its centre is a point
 
 
@@ -47,41 +43,19 @@ class PickError(ValueError):
     """A pick that cannot be used; the message says what to do instead."""
 
 
-# --- the subject grammar ---------------------------------------------------------------
+# --- the subject text in the panel ---------------------------------------------------
 
-def _num(value: float) -> str:
-    return f"{value:g}"
-
-
-def parse_picks(text: str) -> list[tuple[int, float, float, float, float]]:
-    """'x,y@f;x0,y0,x1,y1@f' -> [(frame, x0, y0, x1, y1), ...] (a point has x0 == x1, y0 == y1).
-    PickError naming the bad part, with the same rules as cmn_vfx.job.subject_grammar.parse_subject."""
-    picks = []
-    for part in str(text).split(";"):
-        m = _PICK.match(part)
-        if not m:
-            raise PickError(f"{part.strip()!r}: {HINT}")
-        x0, y0, x1, y1, frame = m.groups()
-        x0f, y0f = float(x0), float(y0)
-        x1f, y1f = (float(x1), float(y1)) if x1 is not None else (x0f, y0f)
-        if x1f < x0f or y1f < y0f:
-            raise PickError(f"{part.strip()!r}: a box is x0,y0,x1,y1 with x0 <= x1 and y0 <= y1")
-        picks.append((int(frame), x0f, y0f, x1f, y1f))
-    return picks
+def _parsed(text: str | None) -> str | list[Pick]:
+    """The grammar's reading of the panel's text; PickError with the grammar's message if bad."""
+    try:
+        return parse_subject(text)
+    except BadInputError as exc:
+        raise PickError(str(exc)) from None
 
 
 def normalise_subject(text: str | None) -> str:
-    """'all', 'main' or the canonical pick text (what cmn_vfx.job.subject_grammar.subject_text gives); PickError if bad."""
-    value = "" if text is None else str(text).strip()
-    if not value or value.lower() == ALL:
-        return ALL
-    if value.lower() == MAIN:
-        return MAIN
-    texts = []
-    for frame, x0, y0, x1, y1 in parse_picks(value):
-        nums = (x0, y0) if (x0, y0) == (x1, y1) else (x0, y0, x1, y1)
-        texts.append(",".join(_num(v) for v in nums) + f"@{frame}")
-    return ";".join(texts)
+    """'all', 'main' or the canonical pick text (subject_text of the grammar); PickError if bad."""
+    return subject_text(_parsed(text))
 
 
 def spec_subject(text: str | None) -> str | None:
@@ -100,12 +74,11 @@ def add_pick(current: str | None, pick: str) -> str:
 
 def check_frames(text: str | None, first: int, last: int) -> list[str]:
     """One line per pick whose frame is outside the frames being matted (the pick could not be seen)."""
-    value = normalise_subject(text)
-    if value in (ALL, MAIN):
+    subject = _parsed(text)
+    if isinstance(subject, str):
         return []
-    return [f"pick {pick} is on frame {pick.rsplit('@', 1)[1]}, outside the frames {first}-{last}; "
-            "pick on a frame that is matted" for pick in value.split(";")
-            if not first <= int(pick.rsplit("@", 1)[1]) <= last]
+    return [f"pick {pick.text()} is on frame {pick.frame}, outside the frames {first}-{last}; "
+            "pick on a frame that is matted" for pick in subject if not first <= pick.frame <= last]
 
 
 # --- Nuke coordinates -> plate pixels ------------------------------------------------

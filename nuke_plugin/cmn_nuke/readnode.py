@@ -17,7 +17,9 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .contract import OutputLayout, format_frame
+from .vendor.job.errors import BadInputError
+from .vendor.job.frames import format_frame, frame_spans, parse_pattern
+from .vendor.job.layout import OutputLayout
 
 # Nuke's built-in (nuke-default) names -> the equivalent OCIO name cmn-matte knows.
 NUKE_DEFAULT_COLORSPACES = {
@@ -36,10 +38,6 @@ ROLES = ("default", "scene_linear", "compositing_linear", "rendering", "referenc
 SCENE_LINEAR_NAMES = ("scene_linear", "linear", "ACEScg", "ACES - ACEScg", "Linear Rec.709 (sRGB)",
                       "Utility - Linear - sRGB", "lin_srgb", "lin_rec709", "lin_ap1")
 RAW_NAMES = ("raw", "Raw", "Utility - Raw", "data", "none")
-
-_PRINTF = re.compile(r"%(0?)(\d*)d")
-_HASHES = re.compile(r"#+")
-
 
 @dataclass
 class ReadKnobs:
@@ -64,21 +62,16 @@ class ReadKnobs:
 # --- file patterns -------------------------------------------------------------------
 
 def split_pattern(path: str) -> tuple[str, int, str]:
-    """'/p/sh010.%04d.exr' -> ('/p/sh010.', 4, '.exr'); '#' counts digits; '%d' is padding 1.
+    """'/p/sh010.%04d.exr' -> ('/p/sh010.', 4, '.exr'): the patterns cmn-matte reads (job/frames.py's
+    parse_pattern: '#' counts digits, '%d' is padding 1, the file name's last token is the frame).
 
     Raises ValueError when the path has no frame number pattern (a single image).
     """
-    hashes = list(_HASHES.finditer(path))
-    printf = list(_PRINTF.finditer(path))
-    if printf:
-        match = printf[-1]
-        padding = int(match.group(2) or 1)
-    elif hashes:
-        match = hashes[-1]
-        padding = len(match.group(0))
-    else:
+    parts = parse_pattern(path)
+    if parts is None:
         raise ValueError(f"{path} has no frame number (#### or %04d); point the Read at an image sequence")
-    return path[:match.start()], padding, path[match.end():]
+    directory, head, tail, padding = parts
+    return os.path.join(directory, head) if directory else head, padding, tail
 
 
 def hash_pattern(path: str) -> str:
@@ -112,19 +105,14 @@ def format_range(first: int, last: int) -> str:
     return f"{first}" if first == last else f"{first}-{last}"
 
 
-def parse_range(text: str) -> tuple[int, int]:
-    """'1001-1100' -> (1001, 1100); '-5--1' -> (-5, -1); '1001' -> (1001, 1001).
-
-    Raises ValueError with a message for the panel.
-    """
-    match = re.fullmatch(r"\s*(-?\d+)\s*(?:-\s*(-?\d+)\s*)?", text or "")
-    if not match:
-        raise ValueError(f"frame range {text!r} is not FIRST-LAST; write e.g. 1001-1100")
-    first = int(match.group(1))
-    last = int(match.group(2)) if match.group(2) is not None else first
-    if last < first:
-        raise ValueError(f"frame range {text!r} ends before it starts; write FIRST-LAST with FIRST <= LAST")
-    return first, last
+def frame_bounds(text: str | None) -> tuple[int, int] | None:
+    """The first and last frame of a frame range in the spec's grammar (job/frames.py: '1001-1100',
+    '1001-1100x2', '1,5,9-12'); None when it is empty or unreadable (the shot spec's checks say why)."""
+    try:
+        spans = [frames for _, frames in frame_spans(str(text or "")) if frames]
+    except BadInputError:
+        return None
+    return (min(f[0] for f in spans), max(f[-1] for f in spans)) if spans else None
 
 
 # --- colourspace ---------------------------------------------------------------------
@@ -241,13 +229,21 @@ def default_output(plate: str) -> str:
     return os.path.normpath(os.path.join(os.path.dirname(plate), os.pardir, "cmn"))
 
 
+def result_frames(result: dict) -> tuple[int, int]:
+    """The first and last frame of a submit result; ValueError when its 'frames' cannot be read."""
+    bounds = frame_bounds(result["frames"])
+    if bounds is None:
+        raise ValueError(f"the job's frame range {result['frames']!r} cannot be read; submit the shot again")
+    return bounds
+
+
 def result_read_knobs(result: dict, plate: ReadKnobs) -> dict[str, dict]:
     """A submit result ({'alpha', 'fg', 'frames', ...}) -> knob values for two new Read nodes.
 
     Returns {'alpha': {...}, 'fg': {...}}; each dict maps knob name -> value in the order
     nodes.py sets them (file first: Nuke resets the range when the file changes).
     """
-    first, last = parse_range(str(result["frames"]))
+    first, last = result_frames(result)
     values = plate.colorspace_values
     timing = {"first": first, "last": last, "origfirst": first, "origlast": last}
     if plate.frame:   # keep the plate's retime so the results line up with it

@@ -17,9 +17,12 @@ import os
 import shlex
 import shutil
 
-from .contract import BACKENDS, DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, DEFAULT_TEMPORAL, PRIORS, write_text
 from .pick import PickError, check_frames, spec_subject
-from .readnode import frame_path, parse_range, plate_name
+from .readnode import frame_bounds, frame_path, plate_name
+from .vendor.job.atomic import write_text
+from .vendor.job.errors import BadInputError
+from .vendor.job.names import BACKENDS, DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, DEFAULT_TEMPORAL, PRIORS
+from .vendor.job.spec import ShotSpec
 
 RESULT_KEYS = ("job_id", "backend", "alpha", "fg", "frames")
 DEFAULTS = {"model": DEFAULT_MODEL, "chunk_size": DEFAULT_CHUNK_SIZE, "warmup": None, "downsample": "auto",
@@ -91,7 +94,9 @@ def _nearest_existing(path: str) -> str:
 
 
 def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list[str]:
-    """Every problem with the panel's fields, as one line each naming the field and the fix.
+    """Every problem with the panel's fields, one line each: what only Nuke can check (the Read's file,
+    its first and last frame, the output folder, the checkpoint, picks outside the frames, the backend,
+    cmn-farm), then the shot spec's own checks (spec_problems: the lines cmn-farm would print).
 
     fields: plate, frames, output, model, chunk_size, warmup (int or None), downsample,
     prior (a PRIORS name, or None for the model's own), temporal (0 <= s < 1; missing = the default),
@@ -100,19 +105,12 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
     """
     errors = []
     plate = fields.get("plate") or ""
-    plate_ok = bool(plate) and "[" not in plate
-    if not plate:
-        errors.append("Plate: no Read node selected; select the plate's Read node and open the panel again.")
-    elif "[" in plate:
+    if "[" in plate:
         errors.append(f"Plate: {plate} still has a TCL expression; the Read's file must evaluate to a path.")
-    try:
-        first, last = parse_range(str(fields.get("frames", "")))
-    except ValueError as exc:
-        errors.append(f"Frames: {exc}.")
-        first = last = None
-    else:
+    bounds = frame_bounds(fields.get("frames"))        # None: the spec's checks say what is wrong with it
+    if bounds is not None and plate and "[" not in plate:
         try:
-            missing = [f for f in (first, last) if plate_ok and not os.path.isfile(frame_path(plate, f))]
+            missing = [f for f in bounds if not os.path.isfile(frame_path(plate, f))]
         except ValueError as exc:
             errors.append(f"Plate: {exc}.")
         else:
@@ -120,48 +118,27 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
                 errors.append(f"Frames: frame {missing[0]} of the plate is missing ({frame_path(plate, missing[0])}); "
                               "fix the range or the Read's file.")
     output = fields.get("output") or ""
-    if not output or not os.path.isabs(output):
+    if output and not os.path.isabs(output):
         errors.append(f"Output folder: {output!r} is not an absolute path; choose a folder with Browse.")
     elif os.path.isfile(output):
         errors.append(f"Output folder: {output} is a file; choose a folder.")
-    elif not os.access(_nearest_existing(output), os.W_OK):
+    elif output and not os.access(_nearest_existing(output), os.W_OK):
         errors.append(f"Output folder: cannot write to {_nearest_existing(output)}; choose a folder you can write.")
     model = str(fields.get("model") or "").strip()
     if not model:
         errors.append("Model: empty; use 'default' or the path of a checkpoint (.pt).")
     elif ("/" in model or model.endswith(".pt")) and not os.path.isfile(model):
         errors.append(f"Model: checkpoint {model} does not exist; check the path or use 'default'.")
-    chunk = fields.get("chunk_size")
-    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
-        errors.append(f"Chunk size: {chunk!r} must be a whole number >= 1.")
-    warmup = fields.get("warmup")
-    if warmup is not None and (not isinstance(warmup, int) or warmup < 0):
-        errors.append(f"Warm-up: {warmup!r} must be a whole number >= 0 (or default).")
-    downsample = str(fields.get("downsample", "auto")).strip()
-    if downsample != "auto":
-        try:
-            ratio = float(downsample)
-        except ValueError:
-            ratio = -1.0
-        if not 0 < ratio <= 1:
-            errors.append(f"Downsample: {downsample!r} must be auto or a ratio 0 < r <= 1 (e.g. 0.5).")
-    temporal = fields.get("temporal", DEFAULT_TEMPORAL)
-    if isinstance(temporal, bool) or not isinstance(temporal, (int, float)) or not 0 <= temporal < 1:
-        errors.append(f"Temporal steadiness: {temporal!r} must be a number 0 <= s < 1 (0 = off).")
     layer = str(fields.get("layer") or "").strip()
-    if layer and (layer.startswith(".") or any(c in layer for c in "/\\ ")):
+    if layer and (layer.startswith(".") or any(c in layer for c in "/\\ ")):    # stricter than the spec's rule
         errors.append(f"Layer: {layer!r} is not a layer name; use e.g. plate (for plate.R, plate.G, plate.B) "
                       "or leave it empty for rgba.")
-    try:
-        spec_subject(fields.get("subject"))
-    except PickError as exc:
-        errors.append(f"Subject: {exc}.")
-    else:
-        if first is not None:
-            errors.extend(f"Subject: {line}." for line in check_frames(fields.get("subject"), first, last))
-    prior = fields.get("prior")
-    if prior and prior not in PRIORS:
-        errors.append(f"Person prior: {prior!r} is unknown; use one of {', '.join(PRIORS)}.")
+    if bounds is not None:
+        try:
+            errors.extend(f"Subject: {line}." for line in check_frames(fields.get("subject"), *bounds))
+        except PickError:
+            pass                                        # the spec's checks name the bad pick
+    errors.extend(spec_problems(fields))
     if fields.get("backend") not in BACKENDS:
         errors.append(f"Backend: {fields.get('backend')!r} is unknown; use one of {', '.join(BACKENDS)}.")
     exe = farm[0] if farm else ""
@@ -173,8 +150,26 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
     return errors
 
 
+def spec_problems(fields: dict) -> list[str]:
+    """ShotSpec's checks (the plugin's copy of cmn_vfx/job/spec.py) of the spec these fields make:
+    the same lines `cmn-farm submit` or `cmn-matte run --spec` would print for it."""
+    try:
+        ShotSpec(**spec_dict(fields)).validate()
+    except BadInputError as exc:
+        return str(exc).splitlines()
+    return []
+
+
+def _number_or_text(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text                                     # as typed: the spec's checks say it is not a number
+
+
 def spec_dict(fields: dict) -> dict:
-    """The shot spec (same keys as cmn_vfx.job.spec.ShotSpec) for validated panel fields.
+    """The shot spec (same keys as cmn_vfx.job.spec.ShotSpec) for the panel's fields; bad values are
+    kept as typed, so spec_problems names them.
 
     `subject` is written only when it is not all (None = every person is ShotSpec's default):
     a spec for every person still loads in a cmn-vfx without the field, and one that asks for
@@ -182,26 +177,30 @@ def spec_dict(fields: dict) -> dict:
     likewise, only when it is not the default.
     """
     downsample = str(fields.get("downsample", "auto")).strip()
-    subject = spec_subject(fields.get("subject"))
+    try:
+        subject = spec_subject(fields.get("subject"))
+    except PickError:
+        subject = fields.get("subject")
+    plate = fields.get("plate") or ""
     spec = {
-        "plate": fields["plate"],
-        "output": fields["output"],
-        "frames": str(fields["frames"]).replace(" ", ""),
-        "name": fields.get("name") or plate_name(fields["plate"]),
-        "model": str(fields["model"]).strip(),
+        "plate": plate,
+        "output": fields.get("output") or "",
+        "frames": str(fields.get("frames", "")).replace(" ", ""),
+        "name": fields.get("name") or (plate_name(plate) if plate else None),
+        "model": str(fields.get("model") or "").strip(),
         "device": "auto",
         "colorspace": fields.get("colorspace") or "auto",
         "layer": str(fields.get("layer") or "").strip() or None,
-        "downsample": "auto" if downsample == "auto" else float(downsample),
+        "downsample": "auto" if downsample == "auto" else _number_or_text(downsample),
         "warmup": fields.get("warmup"),
         "prior": fields.get("prior") or None,
-        "chunk_size": fields["chunk_size"],
+        "chunk_size": fields.get("chunk_size"),
         "missing": "error",
         "cuts": [],
     }
     if subject is not None:
         spec["subject"] = subject
-    temporal = float(fields.get("temporal", DEFAULT_TEMPORAL))
+    temporal = fields.get("temporal", DEFAULT_TEMPORAL)
     if temporal != DEFAULT_TEMPORAL:
         spec["temporal"] = temporal
     return spec

@@ -1,11 +1,11 @@
-"""Nuke's Python has no torch, numpy or cmn_vfx: the plugin must import without them."""
+"""Nuke's Python has no torch, numpy, PyYAML or cmn_vfx: the plugin must import without them."""
 import json
 import subprocess
 import sys
 
 from nuke_paths import PLUGIN_DIR, REPO
 
-HEAVY = ("torch", "numpy", "cmn_vfx")
+HEAVY = ("torch", "numpy", "yaml", "cmn_vfx")
 CHECK = "import json, sys; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy})))"
 
 
@@ -18,7 +18,8 @@ def imported_after(code, path):
 
 def test_package_import_is_light():
     code = ("import nuke_plugin, cmn_vfx_nuke.cmn_nuke.readnode, cmn_vfx_nuke.cmn_nuke.submit, cmn_vfx_nuke.cmn_nuke.pick, "
-            "cmn_vfx_nuke.cmn_nuke.nodes, cmn_vfx_nuke.cmn_nuke.panel")
+            "cmn_vfx_nuke.cmn_nuke.nodes, cmn_vfx_nuke.cmn_nuke.panel, cmn_vfx_nuke.cmn_nuke.vendor.job.spec, "
+            "cmn_vfx_nuke.cmn_nuke.vendor.job.finished, cmn_vfx_nuke.cmn_nuke.vendor.job.warmup")
     assert imported_after(code, REPO) == []
 
 

@@ -11,7 +11,8 @@ from cmn_vfx_nuke.cmn_nuke.readnode import ReadKnobs
     ("/p/sh010.#.exr", ("/p/sh010.", 1, ".exr")),
     ("/p/sh010.%d.exr", ("/p/sh010.", 1, ".exr")),
     ("/p/sh010_%06d.dpx", ("/p/sh010_", 6, ".dpx")),
-    ("/p/v#01/sh010.######.exr", ("/p/v#01/sh010.", 6, ".exr")),   # the last pattern is the frame
+    ("/p/v#01/sh010.######.exr", ("/p/v#01/sh010.", 6, ".exr")),   # the file name's last pattern is the frame
+    ("/p/sh010.$F4.exr", ("/p/sh010.", 4, ".exr")), ("sh010.@@@.exr", ("sh010.", 3, ".exr")),   # as cmn-matte reads
 ])
 def test_split_pattern(path, expected):
     assert readnode.split_pattern(path) == expected
@@ -35,18 +36,22 @@ def test_single_image_is_refused():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("1001-1100", (1001, 1100)), ("1001", (1001, 1001)), ("-5--1", (-5, -1)),
-    ("-10-10", (-10, 10)), (" 1 - 3 ", (1, 3)),
+    ("1001-1100", (1001, 1100)), ("1001", (1001, 1001)), ("-5--1", (-5, -1)), ("-10-10", (-10, 10)),
+    ("1001-1100x2", (1001, 1099)), ("1,5,9-12", (1, 12)), ("9-12, 1", (1, 12)),
 ])
-def test_parse_range(text, expected):
-    assert readnode.parse_range(text) == expected
-    assert readnode.parse_range(readnode.format_range(*expected)) == expected
+def test_frame_bounds_read_the_specs_grammar(text, expected):
+    assert readnode.frame_bounds(text) == expected
+    assert readnode.frame_bounds(readnode.format_range(*expected)) == expected
 
 
-@pytest.mark.parametrize("text", ["", "a-b", "1100-1001", "1-2-3", "1001x2"])
-def test_parse_range_refuses(text):
-    with pytest.raises(ValueError):
-        readnode.parse_range(text)
+@pytest.mark.parametrize("text", ["", None, "a-b", "1100-1001", "1-2-3", "1001x2"])
+def test_frame_bounds_leave_a_bad_range_to_the_specs_checks(text):
+    assert readnode.frame_bounds(text) is None
+
+
+def test_a_result_with_unreadable_frames_is_refused():
+    with pytest.raises(ValueError, match="cannot be read"):
+        readnode.result_frames({"frames": "soon"})
 
 
 @pytest.mark.parametrize("knob, effective, spec", [
@@ -133,7 +138,7 @@ def test_spec_values(kw, plate, frames, name):
     values = readnode.spec_values(knobs(**kw), project_directory="/proj")
     assert values == {"plate": plate, "frames": frames, "name": name, "colorspace": "Linear Rec.709 (sRGB)",
                       "layer": ""}
-    assert readnode.parse_range(frames) == (kw.get("first", 1001), kw.get("last", 1100))
+    assert readnode.frame_bounds(frames) == (kw.get("first", 1001), kw.get("last", 1100))
 
 
 def test_default_output_is_beside_the_plate_folder():

@@ -28,25 +28,40 @@ def test_good_fields_validate(plate, tmp_path, farm):
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"plate": ""}, "Plate: no Read node selected"),
+    ({"plate": ""}, "shot spec: 'plate' is empty"),
     ({"plate": "[getenv SHOT]/sh010.####.exr"}, "TCL expression"),
-    ({"frames": "1005-1001"}, "Frames: frame range '1005-1001' ends before it starts"),
+    ({"frames": "1005-1001"}, "shot spec: frame range '1005-1001': '1005-1001' runs backwards"),
     ({"frames": "1001-1009"}, "Frames: frame 1009 of the plate is missing"),
+    ({"frames": "1001-1005x2"}, None),                          # the spec's grammar: 1001, 1003, 1005
     ({"output": "relative/dir"}, "Output folder: 'relative/dir' is not an absolute path"),
     ({"model": ""}, "Model: empty"),
     ({"model": "/nowhere/model.pt"}, "Model: checkpoint /nowhere/model.pt does not exist"),
-    ({"chunk_size": 0}, "Chunk size: 0 must be a whole number >= 1"),
-    ({"warmup": -2}, "Warm-up: -2 must be"),
-    ({"downsample": "2"}, "Downsample: '2' must be auto or a ratio"),
-    ({"downsample": "half"}, "Downsample: 'half' must be auto"),
+    ({"chunk_size": 0}, "shot spec: chunk_size 0 must be a whole number >= 1"),
+    ({"warmup": -2}, "shot spec: warmup -2 must be"),
+    ({"downsample": "2"}, "shot spec: downsample 2.0 is out of range; use auto or 0 < r <= 1"),
+    ({"downsample": "half"}, "shot spec: downsample 'half' is not a number"),
     ({"backend": "tractor"}, "Backend: 'tractor' is unknown"),
-    ({"prior": "union_portrait"}, "Person prior: 'union_portrait' is unknown; use one of auto, selfie,"),
-    ({"temporal": 1.0}, "Temporal steadiness: 1.0 must be a number 0 <= s < 1"),
-    ({"temporal": "strong"}, "Temporal steadiness: 'strong' must be"),
+    ({"prior": "union_portrait"}, "shot spec: unknown person prior 'union_portrait'; use one of: auto, selfie,"),
+    ({"temporal": 1.0}, "shot spec: temporal 1.0 must be a number 0 <= s < 1"),
+    ({"temporal": "strong"}, "shot spec: temporal 'strong' must be"),
 ])
 def test_each_bad_field_gives_one_message(plate, tmp_path, farm, change, message):
     errors = submit.validate(good_fields(plate, tmp_path, **change), farm)
-    assert len(errors) == 1 and message in errors[0], errors
+    assert (errors == []) if message is None else (len(errors) == 1 and message in errors[0]), errors
+
+
+@pytest.mark.parametrize("change", [{"downsample": "2"}, {"chunk_size": 0}, {"frames": "1005-1001"},
+                                    {"subject": "everyone"}, {"temporal": "strong"}, {"prior": "union_portrait"}])
+def test_a_bad_spec_field_reads_the_same_in_nuke_as_on_the_command_line(plate, tmp_path, farm, change, capsys):
+    farm_cli = pytest.importorskip("cmn_vfx_farm.cli")
+    fields = good_fields(plate, tmp_path, **change)
+    shown = submit.validate(fields, farm)
+    path = submit.write_spec(submit.spec_dict(fields), str(tmp_path / "bad.shot.yaml"))
+    assert farm_cli.main(["plan", path]) == 2
+    printed = capsys.readouterr().err.strip()
+    assert printed.startswith(f"cmn-farm: error: shot spec {path}: "), printed
+    assert [line.split("shot spec: ", 1)[1] for line in shown] == \
+        [line.split(f"shot spec {path}: ", 1)[1] for line in printed.splitlines()]
 
 
 def test_missing_farm_command_is_reported(plate, tmp_path):
@@ -160,8 +175,8 @@ def test_settings_path_env():
 
 
 @pytest.mark.parametrize("subject, message", [
-    ("everyone", "Subject: 'everyone': give all, main, or picks like 1210,540@1001"),
-    ("10,20,5,40@1001", "Subject: '10,20,5,40@1001': a box is x0,y0,x1,y1 with x0 <= x1 and y0 <= y1"),
+    ("everyone", "shot spec: subject 'everyone': give all, main, or picks like 1210,540@1001"),
+    ("10,20,5,40@1001", "shot spec: subject '10,20,5,40@1001': a box is x0,y0,x1,y1 with x0 <= x1 and y0 <= y1"),
     ("1210,540@1001;300,500@1010", "Subject: pick 300,500@1010 is on frame 1010, outside the frames 1001-1005"),
 ])
 def test_bad_subject_gives_one_message(plate, tmp_path, farm, subject, message):
