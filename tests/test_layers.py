@@ -31,9 +31,6 @@ OPTIONAL_IN_JOB = {"cmn_vfx.job.config_yaml": ["yaml"], "cmn_vfx.job.finished": 
 ABOVE_PRIOR = ("cmn_vfx.engine", "cmn_vfx.commands", "cmn_vfx.cli", "cmn_vfx.teach")
 ABOVE_MODEL = ("cmn_vfx.engine", "cmn_vfx.commands", "cmn_vfx.cli", "cmn_vfx.prior", "cmn_vfx.teach")
 RUNTIMES = ("openvino", "onnxruntime")
-# The ONNX runtime still lives in model/ until issue 30's backend part moves it to the engine: delete
-# the entry then (this test fails once it is gone, and whenever anything else appears).
-RUNTIME_IN_MODEL_LEFT = {"cmn_vfx.model.onnx_network": ["onnxruntime", "openvino"]}
 
 
 def _inside(name: str, packages: tuple[str, ...]) -> bool:
@@ -152,4 +149,4 @@ def test_model_imports_no_runtime_package():
             if runtimes:
                 found[module] = runtimes
     assert os.path.isdir(os.path.join(REPO, "cmn_vfx", "model"))
-    assert found == RUNTIME_IN_MODEL_LEFT
+    assert found == {}

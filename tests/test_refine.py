@@ -1,18 +1,12 @@
-"""cmn_vfx.engine.refine (torch) against its numpy + cv2 twin, cmn_vfx.engine.numpy_filters, on CPU."""
+"""Edge refinement (cmn_vfx.engine.numpy_filters.refine_edges, every runtime's): the trimap's erosion, and the
+guided filter solved only on the band's box giving the whole frame's values."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
-import torch
 
-from cmn_vfx.engine.refine import area_resize, band_element, grow_mask, refine_edges, trimap
-from cmn_vfx.engine.numpy_filters import refine_edges as numpy_refine_edges
-from cmn_vfx.engine.numpy_filters import trimap_from_prior
-
-
-def _nchw(x: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(x[..., None] if x.ndim == 2 else x).permute(2, 0, 1)[None]
+from cmn_vfx.engine.filter_params import REFINE_EPS, band_element, guided_params
+from cmn_vfx.engine.numpy_filters import fast_guided_filter, refine_edges, trimap_from_prior
 
 
 def _frame(kind: str, h: int, w: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -28,46 +22,38 @@ def _frame(kind: str, h: int, w: int, seed: int) -> tuple[np.ndarray, np.ndarray
 
 
 # (5, 7): box radius 8 wider than the frame; (576, 602) and (581, 603): coefficients at 1/2 size,
-# a whole-block and a fractional area downscale.
-@pytest.mark.parametrize("h,w", [(5, 7), (17, 23), (36, 64), (576, 602), (581, 603)])
+# a whole-block and a fractional area downscale; (200, 300): a band far from the frame's edges.
+@pytest.mark.parametrize("h,w", [(5, 7), (17, 23), (36, 64), (200, 300), (576, 602), (581, 603)])
 @pytest.mark.parametrize("kind", ["random", "edge"])
-def test_refine_edges_matches_numpy_refine_edges(kind, h, w):
+def test_refine_edges_is_the_whole_frames_guided_filter_inside_the_band_and_0_or_1_outside(kind, h, w):
     src, pha = _frame(kind, h, w, seed=h * w)
-    want = numpy_refine_edges(pha, src)
-    got = refine_edges(_nchw(pha), _nchw(src))[0, 0].numpy()
-    known = (want == 0) | (want == 1)
+    band, radius, s = guided_params(h, w)
+    tri = trimap_from_prior(pha, band)
+    want = np.clip(np.where(tri == 0.5, fast_guided_filter(src, pha, radius, REFINE_EPS, s), tri), 0, 1)
+    got = refine_edges(pha, src)
+    known = tri != 0.5
     assert (~known).any() and (known.any() or kind == "random")
-    np.testing.assert_array_equal(got[known], want[known])     # 0 / 1 outside the band, exactly
-    assert np.abs(got - want).max() < 1e-4
+    np.testing.assert_array_equal(got[known], tri[known])       # 0 / 1 outside the band, exactly
+    assert got.dtype == np.float32 and np.abs(got - want).max() < 1e-5
+
+
+def _eroded(mask: np.ndarray, element: np.ndarray) -> np.ndarray:
+    """Erosion by brute force: a pixel stays where every pixel of the element around it that lies inside the
+    frame is set (what lies outside counts as neither side)."""
+    k = element.shape[0] // 2
+    padded = np.pad(mask, k, constant_values=True)
+    out = np.ones_like(mask)
+    for dy, dx in zip(*np.nonzero(element)):
+        out &= padded[dy:dy + mask.shape[0], dx:dx + mask.shape[1]]
+    return out
 
 
 @pytest.mark.parametrize("band", [1, 2, 3, 11, 40])
-def test_trimap_equals_cv2_erosion(band):
+def test_trimap_is_the_erosion_of_each_side_by_the_band_ellipse(band):
     pha = np.random.default_rng(band).random((29, 37), dtype=np.float32)
-    np.testing.assert_array_equal(trimap(_nchw(pha), band)[0, 0].numpy(), trimap_from_prior(pha, band))
-
-
-@pytest.mark.parametrize("shape", [cv2.MORPH_ELLIPSE, cv2.MORPH_RECT, cv2.MORPH_CROSS])
-@pytest.mark.parametrize("k", [1, 3, 7, 23])
-def test_grow_mask_equals_cv2_dilate_on_random_masks(shape, k):
-    element = cv2.getStructuringElement(shape, (k, k))
-    rng = np.random.default_rng(k)
-    for density in (0.02, 0.5, 0.98):
-        mask = rng.random((2, 19, 31)) < density
-        got = grow_mask(torch.from_numpy(mask)[None], element)[0].numpy()
-        for c in range(2):
-            np.testing.assert_array_equal(got[c], cv2.dilate(mask[c].astype(np.uint8), element) > 0)
-
-
-def test_grow_mask_refuses_an_element_with_off_centre_rows():
-    with pytest.raises(ValueError):
-        grow_mask(torch.zeros(1, 1, 4, 4, dtype=torch.bool), np.array([[1, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8))
-
-
-@pytest.mark.parametrize("src,dst", [((17, 23), (5, 7)), ((12, 9), (4, 3)), ((10, 31), (3, 10)), ((7, 7), (1, 1))])
-def test_area_resize_equals_cv2_inter_area(src, dst):
-    x = np.random.default_rng(0).random((*src, 3), dtype=np.float32)
-    want = cv2.resize(x, dst[::-1], interpolation=cv2.INTER_AREA)
-    got = area_resize(_nchw(x), dst)[0].permute(1, 2, 0).numpy()
-    assert np.abs(got - want).max() < 1e-6
-
+    pha[:, :12] = 1.0                                       # a solid region, so some pixels survive erosion
+    element = band_element(band)
+    want = np.full(pha.shape, 0.5, np.float32)
+    want[_eroded(pha > 0.5, element)] = 1.0
+    want[_eroded(pha <= 0.5, element)] = 0.0
+    np.testing.assert_array_equal(trimap_from_prior(pha, band), want)

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     export_onnx(model, meta, out)
     report = {"model": meta["name"], "sha256": meta["sha256"], "onnx": out, "bytes": os.path.getsize(out)}
     if args.check:      # against torch, in each runtime that will run the file
-        from cmn_vfx.model.onnx_export import compare_runtimes
+        from cmn_vfx.engine.onnx_backend import compare_runtimes
         report["max_abs_alpha_difference_by_runtime"] = {
             runtime: compare_runtimes(args.model, out, executor=runtime) for runtime in ("openvino", "onnx")}
         report["max_abs_alpha_difference"] = max(report["max_abs_alpha_difference_by_runtime"].values())

@@ -1,8 +1,8 @@
-"""The engine's filter parameters, torch-free: both runtimes, the classical baselines and cmn:settings read them.
+"""The engine's filter parameters, torch-free: every runtime, the classical baselines and cmn:settings read them.
 
-Guided upsampling (cmn_vfx.engine.guided_filter, and its numpy twin in cmn_vfx.engine.numpy_filters):
-LUMA, UPSAMPLE_RADIUS, UPSAMPLE_EPS. Edge refinement (`--refine guided`, cmn_vfx.engine.refine and
-its numpy twin): the rest. Retuning any of them changes the resume key (MatteEngine.settings).
+Guided upsampling (cmn_vfx.engine.numpy_filters.guided_upsample): LUMA, UPSAMPLE_RADIUS, UPSAMPLE_EPS.
+Edge refinement (`--refine guided`, cmn_vfx.engine.numpy_filters.refine_edges): the rest. Retuning any of
+them changes the resume key (MatteEngine.settings).
 """
 from __future__ import annotations
 

@@ -229,7 +229,7 @@ class MatteEngine:
                 if region is not None:
                     pha = pha * region
                 if stabilise.strength:                 # every step, warm-up included: its memory is the shot's
-                    steady = stabilise(backend.plane(pha), frame_in.src, getattr(backend, "flow", None))
+                    steady = stabilise(backend.plane(pha), frame_in.src, backend.flow)
                     pha = backend.frame(steady if ready.mask is None else steady * ready.mask)
                 prev = src
                 if frame_in.step.emit:                 # refined, upsampled and written in the writer thread

@@ -3,8 +3,8 @@
 A fresh `cmn-matte run` spends 1.4-5 s importing torch on a small CPU (docs/benchmarks.md), more than a
 40-frame 512x288 shot's whole budget; OpenVINO and ONNX Runtime import in a tenth of that. Both run the
 same network from the same .onnx file (cmn_vfx.model.onnx_export writes it from the checkpoint, batch
-norm folded), with the numpy twins of the refinement and the upsampling (cmn_vfx.engine.numpy_filters);
-in fp32 their alpha equals torch's to float32 rounding (tests/engine/test_runtime.py), and they write the
+norm folded; cmn_vfx.engine.onnx_backend runs it), and every runtime refines and upsamples with the same
+numpy code (cmn_vfx.engine.numpy_filters); all of them are a cmn_vfx.engine.backend.Backend. In fp32 their alpha equals torch's to float32 rounding (tests/engine/test_runtime.py), and they write the
 checkpoint's name and sha256, so frames from any runtime count as finished for the others.
 
 - openvino: OpenVINO's CPU plugin (static shapes, oneDNN kernels): the network step 26 ms where ONNX
@@ -28,15 +28,13 @@ from __future__ import annotations
 import importlib.util
 import os
 
-import numpy as np
-
-from cmn_vfx.engine.stabilise import FLOW_PRESET
-from cmn_vfx.model.onnx_network import OnnxNetwork, openvino_precisions
+from cmn_vfx.engine.backend import Backend, BackendSettings
+from cmn_vfx.engine.onnx_backend import OnnxBackend, OnnxNetwork
+from cmn_vfx.engine.onnx_sessions import openvino_precisions
 from cmn_vfx.errors import BadInputError, warn
 from cmn_vfx.installed import resolve_checkpoint
 from cmn_vfx.io.onnx_weights import UnreadableExport, weights_digest
 from cmn_vfx.job.names import RUNTIMES
-
 
 
 def has_nvidia_gpu() -> bool:
@@ -85,8 +83,8 @@ def _checked(net: OnnxNetwork, model: str) -> OnnxNetwork:
     return net
 
 
-def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
-    """('torch' | 'openvino' | 'onnx', the opened exported network for the last two) for an EngineConfig;
+def choose_runtime(config: BackendSettings) -> tuple[str, OnnxNetwork | None]:
+    """('torch' | 'openvino' | 'onnx', the opened exported network for the last two) for a shot's settings;
     BadInputError when openvino or onnx is asked and impossible."""
     if config.runtime not in RUNTIMES:
         raise BadInputError(f"runtime {config.runtime!r} is unknown; use one of {', '.join(RUNTIMES)}")
@@ -143,65 +141,10 @@ def choose_runtime(config) -> tuple[str, OnnxNetwork | None]:
     return "torch", None
 
 
-def open_backend(config, model=None, meta: dict | None = None):
+def open_backend(config: BackendSettings, model=None, meta: dict | None = None) -> Backend:
     """The backend that runs `config`'s network: TorchBackend, or OnnxBackend (a given torch `model` means torch)."""
     kind, net = ("torch", None) if model is not None else choose_runtime(config)
     if kind in ONNX_RUNTIMES:
         return OnnxBackend(config, net)
     from cmn_vfx.engine.torch_backend import TorchBackend
     return TorchBackend(config, model, meta)
-
-
-class OnnxBackend:
-    """An exported CMN step on the CPU, in OpenVINO or ONNX Runtime; frames stay numpy ([h,w] or [h,w,C] float32)."""
-
-    def __init__(self, config, net: OnnxNetwork) -> None:
-        """`net`: the network choose_runtime opened (it checked the device, precision and threads)."""
-        self.net, info = net, net.info
-        self.name, self.precision = net.runtime, net.precision
-        self.meta = {"name": info.get("name") or os.path.splitext(os.path.basename(net.path))[0],
-                     "path": os.path.abspath(net.path), "sha256": info.get("sha256", ""),
-                     "model_config": info["model_config"], "metrics": info.get("metrics", {}), "runtime": net.runtime}
-        self.refine_mode = config.refine
-
-    @staticmethod
-    def frame(array: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(array, np.float32)
-
-    def prepare(self, size: tuple[int, int]) -> None:
-        """Ready the network for the working size (w, h) while the first frame is read (OpenVINO compiles)."""
-        self.net.prepare(size[1], size[0])
-
-    def settle(self) -> None:
-        """Wait for what prepare started (OpenVINO's compile thread); on every way out of a run."""
-        self.net.settle()
-
-    def step(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None):
-        return self.net.step(src, prev_src, state, prior)
-
-    @property
-    def flow(self) -> np.ndarray | None:
-        """The last step's backward flow [h,w,2], when it is the one the stabiliser would compute (the same
-        DIS preset on the same padded frames; cmn_vfx.engine.stabilise.stabiliser_flow), else None."""
-        return self.net.flow if self.net.preset == FLOW_PRESET else None
-
-    def refine(self, pha: np.ndarray, src: np.ndarray) -> np.ndarray:
-        if self.refine_mode == "none":
-            return pha
-        from cmn_vfx.engine.numpy_filters import refine_edges
-        return refine_edges(pha, src)
-
-    @staticmethod
-    def upsample(pha: np.ndarray, src: np.ndarray, guide_hr: np.ndarray) -> np.ndarray:
-        if pha.shape == guide_hr.shape:
-            return np.ascontiguousarray(pha, np.float32)
-        from cmn_vfx.engine.numpy_filters import guided_upsample, luminance
-        return guided_upsample(pha, luminance(src), guide_hr)
-
-    @staticmethod
-    def colour(fgr: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(fgr, np.float32)
-
-    @staticmethod
-    def plane(pha: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(pha, np.float32)

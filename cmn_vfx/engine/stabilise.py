@@ -27,9 +27,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from cmn_vfx.engine.flow_grid import pad16
 from cmn_vfx.job.names import DEFAULT_TEMPORAL
 from cmn_vfx.model.dis_numpy import backward_flow
-from cmn_vfx.model.onnx_network import pad16
 
 SIGMA = 0.02            # colour error (sRGB 0..1) at which the blend falls to 1/e of `strength`
 TAU = 0.5               # change of alpha at which it falls to 1/e (Gaussian): a person found or lost is news
@@ -39,7 +39,8 @@ FLOW_PRESET = "ultrafast"
 
 def stabiliser_flow(src: np.ndarray, prev_src: np.ndarray, preset: str = FLOW_PRESET) -> np.ndarray:
     """[h,w,2] backward flow t -> t-1 of two [h,w,3] 0..1 sRGB frames, computed on the frames edge-padded to a
-    multiple of 16 as the ONNX network computes its own (so both runtimes can share it bit for bit)."""
+    multiple of 16 (cmn_vfx.engine.flow_grid.pad16) as the ONNX step computes its own, which it hands over bit
+    for bit."""
     h, w = src.shape[:2]
     return backward_flow(pad16(np.asarray(src, np.float32)), pad16(np.asarray(prev_src, np.float32)), preset)[:h, :w]
 

@@ -1,8 +1,9 @@
-"""The network, refinement and upsampling in torch, on any device (`--runtime torch`).
+"""The network in torch, on any device (`--runtime torch`): TorchBackend.
 
-The engine's other runtime, ONNX Runtime on the CPU without torch, is cmn_vfx.engine.runtime.OnnxBackend;
-both take and give what MatteEngine's loop needs (cmn_vfx.engine.runtime.Backend) and agree to float32
-rounding (tests/engine/test_runtime.py).
+The engine's other runtime, OpenVINO or ONNX Runtime on the CPU without torch, is
+cmn_vfx.engine.onnx_backend.OnnxBackend; both are a cmn_vfx.engine.backend.Backend and agree to float32
+rounding (tests/engine/test_runtime.py). Refinement and upsampling are numpy in both
+(cmn_vfx.engine.numpy_filters): the working-size alpha and frame come off the device for them.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import contextlib
 import numpy as np
 import torch
 
-from cmn_vfx.engine.guided_filter import guided_upsample, luminance
-from cmn_vfx.engine.refine import refine_edges
+from cmn_vfx.engine.backend import BackendSettings
+from cmn_vfx.engine.numpy_filters import refine_alpha, upsample_alpha
 from cmn_vfx.errors import BadInputError, warn
 
 
@@ -28,8 +29,9 @@ class TorchBackend:
     """A CMN checkpoint on a torch device. Frames are [1,C,h,w] float32 tensors on the device."""
 
     name = "torch"
+    flow = None     # the network's flow (PWC-Net, or DIS at the model's preset) is not the stabiliser's: it computes its own
 
-    def __init__(self, config, model: torch.nn.Module | None = None, meta: dict | None = None) -> None:
+    def __init__(self, config: BackendSettings, model: torch.nn.Module | None = None, meta: dict | None = None) -> None:
         if config.threads is not None:
             torch.set_num_threads(config.threads)
         self.device = resolve_device(config.device)
@@ -72,19 +74,19 @@ class TorchBackend:
         return pha.float(), None if fgr is None else fgr.float(), state
 
     def refine(self, pha: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
-        """Edge refinement at the working size ('guided', cmn_vfx.engine.refine; 'none' = as is)."""
+        """Edge refinement at the working size (cmn_vfx.engine.numpy_filters.refine_alpha): [1,1,h,w] on the device."""
         if self.refine_mode == "none":
             return pha
-        with torch.inference_mode():
-            return refine_edges(pha, src)
+        return self.frame(refine_alpha(self.plane(pha), self.image(src), self.refine_mode))
 
     def upsample(self, pha: torch.Tensor, src: torch.Tensor, guide_hr: np.ndarray) -> np.ndarray:
-        """pha [1,1,h,w] at the working size -> [H,W] float32 alpha at the plate's size."""
-        if tuple(pha.shape[-2:]) == guide_hr.shape:
-            return pha[0, 0].cpu().numpy()
-        with torch.inference_mode():
-            full = guided_upsample(pha, luminance(src), self.frame(guide_hr))
-        return full[0, 0].cpu().numpy()
+        """pha [1,1,h,w] at the working size -> [H,W] float32 alpha at the plate's size (numpy_filters.upsample_alpha)."""
+        return upsample_alpha(self.plane(pha), self.image(src), guide_hr)
+
+    @staticmethod
+    def image(src: torch.Tensor) -> np.ndarray:
+        """A frame [1,3,h,w] -> [h,w,3] float32 numpy."""
+        return np.ascontiguousarray(src[0].permute(1, 2, 0).float().cpu().numpy())
 
     @staticmethod
     def colour(fgr: torch.Tensor) -> np.ndarray:

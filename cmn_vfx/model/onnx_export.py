@@ -1,9 +1,9 @@
-"""Export a CMN checkpoint's per-frame step to ONNX, for the torch-free runtime (cmn_vfx.model.onnx_network).
+"""Export a CMN checkpoint's per-frame step to ONNX, for the torch-free runtime (cmn_vfx.engine.onnx_backend).
 
     cmn-matte export-onnx --model default            # -> cmn_vfx/models/default.onnx
 
 The graph is one network step with the recurrent state as inputs and outputs. What the graph
-cannot hold runs outside it, in numpy and OpenCV (cmn_vfx.model.onnx_network): the edge padding to a
+cannot hold runs outside it, in numpy and OpenCV (cmn_vfx.engine.onnx_backend): the edge padding to a
 multiple of 16, the DIS flow, its resize to the feature grid and the sampling grid of g_backwarp
 (built from the flow in float32, exactly as cmn_vfx.model.backwarp builds it). Inputs, all float32:
     x         [1,3+P,H,W]   0..1 sRGB (+ the person prior), H, W multiples of 16
@@ -20,7 +20,7 @@ with_fgr (format version 1 always had it). The engine estimates the fg colour fr
 
 The ONNX file's metadata carries the source checkpoint's name, sha256, model config and metrics, so
 the engine writes the same model identity into its EXRs whichever runtime ran the step (the two
-agree to float32 rounding: tests/model/test_onnx_export.py).
+agree to float32 rounding: tests/model/test_onnx_export.py; cmn_vfx.engine.onnx_backend.compare_runtimes).
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cmn_vfx.model.onnx_network import FORMAT, META_KEY
+from cmn_vfx.model.onnx_format import FORMAT, META_KEY
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.atomic import atomic_path
 from cmn_vfx.io.onnx_weights import weights_digest
@@ -178,36 +178,3 @@ def _set_metadata(path: str, props: dict[str, str]) -> None:
 def default_onnx_path(checkpoint_path: str) -> str:
     return os.path.splitext(checkpoint_path)[0] + ".onnx"
 
-
-def compare_runtimes(model_name: str, onnx_path: str, size: tuple[int, int] = (150, 270), frames: int = 3,
-                     executor: str = "onnx") -> float:
-    """Largest |alpha difference| between the torch model and its ONNX export run by `executor` (onnx:
-    ONNX Runtime, openvino: OpenVINO) over `frames` frames of a smooth random clip panning right (flow,
-    state and the prior all in play)."""
-    import numpy as np
-
-    from cmn_vfx.model.onnx_network import OnnxNetwork
-    from cmn_vfx.model import load_model
-
-    model, _ = load_model(model_name)
-    net = OnnxNetwork(onnx_path, threads=1, executor=executor)
-    h, w = size
-    rng = np.random.default_rng(0)
-    import cv2
-    plate = cv2.GaussianBlur(rng.random((h + 4 * frames, w + 4 * frames, 3)).astype(np.float32), (0, 0), 3)
-    ys, xs = np.mgrid[0:h, 0:w]
-    as_tensor = lambda a: torch.from_numpy(a[..., None] if a.ndim == 2 else a).permute(2, 0, 1)[None]  # noqa: E731
-    state_t = state_o = prev = None
-    worst = 0.0
-    for t in range(frames):
-        src = np.ascontiguousarray(plate[2 * t:2 * t + h, 3 * t:3 * t + w])
-        prior = (np.hypot(ys - h / 2, xs - w / 2 - 3 * t) < min(h, w) / 3).astype(np.float32)
-        if model.config.prior == "none":
-            prior = None
-        with torch.inference_mode():
-            pha_t, _, state_t = model(as_tensor(src), None if prev is None else as_tensor(prev), state_t,
-                                      None if prior is None else as_tensor(prior))
-        pha_o, _, state_o = net.step(src, prev, state_o, prior)
-        worst = max(worst, float(np.abs(pha_t[0, 0].numpy() - pha_o).max()))
-        prev = src
-    return worst

@@ -2,6 +2,7 @@
 chosen only when they can run, and a run that never imports torch."""
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -11,6 +12,9 @@ import numpy as np
 import pytest
 
 from cmn_vfx.engine import runtime
+from cmn_vfx.engine.backend import Backend
+from cmn_vfx.engine.onnx_backend import OnnxBackend
+from cmn_vfx.engine.torch_backend import TorchBackend
 from cmn_vfx.engine.config import EngineConfig
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.image import read_image
@@ -76,6 +80,46 @@ def _chosen(config: EngineConfig) -> tuple[str, str | None]:
     return kind, None if net is None else net.path
 
 
+def _parameters(function) -> list[str]:
+    return [name for name in inspect.signature(function).parameters if name != "self"]
+
+
+def _protocol_faults(cls: type) -> list[str]:
+    """What `cls` lacks of cmn_vfx.engine.backend.Backend's methods and properties (its data members are set by
+    __init__: the isinstance check sees those), or a method whose parameters differ."""
+    faults = []
+    for name, declared in vars(Backend).items():
+        if name.startswith("_") or not (inspect.isfunction(declared) or isinstance(declared, property)):
+            continue
+        present = hasattr(cls, name) if isinstance(declared, property) else callable(getattr(cls, name, None))
+        if not present:
+            faults.append(name)
+        elif inspect.isfunction(declared) and _parameters(getattr(cls, name)) != _parameters(declared):
+            faults.append(f"{name}{tuple(_parameters(getattr(cls, name)))}")
+    return faults
+
+
+@pytest.mark.parametrize("name", ["torch", "openvino", "onnx"])
+def test_every_runtime_is_a_backend(name, exported, monkeypatch):
+    """The engine calls a backend only through cmn_vfx.engine.backend.Backend: each runtime has all of it."""
+    monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
+    backend = runtime.open_backend(_config(exported, runtime=name, device="cpu"))
+    assert isinstance(backend, Backend) and backend.name == name
+    assert _protocol_faults(type(backend)) == []
+    assert backend.meta["sha256"] and backend.precision == "fp32"
+
+
+def test_the_backend_check_sees_a_missing_method_and_a_changed_one():
+    class Lacking(OnnxBackend):
+        plane = None
+
+    class Changed(TorchBackend):
+        def step(self, src, prev_src, prior):
+            return None
+    assert _protocol_faults(Lacking) == ["plane"]
+    assert _protocol_faults(Changed) == ["step('src', 'prev_src', 'prior')"]
+
+
 def test_auto_picks_openvino_then_onnx_only_where_they_can_run(exported, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
     onnx = os.path.splitext(exported)[0] + ".onnx"
@@ -106,7 +150,7 @@ def test_auto_picks_openvino_then_onnx_only_where_they_can_run(exported, tmp_pat
 
 
 def test_auto_runs_bf16_on_the_cpu_where_openvino_can(exported, monkeypatch):
-    from cmn_vfx.model.onnx_network import openvino_precisions
+    from cmn_vfx.engine.onnx_sessions import openvino_precisions
     if "bf16" not in openvino_precisions():
         pytest.skip("this CPU has no bf16 arithmetic for OpenVINO")
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
@@ -144,13 +188,13 @@ def test_an_onnx_file_given_as_the_model_runs_only_without_torch(exported, monke
 
 
 def test_auto_falls_back_to_onnx_runtime_when_openvino_cannot_read_the_file(exported, monkeypatch, capsys):
-    from cmn_vfx.model import onnx_network
+    from cmn_vfx.engine import onnx_sessions
     monkeypatch.setattr(runtime, "has_nvidia_gpu", lambda: False)
     onnx = os.path.splitext(exported)[0] + ".onnx"
 
     def unreadable(path, threads, precision):
         raise UnreadableExport(f"{path}: not a readable ONNX model (OpConversionFailure)")
-    monkeypatch.setitem(onnx_network.EXECUTORS, "openvino", unreadable)
+    monkeypatch.setitem(onnx_sessions.EXECUTORS, "openvino", unreadable)
     capsys.readouterr()
     assert _chosen(_config(exported)) == ("onnx", onnx)
     assert "trying ONNX Runtime" in capsys.readouterr().err

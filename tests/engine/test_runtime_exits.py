@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cmn_vfx.engine import runtime
+from cmn_vfx.engine.onnx_backend import OnnxBackend
 from cmn_vfx.io.image import Box
 from engine_helpers import matte, write_plate
 
@@ -34,7 +34,7 @@ def _cli(argv: list[str], prelude: str = "", **kw) -> subprocess.Popen:
 @pytest.mark.parametrize("case", ["size", "layer", "out_is_a_file"])
 def test_a_refusal_never_starts_the_runtime(case, exported, tmp_path, monkeypatch, capsys):
     prepared = []
-    monkeypatch.setattr(runtime.OnnxBackend, "prepare", lambda self, size: prepared.append(size))
+    monkeypatch.setattr(OnnxBackend, "prepare", lambda self, size: prepared.append(size))
     plate, out, extra = _mixed_plate(tmp_path), tmp_path / "out", []
     if case == "layer":
         plate, extra = write_plate(str(tmp_path / "good")), ["--layer", "beauty"]
@@ -57,8 +57,8 @@ def test_a_refusal_with_openvino_exits_2_in_a_real_process(exported, tmp_path):
 
 def test_an_interrupt_waits_until_the_compile_thread_is_out_of_openvino(exported, plate, tmp_path, monkeypatch):
     from cmn_vfx.engine.reader import FrameReader
-    from cmn_vfx.model import onnx_network
-    compiled, real = [], onnx_network.OpenVinoSession._compile
+    from cmn_vfx.engine import onnx_sessions
+    compiled, real = [], onnx_sessions.OpenVinoSession._compile
 
     def slow(self, shapes):
         time.sleep(0.5)                                   # a long compile: the interrupt comes meanwhile
@@ -67,7 +67,7 @@ def test_an_interrupt_waits_until_the_compile_thread_is_out_of_openvino(exported
 
     def interrupted(self, step):
         raise KeyboardInterrupt
-    monkeypatch.setattr(onnx_network.OpenVinoSession, "_compile", slow)
+    monkeypatch.setattr(onnx_sessions.OpenVinoSession, "_compile", slow)
     monkeypatch.setattr(FrameReader, "read", interrupted)
     assert matte(plate, "--out", str(tmp_path / "out"), "--model", exported, "--runtime", "openvino") == 130
     assert len(compiled) == 1                             # returned only once the compile had ended
@@ -76,7 +76,7 @@ def test_an_interrupt_waits_until_the_compile_thread_is_out_of_openvino(exported
 def test_sigterm_while_openvino_compiles_exits_130(exported, tmp_path):
     """The compile is made long (ten real compiles) and the signal sent once it has begun."""
     signum = signal.SIGTERM
-    slow = ("from cmn_vfx.model import onnx_network as n\n"
+    slow = ("from cmn_vfx.engine import onnx_sessions as n\n"
             "real = n.OpenVinoSession._compile\n"
             "def slow(self, shapes):\n"
             "    print('compiling', flush=True)\n"

@@ -31,9 +31,9 @@ def test_default_model_loads_by_name_and_mattes():
 def test_the_bundled_onnx_export_is_of_the_bundled_checkpoint_and_agrees_with_it():
     """cmn_vfx/models/default.onnx (`cmn-matte export-onnx --model default`), which `--runtime auto` runs
     on CPU-only machines: made from default.pt as it is now, and its alpha equals torch's."""
-    from cmn_vfx.model.onnx_network import read_info
+    from cmn_vfx.engine.onnx_sessions import read_info
     from cmn_vfx.io.digest import sha256_of
-    from cmn_vfx.model.onnx_export import compare_runtimes
+    from cmn_vfx.engine.onnx_backend import compare_runtimes
 
     path = os.path.join(MODELS_DIR, "default.onnx")
     assert os.path.getsize(path) < 30e6

@@ -1,5 +1,5 @@
 """The ONNX export of a CMN step (cmn_vfx.model.onnx_export) run by ONNX Runtime or OpenVINO in numpy
-(cmn_vfx.model.onnx_network) gives the torch model's outputs, with its flow, state and prior."""
+(cmn_vfx.engine.onnx_backend, cmn_vfx.engine.flow_grid) gives the torch model's outputs, with its flow, state and prior."""
 import os
 
 import cv2
@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from cmn_vfx.model.onnx_network import OnnxNetwork, openvino_precisions, pad16, read_info, resize_flow, sampling_grid
+from cmn_vfx.engine.flow_grid import pad16, resize_flow, sampling_grid
+from cmn_vfx.engine.onnx_backend import OnnxNetwork
+from cmn_vfx.engine.onnx_sessions import openvino_precisions, read_info
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.model import build_model
 from cmn_vfx.model.backwarp import backwarp
@@ -167,9 +169,9 @@ def test_openvino_half_precision_stays_within_1e3_of_fp32(precision):
 
 
 def test_a_precision_the_cpu_lacks_is_refused(tmp_path, monkeypatch):
-    from cmn_vfx.model import onnx_network
+    from cmn_vfx.engine import onnx_sessions
     path = _tiny_export(tmp_path)
-    monkeypatch.setattr(onnx_network, "openvino_precisions", lambda core=None: {"fp32"})
+    monkeypatch.setattr(onnx_sessions, "openvino_precisions", lambda core=None: {"fp32"})
     with pytest.raises(BadInputError, match="no bf16 arithmetic"):
         OnnxNetwork(path, threads=1, executor="openvino", precision="bf16")
     with pytest.raises(BadInputError, match="fp32 only"):

@@ -93,7 +93,7 @@ def test_config_refuses_a_frozen_trunk_without_its_inputs():
 @pytest.mark.parametrize("executor", ["onnx", "openvino"])
 def test_onnx_export_equals_torch(executor, tmp_path):
     from cmn_vfx.model.onnx_export import export_onnx
-    from cmn_vfx.model.onnx_network import OnnxNetwork
+    from cmn_vfx.engine.onnx_backend import OnnxNetwork
 
     def perturbed():
         model = v5().eval()
