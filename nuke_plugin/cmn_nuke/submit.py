@@ -256,8 +256,11 @@ def parse_result(stdout: str) -> dict:
 
 def finish(code: int, stdout: str, stderr: str, farm: list[str], spec_path: str) -> dict:
     """What a finished `cmn-farm submit` gave: the parsed result plus 'spec' and 'status' (the command
-    to copy), or SubmitError with its one-line error (exit 2: bad input, 3: frames missing)."""
+    to copy: cmn-farm's own, else, from a cmn-farm that prints none, built here), or SubmitError with
+    its one-line error (exit 2: bad input, 3: frames missing)."""
     if code != 0:
         last = (stderr.strip().splitlines() or [f"exit code {code}"])[-1].strip()
         raise SubmitError(f"cmn-farm submit failed: {last}")
-    return dict(parse_result(stdout), spec=spec_path, status=status_command(farm, spec_path))
+    result = dict(parse_result(stdout), spec=spec_path)
+    result.setdefault("status", status_command(farm, spec_path))
+    return result

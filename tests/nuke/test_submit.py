@@ -138,7 +138,9 @@ def test_finish_adds_the_spec_and_a_status_command_a_shell_splits_back():
     spec = "/shows/my show/sh010.shot.yaml"
     result = submit.finish(0, json.dumps(answer) + "\n", "submitting\n", ["/py", "-m", "farm"], spec)
     assert result == {**answer, "spec": spec, "status": result["status"]}
-    assert shlex.split(result["status"]) == ["/py", "-m", "farm", "status", spec]
+    assert shlex.split(result["status"]) == ["/py", "-m", "farm", "status", spec]   # built: this cmn-farm printed none
+    own = {**answer, "status": "cmn-farm status '/shows/my show/sh010.shot.yaml'"}
+    assert submit.finish(0, json.dumps(own), "", ["/py", "-m", "farm"], spec)["status"] == own["status"]
 
 
 @pytest.mark.parametrize("line, shown", [("  sh010: 3/5 frames, 1 worker(s) running\n", "sh010: 3/5 frames, 1 worker(s) running"),
