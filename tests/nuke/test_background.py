@@ -134,3 +134,12 @@ def test_closing_the_panel_cancels_its_job(qapp, nuke, plate, tmp_path):
     assert p.close()
     wait_until(lambda: proc.returncode is not None and not alive(child), what="the job's tree gone after close")
     assert not os.path.exists(f"/proc/{leader}")
+
+
+def test_a_farm_command_that_cannot_start_is_an_error_line(qapp, nuke, plate, tmp_path):
+    farm = FakeFarm(tmp_path / "farm", answer(tmp_path))
+    os.chmod(farm.path, 0o644)   # a file, but not a program: validation passes, starting it fails
+    p, plate_node = open_panel(nuke, plate, tmp_path, farm)
+    assert p.submit() is None and p.job is None
+    assert "Permission denied" in p.message.text() and p.submit_button.isEnabled()
+    assert farm.calls == [] and made_nodes(nuke, plate_node) == []
