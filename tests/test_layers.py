@@ -2,7 +2,7 @@
 
   - job, the bottom layer, imports nothing outside itself but the standard library (PyYAML and
     OpenImageIO only inside the one function that reads a YAML file or an EXR): Nuke gets the
-    package copied whole (nuke_plugin/cmn_nuke/job/), where cmn_vfx is not importable;
+    package copied whole (nuke_plugin/cmn_nuke/vendor/job/), where cmn_vfx is not importable;
   - io imports nothing above it: only io itself, the job layer and the base modules (errors,
     interrupts, ...); not the engine, the model, the priors, the commands or the console scripts;
   - prior imports nothing of the engine (job's names and the subject grammar are below it);

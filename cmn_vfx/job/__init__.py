@@ -1,6 +1,6 @@
 """A shot's job as plain data: the bottom layer, standard library only. Nuke, the farm submitter,
 the command line and the engine all use it; Nuke gets this package copied whole
-(nuke_plugin/cmn_nuke/job/, made by tools/copy_job_to_nuke.py), so nothing here imports cmn_vfx
+(nuke_plugin/cmn_nuke/vendor/job/, made by tools/copy_job_to_nuke.py), so nothing here imports cmn_vfx
 outside this package (relative imports only) and nothing third-party at import time.
 
     names.py            the names and defaults: priors, backends, precisions, refinements, missing-frame

@@ -5,7 +5,7 @@
 
 Frame numbers and padding are the plate's (negative frames as Nuke writes them: sh010.-001.exr).
 The engine writes these files, `cmn-farm plan/status/submit` and the demo find them here, and
-Nuke's copy of the job package (nuke_plugin/cmn_nuke/job/) builds the Read nodes' file names from it.
+Nuke's copy of the job package (nuke_plugin/cmn_nuke/vendor/job/) builds the Read nodes' file names from it.
 """
 from __future__ import annotations
 

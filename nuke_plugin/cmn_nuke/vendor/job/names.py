@@ -1,6 +1,6 @@
 """The names and defaults a shot's settings take: each defined once, here.
 
-Standard library only (Nuke gets the job package copied whole: nuke_plugin/cmn_nuke/job/).
+Standard library only (Nuke gets the job package copied whole: nuke_plugin/cmn_nuke/vendor/job/).
 """
 from __future__ import annotations
 
