@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from cmn_vfx.errors import BadInputError, warn
 from cmn_vfx.job.frames import (MAX_FRAMES, count_of, format_frame, format_frame_range, frame_spans,  # noqa: F401
-                                frames_are, parse_frame_range, parse_pattern, split_name)
+                                frames_are, parse_frame_range, parse_pattern, sequence_name, split_name)
 from cmn_vfx.job.names import MISSING  # noqa: F401 - resolve_frames' modes; callers import it from here too
 
 
@@ -43,7 +43,7 @@ class Sequence:
     @property
     def name(self) -> str:
         """The head without trailing separators: 'sh010.' -> 'sh010'."""
-        return self.head.rstrip("._- ") or os.path.basename(self.directory.rstrip(os.sep)) or "sequence"
+        return sequence_name(self.directory, self.head)
 
     def path(self, frame: int) -> str:
         """Full path of one frame, padded like the files on disk."""

@@ -10,6 +10,7 @@ disk (never renumbered). Negative frames follow Nuke: `sh010.-001.exr`.
     format_frame_range([1,2,3,5,7,9,20])   '1-3,5-9x2,20'
     parse_pattern('p/sh010.%04d.exr')      ('p', 'sh010.', '.exr', 4)
     split_name('sh010.-007.exr')           ('sh010.', '007', -7, '.exr')
+    sequence_name('p', 'sh010.')           'sh010'      (what a shot's outputs are called by default)
 
 Patterns: 'sh010.####.exr' (one digit per '#', also '@'), 'sh010.%04d.exr' (printf; '%d' = no
 padding), 'sh010.$F4.exr' (Houdini; '$F' = no padding). Finding a sequence's files on disk is
@@ -96,6 +97,12 @@ def frames_are(frames: Iterable[int]) -> str:
 def count_of(n: int, noun: str) -> str:
     """'1 frame', '2 frames'."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def sequence_name(directory: str, head: str) -> str:
+    """A sequence's name, what its outputs are called (OUT/alpha/<name>.####.exr): the head without
+    trailing separators ('sh010.' -> 'sh010'), else the folder's name, else 'sequence'."""
+    return head.rstrip("._- ") or os.path.basename(directory.rstrip(os.sep)) or "sequence"
 
 
 def split_name(filename: str) -> tuple[str, str, int, str] | None:

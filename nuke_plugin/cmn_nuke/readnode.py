@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from .vendor.job.errors import BadInputError
-from .vendor.job.frames import format_frame, frame_spans, parse_pattern
+from .vendor.job.frames import format_frame, frame_spans, parse_pattern, sequence_name
 from .vendor.job.layout import OutputLayout
 
 # Nuke's built-in (nuke-default) names -> the equivalent OCIO name cmn-matte knows.
@@ -87,9 +87,9 @@ def frame_path(pattern: str, frame: int) -> str:
 
 
 def plate_name(pattern: str) -> str:
-    """'/p/sh010.####.exr' -> 'sh010' (the head without trailing separators)."""
-    head = os.path.basename(split_pattern(pattern)[0])
-    return head.rstrip("._-") or "plate"
+    """'/p/sh010.####.exr' -> 'sh010': the name cmn-matte gives the plate's outputs (job/frames.py)."""
+    head, _, _ = split_pattern(pattern)
+    return sequence_name(os.path.dirname(head), os.path.basename(head))
 
 
 def resolve_file(path: str, project_directory: str = "") -> str:

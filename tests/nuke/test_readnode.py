@@ -173,3 +173,16 @@ def test_expected_results_follow_the_contract_layout():
 def test_plate_layer_from_the_reads_channels(channels, layer):
     assert readnode.plate_layer(channels) == layer
     assert readnode.spec_values(knobs(channels=channels))["layer"] == layer
+
+
+@pytest.mark.parametrize("files, pattern", [
+    ("sh010.{:04d}.exr", "sh010.####.exr"), ("sh010_{:04d}.exr", "sh010_%04d.exr"),
+    ("sh020 - {:d}.dpx", "sh020 - ####.dpx"), ("{:04d}.exr", "####.exr"),
+])
+def test_plate_name_is_the_name_cmn_matte_gives_the_outputs(tmp_path, files, pattern):
+    from cmn_vfx.io.sequence import find_sequence
+    folder = tmp_path / "plate_v2"
+    folder.mkdir()
+    for frame in (1001, 1002):
+        (folder / files.format(frame)).write_bytes(b"")
+    assert readnode.plate_name(str(folder / pattern)) == find_sequence(str(folder / pattern)).name
