@@ -4,17 +4,17 @@ A task is `cmn-matte run --spec SHOT.yaml --frames A-B`. The network is recurren
 so the task first runs the W frames before A (clipped at the plate's first frame,
 a cut or a hole) and discards their outputs; its results then match a sequential pass.
 
-Chunks follow Open Job Description's CONTIGUOUS chunking exactly (the local runner
-and Deadline Cloud cut the same chunks): the frames are split into runs of
-consecutive numbers, and each run into ceil(n / chunk_size) chunks of nearly equal
-length. `cmn-farm plan` therefore shows what will run.
+Chunks are Open Job Description's own: openjd.model's StepParameterSpaceIterator over the
+job template's Matte step (CHUNK[INT], CONTIGUOUS; farm/template.py openjd_chunks), so the
+local runner, Deadline Cloud and `cmn-farm plan` cut the same chunks: the frames are split
+into runs of consecutive numbers, and each run into ceil(n / chunk_size) nearly equal chunks.
 
 A shot's frames are `cmn-matte run`'s (cmn_vfx.io.sequence.shot_frames): the spec's range,
 or the plate's first..last with its holes, which `missing: hold|black` fills. Gaps and
 scattered lists (1006,1009, or a stepped 1001-1009x4) are fine: no chunk spans a gap, so
 each run of consecutive frames is its own chunk (a resubmit of what status lists).
 
-Imports neither numpy nor torch (the farm submitter and Nuke use it).
+Imports neither numpy nor torch (the farm submitter and Nuke use it); openjd.model when a plan is made.
 """
 from __future__ import annotations
 
@@ -73,8 +73,7 @@ class Plan:
     @property
     def openjd_range(self) -> str:
         """The frames as an OpenJD range expression: runs of consecutive frames, no steps ('1006,1009-1012')."""
-        runs = split_contiguous(list(self.frames), max(len(self.frames), 1))
-        return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+        return openjd_range(list(self.frames))
 
     @property
     def layout(self) -> OutputLayout:
@@ -87,27 +86,29 @@ class Plan:
                 "chunks": [c.to_dict() for c in self.chunks]}
 
 
-def split_contiguous(frames: list[int], chunk_size: int) -> list[tuple[int, ...]]:
-    """Runs of consecutive frames, each cut into ceil(n/chunk_size) nearly equal chunks (OpenJD's rule)."""
+def runs(frames: list[int]) -> list[tuple[int, ...]]:
+    """Runs of consecutive frame numbers: [1001, 1002, 1005] -> [(1001, 1002), (1005,)]."""
+    out: list[list[int]] = []
+    for frame in frames:
+        if out and frame == out[-1][-1] + 1:
+            out[-1].append(frame)
+        else:
+            out.append([frame])
+    return [tuple(r) for r in out]
+
+
+def openjd_range(frames: list[int]) -> str:
+    """The frames as an OpenJD range expression: runs of consecutive frames, no steps ('1006,1009-1012')."""
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs(frames))
+
+
+def contiguous_chunks(frames: list[int], chunk_size: int) -> list[tuple[int, ...]]:
+    """The frames in OpenJD's CONTIGUOUS chunks of <= chunk_size (openjd.model cuts them, farm/template.py)."""
+    from openjd.model import IntRangeExpr
+    from cmn_vfx_farm.template import openjd_chunks
     if chunk_size < 1:
         raise BadInputError(f"chunk size {chunk_size} must be a whole number >= 1; use e.g. --chunk-size 10")
-    chunks: list[tuple[int, ...]] = []
-    start = 0
-    for i in range(1, len(frames) + 1):
-        if i < len(frames) and frames[i] == frames[i - 1] + 1:
-            continue
-        run = frames[start:i]
-        count = -(-len(run) // chunk_size)
-        small, extra = divmod(len(run), count)
-        sizes = [small] * count
-        for k in range(extra):
-            sizes[(k * count) // extra] += 1
-        pos = 0
-        for size in sizes:
-            chunks.append(tuple(run[pos:pos + size]))
-            pos += size
-        start = i
-    return chunks
+    return [tuple(IntRangeExpr.from_str(text)) for text in openjd_chunks(openjd_range(frames), chunk_size)]
 
 
 def plan_shot(spec: ShotSpec, frames: str | None = None, chunk_size: int | None = None,
@@ -129,11 +130,11 @@ def plan_shot(spec: ShotSpec, frames: str | None = None, chunk_size: int | None 
     if not wanted:
         raise BadInputError(f"frame range {text!r} is empty; write e.g. {seq.first}-{seq.last}")
     resolve_frames(seq, wanted, spec.missing)
-    runs = split_contiguous(wanted, size)
+    chunked = contiguous_chunks(wanted, size)
     # Like the engine: warm-up reaches back to the plate's first frame, not across a
     # hole unless the spec fills holes (missing: hold | black).
     holes = seq.holes() if spec.missing == "error" else []
     warm = DEFAULT_WARMUP if spec.warmup is None else spec.warmup
-    chunks = tuple(Chunk(c, warmup_frames(c[0], warm, seq.first, spec.cuts, holes)) for c in runs)
+    chunks = tuple(Chunk(c, warmup_frames(c[0], warm, seq.first, spec.cuts, holes)) for c in chunked)
     name = spec.name or seq.name
     return Plan(spec, name, seq.padding, tuple(wanted), size, warm, chunks, spec_path)

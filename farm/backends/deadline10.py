@@ -1,34 +1,43 @@
-"""Thinkbox Deadline 10: job-info and plugin-info files for `deadlinecommand`.
+"""Thinkbox Deadline 10: job-info and plugin-info files for `deadlinecommand` (CommandLine plugin).
 
-The CommandLine plugin runs, per task,
+The matte job's tasks are chunks of frames: Deadline cuts `Frames` into tasks of `ChunkSize`
+frames and each task runs
     cmn-matte run --spec SHOT.yaml --frames <STARTFRAME>-<ENDFRAME>
-Deadline cuts `Frames` into tasks of `ChunkSize` frames itself (fixed size, the
-last chunk shorter; OpenJD spreads frames evenly, so chunk edges may differ from
-`cmn-farm plan`). Deadline chunks by position in the frame list, so a list with
-gaps could give a task spanning a gap: such ranges are refused here.
-Files go to OUT/jobs/<job_id>/deadline10/; with `deadlinecommand` on PATH they
-are submitted, else the error says how to submit them.
+(fixed size, the last chunk shorter; OpenJD spreads frames evenly, so chunk edges may differ
+from `cmn-farm plan`). Deadline chunks by position in the frame list, so a list with gaps could
+give a task spanning a gap: such ranges are refused here.
+
+With `subject: main` or picks a subject job (one task: cmn-matte run --spec SHOT.yaml
+--resolve-subject) comes first and the matte job depends on it: both go in one
+`deadlinecommand -SubmitMultipleJobs -dependent -job ... -job ...`, which makes each job depend
+on the one before. Pool, group and priority go into every job-info file.
+Files go to OUT/jobs/<job_id>/deadline10/; with `deadlinecommand` on PATH they are submitted,
+else the error gives the command that submits them.
 """
 from __future__ import annotations
 
 import os
-import re
+import shlex
 import shutil
 import subprocess
 
 from cmn_vfx.errors import BadInputError, CMNError
 from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from cmn_vfx_farm.plan import Plan
+from cmn_vfx_farm.template import has_subject_step
+
+DEFAULT_PRIORITY = 50
 
 
-def job_info(plan: Plan, spec_path: str) -> dict[str, str]:
-    """Keys of the job-info file (Deadline's names)."""
+def job_info(plan: Plan, spec_path: str, extra: dict | None = None) -> dict[str, str]:
+    """Keys of the matte job's job-info file (Deadline's names)."""
     return {
         "Plugin": "CommandLine",
         "Name": f"CMN matte {plan.name}",
         "BatchName": plan.name,
         "Frames": plan.frame_range,
         "ChunkSize": str(plan.chunk_size),
+        **_placement(extra or {}),
         "OutputDirectory0": os.path.join(plan.spec.output, "alpha"),
         "OutputFilename0": os.path.basename(plan.layout.alpha_pattern),
         "OutputDirectory1": os.path.join(plan.spec.output, "fg"),
@@ -38,11 +47,26 @@ def job_info(plan: Plan, spec_path: str) -> dict[str, str]:
     }
 
 
-def plugin_info(spec_path: str, cmn_matte: str) -> dict[str, str]:
+def subject_job_info(plan: Plan, extra: dict | None = None) -> dict[str, str]:
+    """The subject job: one task that resolves the people over the whole shot before the matte job starts."""
+    return {"Plugin": "CommandLine", "Name": f"CMN subject {plan.name}", "BatchName": plan.name,
+            "Frames": str(plan.frames[0]), "ChunkSize": "1", **_placement(extra or {}),
+            "EnvironmentKeyValue0": "PYTHONUNBUFFERED=1"}
+
+
+def _placement(extra: dict) -> dict[str, str]:
+    keys = {"Priority": str(DEFAULT_PRIORITY if extra.get("priority") is None else extra["priority"])}
+    for key in ("pool", "group"):
+        if extra.get(key):
+            keys[key.capitalize()] = extra[key]
+    return keys
+
+
+def plugin_info(spec_path: str, cmn_matte: str, task: str = "--frames <STARTFRAME>-<ENDFRAME>") -> dict[str, str]:
     """Keys of the CommandLine plugin-info file; <QUOTE> keeps paths with spaces whole."""
     return {
         "Executable": cmn_matte,
-        "Arguments": f"run --spec <QUOTE>{spec_path}<QUOTE> --frames <STARTFRAME>-<ENDFRAME>",
+        "Arguments": f"run --spec <QUOTE>{spec_path}<QUOTE> {task} --no-progress",
         "Shell": "default",
         "ShellExecute": "False",
         "StartupDirectory": "",
@@ -55,31 +79,57 @@ def write_info(path: str, keys: dict[str, str]) -> str:
     return path
 
 
-def write_job_files(plan: Plan, folder: str, spec_path: str, cmn_matte: str) -> tuple[str, str]:
-    """job_info.job and plugin_info.job in `folder`; BadInputError for frame lists with gaps."""
+def read_info(path: str) -> dict[str, str]:
+    """A job-info or plugin-info file back as a dict (what deadlinecommand reads)."""
+    with open(path, encoding="utf-8") as fh:
+        return dict(line.rstrip("\n").split("=", 1) for line in fh if "=" in line)
+
+
+def write_job_files(plan: Plan, folder: str, spec_path: str, cmn_matte: str,
+                    extra: dict | None = None) -> list[tuple[str, str]]:
+    """(job-info, plugin-info) pairs in submission order: the subject job first when there is one.
+    BadInputError for frame lists with gaps."""
     if len(plan.frames) != plan.frames[-1] - plan.frames[0] + 1:
         raise BadInputError(f"deadline10: frames {plan.frame_range} have gaps and Deadline could cut a task "
                             "across one; submit each consecutive range separately")
     os.makedirs(folder, exist_ok=True)
-    return (write_info(os.path.join(folder, "job_info.job"), job_info(plan, spec_path)),
-            write_info(os.path.join(folder, "plugin_info.job"), plugin_info(spec_path, cmn_matte)))
+    jobs = []
+    if has_subject_step(plan.spec):
+        jobs.append((write_info(os.path.join(folder, "subject_job_info.job"), subject_job_info(plan, extra)),
+                     write_info(os.path.join(folder, "subject_plugin_info.job"),
+                                plugin_info(spec_path, cmn_matte, "--resolve-subject"))))
+    jobs.append((write_info(os.path.join(folder, "job_info.job"), job_info(plan, spec_path, extra)),
+                 write_info(os.path.join(folder, "plugin_info.job"), plugin_info(spec_path, cmn_matte))))
+    return jobs
+
+
+def submit_argv(command: str, jobs: list[tuple[str, str]]) -> list[str]:
+    """deadlinecommand's arguments: one job as is, a subject job and its matte job as dependent jobs."""
+    if len(jobs) == 1:
+        return [command, *jobs[0]]
+    return [command, "-SubmitMultipleJobs", "-dependent", *[a for pair in jobs for a in ("-job", *pair)]]
+
+
+def submitted_ids(output: str) -> list[str]:
+    """The JobID=... lines deadlinecommand prints, one per job, in order."""
+    return [line.split("=", 1)[1].strip() for line in output.splitlines() if line.startswith("JobID=")]
 
 
 def submit(plan: Plan, options: SubmitOptions) -> SubmitResult:
     job_id, job_dir, spec_path = new_job_dir(plan)
-    job_file, plugin_file = write_job_files(plan, os.path.join(job_dir, "deadline10"), spec_path,
-                                            options.cmn_matte or "cmn-matte")
+    folder = os.path.join(job_dir, "deadline10")
+    jobs = write_job_files(plan, folder, spec_path, options.cmn_matte or "cmn-matte", options.extra)
     result = SubmitResult(job_id, "deadline10", plan, log=None, job_dir=job_dir)
     if options.dry_run:
         return result
     command = shutil.which("deadlinecommand")
     if command is None:
-        raise CMNError(f"deadline10: `deadlinecommand` is not on PATH; the job files are in {os.path.dirname(job_file)}: "
-                       f"submit them with `deadlinecommand {job_file} {plugin_file}`")
-    got = subprocess.run([command, job_file, plugin_file], capture_output=True, text=True, timeout=600)
-    found = re.search(r"^JobID=(\S+)", got.stdout, re.MULTILINE)
-    if got.returncode != 0 or not found:
+        raise CMNError(f"deadline10: `deadlinecommand` is not on PATH; the job files are in {folder}: "
+                       f"submit them with `{shlex.join(submit_argv('deadlinecommand', jobs))}`")
+    got = subprocess.run(submit_argv(command, jobs), capture_output=True, text=True, timeout=600)
+    ids = submitted_ids(got.stdout)
+    if got.returncode != 0 or len(ids) != len(jobs):
         last = (got.stderr or got.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise CMNError(f"deadline10: deadlinecommand failed ({last[0]}); the job files are in {os.path.dirname(job_file)}")
-    result.job_id = found.group(1)
+        raise CMNError(f"deadline10: deadlinecommand failed ({last[0]}); the job files are in {folder}")
+    result.job_id = ids[-1]
     return result

@@ -1,40 +1,47 @@
-"""AWS Deadline Cloud: write a job bundle and submit it with the `deadline` CLI.
+"""AWS Deadline Cloud: a job bundle, validated with openjd's model, submitted with the `deadline` client API.
 
-The bundle (OUT/jobs/<job_id>/bundle/) is the same OpenJD template that runs
-locally, plus
-    parameter_values.yaml   parameterValues: [{name, value}, ...]
+The bundle (OUT/jobs/<job_id>/bundle/) is the OpenJD template that runs locally (with the
+Subject step when the spec picks people), plus
+    parameter_values.yaml   parameterValues: [{name, value}, ...] (ShotSpec, Plate, Model, OutputDir are PATHs)
     asset_references.yaml   assetReferences: inputs (spec + plate frames + checkpoint file),
-                            outputs (OUT/alpha, OUT/fg), referencedPaths
-so job attachments carry the plate to workers without a shared file system.
-When the `deadline` CLI or a default farm/queue is missing, the bundle is left
-in place and the error says what to set up and how to submit it by hand.
+                            outputs (OUT: alpha/, fg/ and the subject in .cmn/), referencedPaths
+so job attachments carry the plate to workers without a shared file system, and path mapping
+gives each worker the paths it sees (farm/worker/pathmap.py maps the spec's own).
+
+Before anything is sent, openjd.model builds the job from the bundle's template and values
+(decode_job_template, create_job): a bundle OpenJD refuses is refused here. Submission is
+deadline.client.api.create_job_from_job_bundle with the farm, queue, storage profile and job
+attachments file system given on the command line (else the `deadline` config's defaults);
+it returns the job id. Without the `deadline` package the bundle stays, and the error says how
+to submit it.
 """
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import subprocess
 
-from cmn_vfx.errors import CMNError
+from cmn_vfx.errors import BadInputError, CMNError
 from cmn_vfx.io.atomic import write_yaml
 from cmn_vfx.io.sequence import find_sequence
 from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from cmn_vfx_farm.plan import Plan
-from cmn_vfx_farm.template import job_parameters, parameter_values_document, template_text
+from cmn_vfx_farm.template import (has_subject_step, job_parameters, openjd_job, parameter_values_document,
+                                   template_text)
 
-SUBMIT_TIMEOUT_SECONDS = 600
+# deadline config keys for the command-line options (SubmitOptions.extra)
+CONFIG_KEYS = {"farm_id": "defaults.farm_id", "queue_id": "defaults.queue_id",
+               "storage_profile_id": "settings.storage_profile_id"}
 
 
 def asset_references(plan: Plan, spec_path: str) -> dict:
-    """The assetReferences document: which files go up, which folders come back."""
+    """The assetReferences document: which files go up, which folder comes back."""
     seq = find_sequence(plan.spec.plate)
-    inputs = [spec_path] + [seq.path(f) for f in plan.frames if f in set(seq.frames)]
+    have = set(seq.frames)
+    inputs = [spec_path] + [seq.path(f) for f in plan.frames if f in have]
     if os.path.isfile(plan.spec.model):
         inputs.append(os.path.abspath(plan.spec.model))
     return {"assetReferences": {
         "inputs": {"filenames": inputs, "directories": []},
-        "outputs": {"directories": [os.path.join(plan.spec.output, "alpha"), os.path.join(plan.spec.output, "fg")]},
+        "outputs": {"directories": [plan.spec.output]},
         "referencedPaths": [],
     }}
 
@@ -43,7 +50,7 @@ def write_bundle(plan: Plan, bundle_dir: str, spec_path: str, cmn_matte: str | N
     """Write template.yaml, parameter_values.yaml and asset_references.yaml into `bundle_dir`."""
     os.makedirs(bundle_dir, exist_ok=True)
     with open(os.path.join(bundle_dir, "template.yaml"), "w", encoding="utf-8") as fh:
-        fh.write(template_text())
+        fh.write(template_text(has_subject_step(plan.spec)))
     # On a farm the worker's own tools (on its PATH, or from a queue environment) run the task.
     params = job_parameters(plan, spec_path, cmn_matte or "cmn-matte", "cmn-farm")
     write_yaml(os.path.join(bundle_dir, "parameter_values.yaml"), parameter_values_document(params))
@@ -51,34 +58,60 @@ def write_bundle(plan: Plan, bundle_dir: str, spec_path: str, cmn_matte: str | N
     return bundle_dir
 
 
-def missing_setup(deadline: str | None) -> str | None:
-    """What stops a submission from this machine, or None when the CLI and a default queue exist."""
-    if deadline is None:
-        return "the `deadline` CLI is not installed (pip install deadline)"
+def validate_bundle(bundle_dir: str):
+    """The job openjd.model builds from the bundle's own files (BadInputError when it refuses them)."""
+    import yaml
+    with open(os.path.join(bundle_dir, "template.yaml"), encoding="utf-8") as fh:
+        template = yaml.safe_load(fh)
+    with open(os.path.join(bundle_dir, "parameter_values.yaml"), encoding="utf-8") as fh:
+        values = {p["name"]: p["value"] for p in yaml.safe_load(fh)["parameterValues"]}
+    return openjd_job(template, values)
+
+
+def _client():
+    try:
+        from deadline.client import api
+        from deadline.client.config import config_file
+    except ImportError:
+        return None, None
+    return api, config_file
+
+
+def _config(config_file, extra: dict):
+    """The deadline config with this submission's farm, queue and storage profile set (the file is not changed)."""
+    config = config_file.read_config()
+    for option, key in CONFIG_KEYS.items():
+        if extra.get(option):
+            config_file.set_setting(key, extra[option], config=config)
     for key in ("defaults.farm_id", "defaults.queue_id"):
-        got = subprocess.run([deadline, "config", "get", key], capture_output=True, text=True, timeout=60)
-        if got.returncode != 0 or not got.stdout.strip():
-            return f"no {key} is set (deadline config set {key} ID, or `deadline config gui`)"
-    return None
+        if not config_file.get_setting(key, config=config):
+            option = next(o for o, k in CONFIG_KEYS.items() if k == key)
+            raise BadInputError(f"deadline-cloud: no {key} is set; give --{option.replace('_', '-')} ID or "
+                                f"`deadline config set {key} ID`")
+    return config
 
 
 def submit(plan: Plan, options: SubmitOptions) -> SubmitResult:
+    api, config_file = _client()
+    config = _config(config_file, options.extra) if api and not options.dry_run else None
     job_id, job_dir, spec_path = new_job_dir(plan)
     bundle = write_bundle(plan, os.path.join(job_dir, "bundle"), spec_path, options.cmn_matte)
+    validate_bundle(bundle)
     result = SubmitResult(job_id, "deadline-cloud", plan, log=None, job_dir=job_dir)
     if options.dry_run:
         return result
-    deadline = shutil.which("deadline")
-    problem = missing_setup(deadline)
-    if problem:
-        raise CMNError(f"deadline-cloud: {problem}; the job bundle is in {bundle}: "
-                       f"submit it later with `deadline bundle submit {bundle}`")
-    got = subprocess.run([deadline, "bundle", "submit", "--yes", bundle], capture_output=True, text=True,
-                         timeout=SUBMIT_TIMEOUT_SECONDS)
-    found = re.search(r"\bjob-[0-9a-f]{32}\b", got.stdout + got.stderr)
-    if got.returncode != 0 or not found:
-        last = (got.stderr or got.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise CMNError(f"deadline-cloud: `deadline bundle submit` failed ({last[0]}); "
-                       f"the bundle is in {bundle}; check `deadline auth status` and resubmit it")
-    result.job_id = found.group(0)
+    if api is None:
+        raise CMNError(f"deadline-cloud: the `deadline` package is not installed (pip install 'cmn-vfx[farm]'); "
+                       f"the job bundle is in {bundle}: submit it later with `deadline bundle submit {bundle}`")
+    try:
+        submitted = api.create_job_from_job_bundle(
+            bundle, name=f"CMN matte {plan.name}", config=config, priority=options.extra.get("priority"),
+            job_attachments_file_system=options.extra.get("job_attachments"), print_function_callback=lambda _: None,
+            interactive_confirmation_callback=lambda _message, default: default)
+    except Exception as exc:  # boto3 and the client raise many kinds; the bundle stays for a resubmit
+        raise CMNError(f"deadline-cloud: the submission failed ({exc}); the bundle is in {bundle}; check "
+                       f"`deadline auth status` and resubmit with `deadline bundle submit {bundle}`") from None
+    if not submitted:
+        raise CMNError(f"deadline-cloud: no job was created; the bundle is in {bundle}")
+    result.job_id = str(submitted)
     return result

@@ -18,9 +18,12 @@ cancels the running task, whose engine removes its temp files, and runs the
 session's onExit), waits for them and writes the job log's last line; a worker
 also gets SIGTERM from the kernel when the runner itself dies (Linux's
 PR_SET_PDEATHSIG), and a session's resident server leaves when its worker is
-gone (farm/session.py). A rerun of the shot then skips the finished frames.
+gone (farm/worker/session.py). A rerun of the shot then skips the finished frames.
 
-    OUT/jobs/<job_id>/  shot.yaml  template.yaml  params.json  job.json
+With `subject: main` or picks the template's Subject step runs first, once, as its own
+`openjd run --step Subject` session (subject.log); the workers then run the Matte step.
+
+    OUT/jobs/<job_id>/  shot.yaml  template.yaml  params.json  job.json  [subject-<attempt>.log]
                         tasks-<k>.json  worker-<k>.log  job.log
 """
 from __future__ import annotations
@@ -40,7 +43,8 @@ from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from cmn_vfx_farm.plan import Chunk, Plan, plan_shot
 from cmn_vfx_farm.status import outputs_present, shot_status
-from cmn_vfx_farm.template import TASK_PARAMETER, job_parameters, template_text
+from cmn_vfx_farm.template import (STEP_NAME, SUBJECT_STEP, TASK_PARAMETER, has_subject_step, job_parameters,
+                                   job_template, openjd_job, template_text)
 
 POLL_SECONDS = 0.5
 STOP_SECONDS = 60            # a stopped worker's grace before SIGKILL (its task and onExit run meanwhile)
@@ -51,13 +55,18 @@ def submit(plan: Plan, options: SubmitOptions) -> SubmitResult:
     """Write the job folder and run it (or start it detached)."""
     if options.workers < 1:
         raise CMNError(f"--workers {options.workers} must be >= 1")
+    subject = has_subject_step(plan.spec)
+    # what `openjd run` will build, by openjd's own model: refused here, before a job folder exists
+    openjd_job(job_template(subject), job_parameters(plan, plan.spec_path or "shot.yaml", options.cmn_matte))
     job_id, job_dir, spec_path = new_job_dir(plan)
+    params = job_parameters(plan, spec_path, options.cmn_matte)
     with open(os.path.join(job_dir, "template.yaml"), "w", encoding="utf-8") as fh:
-        fh.write(template_text())
-    _write_json(os.path.join(job_dir, "params.json"), job_parameters(plan, spec_path, options.cmn_matte))
+        fh.write(template_text(subject))
+    _write_json(os.path.join(job_dir, "params.json"), params)
     _write_json(os.path.join(job_dir, "job.json"), {"job_id": job_id, "frames": plan.frame_range,
                                                     "chunk_size": plan.chunk_size, "workers": options.workers,
-                                                    "retries": int(options.extra.get("retries", 1)),
+                                                    "retries": _retries(options),
+                                                    "subject": subject,
                                                     "spec": plan.spec_path or spec_path})
     log = os.path.join(job_dir, "job.log")
     result = SubmitResult(job_id, "local", plan, log=log, job_dir=job_dir)
@@ -70,6 +79,11 @@ def submit(plan: Plan, options: SubmitOptions) -> SubmitResult:
         return result
     _run_attached(job_dir)
     return result
+
+
+def _retries(options: SubmitOptions) -> int:
+    retries = options.extra.get("retries")
+    return 1 if retries is None else int(retries)
 
 
 def _run_attached(job_dir: str) -> None:
@@ -121,6 +135,8 @@ def _run(job_dir: str, say, parent: int | None) -> None:
     plan = plan_shot(ShotSpec.from_yaml(os.path.join(job_dir, "shot.yaml")), job["frames"], job["chunk_size"],
                      job.get("spec"))
     say(f"{job['job_id']}: {len(plan.frames)} frames in {len(plan.chunks)} chunks, {job['workers']} worker(s)")
+    if job.get("subject"):
+        _run_subject(job_dir, job["retries"], say)
     todo = list(plan.chunks)
     for attempt in range(1 + job["retries"]):
         if attempt:
@@ -136,6 +152,24 @@ def _run(job_dir: str, say, parent: int | None) -> None:
                              f"{job_dir} and finish with `{status.resubmit_command}`")
 
 
+def _openjd(job_dir: str, step: str) -> list[str]:
+    return [sys.executable, "-m", "openjd", "run", os.path.join(job_dir, "template.yaml"), "--step", step,
+            "--job-param", "file://" + os.path.join(job_dir, "params.json")]
+
+
+def _run_subject(job_dir: str, retries: int, say) -> None:
+    """The Subject step (one task, one session) before any Matte task; CMNError when every try failed."""
+    for attempt in range(1 + retries):
+        log = os.path.join(job_dir, f"subject-{attempt}.log")
+        say(f"  subject: resolving the people over the shot (log {log})")
+        with open(log, "w", encoding="utf-8") as out:
+            code = subprocess.call(_openjd(job_dir, SUBJECT_STEP), stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL)
+        if code == 0:
+            return
+    raise CMNError(f"the subject step failed ({log}); fix the subject in the spec and resubmit")
+
+
 def _run_workers(job_dir: str, plan: Plan, chunks: list[Chunk], workers: int, attempt: int, say,
                  parent: int | None = None) -> list[int]:
     """One `openjd run` session per worker over its share of `chunks`; returns their exit codes.
@@ -144,8 +178,7 @@ def _run_workers(job_dir: str, plan: Plan, chunks: list[Chunk], workers: int, at
     for k in range(min(workers, len(chunks))):
         share = [{TASK_PARAMETER: c.text} for c in chunks[k::workers]]
         tasks = _write_json(os.path.join(job_dir, f"tasks-{attempt}-{k}.json"), share)
-        cmd = [sys.executable, "-m", "openjd", "run", os.path.join(job_dir, "template.yaml"),
-               "--job-param", "file://" + os.path.join(job_dir, "params.json"), "--tasks", "file://" + tasks]
+        cmd = _openjd(job_dir, STEP_NAME) + ["--no-run-dependencies", "--tasks", "file://" + tasks]
         out = open(os.path.join(job_dir, f"worker-{attempt}-{k}.log"), "w", encoding="utf-8")
         # Own session: a terminal's Ctrl-C reaches the runner only, which then signals each worker once
         # (OpenJD's runner can hang when a second cancel meets a task that is just ending).

@@ -1,57 +1,95 @@
-"""OpenCue: the shot as an outline (pyoutline) with one Shell layer, chunked.
+"""OpenCue: the shot as a pyoutline outline, serialised by pyoutline itself, launched on a cuebot.
 
-Each frame chunk runs `cmn-matte run --spec SHOT.yaml --frames #FRAME_START#-#FRAME_END#`
-(OpenCue substitutes the chunk's first and last frame). The job spec XML is
-written to OUT/jobs/<job_id>/opencue.xml through outline's own serializer, then
-launched with outline.cuerun. pyoutline is optional: without it the error says so
-before anything is written.
+Layers (Shell modules, the spec's service, default `cmn`):
+    subject  (subject: main or picks) one frame: cmn-matte run --spec SHOT.yaml --resolve-subject
+    matte    depends on subject (layer-on-layer); chunks of chunk_size:
+             cmn-matte run --spec SHOT.yaml --frames #FRAME_START#-#FRAME_END#
+OpenCue joins a command's words with spaces and RQD hands the line to a shell, so each word is
+shell-quoted here (a spec path with a space stays one argument). The job spec XML is written to
+OUT/jobs/<job_id>/opencue.xml by pyoutline's OutlineLauncher.serialize (no pycuerun wrapper) and
+pyoutline's session goes to OUT/jobs/<job_id>/opencue/ instead of ~/.opencue; with --dry-run
+that is all. Otherwise the launcher sends the same spec to the cuebot (--cuebot, else
+$CUEBOT_HOSTS or opencue's config). Show, facility and service come from the command line, else
+$SHOW / $RENDER_TO / $FACILITY, else pyoutline's config (default_show, facility).
 """
 from __future__ import annotations
 
 import os
+import shlex
 
 from cmn_vfx.errors import BadInputError, CMNError
 from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from cmn_vfx_farm.plan import Plan
+from cmn_vfx_farm.template import has_subject_step
 
 
-def _outline():
+def _pyoutline():
     try:
         import outline  # type: ignore[import-not-found]
         from outline import cuerun  # type: ignore[import-not-found]
-        from outline.backend import cue  # type: ignore[import-not-found]
         from outline.modules.shell import Shell  # type: ignore[import-not-found]
     except ImportError:
-        raise CMNError("opencue: the pyoutline package (OpenCue's outline API) is not installed; install "
-                       "OpenCue's pycue and pyoutline on this machine, or use --backend local|deadline-cloud|deadline10") from None
-    return outline, cuerun, cue, Shell
+        raise CMNError("opencue: the pyoutline package (OpenCue's outline API) is not installed; "
+                       "pip install 'cmn-vfx[farm]' (opencue-pyoutline), or use --backend local|deadline-cloud|deadline10"
+                       ) from None
+    return outline, cuerun, Shell
 
 
-def build_outline(plan: Plan, spec_path: str, cmn_matte: str):
-    """The outline.Outline of the job (one Shell layer over the shot's frames)."""
-    outline, _cuerun, _cue, Shell = _outline()
+def shell_command(argv: list[str]) -> str:
+    """One shell line for RQD: every word quoted (OpenCue substitutes #FRAME_START# inside the quotes)."""
+    return shlex.join(argv)
+
+
+def build_outline(plan: Plan, spec_path: str, cmn_matte: str, show: str | None = None,
+                  facility: str | None = None, service: str = "cmn"):
+    """The outline.Outline of the job: a subject layer when the spec picks people, then the matte layer."""
+    outline, _cuerun, Shell = _pyoutline()
     if len(plan.frames) != plan.frames[-1] - plan.frames[0] + 1:
         raise BadInputError(f"opencue: frames {plan.frame_range} have gaps and a chunk could span one; "
                             "submit each consecutive range separately")
-    job = outline.Outline(f"cmn_matte_{plan.name}", shot=plan.name, frame_range=plan.frame_range)
-    command = [cmn_matte, "run", "--spec", spec_path, "--frames", "#FRAME_START#-#FRAME_END#"]
-    job.add_layer(Shell("matte", command=command, chunk=plan.chunk_size, range=plan.frame_range))
+    show = show or os.environ.get("SHOW") or outline.config.get("outline", "default_show")
+    job = outline.Outline(f"cmn_matte_{plan.name}", shot=plan.name, show=show, frame_range=plan.frame_range)
+    if facility:
+        job.set_facility(facility)
+    spec = ["--spec", spec_path]
+    matte = Shell("matte", command=shell_command([cmn_matte, "run", *spec, "--frames", "#FRAME_START#-#FRAME_END#",
+                                                  "--no-progress"]),
+                  chunk=plan.chunk_size, range=plan.frame_range, service=service)
+    if has_subject_step(plan.spec):
+        subject = Shell("subject", command=shell_command([cmn_matte, "run", *spec, "--resolve-subject", "--no-progress"]),
+                        chunk=1, range=str(plan.frames[0]), service=service)
+        job.add_layer(subject)
+        matte.depend_all(subject)
+    job.add_layer(matte)
     return job
 
 
+def serialize(job, session_dir: str, priority: int | None = None):
+    """(launcher, job spec XML) by pyoutline's OutlineLauncher; its session files go to `session_dir`."""
+    outline, cuerun, _shell = _pyoutline()
+    outline.config.set("outline", "session_dir", session_dir)
+    launcher = cuerun.OutlineLauncher(job, **({} if priority is None else {"priority": priority}))
+    return launcher, launcher.serialize(use_pycuerun=False)
+
+
 def submit(plan: Plan, options: SubmitOptions) -> SubmitResult:
-    _outline()  # fail before writing anything when pyoutline is missing
+    _pyoutline()  # fail before writing anything when pyoutline is missing
+    extra = options.extra
     job_id, job_dir, spec_path = new_job_dir(plan)
-    job = build_outline(plan, spec_path, options.cmn_matte or "cmn-matte")
-    _outline_mod, cuerun, cue, _shell = _outline()
+    job = build_outline(plan, spec_path, options.cmn_matte or "cmn-matte", extra.get("show"), extra.get("facility"),
+                        extra.get("service") or "cmn")
+    launcher, xml = serialize(job, os.path.join(job_dir, "opencue"), extra.get("priority"))
     xml_path = os.path.join(job_dir, "opencue.xml")
     with open(xml_path, "w", encoding="utf-8") as fh:
-        fh.write(cue.serialize(job))
+        fh.write(xml)
     result = SubmitResult(job_id, "opencue", plan, log=None, job_dir=job_dir)
     if options.dry_run:
         return result
     try:
-        jobs = cuerun.launch(job, use_pycuerun=False)
+        if extra.get("cuebot"):
+            import opencue  # type: ignore[import-not-found]
+            opencue.Cuebot.setHosts([h.strip() for h in extra["cuebot"].split(",") if h.strip()])
+        jobs = launcher.launch(use_pycuerun=False)
     except Exception as exc:  # opencue raises its own connection errors
         raise CMNError(f"opencue: launch failed ({exc}); the job spec is in {xml_path}") from None
     if jobs:

@@ -34,7 +34,8 @@ def test_dry_run_prints_the_submit_contract(spec_path):
     got = cmn_farm("submit", spec_path, "--dry-run", "--json", "--workers", "2")
     assert got.returncode == 0, got.stderr
     result = json.loads(got.stdout)
-    assert sorted(result) == ["alpha", "backend", "fg", "frames", "job_id", "log"]
+    assert sorted(result) == ["alpha", "backend", "fg", "frames", "job_id", "log", "status"]
+    assert result["status"] == f"cmn-farm status {spec_path}"
     out = os.path.join(os.path.dirname(spec_path), "out")
     assert result["alpha"] == os.path.join(out, "alpha", "sh010.####.exr")
     assert result["fg"] == os.path.join(out, "fg", "sh010.####.exr")

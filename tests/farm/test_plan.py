@@ -1,23 +1,26 @@
-"""Chunk plans: OpenJD's CONTIGUOUS chunking, warm-up ranges, and refused inputs."""
+"""Chunk plans: OpenJD's CONTIGUOUS chunks (openjd.model's iterator), warm-up ranges, and refused inputs."""
 from __future__ import annotations
 
 import pytest
-from openjd.model._step_param_space_iter import divide_int_list_into_contiguous_chunks
-
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx.job.names import DEFAULT_WARMUP
-from cmn_vfx_farm.plan import plan_shot, split_contiguous
+from cmn_vfx_farm.plan import contiguous_chunks, plan_shot, runs
 
 
 @pytest.mark.parametrize("frames,size", [
     (list(range(1001, 1013)), 4), (list(range(1001, 1013)), 5), (list(range(1, 101)), 7),
     (list(range(1001, 1011)) + list(range(1020, 1031)), 4), ([5], 3), (list(range(-5, 6)), 10),
 ])
-def test_chunks_match_openjd(frames, size):
-    ours = [f"{c[0]}-{c[-1]}" for c in split_contiguous(frames, size)]
-    assert ours == divide_int_list_into_contiguous_chunks(size, frames)
-    assert [f for c in split_contiguous(frames, size) for f in c] == frames
+def test_chunks_are_openjds_contiguous_chunks(frames, size):
+    """Every run of consecutive frames in ceil(n / size) chunks whose lengths differ by at most one, in order."""
+    chunks = contiguous_chunks(frames, size)
+    assert [f for c in chunks for f in c] == frames
+    assert all(c == tuple(range(c[0], c[-1] + 1)) and len(c) <= size for c in chunks)
+    for run in runs(frames):
+        inside = [c for c in chunks if c[0] in run]
+        assert len(inside) == -(-len(run) // size)
+        assert max(map(len, inside)) - min(map(len, inside)) <= 1
 
 
 def test_plan_of_twelve_frames(spec_path):
@@ -50,13 +53,13 @@ def test_relative_checkpoint_path_is_relative_to_the_spec(tmp_path, plate):
 def test_a_filled_hole_is_planned_like_cmn_matte_run(tmp_path, missing):
     """Issue 29 D4: the farm's frames are run's (io.sequence.shot_frames), holes included, not the files on disk."""
     from farm_helpers import make_plate, write_spec
-    from cmn_vfx.engine.config import ShotJob
+    from cmn_vfx.engine.shot import Shot
     from cmn_vfx.io.sequence import find_sequence
     plate = make_plate(str(tmp_path / "plate"), frames=[1001, 1002, 1003, 1004, 1006, 1007, 1008])
     spec = ShotSpec.from_yaml(write_spec(str(tmp_path / "shot.yaml"), plate=plate, output="out", chunk_size=4,
                                          missing=missing))
     plan = plan_shot(spec)
-    run_frames = ShotJob.from_spec(spec, find_sequence(spec.plate), spec.output, "sh010").frames
+    run_frames = Shot(spec, find_sequence(spec.plate), spec.output, "sh010").frames
     assert list(plan.frames) == run_frames == list(range(1001, 1009))
     assert [c.text for c in plan.chunks] == ["1001-1004", "1005-1008"]
     assert plan.chunks[1].warmup == (1001, 1002, 1003, 1004)      # the warm-up runs through a filled hole too

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from cmn_vfx_farm import session
+from cmn_vfx_farm.worker import session
 
 
 def test_task_without_server_runs_the_command_itself(tmp_path, capfd):

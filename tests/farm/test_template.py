@@ -26,17 +26,32 @@ def test_template_structure():
     doc = job_template()
     assert doc["specificationVersion"] == "jobtemplate-2023-09"
     assert doc["extensions"] == ["TASK_CHUNKING"]
-    (step,) = doc["steps"]
+    subject, step = doc["steps"]
+    assert (subject["name"], step["name"], step["dependencies"]) == ("Subject", "Matte", [{"dependsOn": "Subject"}])
+    assert subject["script"]["actions"]["onRun"]["args"][0] == "subject"
     (param,) = step["parameterSpace"]["taskParameterDefinitions"]
     assert param["type"] == "CHUNK[INT]"
     assert param["chunks"] == {"defaultTaskCount": "{{Param.ChunkSize}}", "rangeConstraint": "CONTIGUOUS"}
     on_run = step["script"]["actions"]["onRun"]
     assert on_run["command"] == "{{Param.CmnFarm}}"
     assert on_run["args"][:2] == ["session", "task"]
-    assert on_run["args"][-4:] == ["--spec", "{{Param.ShotSpec}}", "--frames", "{{Task.Param.Frames}}"]
+    assert on_run["args"][-2:] == ["--frames", "{{Task.Param.Frames}}"]
     (env,) = step["stepEnvironments"]
     assert env["script"]["actions"]["onEnter"]["args"][:2] == ["session", "start"]
     assert env["script"]["actions"]["onExit"]["args"][:2] == ["session", "stop"]
+    paths = {p["name"] for p in doc["parameterDefinitions"] if p["type"] == "PATH"}
+    assert paths == {"ShotSpec", "Plate", "Model", "OutputDir"}
+    for args in (subject["script"]["actions"]["onRun"]["args"], on_run["args"],
+                 env["script"]["actions"]["onEnter"]["args"]):   # every command that reads the spec maps it
+        pairs = dict(zip(args[::2], args[1::2])) | dict(zip(args[1::2], args[2::2]))
+        assert {pairs[f"--{k}"] for k in ("spec", "plate", "model", "output", "path-mapping-rules")} == {
+            "{{Param.ShotSpec}}", "{{Param.Plate}}", "{{Param.Model}}", "{{Param.OutputDir}}",
+            "{{Session.PathMappingRulesFile}}"}
+
+
+def test_without_a_subject_the_template_has_one_step():
+    (step,) = job_template(subject=False)["steps"]
+    assert step["name"] == "Matte" and "dependencies" not in step
 
 
 def test_openjd_runner_cuts_the_planned_chunks(spec_path):
@@ -54,7 +69,8 @@ def test_openjd_runner_cuts_the_planned_chunks(spec_path):
     assert got.returncode == 0, got.stdout[-2000:]
     assert "resident cmn-matte did not start" in got.stdout
     ran = re.findall(r"run --spec (\S+) --frames (\S+) --no-progress", got.stdout)
-    assert ran == [(os.path.abspath(spec_path), c.text) for c in plan.chunks]
+    assert [f for _, f in ran] == [c.text for c in plan.chunks]
+    assert all(s.endswith("/shot.mapped.yaml") for s, _ in ran)     # the spec as this worker maps it
     assert [c.text for c in plan.chunks] == ["1001-1004", "1005-1008", "1009-1012"]
 
 

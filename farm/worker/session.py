@@ -53,9 +53,9 @@ def serve(sock_path: str, model: str | None = None, device: str = "auto", runtim
     from cmn_vfx.cli import matte_main
     from cmn_vfx.io.atomic import _alive
     if model:   # import the runtime the tasks will use, warm the device and the page cache
-        from cmn_vfx.engine.config import EngineConfig
         from cmn_vfx.engine.runtime import open_backend
-        open_backend(EngineConfig(model=model, device=device, runtime=runtime))
+        from cmn_vfx.job.spec import ShotSpec
+        open_backend(ShotSpec(plate="", output="", model=model, device=device, runtime=runtime))   # how it runs only
     with contextlib.suppress(FileNotFoundError):
         os.remove(sock_path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -100,7 +100,7 @@ def start(sock_path: str, model: str | None, device: str, runtime: str = "auto")
     log = open(sock_path + ".log", "ab")
     # --watch: the OpenJD worker that runs this action (our parent: its script execs us); a worker that dies
     # without its onExit (killed) takes the server with it
-    cmd = [sys.executable, "-m", "cmn_vfx_farm.session", "serve", sock_path, "--device", device, "--runtime", runtime,
+    cmd = [sys.executable, "-m", "cmn_vfx_farm.worker.session", "serve", sock_path, "--device", device, "--runtime", runtime,
            "--watch", str(os.getppid())]
     cmd += ["--model", model] if model else []
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -164,9 +164,9 @@ def task(sock_path: str, argv: list[str], cmn_matte: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m cmn_vfx_farm.session serve SOCK [--model M] [--device D] [--runtime R] (started by `start`)."""
+    """python -m cmn_vfx_farm.worker.session serve SOCK [--model M] [--device D] [--runtime R] (started by `start`)."""
     import argparse
-    parser = argparse.ArgumentParser(prog="python -m cmn_vfx_farm.session")
+    parser = argparse.ArgumentParser(prog="python -m cmn_vfx_farm.worker.session")
     parser.add_argument("action", choices=["serve"])
     parser.add_argument("socket")
     parser.add_argument("--model")
