@@ -30,22 +30,35 @@ def settings(text: str) -> dict:
     return out
 
 
+WHOLE = ("threads", "warmup", "chunk_size")      # spec fields that take whole numbers (settings() reads floats)
+
+
+def bench_spec(model: str = "default", device: str = "cpu", **engine_settings):
+    """The ShotSpec the bench runs with: `cmn-matte run --model MODEL --device DEVICE` and the other settings
+    (prior, temporal, refine, runtime, precision, downsample, fg_colour, threads, warmup) by name. Its plate and
+    output are placeholders: run_shot gives each run its own."""
+    from cmn_vfx.job.spec import ShotSpec
+    whole = {k: int(v) for k, v in engine_settings.items() if k in WHOLE and isinstance(v, float) and v.is_integer()}
+    return ShotSpec(plate="<bench plate>", output="<bench output>", model=model, device=device,
+                    **dict(engine_settings, **whole))
+
+
 def open_engine(model: str = "default", device: str = "cpu", **engine_settings):
-    """A MatteEngine for `model` (a bundled name, a checkpoint or an .onnx), as `cmn-matte run --model
-    MODEL --device DEVICE` with the other settings (prior, temporal, refine, runtime, precision,
-    downsample, fg_colour, threads, warmup) given by name."""
-    from cmn_vfx.engine import EngineConfig, MatteEngine
-    return MatteEngine(EngineConfig(model=model, device=device, **engine_settings))
+    """A MatteEngine for `model` (a bundled name, a checkpoint or an .onnx) with bench_spec's settings."""
+    from cmn_vfx.engine import MatteEngine
+    return MatteEngine(bench_spec(model, device, **engine_settings))
 
 
 def run_shot(engine, plate: str, out: str, frames: list[int] | None = None, subject: str | None = None):
     """Matte the plate sequence `plate` ('#' pattern) into `out`, every frame (or `frames`), overwriting
     what is there; `subject` as `cmn-matte run --subject`. Returns the engine's RunReport."""
-    from cmn_vfx.engine import ShotJob
-    from cmn_vfx.io.sequence import find_sequence
+    import dataclasses
+
+    from cmn_vfx.io.sequence import find_sequence, format_frame_range
     seq = find_sequence(plate)
-    todo = list(seq.frames) if frames is None else list(frames)
-    return engine.run(ShotJob(seq, todo, out, seq.name, overwrite=True, subject=subject), progress=False)
+    spec = dataclasses.replace(engine.spec, plate=plate, output=out, subject=subject,
+                               frames=None if frames is None else format_frame_range(list(frames)))
+    return engine.run(spec, seq, out, seq.name, overwrite=True, progress=False)
 
 
 def read_outputs(out: str, plate: str, frames: list[int] | None = None, kind: str = "alpha") -> list[np.ndarray]:
@@ -70,7 +83,7 @@ def profile_stages(model: str, plates: list[str], runtime: str = "torch", thread
     import cv2
 
     from cmn_vfx.color import to_network, to_network_half
-    from cmn_vfx.engine import EngineConfig, process
+    from cmn_vfx.engine import process
     from cmn_vfx.engine.output_pixels import quantise_alpha
     from cmn_vfx.engine.runtime import open_backend
     from cmn_vfx.engine.writer import FrameWriter
@@ -80,7 +93,7 @@ def profile_stages(model: str, plates: list[str], runtime: str = "torch", thread
     from cmn_vfx.prior import load_prior
 
     process.for_frames()           # as `cmn-matte run` does
-    backend = open_backend(EngineConfig(model=model, device="cpu", runtime=runtime, threads=threads))
+    backend = open_backend(bench_spec(model, "cpu", runtime=runtime, threads=threads))
     config = backend.meta["model_config"]
     prior_fn = load_prior(config.get("prior_model", "auto")) if config.get("prior") == "person" else None
     tmp = tempfile.mkdtemp(prefix="cmn_stages_")

@@ -45,9 +45,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "the CPU, start without importing torch; need MODEL.onnx from cmn-matte export-onnx) or auto "
                         "(default: openvino, else onnx, on a CPU-only machine when the export is there, else torch); "
                         "in fp32 they agree to float32 rounding")
-    p.add_argument("--threads", type=int, help="CPU threads for the network (torch, OpenVINO or ONNX Runtime), recorded in cmn:settings (default: the runtime's, "
-                   "one per core, not recorded: nodes with other core counts may differ by one half-float step); "
-                   "on a shared farm node give the slots the task has")
+    p.add_argument("--threads", type=int, help="CPU threads for the network (torch, OpenVINO or ONNX Runtime; default: the "
+                   "runtime's, one per core); not in cmn:settings: thread counts, like runtimes, agree to float32 "
+                   "rounding, so frames from another count stay finished; on a shared farm node give the slots the task has")
     p.add_argument("--precision", choices=PRECISIONS,
                    help="network precision (default fp32); fp16/bf16 on a GPU (torch), or on a CPU that has them with OpenVINO (AMX: bf16 2.3x faster a step)")
     p.add_argument("--refine", choices=REFINES,
@@ -102,15 +102,10 @@ def shot_spec(args: argparse.Namespace) -> ShotSpec:
 
 
 def _engine(spec: ShotSpec):
-    from cmn_vfx.engine import EngineConfig, MatteEngine
+    from cmn_vfx.engine import MatteEngine
     from cmn_vfx.engine import process
     process.for_frames()       # reuse freed frame buffers, BLAS on one thread (cmn_vfx.engine.process)
-    return MatteEngine(EngineConfig.from_spec(spec))
-
-
-def _job(spec: ShotSpec, seq: Sequence, out_dir: str, name: str, overwrite: bool):
-    from cmn_vfx.engine import ShotJob
-    return ShotJob.from_spec(spec, seq, out_dir, name, overwrite)
+    return MatteEngine(spec)
 
 
 def plates_below(directory: str, out_dir: str | None = None) -> list[Sequence]:
@@ -138,10 +133,11 @@ def run(args: argparse.Namespace) -> int:
         seq = find_sequence(spec.plate)
         with held():
             engine = _engine(spec)
+        name = spec.name or seq.name
         if args.resolve_subject:
-            return _resolve_subject(engine, _job(spec, seq, spec.output, spec.name or seq.name, False), args)
-        report = engine.run(_job(spec, seq, spec.output, spec.name or seq.name, args.overwrite),
-                            progress=not args.no_progress)
+            from cmn_vfx.engine import Shot
+            return _resolve_subject(engine, Shot(spec, seq, spec.output, name), args)
+        report = engine.run(spec, seq, spec.output, name, args.overwrite, progress=not args.no_progress)
         _warn_clamped(report)
     if args.json:
         print(json.dumps(report.to_dict()))
@@ -154,9 +150,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve_subject(engine, job, args: argparse.Namespace) -> int:
-    """--resolve-subject: resolve (and store) the job's subject over the whole shot; write no frame."""
-    plan = engine.subject_plan(job)
+def _resolve_subject(engine, shot, args: argparse.Namespace) -> int:
+    """--resolve-subject: resolve (and store) the shot's subject over the whole plate; write no frame."""
+    plan = engine.subject_plan(shot)
     if plan is None:
         summary = {"subject": "all", "frames": {}}
     else:
@@ -164,7 +160,7 @@ def _resolve_subject(engine, job, args: argparse.Namespace) -> int:
         summary = {"subject": plan.text, "found": found, "lost": {k: format_frame_range(v) for k, v in plan.lost.items() if v}}
         for line in plan.warnings():
             warn(line)
-    print(json.dumps(summary) if args.json else f"{job.name}: subject {summary['subject']}; " +
+    print(json.dumps(summary) if args.json else f"{shot.name}: subject {summary['subject']}; " +
           ", ".join(f"{k} found on {v} frames" for k, v in summary.get("found", {}).items()), file=sys.stdout)
     return 0
 
@@ -186,7 +182,7 @@ def _run_directory(spec: ShotSpec, args: argparse.Namespace, held) -> int:
     rows: list[dict] = []
     for seq, name in zip(seqs, shot_names(seqs, spec.plate)):
         try:
-            report = engine.run(_job(spec, seq, os.path.join(spec.output, name), seq.name, args.overwrite),
+            report = engine.run(spec, seq, os.path.join(spec.output, name), seq.name, args.overwrite,
                                 progress=not args.no_progress)
             _warn_clamped(report)
             rows.append(dict(report.to_dict(), shot=name, status="done"))

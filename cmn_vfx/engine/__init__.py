@@ -1,10 +1,11 @@
 """The engine: streams a shot through the CMN and writes alpha + premultiplied fg EXRs.
 
-    from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
-    engine = MatteEngine(EngineConfig(model="default", device="auto"))
-    report = engine.run(ShotJob(seq, frames, out_dir, name))
+    from cmn_vfx.engine import MatteEngine
+    engine = MatteEngine(spec)                       # spec: cmn_vfx.job.spec.ShotSpec, every setting
+    report = engine.run(spec, seq, out_dir, name)    # seq: the opened plate (cmn_vfx.io.sequence)
 
-    config.py        EngineConfig, ShotJob, RunReport (plain data; built from a ShotSpec; no torch)
+    shot.py          Shot (a spec on one plate), RunReport (plain data; no torch)
+    resume_key.py    the resume key (cmn:settings): the spec's pixel fields, resolved, + engine constants
     matte.py         MatteEngine: the network loop, state, warm-up, cuts, refinement, upsampling
     plan.py          Steps: which frames run, which are written, which are already finished
     reader.py        plate frame -> FrameIn (read-ahead thread); MatteEngine._prepare: cuts and the
@@ -18,7 +19,7 @@
     guided_filter.py guided upsampling to the plate's size
     subject.py       picked people resolved over the whole shot
 
-The names above load on first use (module __getattr__), so `import cmn_vfx.engine.config`, which
+The names above load on first use (module __getattr__), so `import cmn_vfx.engine.shot`, which
 the job layer and the farm reach, imports no torch (tests/job/test_light.py).
 """
 from __future__ import annotations
@@ -27,10 +28,10 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # also what the import-cycle walker (tests/test_import_cycles.py) sees
-    from cmn_vfx.engine.config import EngineConfig, RunReport, ShotJob
+    from cmn_vfx.engine.shot import RunReport, Shot
     from cmn_vfx.engine.matte import MatteEngine
 
-_HOMES = {"EngineConfig": "config", "RunReport": "config", "ShotJob": "config", "MatteEngine": "matte"}
+_HOMES = {"MatteEngine": "matte", "RunReport": "shot", "Shot": "shot"}
 __all__ = sorted(_HOMES)
 
 

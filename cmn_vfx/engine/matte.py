@@ -1,7 +1,7 @@
 """MatteEngine: streams a shot through the CMN and writes alpha + premultiplied fg EXRs.
 
-    engine = MatteEngine(EngineConfig(model="default", device="auto"))
-    report = engine.run(ShotJob(seq, frames, out_dir, name))
+    engine = MatteEngine(spec)                     # spec: cmn_vfx.job.spec.ShotSpec, every setting
+    report = engine.run(spec, seq, out_dir, name)  # a folder of plates: one run per plate, same spec
 
 - Frames are read ahead and written behind in threads (cmn_vfx.engine.streaming); at
   most a few frames are in memory whatever the shot's length.
@@ -24,20 +24,25 @@ import cv2
 import numpy as np
 
 from cmn_vfx.color import scene_linear_for
-from cmn_vfx.engine.config import FG_COLOURS, EngineConfig, RunReport, ShotJob
 from cmn_vfx.engine.cuts import CutDetector
-from cmn_vfx.engine.filter_params import UPSAMPLE_EPS, UPSAMPLE_RADIUS, guided_settings
 from cmn_vfx.engine.plan import Step, pending_frames, plan_steps
 from cmn_vfx.engine.reader import FrameReader, first_geometry
 from cmn_vfx.engine.records import FrameIn, FrameOut, NetOut, Prepared
+from cmn_vfx.engine.resume_key import resume_key
 from cmn_vfx.engine.runtime import open_backend
+from cmn_vfx.engine.shot import RunReport, Shot
 from cmn_vfx.engine.stabilise import TemporalStabiliser
 from cmn_vfx.engine.streaming import ReadAhead, WriteBehind
 from cmn_vfx.engine.writer import FrameWriter, check_output_dir
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
-from cmn_vfx.io.sequence import count_of, format_frame_range
+from cmn_vfx.io.sequence import Sequence, count_of, format_frame_range
 from cmn_vfx.job.layout import OutputLayout, settings_json
-from cmn_vfx.job.names import AUTO_LONG_SIDE, DEFAULT_WARMUP, MIN_SIZE, PRECISIONS, REFINES
+from cmn_vfx.job.names import AUTO_LONG_SIDE, CUT_THRESHOLD, DEFAULT_WARMUP, MIN_SIZE
+from cmn_vfx.job.spec import ShotSpec
+
+# What the engine reads of a spec when it opens (open_backend's fields, and the person prior it loads): a run's
+# spec must agree on them with the engine's.
+OPENED_WITH = ("model", "device", "runtime", "precision", "threads", "refine", "fg_colour", "prior")
 
 
 def working_size(width: int, height: int, downsample: str | float, min_size: int) -> tuple[int, int, float]:
@@ -55,19 +60,9 @@ class MatteEngine:
     ONNX Runtime without torch. `model`/`meta` give a ready torch model (tests, benches).
     """
 
-    def __init__(self, config: EngineConfig, model=None, meta: dict | None = None) -> None:
-        self.config = config
-        if config.precision not in PRECISIONS:
-            raise BadInputError(f"precision {config.precision!r} is unknown; use one of {', '.join(PRECISIONS)}")
-        if config.refine not in REFINES:
-            raise BadInputError(f"refine {config.refine!r} is unknown; use one of {', '.join(REFINES)}")
-        if config.threads is not None and config.threads < 1:
-            raise BadInputError(f"threads {config.threads}: give at least 1")
-        if not isinstance(config.temporal, (int, float)) or not 0.0 <= config.temporal < 1.0:
-            raise BadInputError(f"temporal {config.temporal!r} is out of range; use 0 <= s < 1 (0 = off)")
-        if config.fg_colour not in FG_COLOURS:
-            raise BadInputError(f"fg colour {config.fg_colour!r} is unknown; use one of {', '.join(FG_COLOURS)}")
-        self.backend = open_backend(config, model, meta)
+    def __init__(self, spec: ShotSpec, model=None, meta: dict | None = None) -> None:
+        self.spec = spec.validate()               # the one check of a spec (ShotSpec.problems)
+        self.backend = open_backend(spec, model, meta)
         self.meta = self.backend.meta
         self.precision = self.backend.precision
         model_config = self.meta.get("model_config") or {}
@@ -75,35 +70,38 @@ class MatteEngine:
         if model_config.get("prior", "none") == "person":
             from cmn_vfx.prior import load_prior
             from cmn_vfx.prior import AUTO
-            name = config.prior or model_config.get("prior_model", "selfie")
+            name = spec.prior or model_config.get("prior_model", "selfie")
             self.prior = load_prior(name)
             # cmn:settings records the prior 'auto' stands for today, so a frame matted with another
             # default is not taken for finished when 'auto' changes
             self.prior_name = AUTO if name == "auto" else name
-        elif config.prior:
-            raise BadInputError(f"--prior {config.prior}: model {self.meta.get('name', config.model)!r} takes no person "
+        elif spec.prior:
+            raise BadInputError(f"--prior {spec.prior}: model {self.meta.get('name', spec.model)!r} takes no person "
                                 "prior (prior: none in its config); leave --prior out")
-        self.warmup = DEFAULT_WARMUP if config.warmup is None else int(config.warmup)
 
     @property
     def runtime(self) -> str:
         return self.backend.name
 
-    # -- settings and checks -------------------------------------------------
-    def settings(self, colorspace: str, ratio: float, job: ShotJob) -> dict:
-        """Everything that changes pixels (written as cmn:settings; resume compares it)."""
-        return {"colorspace": colorspace, "downsample": round(ratio, 6), "warmup": self.warmup,
-                "cuts": sorted(job.cuts), "auto_cuts": self.config.auto_cuts,
-                "cut_threshold": self.config.cut_threshold if self.config.auto_cuts else None,
-                "precision": self.precision, **_missing_setting(job),
-                "guided_filter": [UPSAMPLE_RADIUS, UPSAMPLE_EPS], "refine": self.config.refine,
-                "refine_params": guided_settings() if self.config.refine == "guided" else None,
-                "prior": self.prior_name, "layer": job.layer or None, "fg_colorspace": scene_linear_for(colorspace),
-                "threads": self.config.threads, "fg_colour": self.config.fg_colour, **_temporal_setting(self.config.temporal),
-                **_subject_setting(job)}
+    # -- the resume key ------------------------------------------------------
+    def resume_key(self, shot: Shot, colorspace: str, ratio: float) -> dict:
+        """cmn:settings of the shot's frames: its spec's pixel fields as this engine resolves them, plus the
+        engine's constants (cmn_vfx.engine.resume_key)."""
+        from cmn_vfx.job.subject_grammar import parse_subject, subject_text
+        spec = shot.spec
+        # a plate without holes is the same in every mode; with holes, the mode changes the held/black frames
+        # and, through the recurrence and the warm-up, the frames after them: one key for the whole shot
+        # (cmn-farm status wants one per shot), whichever range a run or a farm chunk covers
+        missing = spec.missing if shot.seq.holes() else None
+        return resume_key(spec, {
+            "model": str(self.meta.get("sha256", "")), "colorspace": [colorspace, scene_linear_for(colorspace)],
+            "downsample": round(ratio, 6), "warmup": warmup_of(spec), "precision": self.precision,
+            "prior": self.prior_name, "layer": spec.layer or None, "cuts": sorted(spec.cuts),
+            "temporal": round(float(spec.temporal), 6), "subject": subject_text(parse_subject(spec.subject)),
+            "missing": missing})
 
     # -- the run -------------------------------------------------------------
-    def _reader(self, job: ShotJob):
+    def _reader(self, job: Shot):
         """(FrameReader, working size (w, h), ratio) for the job's plate; refuses a plate below the minimum."""
         geometry = first_geometry(job.seq)
         window = geometry["data_box"]
@@ -111,19 +109,28 @@ class MatteEngine:
         if window.width < min_size or window.height < min_size:
             raise BadInputError(f"{job.seq.hash_pattern}: the data window {window.width}x{window.height} is smaller "
                                 f"than the network's minimum {min_size}x{min_size}; use a larger plate")
-        colorspace = FrameReader.resolve_colorspace(job.seq, job.colorspace, geometry)
-        w, h, ratio = working_size(window.width, window.height, self.config.downsample, min_size)
-        return FrameReader(job.seq, colorspace, (w, h), self.prior, geometry, job.layer), (w, h), ratio
+        colorspace = FrameReader.resolve_colorspace(job.seq, job.spec.colorspace, geometry)
+        w, h, ratio = working_size(window.width, window.height, job.spec.downsample, min_size)
+        return FrameReader(job.seq, colorspace, (w, h), self.prior, geometry, job.spec.layer), (w, h), ratio
 
-    def subject_plan(self, job: ShotJob, reader=None, size: tuple[int, int] | None = None):
-        """The job's subject resolved over the whole shot (cmn_vfx.engine.subject); None for all."""
+    def subject_plan(self, job: Shot, reader=None, size: tuple[int, int] | None = None):
+        """The shot's subject resolved over the whole shot (cmn_vfx.engine.subject); None for all."""
         from cmn_vfx.engine.subject import resolve
         if reader is None:
             reader, size, _ = self._reader(job)
-        return resolve(job, reader, self.prior, self.prior_name, size, (self.config.cut_threshold, self.config.auto_cuts))
+        return resolve(job, reader, self.prior, self.prior_name, size, (CUT_THRESHOLD, job.spec.auto_cuts))
 
-    def run(self, job: ShotJob, progress: bool = True) -> RunReport:
-        """Matte `job.frames` of `job.seq` into job.out_dir; skip finished frames unless job.overwrite."""
+    def run(self, spec: ShotSpec, seq: Sequence, out_dir: str, name: str, overwrite: bool = False,
+            progress: bool = True) -> RunReport:
+        """Matte the spec's frames of `seq` into out_dir/{alpha,fg}/<name>.####.exr; skip finished frames
+        unless `overwrite`. `spec` is the engine's own, or one that agrees on OPENED_WITH (a run per plate
+        of a folder, a bench's variations)."""
+        differ = [k for k in OPENED_WITH if getattr(spec, k) != getattr(self.spec, k)]
+        if differ:
+            raise ValueError(f"this engine was opened with other {', '.join(differ)}; open a MatteEngine for this spec")
+        return self._run(Shot(spec if spec is self.spec else spec.validate(), seq, out_dir, name, overwrite), progress)
+
+    def _run(self, job: Shot, progress: bool) -> RunReport:
         from cmn_vfx.io.atomic import clean_stale_temps
         from cmn_vfx.io.image import check_headers
         from cmn_vfx.engine.subject import check_picks
@@ -137,14 +144,14 @@ class MatteEngine:
         # every check before the runtime starts work in a thread (OpenVINO's compile): a process that
         # exits while it compiles aborts; and the lock before the finished frames are read
         with claim_frames(job.out_dir, job.name, job.frames):
-            settings = settings_json(self.settings(colorspace, ratio, job))
+            settings = settings_json(self.resume_key(job, colorspace, ratio))
             sha = str(self.meta.get("sha256", ""))
             todo, done, changed = pending_frames(job, layout, settings, sha)
-            steps = plan_steps(job, todo, self.warmup)
+            steps = plan_steps(job, todo, warmup_of(job.spec))
             # Every header of the range (warm-up included) before the first write: a bad frame mid-range
             # is refused with nothing written, not found after the frames before it.
             sources = sorted({s.source for s in steps if s.source is not None})
-            check_headers([job.seq.path(job.seq.first)] + [job.seq.path(f) for f in sources], job.layer)
+            check_headers([job.seq.path(job.seq.first)] + [job.seq.path(f) for f in sources], job.spec.layer)
             for directory in {os.path.dirname(p) for p in layout.paths(job.seq.first).values()}:
                 clean_stale_temps(directory)
             try:
@@ -177,11 +184,11 @@ class MatteEngine:
             return FrameOut(frame_in.step, frame_in.plate, alpha, None, (frame_in.src, backend.plane(refined)))
         return FrameOut(frame_in.step, frame_in.plate, alpha, backend.colour(net.fgr))
 
-    def _prepare(self, job: ShotJob, plan, cuts_found: list[int]):
+    def _prepare(self, job: Shot, plan, cuts_found: list[int]):
         """The prior-track stage, run in its own thread between the reader and the network (frames in order):
         cut detection, the person track, the subject's region. FrameIn -> Prepared."""
-        detector = CutDetector(self.config.cut_threshold, self.config.auto_cuts)
-        explicit, track = set(job.cuts), None
+        detector = CutDetector(CUT_THRESHOLD, job.spec.auto_cuts)
+        explicit, track = set(job.spec.cuts), None
 
         def prepare(frame_in: FrameIn) -> Prepared:
             nonlocal track
@@ -197,13 +204,13 @@ class MatteEngine:
                 prior = track.update(frame_in.prior)
                 if plan is not None:               # only the picked people (cmn_vfx.engine.subject)
                     mask = plan.region(frame, prior)
-                    if job.person_layers and frame_in.step.emit:
+                    if job.spec.person_layers and frame_in.step.emit:
                         people = plan.person_regions(frame, prior)
                     prior = prior * mask
             return Prepared(frame_in, restart, prior, mask, people)
         return prepare
 
-    def _stream(self, steps: list[Step], reader, writer, job: ShotJob, cuts_found: list[int], progress: bool,
+    def _stream(self, steps: list[Step], reader, writer, job: Shot, cuts_found: list[int], progress: bool,
                 plan=None) -> list[int]:
         from tqdm import tqdm
         bar = tqdm(total=sum(s.emit for s in steps), unit="frame", desc=job.name, file=sys.stderr,
@@ -214,7 +221,7 @@ class MatteEngine:
         ahead = ReadAhead(steps, reader.read, depth=2)
         prepared = ReadAhead(ahead, self._prepare(job, plan, cuts_found), depth=2, name="cmn-prior-track")
         state, prev = None, None
-        stabilise = TemporalStabiliser(self.config.temporal)
+        stabilise = TemporalStabiliser(float(job.spec.temporal))
         backend = self.backend      # step, refine, upsample: torch or ONNX Runtime (cmn_vfx.engine.runtime)
         try:
             for ready in prepared:
@@ -233,7 +240,7 @@ class MatteEngine:
                     pha = backend.frame(steady if ready.mask is None else steady * ready.mask)
                 prev = src
                 if frame_in.step.emit:                 # refined, upsampled and written in the writer thread
-                    colour = fgr if self.config.fg_colour == "network" else None    # (a v1 export has fgr)
+                    colour = fgr if self.spec.fg_colour == "network" else None    # (a v1 export has fgr)
                     behind.submit(NetOut(frame_in, pha, src, colour, ready.people))
                     bar.update(1)
             behind.close()
@@ -256,27 +263,12 @@ class MatteEngine:
         return list(writer.written)
 
 
-def _temporal_setting(strength: float) -> dict:
-    """{'temporal': [strength, sigma, tau]} when stabilising (outputs made without it count as unfinished)."""
-    from cmn_vfx.engine.stabilise import SIGMA, TAU
-    return {"temporal": [round(float(strength), 6), SIGMA, TAU]} if strength else {}
+def warmup_of(spec: ShotSpec) -> int:
+    """The frames run before a range that starts mid-shot: the spec's, else DEFAULT_WARMUP."""
+    return DEFAULT_WARMUP if spec.warmup is None else int(spec.warmup)
 
 
-def _missing_setting(job: ShotJob) -> dict:
-    """{'missing': mode} for a plate with holes: holes held, black or refused change its frames (the warm-up
-    too runs through them), so the mode belongs to the key of every frame of that shot, whichever range a run
-    or a farm chunk covers (one key per shot); a plate without holes is the same in every mode."""
-    return {"missing": job.missing} if job.seq.holes() else {}
-
-
-def _subject_setting(job: ShotJob) -> dict:
-    """{'subject': canonical text} unless every person is matted (older outputs stay finished)."""
-    from cmn_vfx.job.subject_grammar import ALL, parse_subject, subject_text
-    subject = parse_subject(job.subject)
-    return {} if subject == ALL else {"subject": subject_text(subject), **({"person_layers": True} if job.person_layers else {})}
-
-
-def _partial(exc: BaseException, written: list[int], job: ShotJob) -> BaseException:
+def _partial(exc: BaseException, written: list[int], job: Shot) -> BaseException:
     """Turn a failure after some frames were written into PartialFailure (exit 3), naming what is done."""
     if isinstance(exc, KeyboardInterrupt) or not written:
         return exc

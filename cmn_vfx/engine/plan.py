@@ -15,7 +15,7 @@ from cmn_vfx.io.sequence import resolve_frames
 from cmn_vfx.job.warmup import warmup_frames
 
 if TYPE_CHECKING:
-    from cmn_vfx.engine.config import ShotJob
+    from cmn_vfx.engine.shot import Shot
     from cmn_vfx.job.layout import OutputLayout
 
 
@@ -29,14 +29,14 @@ class Step:
     reset: bool                # start from a fresh state before this frame
 
 
-def warmup_sources(job: "ShotJob", frame: int, warmup: int) -> list[tuple[int, int | None]]:
+def warmup_sources(job: "Shot", frame: int, warmup: int) -> list[tuple[int, int | None]]:
     """(frame, source) of the warm-up frames before `frame` (cmn_vfx.job.warmup's rule)."""
-    holes = job.seq.holes() if job.missing == "error" else []
-    frames = list(warmup_frames(frame, warmup, job.seq.first, job.cuts, holes))
-    return resolve_frames(job.seq, frames, job.missing) if frames else []
+    holes = job.seq.holes() if job.spec.missing == "error" else []
+    frames = list(warmup_frames(frame, warmup, job.seq.first, job.spec.cuts, holes))
+    return resolve_frames(job.seq, frames, job.spec.missing) if frames else []
 
 
-def plan_steps(job: "ShotJob", todo: list[tuple[int, int | None]], warmup: int) -> list[Step]:
+def plan_steps(job: "Shot", todo: list[tuple[int, int | None]], warmup: int) -> list[Step]:
     """Steps for the (frame, source) pairs still to write, with warm-up before every discontinuity."""
     steps: list[Step] = []
     last: int | None = None
@@ -51,7 +51,7 @@ def plan_steps(job: "ShotJob", todo: list[tuple[int, int | None]], warmup: int) 
     return steps
 
 
-def pending_frames(job: "ShotJob", layout: "OutputLayout", settings: str, sha256: str
+def pending_frames(job: "Shot", layout: "OutputLayout", settings: str, sha256: str
                    ) -> tuple[list[tuple[int, int | None]], list[int], list[int]]:
     """(frames still to write as (frame, source), frames finished and skipped, frames whose plate changed).
 
@@ -59,7 +59,7 @@ def pending_frames(job: "ShotJob", layout: "OutputLayout", settings: str, sha256
     was re-rendered since (cmn:source_id) is in the first list and also in the third.
     """
     from cmn_vfx.job.finished import READABLE, read_frame, source_id, stale_keys
-    pairs = resolve_frames(job.seq, list(job.frames), job.missing)
+    pairs = resolve_frames(job.seq, list(job.frames), job.spec.missing)
     todo, done, changed = [], [], []
     for frame, source in pairs:
         if job.overwrite:

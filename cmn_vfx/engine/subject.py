@@ -58,7 +58,7 @@ class SubjectPlan:
 def check_picks(job, geometry: dict) -> None:
     """BadInputError, before anything is read, for a pick outside the picture (the data window, in plate
     pixels: display window, y down) or on a frame outside the plate."""
-    subject = parse_subject(getattr(job, "subject", None))
+    subject = parse_subject(job.spec.subject)
     if not isinstance(subject, list):
         return
     data, display = geometry["data_box"], geometry["display_box"]
@@ -84,16 +84,16 @@ def _to_working(pick: Pick, geometry: dict, size: tuple[int, int]) -> Pick:
 def _key(job, text: str, prior_name: str, size: tuple[int, int], cut_settings: tuple) -> str:
     """Everything the plan depends on, hashed: subject, prior, working size, cuts, each plate frame's identity."""
     from cmn_vfx.job.finished import source_id
-    h = hashlib.sha256(json.dumps([VERSION, text, prior_name, list(size), sorted(job.cuts), list(cut_settings),
-                                   job.layer, job.missing, job.colorspace]).encode())
+    h = hashlib.sha256(json.dumps([VERSION, text, prior_name, list(size), sorted(job.spec.cuts), list(cut_settings),
+                                   job.spec.layer, job.spec.missing, job.spec.colorspace]).encode())
     for frame in job.seq.frames:
         h.update(f"{frame}:{source_id(job.seq.path(frame))};".encode())
     return h.hexdigest()
 
 
 def resolve(job, reader, prior, prior_name: str, size: tuple[int, int], cut_settings: tuple) -> SubjectPlan | None:
-    """The plan for `job.subject` (None for all). Reads the whole plate once unless the cache has it."""
-    subject = parse_subject(getattr(job, "subject", None))
+    """The plan for `job.spec.subject` (None for all). Reads the whole plate once unless the cache has it."""
+    subject = parse_subject(job.spec.subject)
     if subject == ALL:
         return None
     if prior is None:
@@ -116,7 +116,7 @@ def resolve(job, reader, prior, prior_name: str, size: tuple[int, int], cut_sett
 
 
 def _resolve(job, reader, prior, subject, size, cut_settings) -> SubjectPlan:
-    pairs = resolve_frames(job.seq, list(range(job.seq.first, job.seq.last + 1)), job.missing if job.missing != "error"
+    pairs = resolve_frames(job.seq, list(range(job.seq.first, job.seq.last + 1)), job.spec.missing if job.spec.missing != "error"
                            else "black")
     from cmn_vfx.prior.detect import PersonDetector
     people = PersonDetector()
@@ -125,7 +125,7 @@ def _resolve(job, reader, prior, subject, size, cut_settings) -> SubjectPlan:
     track = None
     for frame, source in pairs:
         frame_in = reader.read(Step(frame, source, False, not shots))
-        if not shots or detector.is_cut(frame_in.src) or frame in job.cuts:
+        if not shots or detector.is_cut(frame_in.src) or frame in job.spec.cuts:
             shots.append(Recorder())
             track = prior.new_track()
         elif source is None:

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from cmn_vfx.io.image import Box, write_exr
+from cmn_vfx.job.spec import ShotSpec
 
 # One intra-op thread: on a shared 2-core machine OpenMP spin-waiting makes 2 threads ~15x slower.
 torch.set_num_threads(1)
@@ -84,6 +85,11 @@ def exported(tmp_path_factory) -> str:
 @pytest.fixture
 def plate(tmp_path) -> str:
     return write_plate(str(tmp_path / "plate"))
+
+
+def engine_spec(**settings) -> ShotSpec:
+    """A spec to open a MatteEngine with (its run is given the plate and output folder)."""
+    return ShotSpec(plate="plate.####.exr", output="out", **settings)
 
 
 def matte(*argv: str) -> int:

@@ -23,17 +23,18 @@ SIZE, FRAMES = (320, 180), 6
 
 def engine_alpha(workdir: str, runtime: str, temporal: float | None = None) -> np.ndarray:
     """[FRAMES,H,W] alpha of `cmn-matte run --model default [--temporal T]` on the sample shot at SIZE."""
-    from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
+    from cmn_vfx.engine import MatteEngine
     from cmn_vfx.io.image import read_image
     from cmn_vfx.io.sequence import find_sequence
     from cmn_vfx.job.layout import OutputLayout
     from cmn_vfx.sample_shot import build_sample_shot
+    from engine_helpers import engine_spec
     paths = build_sample_shot(os.path.join(workdir, "shot"), frames=FRAMES, size=SIZE)
     seq = find_sequence(paths["plate"])
     out = os.path.join(workdir, f"out_{runtime}_{temporal}")
     extra = {} if temporal is None else {"temporal": temporal}
-    MatteEngine(EngineConfig(device="cpu", runtime=runtime, threads=2, **extra)).run(
-        ShotJob(seq, list(seq.frames), out, seq.name), progress=False)
+    spec = engine_spec(device="cpu", runtime=runtime, threads=2, **extra)
+    MatteEngine(spec).run(spec, seq, out, seq.name, progress=False)
     layout = OutputLayout(out, seq.name, seq.padding)
     return np.stack([read_image(layout.alpha_path(f)).pixels[..., 0] for f in seq.frames])
 
@@ -52,8 +53,9 @@ def test_an_acescg_plate_through_the_matrix_tables_stays_within_1e3_of_ocio(tmp_
     """ACEScg half plates convert by a matrix and half tables (cmn_vfx.color.matrix_path), within 2e-4 of
     OCIO per pixel; the alpha that comes out must stay within 1e-3 of the OCIO path's."""
     from cmn_vfx import color
-    from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
+    from cmn_vfx.engine import MatteEngine
     from cmn_vfx.io.image import read_image, read_rgb, write_exr
+    from engine_helpers import engine_spec
     from cmn_vfx.io.sequence import find_sequence
     from cmn_vfx.job.layout import OutputLayout
     from cmn_vfx.sample_shot import build_sample_shot
@@ -69,8 +71,8 @@ def test_an_acescg_plate_through_the_matrix_tables_stays_within_1e3_of_ocio(tmp_
     assert color.matrix_path(color.check_colorspace("ACEScg")) is not None
 
     def alpha(out: str) -> np.ndarray:
-        MatteEngine(EngineConfig(device="cpu", runtime="onnx", threads=2)).run(
-            ShotJob(plate, list(plate.frames), out, "p"), progress=False)
+        spec = engine_spec(device="cpu", runtime="onnx", threads=2)
+        MatteEngine(spec).run(spec, plate, out, "p", progress=False)
         layout = OutputLayout(out, "p", plate.padding)
         return np.stack([read_image(layout.alpha_path(f)).pixels[..., 0] for f in plate.frames])
     tables = alpha(str(tmp_path / "tables"))
@@ -85,8 +87,9 @@ def test_a_10_bit_dpx_plate_through_the_code_table_gives_the_ocio_paths_alpha_to
     to_network's values: the engine's alpha is bit-identical to the OCIO path's."""
     import OpenImageIO as oiio
     from cmn_vfx import color
-    from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
+    from cmn_vfx.engine import MatteEngine
     from cmn_vfx.io.image import read_image, read_rgb
+    from engine_helpers import engine_spec
     from cmn_vfx.io.sequence import find_sequence
     from cmn_vfx.job.layout import OutputLayout
     from cmn_vfx.sample_shot import build_sample_shot
@@ -103,8 +106,8 @@ def test_a_10_bit_dpx_plate_through_the_code_table_gives_the_ocio_paths_alpha_to
     plate = find_sequence(str(tmp_path / "dpx" / "p.####.dpx"))
 
     def alpha(out: str) -> np.ndarray:
-        MatteEngine(EngineConfig(device="cpu", runtime="onnx", threads=2)).run(
-            ShotJob(plate, list(plate.frames), out, "p", colorspace=color.CINEON), progress=False)
+        spec = engine_spec(device="cpu", runtime="onnx", threads=2, colorspace=color.CINEON)
+        MatteEngine(spec).run(spec, plate, out, "p", progress=False)
         layout = OutputLayout(out, "p", plate.padding)
         return np.stack([read_image(layout.alpha_path(f)).pixels[..., 0] for f in plate.frames])
     calls = []

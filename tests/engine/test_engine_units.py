@@ -9,11 +9,12 @@ import pytest
 import torch
 
 from cmn_vfx.engine.cuts import CutDetector
-from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
+from cmn_vfx.engine import MatteEngine, Shot
 from cmn_vfx.engine.plan import plan_steps
 from cmn_vfx.io.image import Box, read_image, write_exr
 from cmn_vfx.io.sequence import Sequence, find_sequence
 from cmn_vfx.engine.streaming import ReadAhead, WriteBehind
+from engine_helpers import engine_spec
 
 
 class PointwiseMatte(torch.nn.Module):
@@ -36,10 +37,10 @@ def test_guided_upsampling_4x_matches_full_resolution(tmp_path):
     seq = find_sequence(str(tmp_path / "p" / "s.####.exr"))
     alphas = {}
     for ratio in (1.0, 0.25):
-        engine = MatteEngine(EngineConfig(device="cpu", downsample=ratio, auto_cuts=False, refine="none"),
-                             model=PointwiseMatte(), meta={"name": "pointwise", "sha256": "0"})
+        spec = engine_spec(device="cpu", downsample=ratio, auto_cuts=False, refine="none", frames="1-2")
+        engine = MatteEngine(spec, model=PointwiseMatte(), meta={"name": "pointwise", "sha256": "0"})
         out = tmp_path / f"out{ratio}"
-        engine.run(ShotJob(seq, [1, 2], str(out), "s"), progress=False)
+        engine.run(spec, seq, str(out), "s", progress=False)
         alphas[ratio] = read_image(str(out / "alpha" / "s.0002.exr")).pixels[..., 0]
     diff = np.abs(alphas[1.0] - alphas[0.25])
     assert alphas[1.0].std() > 0.2          # the matte really varies
@@ -51,7 +52,7 @@ def test_refine_on_the_device_equals_the_numpy_guided_filter():
     from cmn_vfx.engine.numpy_filters import refine_edges
     ys, xs = np.mgrid[0:36, 0:64].astype(np.float32)
     small = np.stack([xs / 64, ys / 36, 0.5 + 0 * xs], -1).astype(np.float32)     # [h,w,3] network space
-    engine = MatteEngine(EngineConfig(device="cpu"), model=PointwiseMatte(), meta={"name": "pointwise", "sha256": "0"})
+    engine = MatteEngine(engine_spec(device="cpu"), model=PointwiseMatte(), meta={"name": "pointwise", "sha256": "0"})
     src = engine.backend.frame(small)
     pha, _, _ = engine.backend.step(src, None, None, None)
     refined = engine.backend.refine(pha, src)
@@ -63,7 +64,7 @@ def test_refine_on_the_device_equals_the_numpy_guided_filter():
 
 def _job(frames, cuts=(), holes=()):
     seq = Sequence("/p", "s.", ".exr", 4, tuple(f for f in range(1001, 1021) if f not in holes))
-    return ShotJob(seq, list(frames), "/out", "s", cuts=list(cuts))
+    return Shot(engine_spec(frames=",".join(map(str, frames)), cuts=list(cuts)), seq, "/out", "s")
 
 
 def test_plan_warms_up_within_the_shot():
@@ -188,10 +189,10 @@ def test_engine_starts_a_new_prior_track_at_each_shot_start_and_cut(tmp_path):
     """The prior's temporal part sees the frames in order, warm-up included, and restarts at cuts."""
     from engine_helpers import write_plate
     seq = find_sequence(write_plate(str(tmp_path / "p"), frames=range(1001, 1009)))
-    engine = MatteEngine(EngineConfig(device="cpu", auto_cuts=False, refine="none", warmup=2),
-                         model=PointwiseMatte(), meta={"name": "pointwise", "sha256": "0"})
+    spec = engine_spec(device="cpu", auto_cuts=False, refine="none", warmup=2, frames="1004-1008", cuts=[1007])
+    engine = MatteEngine(spec, model=PointwiseMatte(), meta={"name": "pointwise", "sha256": "0"})
     engine.prior = RecordingPrior()
-    engine.run(ShotJob(seq, [1004, 1005, 1006, 1007, 1008], str(tmp_path / "o"), "s", cuts=[1007]), progress=False)
+    engine.run(spec, seq, str(tmp_path / "o"), "s", progress=False)
     # warm-up 1002-1003, then 1004-1006; the cut at 1007 starts a new track for 1007-1008
     assert len(engine.prior.observed) == 7
     assert [t.updates for t in engine.prior.tracks] == [5, 2]

@@ -40,22 +40,23 @@ def test_the_estimate_is_clipped_and_takes_a_solid_matte():
 
 
 def test_an_unknown_fg_colour_is_refused():
-    from cmn_vfx.engine import EngineConfig, MatteEngine
+    from cmn_vfx.engine import MatteEngine
     from cmn_vfx.errors import BadInputError
-    with pytest.raises(BadInputError, match="estimate, network"):
-        MatteEngine(EngineConfig(device="cpu", fg_colour="decoder"))
+    from engine_helpers import engine_spec
+    with pytest.raises(BadInputError, match="fg_colour 'decoder' is unknown; use one of estimate, network"):
+        MatteEngine(engine_spec(device="cpu", fg_colour="decoder"))
 
 
 def test_network_fg_colour_needs_the_torch_runtime():
-    from cmn_vfx.engine import EngineConfig
     from cmn_vfx.engine.runtime import choose_runtime
+    from engine_helpers import engine_spec
     from cmn_vfx.errors import BadInputError
-    assert choose_runtime(EngineConfig(device="cpu", fg_colour="network"))[0] == "torch"
+    assert choose_runtime(engine_spec(device="cpu", fg_colour="network"))[0] == "torch"
     with pytest.raises(BadInputError, match="fg decoder"):
-        choose_runtime(EngineConfig(device="cpu", runtime="onnx", fg_colour="network"))
+        choose_runtime(engine_spec(device="cpu", runtime="onnx", fg_colour="network"))
     with pytest.raises(BadInputError, match="fg decoder"):
-        choose_runtime(EngineConfig(device="cpu", runtime="openvino", fg_colour="network"))
-    assert choose_runtime(EngineConfig(device="cpu"))[0] == "openvino"      # the default: estimate, bundled export
+        choose_runtime(engine_spec(device="cpu", runtime="openvino", fg_colour="network"))
+    assert choose_runtime(engine_spec(device="cpu"))[0] == "openvino"      # the default: estimate, bundled export
 
 
 def test_the_writer_estimates_the_band_colour_when_no_network_colour_is_given():

@@ -15,7 +15,7 @@ from cmn_vfx.engine import runtime
 from cmn_vfx.engine.backend import Backend
 from cmn_vfx.engine.onnx_backend import OnnxBackend
 from cmn_vfx.engine.torch_backend import TorchBackend
-from cmn_vfx.engine.config import EngineConfig
+from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.image import read_image
 from cmn_vfx.io.onnx_weights import UnreadableExport
@@ -70,11 +70,11 @@ def test_the_torch_free_runtimes_never_import_torch_nor_telemetry(name, plate, e
     assert sorted(os.listdir(out / "alpha")) == [f"sh010.{f}.exr" for f in FRAMES]
 
 
-def _config(model: str, **kw) -> EngineConfig:
-    return EngineConfig(model=model, **kw)
+def _config(model: str, **kw) -> ShotSpec:
+    return ShotSpec(plate="p.####.exr", output="out", model=model, **kw)
 
 
-def _chosen(config: EngineConfig) -> tuple[str, str | None]:
+def _chosen(config: ShotSpec) -> tuple[str, str | None]:
     """choose_runtime as (runtime, the .onnx it opened or None)."""
     kind, net = runtime.choose_runtime(config)
     return kind, None if net is None else net.path

@@ -136,9 +136,9 @@ def test_strength_out_of_range_is_refused(strength):
 def test_the_onnx_network_hands_over_the_flow_the_stabiliser_would_compute():
     """The ONNX runtime's own DIS flow (same preset, same padded frames) is reused bit for bit, so both runtimes
     stabilise alike and the flow is computed once a frame."""
-    from cmn_vfx.engine import EngineConfig
     from cmn_vfx.engine.runtime import open_backend
-    backend = open_backend(EngineConfig(device="cpu", runtime="onnx", threads=1))
+    from engine_helpers import engine_spec
+    backend = open_backend(engine_spec(device="cpu", runtime="onnx", threads=1))
     picture = texture(10)
     size = (100, 75)                                  # not a multiple of 16: the padding must agree too
     a, b = (cv2.resize(shifted(picture, dx), size) for dx in (0, 3))
@@ -151,11 +151,13 @@ def test_the_onnx_network_hands_over_the_flow_the_stabiliser_would_compute():
 
 # ---------------------------------------------------------------- in the engine (the shipped model, sample shot)
 def _run(workdir, seq, frames, **config):
-    from cmn_vfx.engine import EngineConfig, MatteEngine, ShotJob
+    from cmn_vfx.engine import MatteEngine
     from cmn_vfx.io.image import read_image
+    from cmn_vfx.io.sequence import format_frame_range
     from cmn_vfx.job.layout import OutputLayout
-    MatteEngine(EngineConfig(device="cpu", runtime="onnx", threads=2, **config)).run(
-        ShotJob(seq, frames, workdir, seq.name), progress=False)
+    from engine_helpers import engine_spec
+    spec = engine_spec(device="cpu", runtime="onnx", threads=2, frames=format_frame_range(frames), **config)
+    MatteEngine(spec).run(spec, seq, workdir, seq.name, progress=False)
     layout = OutputLayout(workdir, seq.name, seq.padding)
     images = [read_image(layout.alpha_path(f)) for f in frames]
     return np.stack([i.pixels[..., 0] for i in images]), images[0].metadata["cmn:settings"]
@@ -174,8 +176,8 @@ def test_the_engine_stabilises_by_default_and_records_it(tmp_path, sample):
     frames = list(sample.frames)[:6]
     on, settings_on = _run(str(tmp_path / "on"), sample, frames)
     off, settings_off = _run(str(tmp_path / "off"), sample, frames, temporal=0.0)
-    assert json.loads(settings_on)["temporal"] == [0.7, 0.02, 0.5]
-    assert "temporal" not in json.loads(settings_off)        # off: the settings of earlier outputs
+    assert json.loads(settings_on)["temporal"] == 0.7 and json.loads(settings_off)["temporal"] == 0.0
+    assert json.loads(settings_on)["stabiliser"][:2] == [0.02, 0.5]      # SIGMA, TAU: the engine's constants
     np.testing.assert_array_equal(on[0], off[0])             # the first frame has no past
     per_frame = np.abs(on - off).mean(axis=(1, 2))
     assert per_frame[1:].max() > 1e-4 and per_frame.max() < 5e-3
@@ -191,11 +193,11 @@ def test_a_farm_chunk_warmed_up_on_8_frames_matches_the_sequential_run(tmp_path,
 
 
 def test_an_out_of_range_strength_is_refused_by_the_engine_and_the_spec():
-    from cmn_vfx.engine import EngineConfig, MatteEngine
+    from cmn_vfx.engine import MatteEngine
     from cmn_vfx.errors import BadInputError
     from cmn_vfx.job.spec import ShotSpec
     with pytest.raises(BadInputError, match="temporal"):
-        MatteEngine(EngineConfig(device="cpu", temporal=1.0))
+        MatteEngine(ShotSpec(plate="p.####.exr", output="out", device="cpu", temporal=1.0))
     with pytest.raises(BadInputError, match="temporal"):
         ShotSpec(plate="p.####.exr", output="out", temporal=-0.5).validate()
     assert ShotSpec(plate="p.####.exr", output="out", temporal=0).validate().temporal == 0

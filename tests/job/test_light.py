@@ -8,7 +8,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 HEAVY = ("numpy", "torch", "cv2", "OpenImageIO", "PyOpenColorIO")
 LIGHT = ("cmn_vfx.job", "cmn_vfx.job.names", "cmn_vfx.job.spec", "cmn_vfx.job.layout", "cmn_vfx.job.warmup",
          "cmn_vfx.job.finished", "cmn_vfx.job.subject_grammar", "cmn_vfx.io.sequence", "cmn_vfx.io.atomic", "cmn_vfx_farm.plan",
-         "cmn_vfx.engine", "cmn_vfx.engine.config")
+         "cmn_vfx.engine", "cmn_vfx.engine.shot")
 
 SCRIPT = """
 import importlib, json, sys
@@ -25,8 +25,9 @@ from cmn_vfx.job.warmup import warmup_frames
 spec = ShotSpec(plate='/p/sh010.####.exr', output='/o', frames='1001-1010', prior='people', subject='main',
                 person_layers=True, precision='fp16', refine='none', auto_cuts=False, threads=2, cuts=[1005])
 spec.validate()
-from cmn_vfx.engine import EngineConfig, ShotJob  # the package's lazy names: config only
-assert EngineConfig.from_spec(spec).precision == 'fp16' and ShotJob
+from cmn_vfx.engine import Shot  # the package's lazy names: shot only
+from cmn_vfx.io.sequence import Sequence
+assert Shot(spec, Sequence('/p', 'sh010.', '.exr', 4, tuple(range(1001, 1011))), '/o', 'sh010').frames[-1] == 1010
 print(json.dumps({'spec': spec.to_dict()['precision'], 'alpha': OutputLayout('/o', 'sh010', 3).alpha_path(-7),
                   'warmup': list(warmup_frames(1009, 8, 1001, [1005])),
                   'heavy': sorted(m for m in sys.modules if m.split('.')[0] in HEAVY)}))

@@ -11,4 +11,5 @@ def test_engine_and_farm_use_the_names():
     from cmn_vfx.engine import matte
     from cmn_vfx_farm import backends
     assert backends.BACKENDS is names.BACKENDS
-    assert matte.PRECISIONS is names.PRECISIONS and matte.DEFAULT_WARMUP == 8
+    from cmn_vfx.job import spec
+    assert spec.PRECISIONS is names.PRECISIONS and matte.DEFAULT_WARMUP == names.DEFAULT_WARMUP == 8

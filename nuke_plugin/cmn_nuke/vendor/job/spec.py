@@ -26,8 +26,12 @@ A shot spec is a small YAML file:
     missing: error                                   # error | hold | black
     cuts: []                                         # frames where a new shot starts (state resets)
 
-Every setting that changes pixels is a field here, so a farm task (`cmn-matte run --spec`)
-carries all of them; commands/run.py turns a spec into the engine's EngineConfig and ShotJob.
+    fg_colour: estimate                              # estimate | network: the fg colour where alpha is fractional
+
+Every setting that changes pixels is a field here, marked so (metadata PIXELS), so a farm task
+(`cmn-matte run --spec`) carries all of them and the resume key (cmn:settings) is derived from them
+(cmn_vfx.engine.resume_key). The engine takes the spec itself (MatteEngine(spec)) and relies on
+`problems()`, the one list of a spec's faults (Nuke's submitter calls it too).
 This module imports neither torch nor numpy: the farm submitter uses it (tests/job/test_light.py).
 """
 from __future__ import annotations
@@ -43,106 +47,136 @@ from .names import DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, DEFAULT_TEMPORAL, MISSING,
 
 
 FRAME_TOKENS = ("#", "@", "%", "$")        # what a sequence pattern reads as the frame (cmn_vfx.io.sequence)
+# The fg colour where alpha is fractional: estimated from the frame and its alpha (cmn_vfx.engine.foreground;
+# 2-3x closer to the truth than the shipped fg decoder, bench/fg_eval.py), or the network's fg decoder
+# (torch runtime only: the ONNX export leaves that decoder out).
+FG_COLOURS = ("estimate", "network")
+
+# Every field says whether it changes pixels (field metadata "pixels"): the resume key written as cmn:settings
+# is derived from the pixel fields (cmn_vfx.engine.resume_key), so a new pixel field is in it without an edit.
+# Not pixels: where a shot's files are and which frames (plate, output, frames, name; a plate frame's identity
+# is cmn:source_id), where the network runs (device, runtime, threads: they agree to float32 rounding, as a
+# node with another core count does) and how the farm cuts the shot (chunk_size).
+PIXELS = {"pixels": True}
+ROUTE = {"pixels": False}
 
 
-def check_name(name: object, source: str = "--name") -> None:
-    """BadInputError unless `name` is a plain file name: OUT/alpha/<name>.####.exr must stay inside OUT."""
+def name_problem(name: object) -> str | None:
+    """Why `name` is not a plain file name (OUT/alpha/<name>.####.exr must stay inside OUT), or None."""
     bad = (not isinstance(name, str) or not name.strip() or name.startswith(".") or "\0" in name
            or any(c in name for c in ("/", "\\", os.sep) + FRAME_TOKENS))
-    if bad:
-        raise BadInputError(f"{source}: name {name!r} is not a plain file name (no '/', '\\', a frame token "
-                            f"{' '.join(FRAME_TOKENS)}, leading '.' or empty name); give e.g. sh010")
+    if not bad:
+        return None
+    return (f"name {name!r} is not a plain file name (no '/', '\\', a frame token "
+            f"{' '.join(FRAME_TOKENS)}, leading '.' or empty name); give e.g. sh010")
+
+
+def _whole(value: object, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
 @dataclass
 class ShotSpec:
     """What to matte, where to write it, and how."""
 
-    plate: str
-    output: str
-    frames: str | None = None
-    name: str | None = None
-    model: str = DEFAULT_MODEL
-    device: str = "auto"
-    runtime: str = "auto"
-    colorspace: str = "auto"
-    downsample: str | float = "auto"
-    warmup: int | None = None
-    prior: str | None = None
-    layer: str | None = None
-    threads: int | None = None
-    subject: str | None = None
-    person_layers: bool = False
-    chunk_size: int = DEFAULT_CHUNK_SIZE
-    missing: str = "error"
-    cuts: list[int] = field(default_factory=list)
-    precision: str = "fp32"
-    refine: str = "guided"
-    temporal: float = DEFAULT_TEMPORAL
-    auto_cuts: bool = True
+    plate: str = field(metadata=ROUTE)
+    output: str = field(metadata=ROUTE)
+    frames: str | None = field(default=None, metadata=ROUTE)
+    name: str | None = field(default=None, metadata=ROUTE)
+    model: str = field(default=DEFAULT_MODEL, metadata=PIXELS)
+    device: str = field(default="auto", metadata=ROUTE)
+    runtime: str = field(default="auto", metadata=ROUTE)
+    colorspace: str = field(default="auto", metadata=PIXELS)
+    downsample: str | float = field(default="auto", metadata=PIXELS)
+    warmup: int | None = field(default=None, metadata=PIXELS)
+    prior: str | None = field(default=None, metadata=PIXELS)
+    layer: str | None = field(default=None, metadata=PIXELS)
+    threads: int | None = field(default=None, metadata=ROUTE)
+    subject: str | None = field(default=None, metadata=PIXELS)
+    person_layers: bool = field(default=False, metadata=PIXELS)
+    chunk_size: int = field(default=DEFAULT_CHUNK_SIZE, metadata=ROUTE)
+    missing: str = field(default="error", metadata=PIXELS)
+    cuts: list[int] = field(default_factory=list, metadata=PIXELS)
+    precision: str = field(default="fp32", metadata=PIXELS)
+    refine: str = field(default="guided", metadata=PIXELS)
+    temporal: float = field(default=DEFAULT_TEMPORAL, metadata=PIXELS)
+    auto_cuts: bool = field(default=True, metadata=PIXELS)
+    fg_colour: str = field(default="estimate", metadata=PIXELS)
 
-    def validate(self, source: str = "shot spec") -> "ShotSpec":
-        """Check every field; raise BadInputError naming the file (`source`), the field and the fix."""
+    @classmethod
+    def pixel_fields(cls) -> tuple[str, ...]:
+        """The names of the fields that change pixels; TypeError for a field that does not say."""
+        undeclared = [f.name for f in dataclasses.fields(cls) if "pixels" not in f.metadata]
+        if undeclared:
+            raise TypeError(f"ShotSpec field(s) {', '.join(undeclared)} do not say whether they change pixels; "
+                            "give each metadata=PIXELS or metadata=ROUTE")
+        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata["pixels"])
+
+    def problems(self, source: str = "shot spec") -> list[str]:
+        """Every fault of the spec, each naming the file (`source`), the field and the fix; [] when good."""
+        found: list[str] = []
+        add = lambda text: found.append(f"{source}: {text}")  # noqa: E731
         if not self.plate or not isinstance(self.plate, str):
-            raise BadInputError(f"{source}: 'plate' is empty; give the plate's file pattern, e.g. sh010.####.exr")
+            add("'plate' is empty; give the plate's file pattern, e.g. sh010.####.exr")
         if not self.output or not isinstance(self.output, str):
-            raise BadInputError(f"{source}: 'output' is empty; give the folder for the alpha and fg sequences")
+            add("'output' is empty; give the folder for the alpha and fg sequences")
         if self.frames is not None:       # read, not expanded: checked against the plate before that (shot_frames)
             from .frames import frame_spans
             try:
-                spans = frame_spans(str(self.frames))
+                if not frame_spans(str(self.frames)):
+                    add(f"frame range {self.frames!r} is empty; write e.g. 1001-1100")
             except BadInputError as exc:
-                raise BadInputError(f"{source}: {exc}") from None
-            if not spans:
-                raise BadInputError(f"{source}: frame range {self.frames!r} is empty; write e.g. 1001-1100")
-        if self.name is not None:
-            check_name(self.name, source)
-        if self.threads is not None and (not isinstance(self.threads, int) or isinstance(self.threads, bool)
-                                         or self.threads < 1):
-            raise BadInputError(f"{source}: threads {self.threads!r} must be a whole number >= 1 (or null for one per core)")
+                add(str(exc))
+        if self.name is not None and name_problem(self.name):
+            add(name_problem(self.name))
+        if self.threads is not None and not _whole(self.threads, 1):
+            add(f"threads {self.threads!r} must be a whole number >= 1 (or null for one per core)")
         from .subject_grammar import ALL, parse_subject
         try:
             subject = parse_subject(None if self.subject is None else str(self.subject))
         except BadInputError as exc:
-            raise BadInputError(f"{source}: {exc}") from None
+            subject = None
+            add(str(exc))
         if not isinstance(self.person_layers, bool):
-            raise BadInputError(f"{source}: person_layers {self.person_layers!r} must be true or false")
-        if self.person_layers and subject == ALL:
-            raise BadInputError(f"{source}: person_layers needs subject main or picks (one layer per picked person)")
+            add(f"person_layers {self.person_layers!r} must be true or false")
+        elif self.person_layers and subject == ALL:
+            add("person_layers needs subject main or picks (one layer per picked person)")
         if self.layer is not None and (not isinstance(self.layer, str) or not self.layer.strip()):
-            raise BadInputError(f"{source}: layer {self.layer!r} must be a layer name such as plate (or null)")
+            add(f"layer {self.layer!r} must be a layer name such as plate (or null)")
         if self.device != "auto" and self.device != "cpu" and not str(self.device).startswith("cuda"):
-            raise BadInputError(f"{source}: device {self.device!r} is unknown; use auto, cpu, cuda or cuda:N")
-        if self.runtime not in RUNTIMES:
-            raise BadInputError(f"{source}: runtime {self.runtime!r} is unknown; use one of {', '.join(RUNTIMES)}")
+            add(f"device {self.device!r} is unknown; use auto, cpu, cuda or cuda:N")
+        for name, names in (("runtime", RUNTIMES), ("missing", MISSING), ("precision", PRECISIONS),
+                            ("refine", REFINES), ("fg_colour", FG_COLOURS)):
+            if getattr(self, name) not in names:
+                add(f"{name} {getattr(self, name)!r} is unknown; use one of {', '.join(names)}")
         if self.downsample != "auto":
             try:
                 ratio = float(self.downsample)
+                if not 0 < ratio <= 1:
+                    add(f"downsample {ratio} is out of range; use auto or 0 < r <= 1")
             except (TypeError, ValueError):
-                raise BadInputError(f"{source}: downsample {self.downsample!r} is not a number; use auto or 0 < r <= 1") from None
-            if not 0 < ratio <= 1:
-                raise BadInputError(f"{source}: downsample {ratio} is out of range; use auto or 0 < r <= 1")
-        if self.warmup is not None and (not isinstance(self.warmup, int) or self.warmup < 0):
-            raise BadInputError(f"{source}: warmup {self.warmup!r} must be a whole number >= 0 (or null for the default)")
-        if not isinstance(self.chunk_size, int) or isinstance(self.chunk_size, bool) or self.chunk_size < 1:
-            raise BadInputError(f"{source}: chunk_size {self.chunk_size!r} must be a whole number >= 1")
-        if self.missing not in MISSING:
-            raise BadInputError(f"{source}: missing {self.missing!r} is unknown; use one of {', '.join(MISSING)}")
+                add(f"downsample {self.downsample!r} is not a number; use auto or 0 < r <= 1")
+        if self.warmup is not None and not _whole(self.warmup, 0):
+            add(f"warmup {self.warmup!r} must be a whole number >= 0 (or null for the default)")
+        if not _whole(self.chunk_size, 1):
+            add(f"chunk_size {self.chunk_size!r} must be a whole number >= 1")
         if not isinstance(self.cuts, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in self.cuts):
-            raise BadInputError(f"{source}: cuts {self.cuts!r} must be a list of frame numbers")
+            add(f"cuts {self.cuts!r} must be a list of frame numbers")
         if self.prior is not None and self.prior not in PRIORS:
-            raise BadInputError(f"{source}: unknown person prior {self.prior!r}; use one of: {', '.join(PRIORS)} "
-                                "(or leave it out for the model's own)")
-        if self.precision not in PRECISIONS:
-            raise BadInputError(f"{source}: precision {self.precision!r} is unknown; use one of {', '.join(PRECISIONS)}")
-        if self.refine not in REFINES:
-            raise BadInputError(f"{source}: refine {self.refine!r} is unknown; use one of {', '.join(REFINES)}")
+            add(f"unknown person prior {self.prior!r}; use one of: {', '.join(PRIORS)} (or leave it out for the "
+                "model's own)")
         if (isinstance(self.temporal, bool) or not isinstance(self.temporal, (int, float))
                 or not 0 <= self.temporal < 1):
-            raise BadInputError(f"{source}: temporal {self.temporal!r} must be a number 0 <= s < 1 (0 = off; "
-                                f"default {DEFAULT_TEMPORAL})")
+            add(f"temporal {self.temporal!r} must be a number 0 <= s < 1 (0 = off; default {DEFAULT_TEMPORAL})")
         if not isinstance(self.auto_cuts, bool):
-            raise BadInputError(f"{source}: auto_cuts {self.auto_cuts!r} must be true or false")
+            add(f"auto_cuts {self.auto_cuts!r} must be true or false")
+        return found
+
+    def validate(self, source: str = "shot spec") -> "ShotSpec":
+        """The spec itself, or BadInputError listing every problem (one a line)."""
+        found = self.problems(source)
+        if found:
+            raise BadInputError("\n".join(found))
         return self
 
     def to_dict(self) -> dict[str, Any]:
