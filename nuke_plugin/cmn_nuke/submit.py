@@ -20,7 +20,6 @@ import shutil
 from .pick import PickError, check_frames, spec_subject
 from .readnode import frame_bounds, frame_path, plate_name
 from .vendor.job.atomic import write_text
-from .vendor.job.errors import BadInputError
 from .vendor.job.names import BACKENDS, DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, DEFAULT_TEMPORAL, PRIORS
 from .vendor.job.spec import ShotSpec
 
@@ -153,11 +152,7 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
 def spec_problems(fields: dict) -> list[str]:
     """ShotSpec's checks (the plugin's copy of cmn_vfx/job/spec.py) of the spec these fields make:
     the same lines `cmn-farm submit` or `cmn-matte run --spec` would print for it."""
-    try:
-        ShotSpec(**spec_dict(fields)).validate()
-    except BadInputError as exc:
-        return str(exc).splitlines()
-    return []
+    return ShotSpec(**spec_dict(fields)).problems()
 
 
 def _number_or_text(text: str) -> float | str:

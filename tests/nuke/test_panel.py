@@ -81,11 +81,12 @@ def test_bad_fields_show_errors_and_do_not_submit(qapp, plate, env, tmp_path):
     p = panel.MattePanel(plate_knobs(plate), environ=env)
     p.frames.setText("1005-1001")
     p.model.setCurrentText("/nowhere/model.pt")
+    p.downsample.setCurrentText("2")
     p.output.setText("relative/out")
     assert p.submit() is None
     message = p.message.text()
     for part in ("Cannot submit", "shot spec: frame range &#x27;1005-1001&#x27;: &#x27;1005-1001&#x27; runs backwards",
-                 "Model: checkpoint /nowhere/model.pt does not exist",
+                 "Model: checkpoint /nowhere/model.pt does not exist", "shot spec: downsample 2.0 is out of range",
                  "Output folder: &#x27;relative/out&#x27; is not an absolute path"):
         assert part in message, message
     assert runner.calls == [] and not os.path.exists(env["CMN_NUKE_SETTINGS"])

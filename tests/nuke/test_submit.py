@@ -51,7 +51,8 @@ def test_each_bad_field_gives_one_message(plate, tmp_path, farm, change, message
 
 
 @pytest.mark.parametrize("change", [{"downsample": "2"}, {"chunk_size": 0}, {"frames": "1005-1001"},
-                                    {"subject": "everyone"}, {"temporal": "strong"}, {"prior": "union_portrait"}])
+                                    {"subject": "everyone"}, {"temporal": "strong"}, {"prior": "union_portrait"},
+                                    {"downsample": "half", "warmup": -1, "temporal": 1.5}])
 def test_a_bad_spec_field_reads_the_same_in_nuke_as_on_the_command_line(plate, tmp_path, farm, change, capsys):
     farm_cli = pytest.importorskip("cmn_vfx_farm.cli")
     fields = good_fields(plate, tmp_path, **change)
