@@ -5,12 +5,14 @@ frames and each task runs
     cmn-matte run --spec SHOT.yaml --frames <STARTFRAME>-<ENDFRAME>
 (fixed size, the last chunk shorter; OpenJD spreads frames evenly, so chunk edges may differ
 from `cmn-farm plan`). Deadline chunks by position in the frame list, so a list with gaps could
-give a task spanning a gap: such ranges are refused here.
+give a task spanning a gap: such a list becomes one matte job per run of consecutive frames
+(job_info_1001.job, job_info_1010.job, ...), submitted one after another (see below).
 
 With `subject: main` or picks a subject job (one task: cmn-matte run --spec SHOT.yaml
---resolve-subject) comes first and the matte job depends on it: both go in one
+--resolve-subject) comes first and the matte job depends on it: all jobs go in one
 `deadlinecommand -SubmitMultipleJobs -dependent -job ... -job ...`, which makes each job depend
-on the one before. Pool, group and priority go into every job-info file.
+on the one before (so the runs of a list with gaps also run in turn, each with its chunks in
+parallel). Pool, group and priority go into every job-info file.
 Files go to OUT/jobs/<job_id>/deadline10/; with `deadlinecommand` on PATH they are submitted,
 else the error gives the command that submits them.
 """
@@ -21,21 +23,21 @@ import shlex
 import shutil
 import subprocess
 
-from cmn_vfx.errors import BadInputError, CMNError
+from cmn_vfx.errors import CMNError
 from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
-from cmn_vfx_farm.plan import Plan
+from cmn_vfx_farm.plan import Plan, runs
 from cmn_vfx_farm.template import has_subject_step
 
 DEFAULT_PRIORITY = 50
 
 
-def job_info(plan: Plan, spec_path: str, extra: dict | None = None) -> dict[str, str]:
-    """Keys of the matte job's job-info file (Deadline's names)."""
+def job_info(plan: Plan, spec_path: str, extra: dict | None = None, frames: str | None = None) -> dict[str, str]:
+    """Keys of a matte job's job-info file (Deadline's names); `frames`: its run of frames (default: all)."""
     return {
         "Plugin": "CommandLine",
-        "Name": f"CMN matte {plan.name}",
+        "Name": f"CMN matte {plan.name}" + (f" {frames}" if frames else ""),
         "BatchName": plan.name,
-        "Frames": plan.frame_range,
+        "Frames": frames or plan.frame_range,
         "ChunkSize": str(plan.chunk_size),
         **_placement(extra or {}),
         "OutputDirectory0": os.path.join(plan.spec.output, "alpha"),
@@ -87,24 +89,27 @@ def read_info(path: str) -> dict[str, str]:
 
 def write_job_files(plan: Plan, folder: str, spec_path: str, cmn_matte: str,
                     extra: dict | None = None) -> list[tuple[str, str]]:
-    """(job-info, plugin-info) pairs in submission order: the subject job first when there is one.
-    BadInputError for frame lists with gaps."""
-    if len(plan.frames) != plan.frames[-1] - plan.frames[0] + 1:
-        raise BadInputError(f"deadline10: frames {plan.frame_range} have gaps and Deadline could cut a task "
-                            "across one; submit each consecutive range separately")
+    """(job-info, plugin-info) pairs in submission order: the subject job first when there is one, then a matte
+    job (one per run of consecutive frames when the list has gaps)."""
     os.makedirs(folder, exist_ok=True)
     jobs = []
     if has_subject_step(plan.spec):
         jobs.append((write_info(os.path.join(folder, "subject_job_info.job"), subject_job_info(plan, extra)),
                      write_info(os.path.join(folder, "subject_plugin_info.job"),
                                 plugin_info(spec_path, cmn_matte, "--resolve-subject"))))
-    jobs.append((write_info(os.path.join(folder, "job_info.job"), job_info(plan, spec_path, extra)),
-                 write_info(os.path.join(folder, "plugin_info.job"), plugin_info(spec_path, cmn_matte))))
+    plugin = write_info(os.path.join(folder, "plugin_info.job"), plugin_info(spec_path, cmn_matte))
+    frame_runs = runs(list(plan.frames))
+    if len(frame_runs) == 1:
+        return jobs + [(write_info(os.path.join(folder, "job_info.job"), job_info(plan, spec_path, extra)), plugin)]
+    for run in frame_runs:
+        text = f"{run[0]}-{run[-1]}"
+        jobs.append((write_info(os.path.join(folder, f"job_info_{run[0]}.job"), job_info(plan, spec_path, extra, text)),
+                     plugin))
     return jobs
 
 
 def submit_argv(command: str, jobs: list[tuple[str, str]]) -> list[str]:
-    """deadlinecommand's arguments: one job as is, a subject job and its matte job as dependent jobs."""
+    """deadlinecommand's arguments: one job as is, several (subject, matte runs) as a chain of dependent jobs."""
     if len(jobs) == 1:
         return [command, *jobs[0]]
     return [command, "-SubmitMultipleJobs", "-dependent", *[a for pair in jobs for a in ("-job", *pair)]]

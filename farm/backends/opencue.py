@@ -4,6 +4,7 @@ Layers (Shell modules, the spec's service, default `cmn`):
     subject  (subject: main or picks) one frame: cmn-matte run --spec SHOT.yaml --resolve-subject
     matte    depends on subject (layer-on-layer); chunks of chunk_size:
              cmn-matte run --spec SHOT.yaml --frames #FRAME_START#-#FRAME_END#
+             (a frame list with gaps gets one matte layer per run of consecutive frames, so no chunk spans a gap)
 OpenCue joins a command's words with spaces and RQD hands the line to a shell, so each word is
 shell-quoted here (a spec path with a space stays one argument). The job spec XML is written to
 OUT/jobs/<job_id>/opencue.xml by pyoutline's OutlineLauncher.serialize (no pycuerun wrapper) and
@@ -17,9 +18,9 @@ from __future__ import annotations
 import os
 import shlex
 
-from cmn_vfx.errors import BadInputError, CMNError
+from cmn_vfx.errors import CMNError
 from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
-from cmn_vfx_farm.plan import Plan
+from cmn_vfx_farm.plan import Plan, runs
 from cmn_vfx_farm.template import has_subject_step
 
 
@@ -42,25 +43,29 @@ def shell_command(argv: list[str]) -> str:
 
 def build_outline(plan: Plan, spec_path: str, cmn_matte: str, show: str | None = None,
                   facility: str | None = None, service: str = "cmn"):
-    """The outline.Outline of the job: a subject layer when the spec picks people, then the matte layer."""
+    """The outline.Outline of the job: a subject layer when the spec picks people, then a matte layer per run of
+    consecutive frames (`matte`, or `matte_1001`, `matte_1010`... for a list with gaps: OpenCue cuts chunks by
+    position in a layer's frame list, so one layer over a gap could give a chunk that spans it)."""
     outline, _cuerun, Shell = _pyoutline()
-    if len(plan.frames) != plan.frames[-1] - plan.frames[0] + 1:
-        raise BadInputError(f"opencue: frames {plan.frame_range} have gaps and a chunk could span one; "
-                            "submit each consecutive range separately")
     show = show or os.environ.get("SHOW") or outline.config.get("outline", "default_show")
-    job = outline.Outline(f"cmn_matte_{plan.name}", shot=plan.name, show=show, frame_range=plan.frame_range)
+    job = outline.Outline(f"cmn_matte_{plan.name}", shot=plan.name, show=show, frame_range=plan.openjd_range)
     if facility:
         job.set_facility(facility)
     spec = ["--spec", spec_path]
-    matte = Shell("matte", command=shell_command([cmn_matte, "run", *spec, "--frames", "#FRAME_START#-#FRAME_END#",
-                                                  "--no-progress"]),
-                  chunk=plan.chunk_size, range=plan.frame_range, service=service)
+    subject = None
     if has_subject_step(plan.spec):
         subject = Shell("subject", command=shell_command([cmn_matte, "run", *spec, "--resolve-subject", "--no-progress"]),
                         chunk=1, range=str(plan.frames[0]), service=service)
         job.add_layer(subject)
-        matte.depend_all(subject)
-    job.add_layer(matte)
+    frame_runs = runs(list(plan.frames))
+    for run in frame_runs:
+        name = "matte" if len(frame_runs) == 1 else f"matte_{run[0]}"
+        matte = Shell(name, command=shell_command([cmn_matte, "run", *spec, "--frames", "#FRAME_START#-#FRAME_END#",
+                                                   "--no-progress"]),
+                      chunk=plan.chunk_size, range=f"{run[0]}-{run[-1]}", service=service)
+        if subject is not None:
+            matte.depend_all(subject)
+        job.add_layer(matte)
     return job
 
 

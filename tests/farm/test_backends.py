@@ -141,13 +141,27 @@ def test_deadline10_subject_job_comes_first_and_the_matte_job_depends_on_it(fixe
     assert submitted_ids("Submitting...\nJobID=aaa\nResult=Success\nJobID=bbb\n") == ["aaa", "bbb"]
 
 
-def test_deadline10_refuses_gaps(tmp_path):
-    plate = make_plate(str(tmp_path / "plate"), frames=[1001, 1002, 1005, 1006])
-    spec = write_spec(str(tmp_path / "shot.yaml"), plate=plate, output=str(tmp_path / "out"),
-                      frames="1001-1002,1005-1006", missing="error")
-    plan = plan_shot(ShotSpec.from_yaml(spec))
-    with pytest.raises(BadInputError, match="gaps"):
-        write_job_files(plan, str(tmp_path / "d10"), spec, "cmn-matte")
+@pytest.fixture
+def gappy_plan(tmp_path):
+    """A resubmit of two runs of frames with a gap between them (what `status` lists)."""
+    plate = make_plate(str(tmp_path / "plate"), frames=[1001, 1002, 1003, 1006, 1007])
+    spec = write_spec(str(tmp_path / "shot.yaml"), plate=plate, output=str(tmp_path / "out"), chunk_size=2,
+                      frames="1001-1003,1006-1007", missing="error")
+    return plan_shot(ShotSpec.from_yaml(spec))
+
+
+def test_deadline10_cuts_a_list_with_gaps_into_one_job_per_run(gappy_plan, tmp_path):
+    """Deadline chunks by position in a job's frame list, so no job may hold a gap (a task would span it)."""
+    jobs = write_job_files(gappy_plan, str(tmp_path / "d10"), "/jobs/shot.yaml", "cmn-matte")
+    assert [read_info(job)["Frames"] for job, _ in jobs] == ["1001-1003", "1006-1007"]
+    assert submit_argv("deadlinecommand", jobs)[1:3] == ["-SubmitMultipleJobs", "-dependent"]
+
+
+def test_opencue_cuts_a_list_with_gaps_into_one_layer_per_run(gappy_plan, tmp_path):
+    from cmn_vfx_farm.backends.opencue import build_outline, serialize
+    _, xml = serialize(build_outline(subject_plan(gappy_plan), "/jobs/shot.yaml", "cmn-matte"), str(tmp_path / "s"))
+    layers = {layer.get("name"): layer.findtext("range") for layer in ET.fromstring(xml).iter("layer")}
+    assert layers == {"subject": "1001", "matte_1001": "1001-1003", "matte_1006": "1006-1007"}
 
 
 @pytest.mark.parametrize("backend,tool,left", [("deadline-cloud", "deadline", "bundle"),
