@@ -1,4 +1,10 @@
-"""Render-farm jobs for shots: Open Job Description template, chunk plans, submit backends, status.
+"""Render-farm jobs for shots, split by where the code runs (docs/farm.md):
 
-See docs/farm.md. Nothing here imports numpy or torch at module level.
+- the submitting machine: plan (chunks), template (the OpenJD job), preflight, status, backends
+  (local, deadline-cloud, deadline10, opencue) and cli's plan / submit / status;
+- a worker: cmn_vfx_farm.worker (the spec's paths mapped for this worker, the subject step, the
+  resident cmn-matte of a session).
+
+Neither side imports the other (tests/farm/test_split.py). Nothing here imports numpy or torch at
+module level.
 """

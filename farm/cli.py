@@ -78,7 +78,7 @@ def _add_submit_options(parser: argparse.ArgumentParser) -> None:
     d10.add_argument("--facility", help="opencue: the facility (default: $RENDER_TO / $FACILITY, else pyoutline's)")
     d10.add_argument("--cuebot", help="opencue: cuebot host(s), comma-separated (default: $CUEBOT_HOSTS or "
                      "opencue's config)")
-    d10.add_argument("--service", default="cmn", help="opencue: the layers' service (default cmn)")
+    d10.add_argument("--service", default="shell", help="opencue: the layers' service (default shell, which every cuebot has; give a GPU service of your facility to run on GPU hosts)")
 
 
 def _plan(args: argparse.Namespace):

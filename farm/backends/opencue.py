@@ -1,6 +1,6 @@
 """OpenCue: the shot as a pyoutline outline, serialised by pyoutline itself, launched on a cuebot.
 
-Layers (Shell modules, the spec's service, default `cmn`):
+Layers (Shell modules, the --service given, default `shell`, the service every cuebot has):
     subject  (subject: main or picks) one frame: cmn-matte run --spec SHOT.yaml --resolve-subject
     matte    depends on subject (layer-on-layer); chunks of chunk_size:
              cmn-matte run --spec SHOT.yaml --frames #FRAME_START#-#FRAME_END#
@@ -42,7 +42,7 @@ def shell_command(argv: list[str]) -> str:
 
 
 def build_outline(plan: Plan, spec_path: str, cmn_matte: str, show: str | None = None,
-                  facility: str | None = None, service: str = "cmn"):
+                  facility: str | None = None, service: str = "shell"):
     """The outline.Outline of the job: a subject layer when the spec picks people, then a matte layer per run of
     consecutive frames (`matte`, or `matte_1001`, `matte_1010`... for a list with gaps: OpenCue cuts chunks by
     position in a layer's frame list, so one layer over a gap could give a chunk that spans it)."""
@@ -82,7 +82,7 @@ def submit(plan: Plan, options: SubmitOptions) -> SubmitResult:
     extra = options.extra
     job_id, job_dir, spec_path = new_job_dir(plan)
     job = build_outline(plan, spec_path, options.cmn_matte or "cmn-matte", extra.get("show"), extra.get("facility"),
-                        extra.get("service") or "cmn")
+                        extra.get("service") or "shell")
     launcher, xml = serialize(job, os.path.join(job_dir, "opencue"), extra.get("priority"))
     xml_path = os.path.join(job_dir, "opencue.xml")
     with open(xml_path, "w", encoding="utf-8") as fh:
