@@ -16,22 +16,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PALETTE = {"Window": "#323232", "WindowText": "#c8c8c8", "Base": "#1e1e1e", "AlternateBase": "#2a2a2a",
            "Text": "#d2d2d2", "Button": "#3e3e3e", "ButtonText": "#d2d2d2", "Highlight": "#f7931e",
            "HighlightedText": "#000000", "ToolTipBase": "#404040", "ToolTipText": "#e0e0e0"}
 FRAMES, SIZE = 8, (640, 360)
-
-
-def _wait_for_frames(alpha_pattern: str, frames: range, timeout: float = 600.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if all(os.path.isfile(alpha_pattern.replace("####", f"{f:04d}")) for f in frames):
-            return
-        time.sleep(1.0)
-    raise SystemExit(f"the local job did not write {alpha_pattern} within {timeout:g} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, os.path.join(REPO, "nuke_plugin"))   # as Nuke does for a NUKE_PATH folder
     from cmn_nuke import panel, readnode
-    from qtpy import QtGui, QtWidgets
+    from qtpy import QtCore, QtGui, QtWidgets
 
     work = tempfile.mkdtemp(prefix="cmn_panel_")
     subprocess.run([sys.executable, "-m", "cmn_vfx.sample_shot", "--out", os.path.join(work, "shot"),
@@ -63,10 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     app.setPalette(palette)
     p = panel.MattePanel(knobs, environ=environ, on_load=lambda result: None)
     p.output.setText(os.path.join(work, "cmn"))
-    result = p.submit()
-    if result is None:
+    job = p.submit()                     # runs beside the UI (cmn_nuke/background.py); local: attached
+    if job is None:
         raise SystemExit(f"submit failed: {p.message.text()}")
-    _wait_for_frames(result["alpha"], range(1001, last + 1))
+    loop = QtCore.QEventLoop()
+    job.finished.connect(lambda *_: loop.quit())
+    QtCore.QTimer.singleShot(600_000, loop.quit)
+    loop.exec_() if hasattr(loop, "exec_") else loop.exec()
+    result = p.result
+    if result is None:
+        raise SystemExit(f"the local job did not finish: {p.message.text()}")
     p.show()
     p.submit_button.setFocus()
     app.processEvents()

@@ -84,6 +84,11 @@ class MattePanel(QtWidgets.QWidget):
         layout.addLayout(self._buttons())
         self.resize(620, self.sizeHint().height())
 
+    def _say(self, text: str) -> None:
+        """Show `text` in the message box; the panel grows to fit it instead of squashing the rows above."""
+        self.message.setText(text)
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
+
     def _info(self, text: str) -> QtWidgets.QLabel:
         label = QtWidgets.QLabel(text)
         label.setTextInteractionFlags(QtCore.Qt.TextSelectableByMouse)
@@ -241,7 +246,7 @@ class MattePanel(QtWidgets.QWidget):
 
     def add_pick(self, text: str) -> None:
         self.subject.setCurrentText(pick.add_pick(self.subject.currentText(), text))
-        self.message.setText(f"<span style='color:{OK_COLOUR}'>Picked {html.escape(text)} "
+        self._say(f"<span style='color:{OK_COLOUR}'>Picked {html.escape(text)} "
                              "(plate pixels, y down from the top).</span>")
 
     def clear_subject(self) -> None:
@@ -283,7 +288,7 @@ class MattePanel(QtWidgets.QWidget):
 
     def show_errors(self, errors: list[str], title: str = "Cannot submit") -> None:
         items = "".join(f"<li>{html.escape(e)}</li>" for e in errors)
-        self.message.setText(f"<span style='color:{ERROR_COLOUR}'><b>{title}:</b><ul style='margin:0'>"
+        self._say(f"<span style='color:{ERROR_COLOUR}'><b>{title}:</b><ul style='margin:0'>"
                              f"{items}</ul></span>")
 
     def show_result(self, result: dict) -> None:
@@ -295,7 +300,7 @@ class MattePanel(QtWidgets.QWidget):
                  f"spec: {html.escape(result.get('spec', ''))}"]
         if result.get("log"):
             lines.append(f"log: {html.escape(str(result['log']))}")
-        self.message.setText(f"<span style='color:{OK_COLOUR}'>{'<br>'.join(lines)}</span>")
+        self._say(f"<span style='color:{OK_COLOUR}'>{'<br>'.join(lines)}</span>")
 
     def submit(self) -> background.BackgroundJob | None:
         """Validate, write the spec, start cmn-farm beside the UI and return at once: the running
@@ -321,7 +326,7 @@ class MattePanel(QtWidgets.QWidget):
         self.job = job
         self.result = None
         self._running(True)
-        self.message.setText(f"<span style='color:{HINT_COLOUR}'>Running <code>{html.escape(' '.join(argv))}"
+        self._say(f"<span style='color:{HINT_COLOUR}'>Running <code>{html.escape(' '.join(argv))}"
                              f"</code> (pid {job.pid}); Nuke stays free, Cancel stops it.</span>")
         return job
 
@@ -377,7 +382,7 @@ class MattePanel(QtWidgets.QWidget):
         try:
             submit.save_settings(self.settings_path, self.settings)
         except OSError as exc:   # the job is submitted; only the memory of it failed
-            self.message.setText(self.message.text() + f"<br>(settings not saved: {html.escape(str(exc))})")
+            self._say(self.message.text() + f"<br>(settings not saved: {html.escape(str(exc))})")
 
     def load_results(self):
         if self.result is not None and self.on_load is not None:

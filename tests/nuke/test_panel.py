@@ -326,3 +326,16 @@ def test_a_bad_typed_pick_is_refused_and_nothing_is_submitted(qapp, plate, env, 
     assert runner.calls == [] and not os.path.exists(tmp_path / "sh010" / "cmn" / "sh010.shot.yaml")
     p.subject.setCurrentText(" Main ")
     assert submitted(p) is not None and written_spec(tmp_path)["subject"] == "main"
+
+
+def test_a_long_message_grows_the_panel_instead_of_squashing_its_rows(qapp, plate, env):
+    p = panel.MattePanel(plate_knobs(plate), environ=env)
+    p.show()
+    qapp.processEvents()
+    lines = "<br>".join(f"line {i}: /shows/abc/sh010/cmn/alpha/sh010.####.exr" for i in range(8))
+    p._say(f"<span>{lines}</span>")           # what a finished job shows: job, status, alpha, fg, spec, log
+    qapp.processEvents()
+    assert p.height() >= p.sizeHint().height()
+    assert p.subject.height() >= p.subject.minimumSizeHint().height()
+    assert p.pick_viewer.height() >= p.pick_viewer.minimumSizeHint().height()
+    p.close()
