@@ -40,3 +40,15 @@ def test_a_huge_frame_range_in_a_spec_is_read_without_expanding_it(tmp_path):
     assert spec.frames == "1001-99999999999"
     with pytest.raises(BadInputError, match=r"shot\.yaml: frame range .* cannot read"):
         ShotSpec.from_yaml(_spec(tmp_path, "frames: 1001-10x\n"))
+
+
+def test_problems_lists_every_fault_and_validate_raises_them_all():
+    spec = ShotSpec(plate="/plates/sh010.####.exr", output="/out", threads=0, missing="maybe", fg_colour="decoder",
+                    person_layers=True)
+    found = spec.problems("shot spec a.yaml")
+    assert [p.split(":")[1].split()[0] for p in found] == ["threads", "person_layers", "missing", "fg_colour"]
+    assert all(p.startswith("shot spec a.yaml: ") for p in found)
+    with pytest.raises(BadInputError) as err:
+        spec.validate("shot spec a.yaml")
+    assert str(err.value).splitlines() == found
+    assert ShotSpec(plate="/plates/sh010.####.exr", output="/out").problems() == []

@@ -127,8 +127,8 @@ class ShotSpec:
                     add(f"frame range {self.frames!r} is empty; write e.g. 1001-1100")
             except BadInputError as exc:
                 add(str(exc))
-        if self.name is not None and name_problem(self.name):
-            add(name_problem(self.name))
+        if self.name is not None and (bad_name := name_problem(self.name)):
+            add(bad_name)
         if self.threads is not None and not _whole(self.threads, 1):
             add(f"threads {self.threads!r} must be a whole number >= 1 (or null for one per core)")
         from .subject_grammar import ALL, parse_subject
