@@ -4,8 +4,9 @@ A fresh `cmn-matte run` spends 1.4-5 s importing torch on a small CPU (docs/benc
 40-frame 512x288 shot's whole budget; OpenVINO and ONNX Runtime import in a tenth of that. Both run the
 same network from the same .onnx file (cmn_vfx.model.onnx_export writes it from the checkpoint, batch
 norm folded; cmn_vfx.engine.onnx_backend runs it), and every runtime refines and upsamples with the same
-numpy code (cmn_vfx.engine.numpy_filters); all of them are a cmn_vfx.engine.backend.Backend. In fp32 their alpha equals torch's to float32 rounding (tests/engine/test_runtime.py), and they write the
-checkpoint's name and sha256, so frames from any runtime count as finished for the others.
+numpy code (cmn_vfx.engine.numpy_filters); all of them are a cmn_vfx.engine.backend.Backend. In fp32
+their alpha equals torch's to float32 rounding (tests/engine/test_runtime.py), and they write the checkpoint's
+name and sha256, so frames from any runtime count as finished for the others.
 
 - openvino: OpenVINO's CPU plugin (static shapes, oneDNN kernels): the network step 26 ms where ONNX
   Runtime takes 36 (512x288, 2 threads, docs/benchmarks.md). It alone runs bf16/fp16 on the CPU, where

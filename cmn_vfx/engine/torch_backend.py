@@ -29,7 +29,7 @@ class TorchBackend:
     """A CMN checkpoint on a torch device. Frames are [1,C,h,w] float32 tensors on the device."""
 
     name = "torch"
-    flow = None     # the network's flow (PWC-Net, or DIS at the model's preset) is not the stabiliser's: it computes its own
+    flow = None     # the network's own flow (PWC-Net, or DIS at the model's preset) is not the stabiliser's
 
     def __init__(self, config: BackendSettings, model: torch.nn.Module | None = None, meta: dict | None = None) -> None:
         if config.threads is not None:
@@ -80,7 +80,7 @@ class TorchBackend:
         return self.frame(refine_alpha(self.plane(pha), self.image(src), self.refine_mode))
 
     def upsample(self, pha: torch.Tensor, src: torch.Tensor, guide_hr: np.ndarray) -> np.ndarray:
-        """pha [1,1,h,w] at the working size -> [H,W] float32 alpha at the plate's size (numpy_filters.upsample_alpha)."""
+        """pha [1,1,h,w] at the working size -> [H,W] float32 alpha at the plate's size (upsample_alpha)."""
         return upsample_alpha(self.plane(pha), self.image(src), guide_hr)
 
     @staticmethod

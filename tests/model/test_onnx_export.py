@@ -1,5 +1,6 @@
 """The ONNX export of a CMN step (cmn_vfx.model.onnx_export) run by ONNX Runtime or OpenVINO in numpy
-(cmn_vfx.engine.onnx_backend, cmn_vfx.engine.flow_grid) gives the torch model's outputs, with its flow, state and prior."""
+(cmn_vfx.engine.onnx_backend, cmn_vfx.engine.flow_grid) gives the torch model's outputs, with its flow, state
+and prior."""
 import os
 
 import cv2
