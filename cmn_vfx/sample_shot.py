@@ -68,9 +68,9 @@ def build_sample_shot(out_dir: str, frames: int = 24, size: tuple[int, int] = (1
                       background_first: int = BACKGROUND_FIRST, seed: int | None = None) -> dict:
     """Write the sample shot under ``out_dir``; size is (width, height).
 
-    The defaults make the bundled sample shot. Validation clips (bench/default_model_eval.py)
-    pick another held-out ``portrait`` / ``background`` and, with ``seed``, random smooth
-    subject and camera motion instead of the scripted move.
+    The defaults make the bundled sample shot. Another held-out ``portrait`` / ``background`` and a
+    ``seed`` (random smooth subject and camera motion instead of the scripted move) made the held-out
+    clips of default_model_eval.py (script removed in issue 30; the suite: bench/validation_clips.py).
 
     Returns {'plate', 'alpha', 'fg': '####' patterns, 'frames': 'first-last', 'colorspace', 'source'}.
     """

@@ -15,9 +15,13 @@
     streaming.py     the read-ahead stages and the write-behind thread
     output_pixels.py output pixels: quantised alpha, premultiplied fg, half clamping
     cuts.py          automatic cut detection
-    refine.py        edge refinement at the working size
-    guided_filter.py guided upsampling to the plate's size
+    stabilise.py     temporal stabilisation of the alpha
+    foreground.py    the fg colour in the transition band
     subject.py       picked people resolved over the whole shot
+    backend.py       the Backend protocol every runtime implements; runtime.py picks and opens one:
+                     torch_backend.py (torch), onnx_backend.py + onnx_sessions.py (OpenVINO, ONNX Runtime)
+    flow_grid.py     padding, flow resize and the sampling grid in numpy (the ONNX step, the stabiliser)
+    numpy_filters.py edge refinement and guided upsampling, once for every runtime (filter_params.py)
 
 The names above load on first use (module __getattr__), so `import cmn_vfx.engine.shot`, which
 the job layer and the farm reach, imports no torch (tests/job/test_light.py).

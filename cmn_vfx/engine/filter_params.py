@@ -2,7 +2,7 @@
 
 Guided upsampling (cmn_vfx.engine.numpy_filters.guided_upsample): LUMA, UPSAMPLE_RADIUS, UPSAMPLE_EPS.
 Edge refinement (`--refine guided`, cmn_vfx.engine.numpy_filters.refine_edges): the rest. Retuning any of
-them changes the resume key (MatteEngine.settings).
+them changes the resume key (cmn_vfx.engine.resume_key.engine_constants).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ LUMA = (0.2126, 0.7152, 0.0722)
 UPSAMPLE_RADIUS = 2    # window radius at the working resolution (5x5 windows)
 UPSAMPLE_EPS = 1e-4    # regulariser: smaller follows weaker plate edges
 
-# Refinement, best of a sweep on the training portraits (bench/prior_eval.py clips):
+# Refinement, best of a sweep on the training portraits (prior_eval.py's clips; script removed in issue 30):
 BAND_FRACTION = 0.01   # the trimap's unknown half band: 1% of the frame's short side ...
 MIN_BAND = 2           # ... and at least 2 px
 RADIUS_BANDS = 4       # guided filter radius, in bands

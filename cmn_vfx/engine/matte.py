@@ -11,7 +11,7 @@
   its frames match a sequential pass closely (see docs/engine.md).
 - The network runs at a working resolution (`downsample` ratio, or auto: long
   side to AUTO_LONG_SIDE); the full-resolution alpha comes back through the
-  fast guided filter guided by the plate (cmn_vfx.engine.guided_filter).
+  fast guided filter guided by the plate (cmn_vfx.engine.numpy_filters).
 - Shot cuts (explicit, or found by cmn_vfx.engine.cuts) reset the state.
 """
 from __future__ import annotations

@@ -10,7 +10,7 @@ PRECISIONS = ("fp32", "fp16", "bf16")
 # openvino (OpenVINO) or onnx (ONNX Runtime); or auto (cmn_vfx.engine.runtime.choose_runtime). In fp32 all
 # three agree to float32 rounding.
 RUNTIMES = ("auto", "torch", "openvino", "onnx")
-REFINES = ("guided", "none")         # edge refinement at the working size (cmn_vfx.engine.refine)
+REFINES = ("guided", "none")         # edge refinement at the working size (cmn_vfx.engine.numpy_filters)
 # Temporal stabilisation (cmn_vfx.engine.stabilise): the weight of the last alpha, motion-compensated, where
 # the picture matches it; 0 = off. 0.7 was chosen on the validation suite (docs/validation.md).
 DEFAULT_TEMPORAL = 0.7
@@ -23,7 +23,8 @@ PRIORS = ("auto", "selfie", "landscape", "selfie_stretch", "landscape_stretch", 
           "max", "max_landscape", "gate", "gate_landscape", "consensus", "consensus_landscape",
           "union", "union_landscape", "people", "people_frame")
 
-# Measured by bench/warmup_decay.py (tiny random-weight CMN, frame 16 of a moving clip):
+# Measured by warmup_decay.py (script removed in issue 30; figure kept; nearest now
+# `python -m bench.memory_check --warmups`) (tiny random-weight CMN, frame 16 of a moving clip):
 # max|alpha diff| to a sequential pass is 7.1e-4 cold, 3.3e-4 after 8 warm-up frames
 # (mean 8.9e-5 -> 1.6e-5), i.e. below half-float resolution of alpha near 0.5 (4.9e-4).
 # 8 keeps a 10-frame farm chunk's overhead below 2x; rerun the bench with the trained model.

@@ -1,6 +1,6 @@
 """OpenCV DIS optical flow on numpy frames: the one flow computation of both runtimes (torch-free).
 
-cmn_vfx.model.dis_flow.DISFlow (torch) and cmn_vfx.model.onnx_network (ONNX Runtime) both call
+cmn_vfx.model.dis_flow.DISFlow (torch) and cmn_vfx.engine.onnx_backend (OpenVINO, ONNX Runtime) both call
 `backward_flow`, so the two runtimes see the same flow to the bit. OpenCV is imported on the first
 call, not with the module: the model imports (and trains with a given flow, training/gpu_train.py) where
 there is no OpenCV.

@@ -1,7 +1,7 @@
 """Automatic person prior: a coarse person probability per frame from small MediaPipe nets.
 
     from cmn_vfx.prior import load_prior
-    prior = load_prior('auto')          # the default chosen by bench/prior_eval.py (docs/prior.md)
+    prior = load_prior('auto')          # the default, chosen by the validation suite (docs/prior.md)
     pha = prior(src)                    # src [H,W,3] float32 0..1 sRGB -> [H,W] float32 0..1
 
 Networks run through cmn_vfx.prior.litert.Runtime (ai-edge-litert today), so a torch or
@@ -13,7 +13,7 @@ from cmn_vfx.errors import BadInputError
 from cmn_vfx.job.names import PRIORS as NAMES  # the names are the light layer's (the spec validates them)
 from cmn_vfx.prior.base import PersonPrior
 
-AUTO = "people"  # chosen by the validation suite (bench/validate.py), see docs/prior.md
+AUTO = "people"  # chosen by the validation suite (python -m bench.validate), see docs/prior.md
 
 
 def _build(name: str, threads: int) -> PersonPrior:

@@ -11,7 +11,7 @@ Unlike MediaPipe, both networks see the frame's edge pixels replicated beyond th
 letterbox bands, the part of the ROI outside the frame) instead of black. With black, a body
 cut by the frame edge ends in a hard line: the detector then puts a close-up's hips at chest
 height and the landmark net drops the shoulders (the `make demo` shot: prior MAD 52 -> 13;
-bench/prior_eval.py all clips 5.5 -> 5.3; docs/prior.md).
+prior_eval.py, script removed in issue 30, all clips 5.5 -> 5.3; docs/prior.md).
 It segments ONE person (the largest detected), which is the point: other people in a busy
 background stay out of the prior.
 """

@@ -47,8 +47,9 @@ def test_guided_upsampling_4x_matches_full_resolution(tmp_path):
     assert diff.mean() < 0.005 and diff.max() < 0.05, (diff.mean(), diff.max())
 
 
-def test_refine_on_the_device_equals_the_numpy_guided_filter():
-    """--refine guided runs cmn_vfx.engine.refine on the engine's tensors; its numpy twin is the reference."""
+def test_the_torch_backend_refines_with_the_numpy_guided_filter():
+    """--refine guided with torch: the backend hands its tensors to the one refinement (numpy_filters) and back
+    on its device."""
     from cmn_vfx.engine.numpy_filters import refine_edges
     ys, xs = np.mgrid[0:36, 0:64].astype(np.float32)
     small = np.stack([xs / 64, ys / 36, 0.5 + 0 * xs], -1).astype(np.float32)     # [h,w,3] network space

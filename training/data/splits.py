@@ -1,6 +1,6 @@
 """Which data is for training and which is for validation: the split, in code.
 
-Validation (bench/validate.py) uses only sources that training never touches:
+Validation (python -m bench.validate) uses only sources that training never touches:
 - portraits: VALIDATION_PORTRAITS (whole photos left out; today's default model never saw them);
 - backgrounds: the stills in assets/stills (never a training source) and the frames of
   VALIDATION_VIDEOS (vtest.avi: real pedestrians behind the subject) from VALIDATION_FIRST_FRAME on;
