@@ -27,6 +27,10 @@ A shot spec is a small YAML file:
     cuts: []                                         # frames where a new shot starts (state resets)
 
     fg_colour: estimate                              # estimate | network: the fg colour where alpha is fractional
+    keys: null                                       # alpha EXRs of a few keyframes (keys/sh010.####.exr, numbered
+                                                     # like the plate): the farm job teaches the shot's own model
+                                                     # first (`cmn-matte teach`, docs/teach.md) and mattes with it
+    teach_minutes: 3                                 # how long that teach step learns (cmn-matte teach --minutes)
 
 Every setting that changes pixels is a field here, marked so (metadata PIXELS), so a farm task
 (`cmn-matte run --spec`) carries all of them and the resume key (cmn:settings) is derived from them
@@ -57,8 +61,13 @@ FG_COLOURS = ("estimate", "network")
 # Not pixels: where a shot's files are and which frames (plate, output, frames, name; a plate frame's identity
 # is cmn:source_id), where the network runs (device, runtime, threads: they agree to float32 rounding, as a
 # node with another core count does) and how the farm cuts the shot (chunk_size).
+# keys and teach_minutes are what the farm's Teach step makes the shot's model from: they change pixels through
+# that model only, and the key's `model` is the model's sha256 (a changed key set is taught again: a new
+# sha256, every frame redone; the same keys are not taught twice, cmn_vfx_farm.worker.teach), so they are
+# route like the plate's path (a worker that maps the keys' path must not see other settings).
 PIXELS = {"pixels": True}
 ROUTE = {"pixels": False}
+DEFAULT_TEACH_MINUTES = 3.0                 # cmn-matte teach --minutes (cmn_vfx.teach.fit.TeachSettings)
 
 
 def name_problem(name: object) -> str | None:
@@ -69,6 +78,17 @@ def name_problem(name: object) -> str | None:
         return None
     return (f"name {name!r} is not a plain file name (no '/', '\\', a frame token "
             f"{' '.join(FRAME_TOKENS)}, leading '.' or empty name); give e.g. sh010")
+
+
+def keys_problem(keys: object, plate: object = None) -> str | None:
+    """Why `keys` is not a sequence pattern of EXRs other than the plate's, or None (the form only: no file is read)."""
+    stem = os.path.basename(keys) if isinstance(keys, str) else ""
+    if isinstance(keys, str) and keys == plate:
+        return f"keys {keys!r} is the plate itself; give the alpha EXRs of the keyframes, e.g. keys/sh010.####.exr"
+    if any(t in stem for t in FRAME_TOKENS) and stem.lower().endswith(".exr") and "\0" not in keys:
+        return None
+    return (f"keys {keys!r} is not a sequence pattern of EXRs; give the keyframes' alpha as e.g. "
+            "keys/sh010.####.exr, numbered like the plate (or leave keys out)")
 
 
 def _whole(value: object, least: int) -> bool:
@@ -102,6 +122,8 @@ class ShotSpec:
     temporal: float = field(default=DEFAULT_TEMPORAL, metadata=PIXELS)
     auto_cuts: bool = field(default=True, metadata=PIXELS)
     fg_colour: str = field(default="estimate", metadata=PIXELS)
+    keys: str | None = field(default=None, metadata=ROUTE)
+    teach_minutes: float = field(default=DEFAULT_TEACH_MINUTES, metadata=ROUTE)
 
     @classmethod
     def pixel_fields(cls) -> tuple[str, ...]:
@@ -170,6 +192,12 @@ class ShotSpec:
             add(f"temporal {self.temporal!r} must be a number 0 <= s < 1 (0 = off; default {DEFAULT_TEMPORAL})")
         if not isinstance(self.auto_cuts, bool):
             add(f"auto_cuts {self.auto_cuts!r} must be true or false")
+        if self.keys is not None and (bad_keys := keys_problem(self.keys, self.plate)):
+            add(bad_keys)
+        if isinstance(self.teach_minutes, bool) or not isinstance(self.teach_minutes, (int, float)) \
+                or not self.teach_minutes > 0:
+            add(f"teach_minutes {self.teach_minutes!r} must be a number of minutes > 0 "
+                f"(default {DEFAULT_TEACH_MINUTES:g})")
         return found
 
     def validate(self, source: str = "shot spec") -> "ShotSpec":
@@ -210,6 +238,8 @@ class ShotSpec:
         is_path = os.sep in spec.model or "/" in spec.model or spec.model.endswith((".pt", ".onnx"))
         if is_path and not os.path.isabs(spec.model):
             spec.model = os.path.normpath(os.path.join(base, spec.model))
+        if spec.keys is not None:
+            spec.keys = os.path.normpath(os.path.join(base, spec.keys))
         return spec
 
     def to_yaml(self, path: str) -> None:
