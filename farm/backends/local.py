@@ -20,11 +20,13 @@ also gets SIGTERM from the kernel when the runner itself dies (Linux's
 PR_SET_PDEATHSIG), and a session's resident server leaves when its worker is
 gone (farm/worker/session.py). A rerun of the shot then skips the finished frames.
 
-With `subject: main` or picks the template's Subject step runs first, once, as its own
-`openjd run --step Subject` session (subject.log); the workers then run the Matte step.
+With `keys:` the template's Teach step runs first, once, as its own `openjd run --step Teach`
+session (teach-<attempt>.log); with `subject: main` or picks the Subject step then, the same way
+(subject-<attempt>.log); the workers then run the Matte step. Here they run one after the other (one
+machine); on a farm the two first steps may run side by side (farm/template.py).
 
-    OUT/jobs/<job_id>/  shot.yaml  template.yaml  params.json  job.json  [subject-<attempt>.log]
-                        tasks-<k>.json  worker-<k>.log  job.log
+    OUT/jobs/<job_id>/  shot.yaml  template.yaml  params.json  job.json  [teach-<attempt>.log]
+                        [subject-<attempt>.log]  tasks-<k>.json  worker-<k>.log  job.log
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from cmn_vfx_farm.plan import Chunk, Plan, plan_shot
 from cmn_vfx_farm.status import outputs_present, shot_status
-from cmn_vfx_farm.template import (STEP_NAME, SUBJECT_STEP, TASK_PARAMETER, has_subject_step, job_parameters,
+from cmn_vfx_farm.template import (STEP_NAME, SUBJECT_STEP, TASK_PARAMETER, TEACH_STEP, job_parameters, job_steps,
                                    job_template, openjd_job, template_text)
 
 POLL_SECONDS = 0.5
@@ -55,18 +57,18 @@ def submit(plan: Plan, options: SubmitOptions) -> SubmitResult:
     """Write the job folder and run it (or start it detached)."""
     if options.workers < 1:
         raise CMNError(f"--workers {options.workers} must be >= 1")
-    subject = has_subject_step(plan.spec)
+    steps = job_steps(plan.spec)
     # what `openjd run` will build, by openjd's own model: refused here, before a job folder exists
-    openjd_job(job_template(subject), job_parameters(plan, plan.spec_path or "shot.yaml", options.cmn_matte))
+    openjd_job(job_template(**steps), job_parameters(plan, plan.spec_path or "shot.yaml", options.cmn_matte))
     job_id, job_dir, spec_path = new_job_dir(plan)
     params = job_parameters(plan, spec_path, options.cmn_matte)
     with open(os.path.join(job_dir, "template.yaml"), "w", encoding="utf-8") as fh:
-        fh.write(template_text(subject))
+        fh.write(template_text(**steps))
     _write_json(os.path.join(job_dir, "params.json"), params)
     _write_json(os.path.join(job_dir, "job.json"), {"job_id": job_id, "frames": plan.frame_range,
                                                     "chunk_size": plan.chunk_size, "workers": options.workers,
                                                     "retries": _retries(options),
-                                                    "subject": subject,
+                                                    **steps,
                                                     "spec": plan.spec_path or spec_path})
     log = os.path.join(job_dir, "job.log")
     result = SubmitResult(job_id, "local", plan, log=log, job_dir=job_dir)
@@ -135,8 +137,9 @@ def _run(job_dir: str, say, parent: int | None) -> None:
     plan = plan_shot(ShotSpec.from_yaml(os.path.join(job_dir, "shot.yaml")), job["frames"], job["chunk_size"],
                      job.get("spec"))
     say(f"{job['job_id']}: {len(plan.frames)} frames in {len(plan.chunks)} chunks, {job['workers']} worker(s)")
-    if job.get("subject"):
-        _run_subject(job_dir, job["retries"], say)
+    for step, doing, fix in FIRST_STEPS:
+        if job.get(step.lower()):
+            _run_first_step(job_dir, step, job["retries"], say, doing, fix)
     todo = list(plan.chunks)
     for attempt in range(1 + job["retries"]):
         if attempt:
@@ -157,17 +160,32 @@ def _openjd(job_dir: str, step: str) -> list[str]:
             "--job-param", "file://" + os.path.join(job_dir, "params.json")]
 
 
-def _run_subject(job_dir: str, retries: int, say) -> None:
-    """The Subject step (one task, one session) before any Matte task; CMNError when every try failed."""
+# The steps before the Matte step, in the order they run here: (step, what it does, the fix when it fails)
+FIRST_STEPS = ((TEACH_STEP, "teaching the shot's model from its keys", "fix the keys or teach_minutes in the spec"),
+               (SUBJECT_STEP, "resolving the people over the shot", "fix the subject in the spec"))
+
+
+def _run_first_step(job_dir: str, step: str, retries: int, say, doing: str, fix: str) -> None:
+    """A first step (Teach, Subject: one task, one session) before any Matte task; CMNError when every try
+    failed, or at once with the task's own one line when it refused the spec (a key with NaN, a bad pick)."""
     for attempt in range(1 + retries):
-        log = os.path.join(job_dir, f"subject-{attempt}.log")
-        say(f"  subject: resolving the people over the shot (log {log})")
+        log = os.path.join(job_dir, f"{step.lower()}-{attempt}.log")
+        say(f"  {step.lower()}: {doing} (log {log})")
         with open(log, "w", encoding="utf-8") as out:
-            code = subprocess.call(_openjd(job_dir, SUBJECT_STEP), stdout=out, stderr=subprocess.STDOUT,
+            code = subprocess.call(_openjd(job_dir, step), stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)
         if code == 0:
             return
-    raise CMNError(f"the subject step failed ({log}); fix the subject in the spec and resubmit")
+        if reason := _task_error(log):      # the task refused the spec (a user error): a retry says it again
+            raise CMNError(f"{reason} (the {step.lower()} step's log: {log})")
+    raise CMNError(f"the {step.lower()} step failed ({log}); {fix} and resubmit")
+
+
+def _task_error(log: str) -> str | None:
+    """The one-line error a task's console script printed (`cmn-...: error: ...`) in its session's log, or None."""
+    with open(log, encoding="utf-8", errors="replace") as fh:
+        found = [line.split(": error: ", 1)[1].strip() for line in fh if ": error: " in line]
+    return found[-1] if found else None
 
 
 def _run_workers(job_dir: str, plan: Plan, chunks: list[Chunk], workers: int, attempt: int, say,
