@@ -36,11 +36,11 @@ WHOLE = ("threads", "warmup", "chunk_size")      # spec fields that take whole n
 def bench_spec(model: str = "default", device: str = "cpu", **engine_settings):
     """The ShotSpec the bench runs with: `cmn-matte run --model MODEL --device DEVICE` and the other settings
     (prior, temporal, refine, runtime, precision, downsample, fg_colour, threads, warmup) by name. Its plate and
-    output are placeholders: run_shot gives each run its own."""
+    output are placeholders: run_shot gives each run its own. Validated (ShotSpec.problems), as cmn-matte run's is."""
     from cmn_vfx.job.spec import ShotSpec
     whole = {k: int(v) for k, v in engine_settings.items() if k in WHOLE and isinstance(v, float) and v.is_integer()}
     return ShotSpec(plate="<bench plate>", output="<bench output>", model=model, device=device,
-                    **dict(engine_settings, **whole))
+                    **dict(engine_settings, **whole)).validate()
 
 
 def open_engine(model: str = "default", device: str = "cpu", **engine_settings):

@@ -61,7 +61,8 @@ class Backend(Protocol):
 
 
 class BackendSettings(Protocol):
-    """What open_backend reads of its first argument (the engine's settings for a shot; any object with these)."""
+    """What open_backend reads of its first argument: the engine's settings for a shot, checked before (a
+    ShotSpec that passed problems(), or any object with these fields and valid values)."""
 
     model: str                 # a bundled name, a checkpoint .pt, or an export .onnx
     device: str                # 'auto', 'cpu', 'cuda', 'cuda:N'

@@ -116,7 +116,7 @@ class OnnxBackend:
     """An exported CMN step on the CPU, in OpenVINO or ONNX Runtime; frames stay numpy ([h,w] or [h,w,C] float32)."""
 
     def __init__(self, settings, net: OnnxNetwork) -> None:
-        """`net`: the network choose_runtime opened (it checked the device, precision and threads); `settings`:
+        """`net`: the network choose_runtime opened (it checked the device and precision); `settings`:
         a cmn_vfx.engine.backend.BackendSettings (its refine is read)."""
         self.net, info = net, net.info
         self.name, self.precision = net.runtime, net.precision

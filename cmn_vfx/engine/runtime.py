@@ -35,7 +35,6 @@ from cmn_vfx.engine.onnx_sessions import openvino_precisions
 from cmn_vfx.errors import BadInputError, warn
 from cmn_vfx.installed import resolve_checkpoint
 from cmn_vfx.io.onnx_weights import UnreadableExport, weights_digest
-from cmn_vfx.job.names import RUNTIMES
 
 
 def has_nvidia_gpu() -> bool:
@@ -85,10 +84,9 @@ def _checked(net: OnnxNetwork, model: str) -> OnnxNetwork:
 
 
 def choose_runtime(config: BackendSettings) -> tuple[str, OnnxNetwork | None]:
-    """('torch' | 'openvino' | 'onnx', the opened exported network for the last two) for a shot's settings;
-    BadInputError when openvino or onnx is asked and impossible."""
-    if config.runtime not in RUNTIMES:
-        raise BadInputError(f"runtime {config.runtime!r} is unknown; use one of {', '.join(RUNTIMES)}")
+    """('torch' | 'openvino' | 'onnx', the opened exported network for the last two) for a shot's settings,
+    checked before (ShotSpec.problems: runtime, threads); BadInputError when openvino or onnx is asked and
+    impossible."""
     if config.runtime == "torch":
         if config.model.endswith(".onnx"):
             raise BadInputError(f"model {config.model}: an ONNX file runs only with --runtime openvino or onnx; give "
@@ -99,8 +97,6 @@ def choose_runtime(config: BackendSettings) -> tuple[str, OnnxNetwork | None]:
         common.append(f"device {config.device!r}{' (a GPU is here)' if config.device == 'auto' else ''} needs torch")
     if config.fg_colour == "network":
         common.append("fg colour 'network' needs the network's fg decoder, which the ONNX export leaves out")
-    if config.threads is not None and config.threads < 1:
-        raise BadInputError(f"threads {config.threads}: give at least 1")
     reasons: dict[str, list[str]] = {}
     broken = None           # why the export beside the model cannot run (auto then runs torch, and says why)
     for runtime in (ONNX_RUNTIMES if config.runtime == "auto" else (config.runtime,)):
