@@ -2,8 +2,8 @@
 
     with interrupts() as held:          # SIGINT and SIGTERM raise KeyboardInterrupt in the main thread
         with held():                    # ... but wait while compiled libraries load
-            engine = MatteEngine(config)
-        engine.run(job)
+            engine = MatteEngine(spec)
+        engine.run(spec, seq, out_dir, name)
 
     done = threading.Event()            # a worker thread sets it in a `finally`, once out of any C++ library
     wait_through(done)
