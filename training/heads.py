@@ -68,7 +68,7 @@ def clip_loss(model, batch: dict[str, torch.Tensor], cfg: HeadsConfig) -> dict[s
                               flow=batch["flow"][:, t] if t else None, late=[batch["f8"][:, t], batch["f16"][:, t]])
         true = batch["pha"][:, t]
         weight = edge_weight(true, batch["prior"][:, t], cfg.band_gain, prior_gain=cfg.prior_gain)
-        for k, v in weighted_alpha_loss(pha, true, weight).items():
+        for k, v in weighted_alpha_loss(pha, true, weight, cfg.lap_levels).items():
             terms[k] = terms[k] + v
         preds.append(pha)
         prev = batch["src"][:, t]

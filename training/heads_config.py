@@ -17,7 +17,7 @@ class HeadsConfig:
     from the truth (cmn_vfx_training.data.simulated_prior; also wherever the cached prior's mean error on the crop
     exceeds max_prior_error: the real prior on cartoon backgrounds takes animals for people, far more often
     than on real footage, and a net trained on such priors learns to ignore its prior), then with `faults` blinks, jumps or drops a person.
-    Loss: edge- and prior-weighted L1 + Laplacian (cmn_vfx_training.losses.edge_weight) + temporal_weight x coherence.
+    Loss: edge- and prior-weighted L1 + Laplacian (`lap_levels` levels) (cmn_vfx_training.losses.edge_weight) + temporal_weight x coherence.
     lr: AdamW peak for the heads (the trunk does not train), cosine after `warmup` iterations (1e-3 collapsed).
     Defaults: the recipe of configs/train/v5.yaml."""
 
@@ -36,6 +36,7 @@ class HeadsConfig:
     band_gain: float = 4.0
     prior_gain: float = 1.0
     temporal_weight: float = 2.0
+    lap_levels: int = 5                     # Laplacian pyramid levels in the loss (0: L1 alone)
     lr: float = 3e-4
     warmup: int = 100
     weight_decay: float = 0.01
