@@ -12,7 +12,7 @@ from typing import Callable
 
 from qtpy import QtCore, QtWidgets
 
-from . import background, pick, readnode, submit
+from . import background, keynodes, keys, keys_row, pick, readnode, submit
 
 DOWNSAMPLE_CHOICES = ("auto", "1.0", "0.5", "0.25")
 PRIOR_OWN = "auto (model's own)"   # no override: the spec's prior stays empty
@@ -28,23 +28,23 @@ class MattePanel(QtWidgets.QWidget):
                           "frame": the plate frame shown}
       roto_sample()   -> {"points": [(x, y), ...] the selected shape's points in Nuke pixels, "frame": ...}
     Either may raise pick.PickError / submit.SubmitError with a message for the artist; a
-    missing source disables its button."""
+    missing source disables its button, as a missing `key_nodes` (keynodes.py) does the Keys row's (keys_row.py)."""
 
     def __init__(self, knobs: readnode.ReadKnobs, project_directory: str = "",
                  settings_path: str | None = None,
                  environ: dict | None = None, on_load: Callable[[dict], object] | None = None,
                  viewer_sample: Callable[[], dict] | None = None, roto_sample: Callable[[], dict] | None = None,
-                 parent: QtWidgets.QWidget | None = None):
+                 key_nodes=None, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.setWindowFlags(self.windowFlags() | QtCore.Qt.Window)
         self.setWindowTitle(f"CMN Matte Shot - {knobs.name}")
         self.setObjectName("CMNMattePanel")
-        self.knobs = knobs
+        self.knobs, self.project_directory = knobs, project_directory
         self.job: background.BackgroundJob | None = None
         self.cancel_grace = background.CANCEL_GRACE_S
         self.environ = environ
         self.on_load = on_load
-        self.viewer_sample, self.roto_sample = viewer_sample, roto_sample
+        self.viewer_sample, self.roto_sample, self.key_nodes = viewer_sample, roto_sample, key_nodes
         self.settings_path = settings_path or submit.settings_path(environ)
         self.settings = submit.load_settings(self.settings_path)
         self.result: dict | None = None
@@ -55,8 +55,6 @@ class MattePanel(QtWidgets.QWidget):
         self._build()
         if "error" in self.plate:
             self.show_errors([f"Plate: {self.plate['error']}"])
-
-    # --- layout ----------------------------------------------------------------------
 
     def _build(self) -> None:
         layout = QtWidgets.QVBoxLayout(self)
@@ -131,6 +129,8 @@ class MattePanel(QtWidgets.QWidget):
         row.addWidget(self.output, 1)
         row.addWidget(browse)
         form.addRow("Output folder", row)
+        self.keys = keys_row.KeysRow(self, self.key_nodes)
+        form.addRow("Keys", self.keys)
         self.model = QtWidgets.QComboBox()
         self.model.setEditable(True)
         self.model.addItems(sorted({"default", str(settings["model"])}))
@@ -242,8 +242,6 @@ class MattePanel(QtWidgets.QWidget):
         if folder:
             self.output.setText(folder)
 
-    # --- behaviour -------------------------------------------------------------------
-
     def add_pick(self, text: str) -> None:
         self.subject.setCurrentText(pick.add_pick(self.subject.currentText(), text))
         self._say(f"<span style='color:{OK_COLOUR}'>Picked {html.escape(text)} "
@@ -284,7 +282,7 @@ class MattePanel(QtWidgets.QWidget):
                 "downsample": self.downsample.currentText().strip(),
                 "prior": None if self.prior.currentIndex() == 0 else self.prior.currentText(),
                 "temporal": round(self.temporal.value(), 2),
-                "subject": self.subject.currentText().strip()}
+                "subject": self.subject.currentText().strip(), **self.keys.fields()}
 
     def show_errors(self, errors: list[str], title: str = "Cannot submit") -> None:
         items = "".join(f"<li>{html.escape(e)}</li>" for e in errors)
@@ -315,10 +313,11 @@ class MattePanel(QtWidgets.QWidget):
             return None
         spec = submit.spec_dict(fields)
         try:
+            self.keys.render(fields)                 # a Roto's keys, rendered by Nuke to the spec's `keys`
             path = submit.write_spec(spec, submit.spec_file(spec))
             argv = submit.submit_argv(farm, path, fields["backend"])
             job = background.BackgroundJob(argv, submit.farm_env(self.environ), parent=self)
-        except OSError as exc:   # the spec cannot be written, or cmn-farm cannot be started
+        except (OSError, keys.KeysError) as exc:   # keys or the spec cannot be written, cmn-farm cannot start
             self.show_errors([str(exc)])
             return None
         job.line.connect(self.show_progress)
@@ -393,7 +392,7 @@ class MattePanel(QtWidgets.QWidget):
 def show(knobs: readnode.ReadKnobs, project_directory: str = "", parent=None, **kwargs) -> MattePanel:
     """Open the panel as a window over Nuke's main window (kept alive by its Qt parent)."""
     parent = parent or QtWidgets.QApplication.activeWindow()
-    panel = MattePanel(knobs, project_directory, parent=parent, **kwargs)
+    panel = MattePanel(knobs, project_directory, parent=parent, **{"key_nodes": keynodes, **kwargs})
     panel.setAttribute(QtCore.Qt.WA_DeleteOnClose)
     panel.show()
     panel.raise_()

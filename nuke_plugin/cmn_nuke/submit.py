@@ -17,11 +17,12 @@ import os
 import shlex
 import shutil
 
+from .keys import keys_pattern, problems as key_problems
 from .pick import PickError, check_frames, spec_subject
 from .readnode import frame_bounds, frame_path, plate_name
 from .vendor.job.atomic import write_text
 from .vendor.job.names import BACKENDS, DEFAULT_CHUNK_SIZE, DEFAULT_MODEL, DEFAULT_TEMPORAL, PRIORS
-from .vendor.job.spec import ShotSpec
+from .vendor.job.spec import DEFAULT_TEACH_MINUTES, ShotSpec
 
 RESULT_KEYS = ("job_id", "backend", "alpha", "fg", "frames")
 DEFAULTS = {"model": DEFAULT_MODEL, "chunk_size": DEFAULT_CHUNK_SIZE, "warmup": None, "downsample": "auto",
@@ -100,7 +101,8 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
     fields: plate, frames, output, model, chunk_size, warmup (int or None), downsample,
     prior (a PRIORS name, or None for the model's own), temporal (0 <= s < 1; missing = the default),
     layer ('' = rgba), backend,
-    subject (all | main | picks x,y@frame;..., see pick.py; missing = all).
+    subject (all | main | picks x,y@frame;..., see pick.py; missing = all),
+    key_source, key_frames, plate_range, plate_retimed, teach_minutes (keys.py; missing = no keys).
     """
     errors = []
     plate = fields.get("plate") or ""
@@ -137,6 +139,7 @@ def validate(fields: dict, farm: list[str], environ: dict | None = None) -> list
             errors.extend(f"Subject: {line}." for line in check_frames(fields.get("subject"), *bounds))
         except PickError:
             pass                                        # the spec's checks name the bad pick
+    errors.extend(key_problems(fields))
     errors.extend(spec_problems(fields))
     if fields.get("backend") not in BACKENDS:
         errors.append(f"Backend: {fields.get('backend')!r} is unknown; use one of {', '.join(BACKENDS)}.")
@@ -169,7 +172,8 @@ def spec_dict(fields: dict) -> dict:
     `subject` is written only when it is not all (None = every person is ShotSpec's default):
     a spec for every person still loads in a cmn-vfx without the field, and one that asks for
     main or a pick is refused there (unknown key) instead of silently matting everyone. `temporal`
-    likewise, only when it is not the default.
+    likewise, only when it is not the default; `keys` only when the panel has keys (with `teach_minutes`
+    when it is not the default).
     """
     downsample = str(fields.get("downsample", "auto")).strip()
     try:
@@ -198,6 +202,11 @@ def spec_dict(fields: dict) -> dict:
     temporal = fields.get("temporal", DEFAULT_TEMPORAL)
     if temporal != DEFAULT_TEMPORAL:
         spec["temporal"] = temporal
+    keys = keys_pattern(fields)
+    if keys is not None:                                # the farm job teaches first (keys.py says where they are)
+        spec["keys"] = keys
+        if fields.get("teach_minutes", DEFAULT_TEACH_MINUTES) != DEFAULT_TEACH_MINUTES:
+            spec["teach_minutes"] = fields["teach_minutes"]
     return spec
 
 
