@@ -131,7 +131,7 @@ def problems(fields: dict) -> list[str]:
 def describe(source: dict | None, frames: list[int]) -> str:
     """The panel's line: 'Keys: 1001, 1020, 1040 (from Roto1)'."""
     if not source:
-        return "Keys: none: the automatic matte (select a Roto or a Read of key mattes, then From selection)"
+        return "Keys: none (the automatic matte)"
     shown = ", ".join(str(f) for f in frames[:12]) + (f", ... ({len(frames)} keys)" if len(frames) > 12 else "")
     return f"Keys: {shown or 'no frame yet'} (from {source['node']})"
 

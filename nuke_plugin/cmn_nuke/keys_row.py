@@ -33,7 +33,7 @@ class KeysRow(QtWidgets.QWidget):
         self.suggestions: list[dict] = []
         self.suggest_job: background.BackgroundJob | None = None
         self.frame_list = QtWidgets.QLineEdit()
-        self.frame_list.setPlaceholderText("frames to render from a Roto, e.g. 1001,1020,1040")
+        self.frame_list.setPlaceholderText("e.g. 1001,1020,1040")
         self.frame_list.setToolTip("The key frames a Roto/RotoPaint node is rendered at (plate frame numbers), "
                                    "into OUTPUT/keys/<name>.####.exr at Submit. A Read's keys are its frames on disk.")
         self.frame_list.textChanged.connect(self._show_keys)
