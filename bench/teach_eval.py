@@ -1,7 +1,7 @@
 """Teach the shot, measured: validation clips with the truth of 3 frames as keys (issue 28).
 
     .venv/bin/python -m bench.teach_eval --base runs/v5/iter000800.pt --clips walkers_a,hat_behind_a,two_a \
-        --work runs/teach_eval --json runs/teach_eval.json [--minutes 3]
+        --work runs/teach_eval --json runs/teach_eval.json [--minutes 3] [--rescore]
 
 Per clip (bench/validation_clips.py, 20 frames at 512x288, written as scene-linear EXR plates as
 the validation entry writes them, bench/harness/plates.py): keys = the truth of the first, middle and last frames; then, each as the
@@ -11,6 +11,9 @@ command line runs it (a child process, timed, peak RSS from /usr/bin/time):
   teach   cmn-matte teach PLATE --keys KEYS --model BASE --out taught.pt --minutes M
   taught  cmn-matte run PLATE --model taught.pt
 MAD x1e3 on the 17 other frames and on the keys, FlkAll x1e3 (bench/harness/metrics.py) over all 20 frames.
+The edge check (does teaching soften edges?): on the 17 other frames, the MAD x1e3 over the pixels within EDGE_PX
+of the truth's 0.5 contour (edge), and away from it inside the person (inner) and outside (outer); `edge_nb`:
+the edge band on the keys' neighbours alone (the frames next to a key, where the issue asks for it).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import time
 
+import cv2
 import numpy as np
 
 import bench.validation_clips as V
@@ -33,21 +37,55 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CMN = os.path.join(ROOT, ".venv", "bin", "cmn-matte")
 
 
-def timed(cmd: list[str], log: str) -> dict:
-    """Run cmd under /usr/bin/time -v; {'seconds', 'peak_rss_mb'}; the output goes to `log`."""
-    t = time.monotonic()
-    with open(log, "w") as fh:
-        subprocess.run(["/usr/bin/time", "-v"] + cmd, stdout=fh, stderr=subprocess.STDOUT, check=True)
+def timed(cmd: list[str], log: str, run: bool = True) -> dict:
+    """Run cmd under /usr/bin/time -v, its output to `log` (run False: read the log a past run left);
+    {'seconds', 'peak_rss_mb'} from /usr/bin/time's lines."""
+    if run:
+        with open(log, "w") as fh:
+            subprocess.run(["/usr/bin/time", "-v"] + cmd, stdout=fh, stderr=subprocess.STDOUT, check=True)
     text = open(log).read()
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    return {"seconds": round(time.monotonic() - t, 1), "peak_rss_mb": round(int(rss.group(1)) / 1024) if rss else None}
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", text)
+    seconds = sum(float(v) * 60 ** i for i, v in enumerate(reversed(wall.group(1).split(":")))) if wall else None
+    return {"seconds": None if seconds is None else round(seconds, 1),
+            "peak_rss_mb": round(int(rss.group(1)) / 1024) if rss else None}
+
+
+EDGE_PX = 3      # the edge band: pixels within this many of the truth's 0.5 contour
+
+
+def regions(truth: np.ndarray) -> dict[str, np.ndarray]:
+    """Masks [H,W] bool of a true alpha [H,W] 0..1: edge (within EDGE_PX of the 0.5 contour), inner and outer
+    (the person's inside and the background, away from the edge)."""
+    person = (truth > 0.5).astype(np.uint8)
+    # distance of each pixel to the nearest pixel on the contour's other side
+    to_out = cv2.distanceTransform(person, cv2.DIST_L2, 3)
+    to_in = cv2.distanceTransform(1 - person, cv2.DIST_L2, 3)
+    edge = np.where(person > 0, to_out, to_in) <= EDGE_PX
+    if person.all() or not person.any():
+        edge[:] = False             # no contour: distanceTransform's 'infinite' distances are not a band
+    return {"edge": edge, "inner": (person > 0) & ~edge, "outer": (person == 0) & ~edge}
+
+
+def region_mads(preds: list[np.ndarray], truth: list[np.ndarray], indices: list[int]) -> dict[str, float | None]:
+    """MAD x1e3 over the pixels of each region (regions()) pooled over frames `indices`; None where it is empty."""
+    sums, counts = {}, {}
+    for i in indices:
+        err = np.abs(preds[i] - truth[i])
+        for name, mask in regions(truth[i]).items():
+            sums[name] = sums.get(name, 0.0) + float(err[mask].sum())
+            counts[name] = counts.get(name, 0) + int(mask.sum())
+    return {name: round(sums[name] / counts[name] * 1e3, 2) if counts[name] else None for name in sums}
 
 
 def score(preds: list[np.ndarray], clip: V.Rendered, keys: list[int], flows: list) -> dict:
     mad = [float(np.abs(p - t).mean()) * 1e3 for p, t in zip(preds, clip.truth)]
-    other = [m for i, m in enumerate(mad) if i not in keys]
-    return {"mad_other": round(float(np.mean(other)), 2), "mad_keys": round(float(np.mean([mad[i] for i in keys])), 2),
-            "flk": round(flicker(preds, flows), 2)}
+    others = [i for i in range(len(mad)) if i not in keys]
+    neighbours = sorted({j for k in keys for j in (k - 1, k + 1) if j in others})
+    return {"mad_other": round(float(np.mean([mad[i] for i in others])), 2),
+            "mad_keys": round(float(np.mean([mad[i] for i in keys])), 2), "flk": round(flicker(preds, flows), 2),
+            **region_mads(preds, clip.truth, others),
+            "edge_nb": region_mads(preds, clip.truth, neighbours)["edge"]}
 
 
 def clip_row(name: str, args: argparse.Namespace) -> dict:
@@ -63,17 +101,19 @@ def clip_row(name: str, args: argparse.Namespace) -> dict:
     runs = {"auto": args.base, "default": "default"}
     for label, model in runs.items():
         out = os.path.join(work, label)
-        t = timed([CMN, "run", plate, "--model", model, "--out", out, "--overwrite", "--no-progress"], out + ".log")
+        t = timed([CMN, "run", plate, "--model", model, "--out", out, "--overwrite", "--no-progress"], out + ".log",
+                  not args.rescore)
         row[label] = dict(score(read_outputs(out, plate), r, keys, flows), **t)
     taught = os.path.join(work, "taught.pt")
     teach = [CMN, "teach", plate, "--keys", key_pattern, "--model", args.base, "--out", taught, "--no-progress", "--json",
              "--minutes", str(args.minutes)]
-    row["teach"] = timed(teach, os.path.join(work, "teach.log"))
+    row["teach"] = timed(teach, os.path.join(work, "teach.log"), not args.rescore)
     report = [json.loads(line) for line in open(os.path.join(work, "teach.log")) if line.startswith("{")]
     if report:
         row["teach"].update(iterations=report[-1]["iterations"], fit_keys=report[-1]["key_mad_x1e3"])
     out = os.path.join(work, "taught")
-    t = timed([CMN, "run", plate, "--model", taught, "--out", out, "--overwrite", "--no-progress"], out + ".log")
+    t = timed([CMN, "run", plate, "--model", taught, "--out", out, "--overwrite", "--no-progress"], out + ".log",
+              not args.rescore)
     row["taught"] = dict(score(read_outputs(out, plate), r, keys, flows), **t)
     row["ratio"] = round(row["taught"]["mad_other"] / max(row["auto"]["mad_other"], 1e-9), 3)
     row["truth_flk"] = round(flicker(r.truth, flows), 2)
@@ -89,6 +129,18 @@ def table(rows: list[dict]) -> str:
                      f"{r['taught']['mad_other']:>8.2f} {r['ratio']:>6.2f} {r['taught']['mad_keys']:>8.2f} "
                      f"{r['auto']['flk']:>8.2f} {r['taught']['flk']:>10.2f} {r['teach']['seconds']:>7.0f} "
                      f"{r['teach']['peak_rss_mb']:>7} {r['teach'].get('iterations', 0):>5}")
+    return "\n".join(lines) + "\n\n" + edge_table(rows)
+
+
+def edge_table(rows: list[dict]) -> str:
+    """The edge check: MAD x1e3 by region on the non-key frames, automatic -> taught."""
+    names = ("edge", "inner", "outer", "edge_nb")
+    shown = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+    head = f"{'clip':<14} " + " ".join(f"{n + ' auto -> taught':>22}" for n in names)
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        cells = [f"{shown(r['auto'][n]) + ' -> ' + shown(r['taught'][n]):>22}" for n in names]
+        lines.append(f"{r['clip']:<14} " + " ".join(cells))
     return "\n".join(lines)
 
 
@@ -99,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default="runs/teach_eval")
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--rescore", action="store_true",
+                        help="run nothing: score again the outputs and logs a past run left in --work")
     args = parser.parse_args(argv)
     rows = []
     for name in args.clips.split(","):
