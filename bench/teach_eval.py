@@ -59,8 +59,8 @@ def regions(truth: np.ndarray) -> dict[str, np.ndarray]:
     (the person's inside and the background, away from the edge)."""
     person = (truth > 0.5).astype(np.uint8)
     # distance of each pixel to the nearest pixel on the contour's other side
-    to_out = cv2.distanceTransform(person, cv2.DIST_L2, 3)
-    to_in = cv2.distanceTransform(1 - person, cv2.DIST_L2, 3)
+    to_out = cv2.distanceTransform(person, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    to_in = cv2.distanceTransform(1 - person, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     edge = np.where(person > 0, to_out, to_in) <= EDGE_PX
     if person.all() or not person.any():
         edge[:] = False             # no contour: distanceTransform's 'infinite' distances are not a band
