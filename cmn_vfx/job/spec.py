@@ -149,7 +149,8 @@ class ShotSpec:
                     add(f"frame range {self.frames!r} is empty; write e.g. 1001-1100")
             except BadInputError as exc:
                 add(str(exc))
-        if self.name is not None and (bad_name := name_problem(self.name)):
+        bad_name = name_problem(self.name) if self.name is not None else None   # no walrus: Nuke 13 is Python 3.7
+        if bad_name:
             add(bad_name)
         if self.threads is not None and not _whole(self.threads, 1):
             add(f"threads {self.threads!r} must be a whole number >= 1 (or null for one per core)")
@@ -192,7 +193,8 @@ class ShotSpec:
             add(f"temporal {self.temporal!r} must be a number 0 <= s < 1 (0 = off; default {DEFAULT_TEMPORAL})")
         if not isinstance(self.auto_cuts, bool):
             add(f"auto_cuts {self.auto_cuts!r} must be true or false")
-        if self.keys is not None and (bad_keys := keys_problem(self.keys, self.plate)):
+        bad_keys = keys_problem(self.keys, self.plate) if self.keys is not None else None
+        if bad_keys:
             add(bad_keys)
         if isinstance(self.teach_minutes, bool) or not isinstance(self.teach_minutes, (int, float)) \
                 or not self.teach_minutes > 0:
