@@ -4,7 +4,11 @@
 - the model: a bundled name or a checkpoint file that exists, can be read and looks like one
   (torch's zip or pickle, or an ONNX export), without importing torch;
 - the plate: every header the tasks will read (output frames, the frames that fill holes, the
-  warm-ups), by the rule `cmn-matte run` applies (cmn_vfx.io.image.check_headers); no pixels.
+  warm-ups), by the rule `cmn-matte run` applies (cmn_vfx.io.image.check_headers); no pixels;
+- the keys (a spec with `keys:`): `cmn-matte teach`'s checks that need only headers (at least one
+  key, numbered within the shot's frames, the plate's size, a half or float matte channel:
+  cmn_vfx.teach.keys.check_keys); a key with NaN or an empty matte needs its pixels, so the job's
+  Teach step refuses it on the worker, with the same line.
 
 Nothing here is imported at module level beyond the light layer (OpenImageIO loads in check_plate).
 """
@@ -51,7 +55,21 @@ def check_plate(plan: Plan) -> None:
     check_headers([seq.path(seq.first)] + [seq.path(f) for f in sources], plan.spec.layer)
 
 
+def check_keys(plan: Plan) -> None:
+    """The keys' headers against the shot (the frames the Teach step learns: the spec's, not a resubmit's)."""
+    if plan.spec.keys is None:
+        return
+    from cmn_vfx.io.image import Box, image_info
+    from cmn_vfx.io.sequence import shot_frames
+    from cmn_vfx.teach.keys import check_keys as check_key_headers
+    seq = find_sequence(plan.spec.plate)
+    display = Box(**image_info(seq.path(seq.first))["display_window"])
+    check_key_headers(plan.spec.keys, shot_frames(seq, plan.spec.frames), display)
+
+
 def preflight(plan: Plan) -> None:
-    """The model and the plate's headers; BadInputError (nothing written or submitted) naming the first fault."""
+    """The model, the plate's and the keys' headers; BadInputError (nothing written or submitted) naming the
+    first fault."""
     check_model(plan.spec.model)
     check_plate(plan)
+    check_keys(plan)

@@ -1,12 +1,16 @@
 """The Open Job Description job template for one shot, its parameter values, and its chunks.
 
 The template (farm/templates/cmn_matte.yaml, jobtemplate-2023-09 with the TASK_CHUNKING
-extension) has up to two steps:
+extension) has up to three steps:
 
+    Teach    (keys: only) one task on a worker: `cmn-farm teach ...` teaches the shot's own
+             model from the keyframes into OUT/.cmn/taught/<name>.pt (farm/worker/teach.py)
     Subject  (subject: main or picks only) one task on a worker: `cmn-farm subject ...`
              resolves the people over the whole shot into OUT/.cmn/<name>.subject.json
-    Matte    depends on Subject; its CHUNK[INT] task parameter `Frames` ranges over the
-             shot's frames in CONTIGUOUS chunks of `ChunkSize`; each task runs
+    Matte    depends on both (they do not depend on each other: the subject pass reads the
+             person prior and detector, which teaching leaves as they are, so they may run
+             side by side); with keys it runs the taught model. Its CHUNK[INT] task parameter
+             `Frames` ranges over the shot's frames in CONTIGUOUS chunks of `ChunkSize`; each task runs
              `cmn-matte run --spec SHOT.yaml --frames A-B` through `cmn-farm session task`
              (a resident cmn-matte per worker session, farm/worker/session.py)
 
@@ -32,6 +36,8 @@ from cmn_vfx.job.spec import ShotSpec
 TEMPLATE_PATH = os.path.join(os.path.dirname(__file__), "templates", "cmn_matte.yaml")
 STEP_NAME = "Matte"
 SUBJECT_STEP = "Subject"
+TEACH_STEP = "Teach"
+KEYS_PARAMETER = "Keys"
 TASK_PARAMETER = "Frames"
 EXTENSIONS = ("TASK_CHUNKING",)
 
@@ -47,32 +53,49 @@ class Plan(Protocol):
     def openjd_range(self) -> str: ...
 
 
-def job_template(subject: bool = True) -> dict[str, Any]:
-    """The template as a dict (a fresh copy each call); without the Subject step unless `subject`."""
+def job_template(subject: bool = True, teach: bool = False) -> dict[str, Any]:
+    """The template as a dict (a fresh copy each call): the Subject step unless not `subject`, the Teach step and
+    the Keys parameter only with `teach`; a dropped step leaves the Matte step's dependencies."""
     import yaml
     with open(TEMPLATE_PATH, encoding="utf-8") as fh:
         doc = yaml.safe_load(fh)
-    if not subject:
-        doc["steps"] = [s for s in doc["steps"] if s["name"] != SUBJECT_STEP]
-        for step in doc["steps"]:
-            step.pop("dependencies", None)
+    dropped = {name for name, kept in ((SUBJECT_STEP, subject), (TEACH_STEP, teach)) if not kept}
+    doc["steps"] = [s for s in doc["steps"] if s["name"] not in dropped]
+    for step in doc["steps"]:
+        needs = [d for d in step.pop("dependencies", []) if d["dependsOn"] not in dropped]
+        if needs:
+            step["dependencies"] = needs
+    if not teach:
+        doc["parameterDefinitions"] = [p for p in doc["parameterDefinitions"] if p["name"] != KEYS_PARAMETER]
     return doc
 
 
-def template_text(subject: bool = True) -> str:
-    """The template a job carries: the file itself (comments kept) with a Subject step, else the dict without it."""
-    if subject:
+def template_text(subject: bool = True, teach: bool = False) -> str:
+    """The template a job carries: the file itself (comments kept) with every step, else the dict without some."""
+    if subject and teach:
         with open(TEMPLATE_PATH, encoding="utf-8") as fh:
             return fh.read()
     import yaml
-    return ("# cmn-vfx shot template without the Subject step (subject: all); see farm/templates/cmn_matte.yaml\n"
-            + yaml.safe_dump(job_template(subject=False), sort_keys=False, width=120))
+    left = " and ".join(name for name, kept in ((TEACH_STEP, teach), (SUBJECT_STEP, subject)) if not kept)
+    return (f"# cmn-vfx shot template without the {left} step (no keys: / subject: all); see "
+            "farm/templates/cmn_matte.yaml\n"
+            + yaml.safe_dump(job_template(subject, teach), sort_keys=False, width=120))
 
 
 def has_subject_step(spec: ShotSpec) -> bool:
     """True when the spec picks people (subject: main or picks): the job then resolves them in a first step."""
     from cmn_vfx.job.subject_grammar import ALL, parse_subject
     return parse_subject(None if spec.subject is None else str(spec.subject)) != ALL
+
+
+def has_teach_step(spec: ShotSpec) -> bool:
+    """True when the spec has keys: the job then teaches the shot's own model in a first step."""
+    return spec.keys is not None
+
+
+def job_steps(spec: ShotSpec) -> dict[str, bool]:
+    """job_template's and template_text's arguments for the spec: which first steps its job has."""
+    return {"subject": has_subject_step(spec), "teach": has_teach_step(spec)}
 
 
 def local_tool(name: str) -> str:
@@ -88,7 +111,9 @@ def model_path(model: str) -> str:
 
 def job_parameters(plan: Plan, spec_path: str, cmn_matte: str | None = None,
                    cmn_farm: str | None = None) -> dict[str, str | int]:
-    """Values for the template's job parameters (name -> value); tools default to this machine's."""
+    """Values for the template's job parameters (name -> value); tools default to this machine's.
+    Keys (the keyframes' pattern) only when the spec has keys: the template has that parameter only then."""
+    keys = {KEYS_PARAMETER: plan.spec.keys} if has_teach_step(plan.spec) else {}
     return {
         "ShotSpec": os.path.abspath(spec_path),
         "Plate": plan.spec.plate,
@@ -99,6 +124,7 @@ def job_parameters(plan: Plan, spec_path: str, cmn_matte: str | None = None,
         "ChunkSize": plan.chunk_size,
         "CmnMatte": cmn_matte or local_tool("cmn-matte"),
         "CmnFarm": cmn_farm or local_tool("cmn-farm"),
+        **keys,
     }
 
 
@@ -127,6 +153,6 @@ def openjd_chunks(frames: str, chunk_size: int) -> list[str]:
     from openjd.model import StepParameterSpaceIterator
     params = {"ShotSpec": "/s.yaml", "Plate": "/p.####.exr", "Model": "", "OutputDir": "/o", "ShotName": "s",
               "Frames": frames, "ChunkSize": chunk_size, "CmnMatte": "m", "CmnFarm": "f"}
-    job = openjd_job(job_template(subject=False), params)
+    job = openjd_job(job_template(subject=False, teach=False), params)
     (step,) = [s for s in job.steps if s.name == STEP_NAME]
     return [str(task[TASK_PARAMETER].value) for task in StepParameterSpaceIterator(space=step.parameterSpace)]

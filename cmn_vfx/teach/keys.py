@@ -52,16 +52,21 @@ def read_keys(pattern: str, frames: list[int], geometry: dict) -> dict[int, np.n
     geometry: the plate's first frame (cmn_vfx.engine.reader.first_geometry: data_box, display_box).
     Every header is checked before any key's pixels are decoded.
     """
+    infos = check_keys(pattern, frames, geometry["display_box"])
+    return {f: _read_key(info["path"], info, geometry["data_box"]) for f, info in infos.items()}
+
+
+def check_keys(pattern: str, frames: list[int], display: Box) -> dict[int, dict]:
+    """{frame: header info + path + channel} of every key of `pattern`, from the headers only: at least one
+    key, all within `frames`, at the plate's display window, a half or float matte channel. What
+    `cmn-farm submit` checks before a job exists; the pixels' checks (NaN, empty) are read_keys'."""
     seq = find_keys(pattern, frames)
-    paths = {f: seq.path(f) for f in seq.frames}
-    infos = {f: _check_header(path, geometry) for f, path in paths.items()}
-    return {f: _read_key(paths[f], infos[f], geometry["data_box"]) for f in seq.frames}
+    return {f: dict(_check_header(seq.path(f), display), path=seq.path(f)) for f in seq.frames}
 
 
-def _check_header(path: str, geometry: dict) -> dict:
+def _check_header(path: str, plate: Box) -> dict:
     info = image_info(path)
     display = Box(**info["display_window"])
-    plate = geometry["display_box"]
     if display != plate:
         raise BadInputError(f"{path}: the key is {display.width}x{display.height} (display window {display}), the plate "
                             f"{plate.width}x{plate.height} ({plate}); render the keys at the plate's format")

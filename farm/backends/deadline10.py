@@ -8,11 +8,13 @@ from `cmn-farm plan`). Deadline chunks by position in the frame list, so a list 
 give a task spanning a gap: such a list becomes one matte job per run of consecutive frames
 (job_info_1001.job, job_info_1010.job, ...), submitted one after another (see below).
 
+With `keys:` a teach job comes first (one task: cmn-farm teach --spec SHOT.yaml, farm/worker/teach.py)
+and the matte jobs run SHOT.matte.yaml, the spec with the taught model (written beside SHOT.yaml).
 With `subject: main` or picks a subject job (one task: cmn-matte run --spec SHOT.yaml
---resolve-subject) comes first and the matte job depends on it: all jobs go in one
+--resolve-subject) comes next and the matte job depends on it: all jobs go in one
 `deadlinecommand -SubmitMultipleJobs -dependent -job ... -job ...`, which makes each job depend
 on the one before (so the runs of a list with gaps also run in turn, each with its chunks in
-parallel). Pool, group and priority go into every job-info file.
+parallel; and teach, subject, matte run in that order). Pool, group and priority go into every job-info file.
 Files go to OUT/jobs/<job_id>/deadline10/; with `deadlinecommand` on PATH they are submitted,
 else the error gives the command that submits them.
 """
@@ -26,7 +28,8 @@ import subprocess
 from cmn_vfx.errors import CMNError
 from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from cmn_vfx_farm.plan import Plan, runs
-from cmn_vfx_farm.template import has_subject_step
+from cmn_vfx_farm.template import has_subject_step, has_teach_step
+from cmn_vfx_farm.worker.teach import matte_spec
 
 DEFAULT_PRIORITY = 50
 
@@ -49,9 +52,9 @@ def job_info(plan: Plan, spec_path: str, extra: dict | None = None, frames: str 
     }
 
 
-def subject_job_info(plan: Plan, extra: dict | None = None) -> dict[str, str]:
-    """The subject job: one task that resolves the people over the whole shot before the matte job starts."""
-    return {"Plugin": "CommandLine", "Name": f"CMN subject {plan.name}", "BatchName": plan.name,
+def subject_job_info(plan: Plan, extra: dict | None = None, what: str = "subject") -> dict[str, str]:
+    """A first job (`what`: subject, teach): one task over the whole shot before the matte job starts."""
+    return {"Plugin": "CommandLine", "Name": f"CMN {what} {plan.name}", "BatchName": plan.name,
             "Frames": str(plan.frames[0]), "ChunkSize": "1", **_placement(extra or {}),
             "EnvironmentKeyValue0": "PYTHONUNBUFFERED=1"}
 
@@ -93,11 +96,17 @@ def write_job_files(plan: Plan, folder: str, spec_path: str, cmn_matte: str,
     job (one per run of consecutive frames when the list has gaps)."""
     os.makedirs(folder, exist_ok=True)
     jobs = []
+    if has_teach_step(plan.spec):
+        teach = {"Executable": "cmn-farm", "Arguments": f"teach --spec <QUOTE>{spec_path}<QUOTE> --cmn-matte "
+                 f"<QUOTE>{cmn_matte}<QUOTE>", "Shell": "default", "ShellExecute": "False", "StartupDirectory": ""}
+        jobs.append((write_info(os.path.join(folder, "teach_job_info.job"), subject_job_info(plan, extra, "teach")),
+                     write_info(os.path.join(folder, "teach_plugin_info.job"), teach)))
     if has_subject_step(plan.spec):
         jobs.append((write_info(os.path.join(folder, "subject_job_info.job"), subject_job_info(plan, extra)),
                      write_info(os.path.join(folder, "subject_plugin_info.job"),
                                 plugin_info(spec_path, cmn_matte, "--resolve-subject"))))
-    plugin = write_info(os.path.join(folder, "plugin_info.job"), plugin_info(spec_path, cmn_matte))
+    matte = matte_spec(spec_path, os.path.dirname(spec_path)) if has_teach_step(plan.spec) else spec_path
+    plugin = write_info(os.path.join(folder, "plugin_info.job"), plugin_info(matte, cmn_matte))
     frame_runs = runs(list(plan.frames))
     if len(frame_runs) == 1:
         return jobs + [(write_info(os.path.join(folder, "job_info.job"), job_info(plan, spec_path, extra)), plugin)]

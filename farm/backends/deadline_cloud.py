@@ -1,10 +1,10 @@
 """AWS Deadline Cloud: a job bundle, validated with openjd's model, submitted with the `deadline` client API.
 
 The bundle (OUT/jobs/<job_id>/bundle/) is the OpenJD template that runs locally (with the
-Subject step when the spec picks people), plus
-    parameter_values.yaml   parameterValues: [{name, value}, ...] (ShotSpec, Plate, Model, OutputDir are PATHs)
-    asset_references.yaml   assetReferences: inputs (spec + plate frames + checkpoint file),
-                            outputs (OUT: alpha/, fg/ and the subject in .cmn/), referencedPaths
+Teach step when the spec has keys, the Subject step when it picks people), plus
+    parameter_values.yaml   parameterValues: [{name, value}, ...] (ShotSpec, Plate, Model, OutputDir, Keys are PATHs)
+    asset_references.yaml   assetReferences: inputs (spec + plate frames + checkpoint file + key frames),
+                            outputs (OUT: alpha/, fg/, the subject and the taught model in .cmn/), referencedPaths
 so job attachments carry the plate to workers without a shared file system, and path mapping
 gives each worker the paths it sees (farm/worker/pathmap.py maps the spec's own).
 
@@ -24,8 +24,7 @@ from cmn_vfx.io.atomic import write_yaml
 from cmn_vfx.io.sequence import find_sequence
 from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from cmn_vfx_farm.plan import Plan
-from cmn_vfx_farm.template import (has_subject_step, job_parameters, openjd_job, parameter_values_document,
-                                   template_text)
+from cmn_vfx_farm.template import job_parameters, job_steps, openjd_job, parameter_values_document, template_text
 
 # deadline config keys for the command-line options (SubmitOptions.extra)
 CONFIG_KEYS = {"farm_id": "defaults.farm_id", "queue_id": "defaults.queue_id",
@@ -39,6 +38,9 @@ def asset_references(plan: Plan, spec_path: str) -> dict:
     inputs = [spec_path] + [seq.path(f) for f in plan.frames if f in have]
     if os.path.isfile(plan.spec.model):
         inputs.append(os.path.abspath(plan.spec.model))
+    if plan.spec.keys is not None:          # the Teach step's keyframes (preflight found them)
+        keys = find_sequence(plan.spec.keys)
+        inputs += [keys.path(f) for f in keys.frames]
     return {"assetReferences": {
         "inputs": {"filenames": inputs, "directories": []},
         "outputs": {"directories": [plan.spec.output]},
@@ -50,7 +52,7 @@ def write_bundle(plan: Plan, bundle_dir: str, spec_path: str, cmn_matte: str | N
     """Write template.yaml, parameter_values.yaml and asset_references.yaml into `bundle_dir`."""
     os.makedirs(bundle_dir, exist_ok=True)
     with open(os.path.join(bundle_dir, "template.yaml"), "w", encoding="utf-8") as fh:
-        fh.write(template_text(has_subject_step(plan.spec)))
+        fh.write(template_text(**job_steps(plan.spec)))
     # On a farm the worker's own tools (on its PATH, or from a queue environment) run the task.
     params = job_parameters(plan, spec_path, cmn_matte or "cmn-matte", "cmn-farm")
     write_yaml(os.path.join(bundle_dir, "parameter_values.yaml"), parameter_values_document(params))

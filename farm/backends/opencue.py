@@ -1,9 +1,11 @@
 """OpenCue: the shot as a pyoutline outline, serialised by pyoutline itself, launched on a cuebot.
 
 Layers (Shell modules, the --service given, default `shell`, the service every cuebot has):
+    teach    (keys:) one frame: cmn-farm teach --spec SHOT.yaml --cmn-matte EXE (farm/worker/teach.py)
     subject  (subject: main or picks) one frame: cmn-matte run --spec SHOT.yaml --resolve-subject
-    matte    depends on subject (layer-on-layer); chunks of chunk_size:
+    matte    depends on teach and subject (layer-on-layer); chunks of chunk_size:
              cmn-matte run --spec SHOT.yaml --frames #FRAME_START#-#FRAME_END#
+             (with keys SHOT.matte.yaml instead: the spec with the taught model, beside SHOT.yaml)
              (a frame list with gaps gets one matte layer per run of consecutive frames, so no chunk spans a gap)
 OpenCue joins a command's words with spaces and RQD hands the line to a shell, so each word is
 shell-quoted here (a spec path with a space stays one argument). The job spec XML is written to
@@ -21,7 +23,8 @@ import shlex
 from cmn_vfx.errors import CMNError
 from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from cmn_vfx_farm.plan import Plan, runs
-from cmn_vfx_farm.template import has_subject_step
+from cmn_vfx_farm.template import has_subject_step, has_teach_step
+from cmn_vfx_farm.worker.teach import matte_spec
 
 
 def _pyoutline():
@@ -52,19 +55,26 @@ def build_outline(plan: Plan, spec_path: str, cmn_matte: str, show: str | None =
     if facility:
         job.set_facility(facility)
     spec = ["--spec", spec_path]
-    subject = None
+    first = []
+    if has_teach_step(plan.spec):
+        first.append(Shell("teach", command=shell_command(["cmn-farm", "teach", *spec, "--cmn-matte", cmn_matte]),
+                           chunk=1, range=str(plan.frames[0]), service=service))
     if has_subject_step(plan.spec):
-        subject = Shell("subject", command=shell_command([cmn_matte, "run", *spec, "--resolve-subject", "--no-progress"]),
-                        chunk=1, range=str(plan.frames[0]), service=service)
-        job.add_layer(subject)
+        first.append(Shell("subject", command=shell_command([cmn_matte, "run", *spec, "--resolve-subject",
+                                                             "--no-progress"]),
+                           chunk=1, range=str(plan.frames[0]), service=service))
+    for layer in first:
+        job.add_layer(layer)
+    if has_teach_step(plan.spec):               # the matte layers run the taught model
+        spec = ["--spec", matte_spec(spec_path, os.path.dirname(spec_path))]
     frame_runs = runs(list(plan.frames))
     for run in frame_runs:
         name = "matte" if len(frame_runs) == 1 else f"matte_{run[0]}"
         matte = Shell(name, command=shell_command([cmn_matte, "run", *spec, "--frames", "#FRAME_START#-#FRAME_END#",
                                                    "--no-progress"]),
                       chunk=plan.chunk_size, range=f"{run[0]}-{run[-1]}", service=service)
-        if subject is not None:
-            matte.depend_all(subject)
+        for layer in first:
+            matte.depend_all(layer)
         job.add_layer(matte)
     return job
 

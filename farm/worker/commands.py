@@ -1,9 +1,11 @@
-"""`cmn-farm session start|task|stop` and `cmn-farm subject`: the commands the job template runs on a worker.
+"""`cmn-farm session start|task|stop`, `cmn-farm subject` and `cmn-farm teach`: what the job template runs on a worker.
 
 Each takes the job's paths as the template passes them, already mapped by OpenJD (the PATH
 parameters) plus the session's rules file for the paths inside the spec (farm/worker/pathmap.py):
 
-    --spec SHOT.yaml --plate P --model M --output OUT --path-mapping-rules RULES.json
+    --spec SHOT.yaml --plate P --model M --output OUT --path-mapping-rules RULES.json [--keys KEYS]
+
+A spec with keys runs its Matte tasks on the model its Teach step taught (farm/worker/teach.py).
 """
 from __future__ import annotations
 
@@ -17,12 +19,13 @@ def _add_paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plate", help="the plate pattern as this worker sees it (PATH parameter, mapped)")
     parser.add_argument("--model", help="the checkpoint as this worker sees it (empty: the spec's bundled name)")
     parser.add_argument("--output", help="the output folder as this worker sees it (PATH parameter, mapped)")
+    parser.add_argument("--keys", help="the keyframes' pattern as this worker sees it (PATH parameter, mapped)")
     parser.add_argument("--path-mapping-rules", dest="rules",
                         help="{{Session.PathMappingRulesFile}}: applied to every path inside the spec")
 
 
 def add_parsers(subparsers) -> None:
-    """Register `session` and `subject` on cmn-farm's subparsers."""
+    """Register `session`, `subject` and `teach` on cmn-farm's subparsers."""
     parser = subparsers.add_parser("session", help="resident cmn-matte for one worker session (used by the job template)")
     parser.add_argument("action", choices=["start", "task", "stop"])
     parser.add_argument("--socket", required=True, help="Unix socket path, e.g. {{Session.WorkingDirectory}}/cmn-matte.sock")
@@ -31,17 +34,21 @@ def add_parsers(subparsers) -> None:
     parser.add_argument("--cmn-matte", default="cmn-matte", help="task: the executable to run when no server answers")
     _add_paths(parser)
     parser.set_defaults(func=run_session)
-    parser = subparsers.add_parser("subject", help="resolve a spec's subject over the shot (the job's first step)")
-    parser.add_argument("--spec", required=True, help="the shot spec")
-    parser.add_argument("--cmn-matte", default="cmn-matte", help="the cmn-matte executable")
-    parser.add_argument("--workdir", help="where the mapped spec is written ({{Session.WorkingDirectory}})")
-    _add_paths(parser)
-    parser.set_defaults(func=run_subject)
+    for name, func, help_text in (("subject", run_subject, "resolve a spec's subject over the shot"),
+                                  ("teach", run_teach, "teach the shot's own model from the spec's keys")):
+        parser = subparsers.add_parser(name, help=f"{help_text} (a first step of the job)")
+        parser.add_argument("--spec", required=True, help="the shot spec")
+        parser.add_argument("--cmn-matte", default="cmn-matte", help="the cmn-matte executable")
+        parser.add_argument("--workdir", help="where the mapped spec is written ({{Session.WorkingDirectory}})")
+        _add_paths(parser)
+        parser.set_defaults(func=func)
 
 
-def _mapped_spec(args: argparse.Namespace, workdir: str | None) -> str:
+def _mapped_spec(args: argparse.Namespace, workdir: str) -> str:
+    """The spec the Matte step runs here: mapped for this worker, with the taught model when it has keys."""
     from cmn_vfx_farm.worker.pathmap import localise
-    return localise(args.spec, args.rules, workdir, args.plate, args.output, args.model)
+    from cmn_vfx_farm.worker.teach import matte_spec
+    return matte_spec(localise(args.spec, args.rules, workdir, args.plate, args.output, args.model, args.keys), workdir)
 
 
 def run_session(args: argparse.Namespace) -> int:
@@ -63,3 +70,8 @@ def run_session(args: argparse.Namespace) -> int:
 def run_subject(args: argparse.Namespace) -> int:
     from cmn_vfx_farm.worker.subject import resolve
     return resolve(args.spec, args.cmn_matte, args.workdir, args.rules, args.plate, args.output, args.model)
+
+
+def run_teach(args: argparse.Namespace) -> int:
+    from cmn_vfx_farm.worker.teach import teach
+    return teach(args.spec, args.cmn_matte, args.workdir, args.rules, args.plate, args.output, args.model, args.keys)

@@ -3,7 +3,7 @@
 A job is submitted with the submitter's paths (/mnt/shows/abc/...). A worker that sees the
 files under another root (job attachments, a Windows/Linux mix, another mount point) gets
 OpenJD path-mapping rules; OpenJD applies them to the PATH job parameters (ShotSpec, Plate,
-Model, OutputDir) and writes them to {{Session.PathMappingRulesFile}} (pathmapping-1.0 JSON;
+Model, OutputDir, Keys) and writes them to {{Session.PathMappingRulesFile}} (pathmapping-1.0 JSON;
 `{}` when there are none). Here the same rules are applied to every path inside the spec,
 then the mapped PATH parameters take their fields, and the result is written into the
 session's working directory for cmn-matte to read:
@@ -22,7 +22,7 @@ import os
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.job.spec import ShotSpec
 
-PATH_FIELDS = ("plate", "output", "model")      # the spec's fields that hold a path (a bundled model name stays)
+PATH_FIELDS = ("plate", "output", "model", "keys")  # the spec's fields that hold a path (a bundled model name stays)
 MAPPED_NAME = "shot.mapped.yaml"
 
 
@@ -54,12 +54,12 @@ def _is_path(field: str, value: str) -> bool:
 
 
 def localise(spec_path: str, rules_file: str | None, workdir: str | None, plate: str | None = None,
-             output: str | None = None, model: str | None = None) -> str:
+             output: str | None = None, model: str | None = None, keys: str | None = None) -> str:
     """The spec file this worker's cmn-matte reads: `spec_path` itself when nothing changes, else a mapped
-    copy in `workdir` (the paths inside mapped by the rules, then plate/output/model from the mapped
+    copy in `workdir` (the paths inside mapped by the rules, then plate/output/model/keys from the mapped
     PATH parameters where given)."""
     rules = load_rules(rules_file)
-    given = {"plate": plate, "output": output, "model": model}
+    given = {"plate": plate, "output": output, "model": model, "keys": keys}
     if not rules and not any(given.values()):
         return spec_path
     spec = ShotSpec.from_yaml(spec_path)

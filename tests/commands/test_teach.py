@@ -35,14 +35,18 @@ def write_keys(folder: str, frames=KEYS, pixels=None, channels=("A",), data=DATA
     return os.path.join(folder, "key.####.exr")
 
 
-@pytest.fixture(scope="module")
-def shot(tmp_path_factory):
-    root = tmp_path_factory.mktemp("teach")
+def make_shot(root, frames=FRAMES, keys=KEYS) -> dict:
+    """The tiny shot under `root`: plate/sh010.####.exr, keys/key.####.exr (its truth on `keys`), a random v5 base.pt."""
     torch.manual_seed(0)
     base = str(root / "base.pt")
     save_checkpoint(base, build_model(tiny(**V5, width=16, context=16), load_weights=False).eval(), {})
-    return {"root": root, "plate": write_plate(str(root / "plate"), frames=FRAMES), "base": base,
-            "keys": write_keys(str(root / "keys"))}
+    return {"root": root, "plate": write_plate(str(root / "plate"), frames=frames), "base": base,
+            "keys": write_keys(str(root / "keys"), frames=keys)}
+
+
+@pytest.fixture(scope="module")
+def shot(tmp_path_factory):
+    return make_shot(tmp_path_factory.mktemp("teach"))
 
 
 def teach(shot, keys, out, *extra):

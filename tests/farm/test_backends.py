@@ -20,7 +20,7 @@ from cmn_vfx_farm.backends import deadline_cloud
 from cmn_vfx_farm.backends.deadline10 import read_info, submit_argv, submitted_ids, write_job_files
 from cmn_vfx_farm.backends.deadline_cloud import validate_bundle, write_bundle
 from cmn_vfx_farm.plan import plan_shot
-from cmn_vfx_farm.template import TEMPLATE_PATH
+from cmn_vfx_farm.template import template_text
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 ROOT = "/ROOT"
@@ -62,11 +62,10 @@ def test_deadline_cloud_bundle_matches_golden(fixed_plan, tmp_path):
     assert refs["outputs"]["directories"] == [ROOT + "/out"]   # alpha/, fg/ and the subject's .cmn/ come back
 
 
-def test_a_subject_bundle_carries_the_template_file_and_passes_openjd_check(fixed_plan, tmp_path):
+def test_a_subject_bundle_carries_the_template_without_teach_and_passes_openjd_check(fixed_plan, tmp_path):
     import subprocess
     bundle = write_bundle(subject_plan(fixed_plan), str(tmp_path / "bundle"), str(tmp_path / "shot.yaml"), None)
-    with open(TEMPLATE_PATH, encoding="utf-8") as fh:
-        assert normalised(os.path.join(bundle, "template.yaml"), tmp_path) == fh.read()
+    assert normalised(os.path.join(bundle, "template.yaml"), tmp_path) == template_text(subject=True, teach=False)
     got = subprocess.run([os.path.join(VENV_BIN, "openjd"), "check", os.path.join(bundle, "template.yaml")],
                          capture_output=True, text=True, timeout=120)
     assert got.returncode == 0, got.stdout + got.stderr

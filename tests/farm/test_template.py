@@ -7,13 +7,21 @@ import subprocess
 
 from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx_farm.plan import plan_shot
-from cmn_vfx_farm.template import TEMPLATE_PATH, job_parameters, job_template
+from cmn_vfx_farm.template import TEMPLATE_PATH, job_parameters, job_steps, job_template, template_text
 
 from farm_helpers import VENV_BIN
 
 
 def openjd(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([os.path.join(VENV_BIN, "openjd"), *args], capture_output=True, text=True, timeout=300)
+
+
+def spec_template(spec: ShotSpec, folder: str) -> str:
+    """The template a job of `spec` carries, as a file (the steps the spec asks for)."""
+    path = os.path.join(folder, "template.yaml")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(template_text(**job_steps(spec)))
+    return path
 
 
 def test_openjd_check_accepts_template():
@@ -65,7 +73,7 @@ def test_openjd_runner_cuts_the_planned_chunks(spec_path):
     plan = plan_shot(ShotSpec.from_yaml(spec_path), chunk_size=5)
     params = job_parameters(plan, spec_path, cmn_matte="echo")
     args = [a for k, v in params.items() for a in ("-p", f"{k}={v}")]
-    got = openjd("run", TEMPLATE_PATH, *args)
+    got = openjd("run", spec_template(plan.spec, os.path.dirname(spec_path)), *args)
     assert got.returncode == 0, got.stdout[-2000:]
     assert "resident cmn-matte did not start" in got.stdout
     ran = re.findall(r"run --spec (\S+) --frames (\S+) --no-progress", got.stdout)
@@ -82,7 +90,7 @@ def test_openjd_runner_runs_a_scattered_resubmit(spec_path):
     spec.to_yaml(spec_path)
     plan = plan_shot(ShotSpec.from_yaml(spec_path), "1003-1009x3,1011")
     params = job_parameters(plan, spec_path, cmn_matte="echo")
-    got = openjd("run", TEMPLATE_PATH, *[a for k, v in params.items() for a in ("-p", f"{k}={v}")])
+    got = openjd("run", spec_template(plan.spec, os.path.dirname(spec_path)), *[a for k, v in params.items() for a in ("-p", f"{k}={v}")])
     assert got.returncode == 0, got.stdout[-2000:]
     ran = re.findall(r"run --spec \S+ --frames (\S+) --no-progress", got.stdout)
     assert ran == [c.text for c in plan.chunks] == ["1003-1003", "1006-1006", "1009-1009", "1011-1011"]
