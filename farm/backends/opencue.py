@@ -24,7 +24,7 @@ from cmn_vfx.errors import CMNError
 from cmn_vfx_farm.backends.base import SubmitOptions, SubmitResult, new_job_dir
 from cmn_vfx_farm.plan import Plan, runs
 from cmn_vfx_farm.template import has_subject_step, has_teach_step
-from cmn_vfx_farm.worker.teach import matte_spec
+from cmn_vfx_farm.taught import matte_spec
 
 
 def _pyoutline():

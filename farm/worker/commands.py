@@ -47,8 +47,9 @@ def add_parsers(subparsers) -> None:
 def _mapped_spec(args: argparse.Namespace, workdir: str) -> str:
     """The spec the Matte step runs here: mapped for this worker, with the taught model when it has keys."""
     from cmn_vfx_farm.worker.pathmap import localise
-    from cmn_vfx_farm.worker.teach import matte_spec
-    return matte_spec(localise(args.spec, args.rules, workdir, args.plate, args.output, args.model, args.keys), workdir)
+    from cmn_vfx_farm.taught import matte_spec
+    mapped = localise(args.spec, args.rules, workdir, args.plate, args.output, args.model, args.keys)
+    return matte_spec(mapped, workdir)
 
 
 def run_session(args: argparse.Namespace) -> int:

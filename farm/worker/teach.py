@@ -8,7 +8,8 @@ maps the spec for this worker (farm/worker/pathmap.py, the keys' pattern too), t
 
 which refuses bad keys before any work with its one line (exit 2: this step fails with it) and writes the
 checkpoint and its ONNX export atomically (cmn_vfx.teach.save). Every Matte task then runs that model
-(`matte_spec`): the frames carry its sha256 in cmn:checkpoint_sha256 and cmn:settings, not the base's.
+(cmn_vfx_farm.taught.matte_spec): the frames carry its sha256 in cmn:checkpoint_sha256 and cmn:settings,
+not the base's.
 
 Teaching stops on the clock (`teach_minutes`), so two teachings of the same keys differ in their last bits:
 a resubmit must not teach again, or every finished frame would be redone. So the model's inputs are hashed
@@ -26,34 +27,10 @@ import os
 import subprocess
 
 from cmn_vfx.job.spec import ShotSpec
+from cmn_vfx_farm.taught import shot_name, taught_model
 from cmn_vfx_farm.worker.pathmap import localise
 
 VERSION = 1             # bump when what teach_key hashes changes: models taught before are taught again
-TAUGHT_FOLDER = os.path.join(".cmn", "taught")
-MATTE_NAME = "shot.matte.yaml"
-
-
-def taught_model(output: str, name: str) -> str:
-    """Where a shot's taught model goes: OUT/.cmn/taught/<name>.pt (its ONNX export beside it)."""
-    return os.path.join(output, TAUGHT_FOLDER, f"{name}.pt")
-
-
-def shot_name(spec: ShotSpec) -> str:
-    """The name the shot's outputs take (the spec's, else the plate's: cmn_vfx.job.frames.sequence_name)."""
-    from cmn_vfx.io.sequence import find_sequence
-    return spec.name or find_sequence(spec.plate).name
-
-
-def matte_spec(spec_path: str, folder: str) -> str:
-    """The spec the Matte tasks run: `spec_path` itself without keys, else a copy in `folder` whose model is the
-    taught one (the same rule on the submitting side for Deadline 10 and OpenCue, and on an OpenJD worker)."""
-    spec = ShotSpec.from_yaml(spec_path)
-    if spec.keys is None:
-        return spec_path
-    spec.model = taught_model(spec.output, shot_name(spec))
-    path = os.path.join(folder, MATTE_NAME)
-    spec.to_yaml(path)
-    return path
 
 
 def teach_key(spec: ShotSpec) -> str:

@@ -1,6 +1,7 @@
 """farm/ is split by where code runs: the submitting side (plan, template, preflight, status, backends) and the
-worker side (farm/worker/: path mapping, subject step, resident session). Each imports, and its `cmn-farm`
-commands run, with the other side unimportable (sys.modules poisoned in a fresh interpreter)."""
+worker side (farm/worker/: path mapping, subject and teach steps, resident session). Each imports, and its
+`cmn-farm` commands run, with the other side unimportable (sys.modules poisoned in a fresh interpreter);
+farm/taught.py (where a taught model goes) is shared."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,8 @@ from farm_helpers import write_spec
 SUBMIT = ("cmn_vfx_farm.plan", "cmn_vfx_farm.template", "cmn_vfx_farm.preflight", "cmn_vfx_farm.status",
           "cmn_vfx_farm.backends", "cmn_vfx_farm.backends.base", "cmn_vfx_farm.backends.local",
           "cmn_vfx_farm.backends.deadline_cloud", "cmn_vfx_farm.backends.deadline10", "cmn_vfx_farm.backends.opencue")
-WORKER = ("cmn_vfx_farm.worker.pathmap", "cmn_vfx_farm.worker.subject", "cmn_vfx_farm.worker.session")
+WORKER = ("cmn_vfx_farm.worker.pathmap", "cmn_vfx_farm.worker.subject", "cmn_vfx_farm.worker.session",
+          "cmn_vfx_farm.worker.teach")
 
 SCRIPT = """
 import importlib, json, sys

@@ -81,6 +81,25 @@ def test_every_backend_puts_the_teach_step_before_the_matte_step(tmp_path):
     assert "cmn-farm teach --spec" in commands["teach"] and matte_spec in commands["matte"]
 
 
+def test_submit_of_a_keyed_shot_reads_only_headers(tmp_path, monkeypatch):
+    """No network, prior or teach at submit, and no pixel decoded (the keys' NaN/empty checks are the worker's)."""
+    import sys
+
+    import cmn_vfx.io.image as image
+    from cmn_vfx_farm import cli
+    from test_subject_step import NEVER
+    keyed_plan(tmp_path)
+    for name in NEVER + ("cmn_vfx.teach.fit", "cmn_vfx.teach.shot"):
+        monkeypatch.setitem(sys.modules, name, None)
+    headers = []
+    info = image.image_info
+    monkeypatch.setattr(image, "image_info", lambda path: headers.append(path) or info(path))
+    monkeypatch.setattr(image, "_read", lambda *a, **k: pytest.fail("submit decoded pixels"))
+    assert cli.main(["submit", str(tmp_path / "shot.yaml"), "--dry-run", "--json"]) == 0
+    assert str(tmp_path / "keys" / "sh010.1002.exr") in headers
+    assert not os.path.exists(tmp_path / "out" / ".cmn")            # nothing taught here
+
+
 def _rgb_key(folder: str) -> str:
     """Keys without an A channel: three channels, so none is the matte."""
     os.makedirs(folder, exist_ok=True)
