@@ -83,7 +83,11 @@ class PlatePrior:
             return None
         if not settings.get("prior"):
             warn(f"{alpha_path}: the run's settings name no person prior; the prior 'auto' is run")
-        return cls(seq, settings)
+        try:
+            return cls(seq, settings)
+        except BadInputError as exc:        # a colourspace or layer this machine lacks, a plate it cannot read
+            warn(f"{seq.hash_pattern}: {exc}; the person prior is not run")
+            return None
 
     def prior(self, frame: int, metadata: dict, size: tuple[int, int]) -> np.ndarray | None:
         """The prior [h,w] of the plate frame behind alpha `frame` (its header `metadata`), resized to `size`

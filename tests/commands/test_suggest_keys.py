@@ -42,7 +42,7 @@ def loaded(monkeypatch):
     return names
 
 
-def write_alpha(folder: str, plate: str | None, drop: int = DROPPED) -> str:
+def write_alpha(folder: str, plate: str | None, drop: int = DROPPED, settings: dict = SETTINGS) -> str:
     """The run's alpha of the disc plate, the disc dropped on frame `drop`; headers name `plate`'s frames
     (None: no cmn:* header, as a file from another tool)."""
     os.makedirs(folder, exist_ok=True)
@@ -51,7 +51,7 @@ def write_alpha(folder: str, plate: str | None, drop: int = DROPPED) -> str:
         if f == GREY:
             alpha[:, :GREY_COLUMNS] = np.maximum(alpha[:, :GREY_COLUMNS], 0.3)
         meta = None if plate is None else frame_metadata(
-            "tiny", "0" * 64, plate.replace("####", f"{f:04d}"), f, settings_json(SETTINGS), "lin_rec709",
+            "tiny", "0" * 64, plate.replace("####", f"{f:04d}"), f, settings_json(settings), "lin_rec709",
             version="test")
         write_exr(os.path.join(folder, f"sh010.{f}.exr"), alpha[..., None], ("A",), DATA, DISPLAY, meta)
     return os.path.join(folder, "sh010.####.exr")
@@ -101,3 +101,12 @@ def test_without_a_plate_it_says_so_once_and_goes_on_and_plate_gives_it_back(sho
         code, out, err = suggest_keys(capsys, alpha, "--count", "2", "--plate", shot["plate"])
         assert code == 0 and then in err and out.startswith(f"{DROPPED}  the person prior and the matte disagree"), out
     assert loaded == ["selfie", "auto"]          # a header without settings: the measured default
+
+
+def test_a_colourspace_this_machine_lacks_is_one_line_and_the_other_signs_go_on(shot, loaded, capsys):
+    alpha = write_alpha(str(shot["root"] / "other_ocio"), shot["plate"],
+                        settings=dict(SETTINGS, colorspace=["ACES - ACEScg of another config", "x"]))
+    code, out, err = suggest_keys(capsys, alpha, "--count", "2")
+    lines = err.strip().splitlines()
+    assert code == 0 and len(lines) == 1 and "ACEScg of another config" in lines[0], err
+    assert [line.split()[0] for line in out.splitlines()] == [str(GREY), str(DROPPED)] and "prior" not in out
