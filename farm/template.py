@@ -6,10 +6,10 @@ extension) has up to three steps:
     Teach    (keys: only) one task on a worker: `cmn-farm teach ...` teaches the shot's own
              model from the keyframes into OUT/.cmn/taught/<name>.pt (farm/worker/teach.py)
     Subject  (subject: main or picks only) one task on a worker: `cmn-farm subject ...`
-             resolves the people over the whole shot into OUT/.cmn/<name>.subject.json
-    Matte    depends on both (they do not depend on each other: the subject pass reads the
-             person prior and detector, which teaching leaves as they are, so they may run
-             side by side); with keys it runs the taught model. Its CHUNK[INT] task parameter
+             resolves the people over the whole shot into OUT/.cmn/<name>.subject.json;
+             after Teach: it opens the network runtime with the model the Matte tasks run
+             (the taught one: the base may lack the ONNX export `runtime: onnx` needs)
+    Matte    depends on both; with keys it runs the taught model. Its CHUNK[INT] task parameter
              `Frames` ranges over the shot's frames in CONTIGUOUS chunks of `ChunkSize`; each task runs
              `cmn-matte run --spec SHOT.yaml --frames A-B` through `cmn-farm session task`
              (a resident cmn-matte per worker session, farm/worker/session.py)

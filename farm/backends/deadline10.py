@@ -9,7 +9,7 @@ give a task spanning a gap: such a list becomes one matte job per run of consecu
 (job_info_1001.job, job_info_1010.job, ...), submitted one after another (see below).
 
 With `keys:` a teach job comes first (one task: cmn-farm teach --spec SHOT.yaml, farm/worker/teach.py)
-and the matte jobs run SHOT.matte.yaml, the spec with the taught model (written beside SHOT.yaml).
+and the subject and matte jobs run SHOT.matte.yaml, the spec with the taught model (beside SHOT.yaml).
 With `subject: main` or picks a subject job (one task: cmn-matte run --spec SHOT.yaml
 --resolve-subject) comes next and the matte job depends on it: all jobs go in one
 `deadlinecommand -SubmitMultipleJobs -dependent -job ... -job ...`, which makes each job depend
@@ -101,11 +101,12 @@ def write_job_files(plan: Plan, folder: str, spec_path: str, cmn_matte: str,
                  f"<QUOTE>{cmn_matte}<QUOTE>", "Shell": "default", "ShellExecute": "False", "StartupDirectory": ""}
         jobs.append((write_info(os.path.join(folder, "teach_job_info.job"), subject_job_info(plan, extra, "teach")),
                      write_info(os.path.join(folder, "teach_plugin_info.job"), teach)))
+    # with keys the subject and matte jobs run the taught model (SHOT.matte.yaml)
+    matte = matte_spec(spec_path, os.path.dirname(spec_path)) if has_teach_step(plan.spec) else spec_path
     if has_subject_step(plan.spec):
         jobs.append((write_info(os.path.join(folder, "subject_job_info.job"), subject_job_info(plan, extra)),
                      write_info(os.path.join(folder, "subject_plugin_info.job"),
-                                plugin_info(spec_path, cmn_matte, "--resolve-subject"))))
-    matte = matte_spec(spec_path, os.path.dirname(spec_path)) if has_teach_step(plan.spec) else spec_path
+                                plugin_info(matte, cmn_matte, "--resolve-subject"))))
     plugin = write_info(os.path.join(folder, "plugin_info.job"), plugin_info(matte, cmn_matte))
     frame_runs = runs(list(plan.frames))
     if len(frame_runs) == 1:

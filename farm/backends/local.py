@@ -22,8 +22,7 @@ gone (farm/worker/session.py). A rerun of the shot then skips the finished frame
 
 With `keys:` the template's Teach step runs first, once, as its own `openjd run --step Teach`
 session (teach-<attempt>.log); with `subject: main` or picks the Subject step then, the same way
-(subject-<attempt>.log); the workers then run the Matte step. Here they run one after the other (one
-machine); on a farm the two first steps may run side by side (farm/template.py).
+(subject-<attempt>.log; it depends on Teach, farm/template.py); the workers then run the Matte step.
 
     OUT/jobs/<job_id>/  shot.yaml  template.yaml  params.json  job.json  [teach-<attempt>.log]
                         [subject-<attempt>.log]  tasks-<k>.json  worker-<k>.log  job.log

@@ -3,9 +3,10 @@
 Layers (Shell modules, the --service given, default `shell`, the service every cuebot has):
     teach    (keys:) one frame: cmn-farm teach --spec SHOT.yaml --cmn-matte EXE (farm/worker/teach.py)
     subject  (subject: main or picks) one frame: cmn-matte run --spec SHOT.yaml --resolve-subject
+             (depends on teach)
     matte    depends on teach and subject (layer-on-layer); chunks of chunk_size:
              cmn-matte run --spec SHOT.yaml --frames #FRAME_START#-#FRAME_END#
-             (with keys SHOT.matte.yaml instead: the spec with the taught model, beside SHOT.yaml)
+             (with keys, subject and matte run SHOT.matte.yaml: the spec with the taught model, beside SHOT.yaml)
              (a frame list with gaps gets one matte layer per run of consecutive frames, so no chunk spans a gap)
 OpenCue joins a command's words with spaces and RQD hands the line to a shell, so each word is
 shell-quoted here (a spec path with a space stays one argument). The job spec XML is written to
@@ -55,18 +56,19 @@ def build_outline(plan: Plan, spec_path: str, cmn_matte: str, show: str | None =
     if facility:
         job.set_facility(facility)
     spec = ["--spec", spec_path]
-    first = []
+    first = []          # teach, then subject on the model the matte layers run (the taught one with keys)
     if has_teach_step(plan.spec):
         first.append(Shell("teach", command=shell_command(["cmn-farm", "teach", *spec, "--cmn-matte", cmn_matte]),
                            chunk=1, range=str(plan.frames[0]), service=service))
+        spec = ["--spec", matte_spec(spec_path, os.path.dirname(spec_path))]
     if has_subject_step(plan.spec):
         first.append(Shell("subject", command=shell_command([cmn_matte, "run", *spec, "--resolve-subject",
                                                              "--no-progress"]),
                            chunk=1, range=str(plan.frames[0]), service=service))
+        if len(first) == 2:
+            first[1].depend_all(first[0])
     for layer in first:
         job.add_layer(layer)
-    if has_teach_step(plan.spec):               # the matte layers run the taught model
-        spec = ["--spec", matte_spec(spec_path, os.path.dirname(spec_path))]
     frame_runs = runs(list(plan.frames))
     for run in frame_runs:
         name = "matte" if len(frame_runs) == 1 else f"matte_{run[0]}"

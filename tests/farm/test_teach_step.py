@@ -39,8 +39,8 @@ def dependencies(steps) -> list[tuple[str, list[str]]]:
 
 def test_the_template_with_keys_teaches_first_and_the_matte_step_depends_on_it():
     assert dependencies(job_template(subject=False, teach=True)["steps"]) == [("Teach", []), ("Matte", ["Teach"])]
-    assert dependencies(job_template(subject=True, teach=True)["steps"]) == [
-        ("Teach", []), ("Subject", []), ("Matte", ["Teach", "Subject"])]
+    assert dependencies(job_template(subject=True, teach=True)["steps"]) == [     # the subject on the taught model
+        ("Teach", []), ("Subject", ["Teach"]), ("Matte", ["Teach", "Subject"])]
     assert dependencies(job_template(subject=True)["steps"]) == [("Subject", []), ("Matte", ["Subject"])]
     (teach,) = [s for s in job_template(teach=True)["steps"] if s["name"] == "Teach"]
     args = teach["script"]["actions"]["onRun"]["args"]
@@ -59,6 +59,7 @@ def test_every_backend_puts_the_teach_step_before_the_matte_step(tmp_path):
         assert open(os.path.join(bundle, "template.yaml"), encoding="utf-8").read() == fh.read()
     job = validate_bundle(bundle)
     assert [s.name for s in job.steps] == ["Teach", "Subject", "Matte"]
+    assert [d.dependsOn for d in job.steps[1].dependencies] == ["Teach"]
     assert sorted(d.dependsOn for d in job.steps[2].dependencies) == ["Subject", "Teach"]
     values = yaml.safe_load(open(os.path.join(bundle, "parameter_values.yaml")))["parameterValues"]
     assert {"name": "Keys", "value": str(tmp_path / "keys" / "sh010.####.exr")} in values
@@ -72,13 +73,16 @@ def test_every_backend_puts_the_teach_step_before_the_matte_step(tmp_path):
     matte_spec = matte_args.split("<QUOTE>")[1]
     assert matte_spec != spec_path
     assert ShotSpec.from_yaml(matte_spec).model == str(tmp_path / "out" / ".cmn" / "taught" / "sh010.pt")
-    # OpenCue: the matte layer depends on the teach and the subject layers
+    assert read_info(jobs[1][1])["Arguments"].startswith(f"run --spec <QUOTE>{matte_spec}<QUOTE> --resolve-subject")
+    # OpenCue: the subject layer depends on the teach layer, the matte layer on both
     _, xml = serialize(build_outline(plan, spec_path, "cmn-matte"), str(tmp_path / "cue"))
     root = ET.fromstring(xml)
     assert [layer.get("name") for layer in root.iter("layer")] == ["teach", "subject", "matte"]
-    assert sorted(d.findtext("onlayer") for d in root.iter("depend")) == ["subject", "teach"]
+    depends = sorted((d.findtext("deplayer"), d.findtext("onlayer")) for d in root.iter("depend"))
+    assert depends == [("matte", "subject"), ("matte", "teach"), ("subject", "teach")]
     commands = {layer.get("name"): layer.findtext("cmd") for layer in root.iter("layer")}
-    assert "cmn-farm teach --spec" in commands["teach"] and matte_spec in commands["matte"]
+    assert "cmn-farm teach --spec" in commands["teach"]
+    assert matte_spec in commands["matte"] and matte_spec in commands["subject"]
 
 
 def test_submit_of_a_keyed_shot_reads_only_headers(tmp_path, monkeypatch):
@@ -208,3 +212,16 @@ def test_a_key_with_nan_fails_the_teach_step_with_its_line_and_no_frame_is_writt
     line = got.stderr.strip().splitlines()[-1]             # after the runner's progress lines
     assert line.startswith("cmn-farm: error: ") and "NaN/Inf values in channel A" in line and "teach step" in line
     assert not os.path.exists(tmp_path / "out" / "alpha")
+
+
+def test_a_keyed_job_with_a_subject_resolves_it_on_the_taught_model(taught_shot, tmp_path):
+    """Teach -> Subject -> Matte: the subject pass opens the model the chunks run (here `runtime: onnx`, which the
+    base, without an ONNX export, cannot give; before the Subject step depended on Teach this job failed there)."""
+    spec = ShotSpec.from_yaml(taught_shot["spec"])
+    spec.output, spec.subject = str(tmp_path / "out"), "main"
+    spec.to_yaml(str(tmp_path / "shot.yaml"))
+    got = cmn_farm("submit", str(tmp_path / "shot.yaml"), timeout=300)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert os.path.isfile(tmp_path / "out" / ".cmn" / "sh010.subject.json")
+    taught = _sha256(tmp_path / "out" / ".cmn" / "taught" / "sh010.pt")
+    assert {sha for sha, _ in _headers(tmp_path / "out").values()} == {taught}
