@@ -19,6 +19,7 @@ import sys
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.interrupts import interrupts
 from cmn_vfx.job.names import DEFAULT_MODEL
+from cmn_vfx.job.spec import DEFAULT_TEACH_MINUTES
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="the taught checkpoint to write, MODEL.pt (MODEL.onnx goes beside it)")
     p.add_argument("--frames", help="the frames of the shot to learn, e.g. 1001-1040 (default: the whole plate)")
     p.add_argument("--model", default=DEFAULT_MODEL, help="base checkpoint with a frozen trunk (v5 layout)")
-    p.add_argument("--minutes", type=float, help="stop after this long (default 3; with --iterations alone, no limit)")
+    p.add_argument("--minutes", type=float, help=f"stop after this long (default {DEFAULT_TEACH_MINUTES:g}; with "
+                   "--iterations alone, no limit)")
     p.add_argument("--iterations", type=int, help="stop after this many iterations")
     p.add_argument("--colorspace", default="auto", help="plate colourspace (OCIO name or 'cineon')")
     p.add_argument("--layer", help="layer holding the plate's R, G, B (default: unprefixed)")
@@ -51,7 +53,7 @@ def _settings(args: argparse.Namespace):
         raise BadInputError(f"--lr {args.lr}: give a positive learning rate")
     if args.threads is not None and args.threads < 1:
         raise BadInputError(f"--threads {args.threads}: give at least 1")
-    minutes = args.minutes if args.minutes is not None else (None if args.iterations else 3.0)
+    minutes = args.minutes if args.minutes is not None else (None if args.iterations else DEFAULT_TEACH_MINUTES)
     return TeachSettings(minutes=minutes, iterations=args.iterations, lr=args.lr, seed=args.seed)
 
 

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from cmn_vfx.job.names import DEFAULT_WARMUP
+from cmn_vfx.job.spec import DEFAULT_TEACH_MINUTES
 from cmn_vfx.losses import edge_weight, weighted_alpha_loss
 from cmn_vfx.model.backwarp import backwarp
 from cmn_vfx.model.cmn import CMN
@@ -43,7 +44,7 @@ Box = tuple[int, int, int, int]        # y, x, h, w on the padded frame, multipl
 class TeachSettings:
     """How long and how the heads learn (saved in the taught checkpoint)."""
 
-    minutes: float | None = 3.0        # stop after this long (None: --iterations only)
+    minutes: float | None = DEFAULT_TEACH_MINUTES   # stop after this long (None: --iterations only)
     iterations: int | None = None      # stop after this many (None: --minutes only)
     lr: float = 1e-4                   # AdamW peak, cosine to 5% over the run (time or iterations)
     warmup: int = 10                   # iterations of linear warm-up
