@@ -99,8 +99,8 @@ def read_shot(seq: Sequence, frames: list[int], model: CMN, keys: dict[int, np.n
         if idx == 0 or detector.is_cut(frame_in.src):
             starts.append(idx)
             track = prior.new_track()
-        src.append(frame_in.src)
-        priors.append(track.update(frame_in.prior))
+        src.append(frame_in.src.astype(np.float16))           # fp16 as read: float32 copies of a whole shot
+        priors.append(track.update(frame_in.prior).astype(np.float16))   # cost ~9 MB a frame (bench/teach_memory.py)
         if progress:
             progress(1)
     as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
@@ -121,11 +121,12 @@ def _features(model: CMN, src: torch.Tensor, starts: list[int]) -> tuple[torch.T
     enc = model.encoder
     f8, f16, flows = [], [], []
     for i in range(len(src)):
-        a, b = enc.cached_features(src[i:i + 1])
-        f8.append(a)
-        f16.append(b)
+        frame = src[i:i + 1].float()
+        a, b = enc.cached_features(frame)
+        f8.append(a.half())
+        f16.append(b.half())
         fresh = i in starts
-        flows.append(torch.zeros(1, 2, *src.shape[-2:]) if fresh else model.flow(src[i:i + 1], src[i - 1:i]))
+        flows.append((torch.zeros(1, 2, *src.shape[-2:]) if fresh else model.flow(frame, src[i - 1:i].float())).half())
     return torch.cat(f8), torch.cat(f16), torch.cat(flows)
 
 
