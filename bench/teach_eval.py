@@ -10,6 +10,10 @@ command line runs it (a child process, timed, peak RSS from /usr/bin/time):
   default cmn-matte run PLATE --model default          the shipped model
   teach   cmn-matte teach PLATE --keys KEYS --model BASE --out taught.pt --minutes M
   taught  cmn-matte run PLATE --model taught.pt
+`--method correct` (bench/harness/teach_correct.py, the issue's outside probe): instead of teach + taught, a small
+U-Net trained from scratch on the keys for --minutes (default 2.5) on one thread corrects the auto run's logit
+(no default run; with --rescore the auto run a past run left is scored again and the net trained anew):
+    .venv/bin/python -m bench.teach_eval --method correct --base runs/snap/v5_i122.pt --work runs/teach_eval
 MAD x1e3 on the 17 other frames and on the keys, FlkAll x1e3 (bench/harness/metrics.py) over all 20 frames.
 The edge check (does teaching soften edges?): on the 17 other frames, the MAD x1e3 over the pixels within EDGE_PX
 of the truth's 0.5 contour (edge), and away from it inside the person (inner) and outside (outer); `edge_nb`:
@@ -32,6 +36,7 @@ import bench.validation_clips as V
 from bench.harness.engine import read_outputs
 from bench.harness.metrics import backward_flows, flicker
 from bench.harness.plates import PLATE_FIRST, write_keys, write_plate
+from bench.harness.teach_correct import CorrectSettings, apply_correction, teach_correction
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CMN = os.path.join(ROOT, ".venv", "bin", "cmn-matte")
@@ -98,12 +103,16 @@ def clip_row(name: str, args: argparse.Namespace) -> dict:
     key_pattern = write_keys(os.path.join(work, "keys"), r.truth, keys)
     flows = backward_flows(r.src)
     row = {"clip": name, "base": args.base, "keys": [PLATE_FIRST + i for i in keys]}
-    runs = {"auto": args.base, "default": "default"}
+    runs = {"auto": args.base} if args.method == "correct" else {"auto": args.base, "default": "default"}
     for label, model in runs.items():
         out = os.path.join(work, label)
         t = timed([CMN, "run", plate, "--model", model, "--out", out, "--overwrite", "--no-progress"], out + ".log",
                   not args.rescore)
         row[label] = dict(score(read_outputs(out, plate), r, keys, flows), **t)
+    row["truth_flk"] = round(flicker(r.truth, flows), 2)
+    if args.method == "correct":
+        auto = read_outputs(os.path.join(work, "auto"), plate)
+        return dict(row, **correct_row(r, auto, keys, flows, CorrectSettings(minutes=args.minutes)))
     taught = os.path.join(work, "taught.pt")
     teach = [CMN, "teach", plate, "--keys", key_pattern, "--model", args.base, "--out", taught, "--no-progress", "--json",
              "--minutes", str(args.minutes)]
@@ -116,11 +125,22 @@ def clip_row(name: str, args: argparse.Namespace) -> dict:
               not args.rescore)
     row["taught"] = dict(score(read_outputs(out, plate), r, keys, flows), **t)
     row["ratio"] = round(row["taught"]["mad_other"] / max(row["auto"]["mad_other"], 1e-9), 3)
-    row["truth_flk"] = round(flicker(r.truth, flows), 2)
     return row
 
 
+def correct_row(r: V.Rendered, auto: list[np.ndarray], keys: list[int], flows: list,
+                settings: CorrectSettings) -> dict:
+    """{'teach': the training report, 'taught': the corrected matte's scores, 'ratio'} for the auto alphas
+    [T][H,W] of clip r (--method correct)."""
+    net, report = teach_correction(r.src, auto, r.truth, keys, settings)
+    taught = score(apply_correction(net, r.src, auto), r, keys, flows)
+    auto_mad = score(auto, r, keys, flows)["mad_other"]
+    return {"teach": report, "taught": taught, "ratio": round(taught["mad_other"] / max(auto_mad, 1e-9), 3)}
+
+
 def table(rows: list[dict]) -> str:
+    if "default" not in rows[0]:
+        return correct_table(rows)
     head = (f"{'clip':<14} {'auto MAD':>8} {'default':>8} {'taught':>8} {'ratio':>6} {'keys fit':>8} "
             f"{'flk auto':>8} {'flk taught':>10} {'teach s':>7} {'RSS MB':>7} {'its':>5}")
     lines = [head, "-" * len(head)]
@@ -129,6 +149,20 @@ def table(rows: list[dict]) -> str:
                      f"{r['taught']['mad_other']:>8.2f} {r['ratio']:>6.2f} {r['taught']['mad_keys']:>8.2f} "
                      f"{r['auto']['flk']:>8.2f} {r['taught']['flk']:>10.2f} {r['teach']['seconds']:>7.0f} "
                      f"{r['teach']['peak_rss_mb']:>7} {r['teach'].get('iterations', 0):>5}")
+    return "\n".join(lines) + "\n\n" + edge_table(rows)
+
+
+def correct_table(rows: list[dict]) -> str:
+    """--method correct: the corrected matte against the auto run, with the training's iterations and load."""
+    head = (f"{'clip':<14} {'auto MAD':>8} {'corrected':>9} {'ratio':>6} {'keys fit':>8} {'flk auto':>8} "
+            f"{'flk corr':>8} {'train s':>7} {'its':>5} {'load':>9}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        t = r["teach"]
+        lines.append(f"{r['clip']:<14} {r['auto']['mad_other']:>8.2f} {r['taught']['mad_other']:>9.2f} "
+                     f"{r['ratio']:>6.2f} {r['taught']['mad_keys']:>8.2f} {r['auto']['flk']:>8.2f} "
+                     f"{r['taught']['flk']:>8.2f} {t['seconds']:>7.0f} {t['iterations']:>5} "
+                     f"{'%.1f-%.1f' % tuple(t['load']):>9}")
     return "\n".join(lines) + "\n\n" + edge_table(rows)
 
 
@@ -149,11 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", required=True, help="a v5 checkpoint (frozen trunk)")
     parser.add_argument("--clips", default="walkers_a,hat_behind_a,two_a")
     parser.add_argument("--work", default="runs/teach_eval")
-    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--method", choices=("heads", "correct"), default="heads",
+                        help="heads: cmn-matte teach (default); correct: a correction net per shot (the probe)")
+    parser.add_argument("--minutes", type=float, default=None, help="default 3 (heads), 2.5 (correct)")
     parser.add_argument("--json", default=None)
     parser.add_argument("--rescore", action="store_true",
                         help="run nothing: score again the outputs and logs a past run left in --work")
     args = parser.parse_args(argv)
+    if args.minutes is None:
+        args.minutes = 2.5 if args.method == "correct" else 3.0
     rows = []
     for name in args.clips.split(","):
         rows.append(clip_row(name, args))
