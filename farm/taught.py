@@ -30,11 +30,12 @@ def shot_name(spec: ShotSpec) -> str:
 
 def matte_spec(spec_path: str, folder: str) -> str:
     """The spec the Matte tasks run: `spec_path` itself without keys, else a copy in `folder` whose model is the
-    taught one."""
+    taught one and whose keys are gone (they are in that model now)."""
     spec = ShotSpec.from_yaml(spec_path)
     if spec.keys is None:
         return spec_path
     spec.model = taught_model(spec.output, shot_name(spec))
+    spec.keys = None                # taught: cmn-matte run refuses a spec that still has keys
     path = os.path.join(folder, MATTE_NAME)
     spec.to_yaml(path)
     return path

@@ -132,6 +132,10 @@ def run(args: argparse.Namespace) -> int:
     with interrupts() as held:          # a farm kill (SIGTERM) unwinds like Ctrl-C: temp files removed
         with held():                    # not while compiled libraries load (cmn_vfx.interrupts)
             spec = shot_spec(args)
+        if spec.keys is not None:       # never the base model quietly: the keys' model is taught first
+            raise BadInputError(f"shot spec: keys {spec.keys!r} are taught by a farm job's Teach step (cmn-farm submit) "
+                                "or by cmn-matte teach; here, teach first: cmn-matte teach PLATE --keys KEYS --out "
+                                "MODEL.pt, then run with --model MODEL.pt (or drop keys from the spec)")
         if os.path.isdir(spec.plate):
             return _run_directory(spec, args, held)
         seq = find_sequence(spec.plate)

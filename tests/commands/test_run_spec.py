@@ -81,3 +81,16 @@ def test_option_round_trips_through_a_farm_task(flags, attr, value, tmp_path):
     assert getattr(task, attr) == value
     assert task.to_dict() == dict(direct.to_dict(), frames="1005-1008")
     assert ShotSpec.from_yaml(frozen).to_dict() == run.shot_spec(parser().parse_args(["run", "--spec", frozen])).to_dict()
+
+
+def test_a_spec_with_keys_is_refused_not_run_with_the_base_model(tmp_path, capsys):
+    """keys: are the farm's Teach step's (or cmn-matte teach's): a local run must not matte with the base model."""
+    from cmn_vfx.cli import matte_main
+    spec = ShotSpec(plate=str(tmp_path / "plate" / "sh010.####.exr"), output=str(tmp_path / "out"),
+                    keys=str(tmp_path / "keys" / "sh010.####.exr"))
+    path = str(tmp_path / "shot.yaml")
+    spec.to_yaml(path)
+    assert matte_main(["run", "--spec", path]) == 2
+    err = capsys.readouterr().err
+    assert "cmn-matte teach" in err and "keys" in err
+    assert not (tmp_path / "out").exists()
