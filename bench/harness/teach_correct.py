@@ -11,6 +11,7 @@ alpha back bit for bit; the residual's last conv is zero-initialised, so an untr
 """
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ class CorrectSettings:
     iterations: int | None = None   # None: as many as the minutes allow
     crop: int = 160                 # square training crop, px (clamped to the frame)
     batch: int = 4                  # crops per iteration
-    lr: float = 2e-3
+    lr: float = 2e-3                # the peak; cosine decay to 0 over the budget (minutes or iterations)
     weight_decay: float = 1e-4
     grad_weight: float = 1.0        # weight of the gradient term beside L1
     threads: int = 1
@@ -117,6 +118,14 @@ def _loss(pred: torch.Tensor, truth: torch.Tensor, grad_weight: float) -> torch.
     return (pred - truth).abs().mean() + grad_weight * grad
 
 
+def _done(seconds: float, its: int, settings: CorrectSettings) -> float:
+    """The fraction of the training budget spent: the larger of the clock's and the iterations' fraction."""
+    by_clock = seconds / max(settings.minutes * 60, 1e-9)
+    if settings.iterations is None:
+        return by_clock
+    return max(by_clock, its / settings.iterations if settings.iterations else 1.0)
+
+
 def teach_correction(src: list[np.ndarray], auto: list[np.ndarray], truth: list[np.ndarray], keys: list[int],
                      settings: CorrectSettings) -> tuple[CorrectionNet, dict]:
     """Train a CorrectionNet on the key frames only: src [T][H,W,3] sRGB 0..1, auto and truth [T][H,W] 0..1,
@@ -132,8 +141,11 @@ def teach_correction(src: list[np.ndarray], auto: list[np.ndarray], truth: list[
     crop = min(settings.crop, *stack.shape[-2:]) // 4 * 4
     load0, start, its, losses = os.getloadavg()[0], time.monotonic(), 0, []
     try:
-        while time.monotonic() - start < settings.minutes * 60 and (settings.iterations is None
-                                                                     or its < settings.iterations):
+        while (done := _done(time.monotonic() - start, its, settings)) < 1:
+            for group in opt.param_groups:
+                # the last steps at a small rate: at a constant 2e-3 the corrected hat_behind_a moved from
+                # 0.71x to 0.97x the automatic MAD between iterations 272 and 279
+                group["lr"] = settings.lr * 0.5 * (1 + math.cos(math.pi * done))
             picks = torch.randint(0, len(keys), (settings.batch,), generator=gen).tolist()
             batch = torch.cat([_augment(stack[i:i + 1], crop, gen) for i in picks])
             loss = _loss(corrected(net, batch[:, :3], batch[:, 3:4]), batch[:, 4:5], settings.grad_weight)
