@@ -95,10 +95,14 @@ def test_submit_of_a_keyed_shot_reads_only_headers(tmp_path, monkeypatch):
     keyed_plan(tmp_path)
     for name in NEVER + ("cmn_vfx.teach.fit", "cmn_vfx.teach.shot"):
         monkeypatch.setitem(sys.modules, name, None)
+    import cmn_vfx.teach.keys as keys    # binds image_info at import: patch it there too, whatever ran before
     headers = []
     info = image.image_info
-    monkeypatch.setattr(image, "image_info", lambda path: headers.append(path) or info(path))
+    counted = lambda path: headers.append(path) or info(path)  # noqa: E731
+    monkeypatch.setattr(image, "image_info", counted)
+    monkeypatch.setattr(keys, "image_info", counted)
     monkeypatch.setattr(image, "_read", lambda *a, **k: pytest.fail("submit decoded pixels"))
+    monkeypatch.setattr(keys, "read_image", lambda *a, **k: pytest.fail("submit decoded a key"))
     assert cli.main(["submit", str(tmp_path / "shot.yaml"), "--dry-run", "--json"]) == 0
     assert str(tmp_path / "keys" / "sh010.1002.exr") in headers
     assert not os.path.exists(tmp_path / "out" / ".cmn")            # nothing taught here
