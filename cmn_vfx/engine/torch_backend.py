@@ -35,6 +35,12 @@ class TorchBackend:
         if config.threads is not None:
             torch.set_num_threads(config.threads)
         self.device = resolve_device(config.device)
+        if self.device.type == "cpu":
+            # torch's OpenMP threads own the cores; OpenCV's pool (the numpy filters, the reader's resize) beside
+            # them made a 20-frame 512x288 torch run take 4.2-14.1 s with one other busy process on 2 cores,
+            # against 5.1-5.9 s with OpenCV on one thread (the filters cost a few ms a frame either way)
+            import cv2
+            cv2.setNumThreads(1)
         if model is None:
             from cmn_vfx.model import load_model
             from cmn_vfx.model.fold import prepare_for_inference

@@ -48,3 +48,15 @@ def test_refine_none_and_a_plate_at_the_working_size_pass_the_alpha_through():
 def test_the_guide_is_the_rec709_luma_of_the_network_space_frame():
     src = np.random.default_rng(0).random((4, 5, 3), dtype=np.float32)
     np.testing.assert_allclose(nf.luminance(src), (src * np.float32(LUMA)).sum(-1), atol=1e-7)
+
+
+def test_the_torch_backend_on_the_cpu_leaves_the_cores_to_torch():
+    """OpenCV's thread pool beside torch's OpenMP threads made torch runs 2-3x slower and erratic on a busy node."""
+    import cv2
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(2)
+        TorchBackend(_settings(), torch.nn.Identity(), {})
+        assert cv2.getNumThreads() == 1
+    finally:
+        cv2.setNumThreads(before)
