@@ -60,8 +60,7 @@ def diagnose_clip(model, path: str, frames: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cmn_vfx.model import ModelConfig, build_model
-    from cmn_vfx.model.checkpoint import read_checkpoint
+    from cmn_vfx.model.checkpoint import load_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint")
@@ -70,10 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=4, help="frames run from a fresh state (the last is scored)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    ckpt = read_checkpoint(args.checkpoint)
-    model = build_model(ModelConfig.from_dict(ckpt.get("model_config") or ckpt["train_config"]["model"]))
-    model.load_state_dict(ckpt["model"])
-    model.eval()
+    model, _ = load_model(args.checkpoint)
     rows = []
     for path in clip_dirs(args.cache)[:args.clips]:
         if float(np.asarray(load_clip(path)["pha"][0]).mean()) < 2.55:      # no person in the clip

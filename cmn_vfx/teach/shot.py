@@ -119,14 +119,15 @@ def read_shot(seq: Sequence, frames: list[int], model: CMN, keys: dict[int, np.n
 def _features(model: CMN, src: torch.Tensor, starts: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The frozen trunk's [f8, f16] per frame and the backward flow of each frame pair (the model's own DIS)."""
     enc = model.encoder
-    f8, f16, flows = [], [], []
+    f8, f16, flows, before = [], [], [], None
     for i in range(len(src)):
-        frame = src[i:i + 1].float()
+        frame = src[i:i + 1].float()          # each fp16 frame back to float32 once
         a, b = enc.cached_features(frame)
         f8.append(a.half())
         f16.append(b.half())
         fresh = i in starts
-        flows.append((torch.zeros(1, 2, *src.shape[-2:]) if fresh else model.flow(frame, src[i - 1:i].float())).half())
+        flows.append((torch.zeros(1, 2, *src.shape[-2:]) if fresh else model.flow(frame, before)).half())
+        before = frame
     return torch.cat(f8), torch.cat(f16), torch.cat(flows)
 
 
