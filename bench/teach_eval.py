@@ -8,12 +8,14 @@ the validation entry writes them, bench/harness/plates.py): keys = the truth of 
 command line runs it (a child process, timed, peak RSS from /usr/bin/time):
   auto    cmn-matte run PLATE --model BASE             the automatic matte of the same base
   default cmn-matte run PLATE --model default          the shipped model
-  teach   cmn-matte teach PLATE --keys KEYS --model BASE --out taught.pt --minutes M
+  teach   cmn-matte teach PLATE --keys KEYS --model BASE --out taught.pt --minutes M --method heads
   taught  cmn-matte run PLATE --model taught.pt
-`--method correct` (bench/harness/teach_correct.py, the issue's outside probe): instead of teach + taught, a small
-U-Net trained from scratch on the keys for --minutes (default 2.5) on one thread corrects the auto run's logit
-(no default run; with --rescore the auto run a past run left is scored again and the net trained anew):
-    .venv/bin/python -m bench.teach_eval --method correct --base runs/snap/v5_i122.pt --work runs/teach_eval
+`--method correct` (bench/harness/teach_correct.py, the issue's outside probe): instead of teach + taught, the
+product's correction net (cmn_vfx.teach.correct) trained from scratch on the keys for --minutes (default 2.5) on
+one thread corrects the auto run's final alpha (no default run; with --rescore the auto run a past run left is
+scored again and the net trained anew). `cmn-matte teach --method correct` trains the same net on the base's raw
+step alpha instead, inside the taught model:
+    .venv/bin/python -m bench.teach_eval --method correct --base default --work runs/teach_eval
 MAD x1e3 on the 17 other frames and on the keys, FlkAll x1e3 (bench/harness/metrics.py) over all 20 frames.
 The edge check (does teaching soften edges?): on the 17 other frames, the MAD x1e3 over the pixels within EDGE_PX
 of the truth's 0.5 contour (edge), and away from it inside the person (inner) and outside (outer); `edge_nb`:
@@ -115,7 +117,7 @@ def clip_row(name: str, args: argparse.Namespace) -> dict:
         return dict(row, **correct_row(r, auto, keys, flows, CorrectSettings(minutes=args.minutes)))
     taught = os.path.join(work, "taught.pt")
     teach = [CMN, "teach", plate, "--keys", key_pattern, "--model", args.base, "--out", taught, "--no-progress", "--json",
-             "--minutes", str(args.minutes)]
+             "--minutes", str(args.minutes), "--method", "heads"]
     row["teach"] = timed(teach, os.path.join(work, "teach.log"), not args.rescore)
     report = [json.loads(line) for line in open(os.path.join(work, "teach.log")) if line.startswith("{")]
     if report:
@@ -180,7 +182,8 @@ def edge_table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.teach_eval", description=__doc__.splitlines()[0])
-    parser.add_argument("--base", required=True, help="a v5 checkpoint (frozen trunk)")
+    parser.add_argument("--base", default="default", help="the base model: a checkpoint or a bundled name (default: "
+                        "default); --method heads needs a v5 checkpoint (frozen trunk)")
     parser.add_argument("--clips", default="walkers_a,hat_behind_a,two_a")
     parser.add_argument("--work", default="runs/teach_eval")
     parser.add_argument("--method", choices=("heads", "correct"), default="heads",

@@ -1,13 +1,15 @@
-"""`cmn-matte teach`: fine-tune a model on one shot from a few keyframes of alpha (docs/teach.md).
+"""`cmn-matte teach`: teach a model one shot from a few keyframes of alpha (docs/teach.md).
 
-    cmn-matte teach plates/sh010.####.exr --keys keys/sh010.####.exr --out models/sh010.pt --model runs/v5/best.pt
+    cmn-matte teach plates/sh010.####.exr --keys keys/sh010.####.exr --out models/sh010.pt
     cmn-matte teach plates/sh010.####.exr --keys keys/sh010.####.exr --out models/sh010.pt --frames 1001-1040 --minutes 5
     cmn-matte run plates/sh010.####.exr --model models/sh010.pt --out cmn/sh010     # any runtime
 
 KEYS: alpha EXRs (channel A, or a single channel) numbered like the plate; the frames present are the keys.
-The base model must have a frozen trunk (the v5 layout): only its heads learn, on the trunk's features
-computed once per frame. Writes MODEL.pt and MODEL.onnx beside it, and prints the taught model's error on
-the keys (a fit check: on a keyframe the output is the network's, not a copy of the key).
+--method correct (the default; any base model): a small correction net learns the keys from the base network's
+raw alpha and runs inside the taught model's step after the alpha decoder (cmn_vfx.teach.correct).
+--method heads: the heads of a frozen-trunk base (the v5 layout) are fine-tuned (cmn_vfx.teach.fit).
+Writes MODEL.pt (the base's weights and what was taught) and MODEL.onnx beside it, and prints the taught
+model's error on the keys (a fit check: on a keyframe the output is the network's, not a copy of the key).
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from cmn_vfx.interrupts import interrupts
 from cmn_vfx.job.names import DEFAULT_MODEL
 from cmn_vfx.job.spec import DEFAULT_TEACH_MINUTES
 
+METHODS = ("correct", "heads")
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("teach", help="fine-tune a model on one shot from a few keyframes of alpha",
@@ -29,14 +33,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--keys", required=True, help="alpha EXRs of the keyframes, numbered like the plate (keys/sh010.####.exr)")
     p.add_argument("--out", required=True, help="the taught checkpoint to write, MODEL.pt (MODEL.onnx goes beside it)")
     p.add_argument("--frames", help="the frames of the shot to learn, e.g. 1001-1040 (default: the whole plate)")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="base checkpoint with a frozen trunk (v5 layout)")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="the base checkpoint (--method heads: one with a frozen "
+                   "trunk, the v5 layout)")
+    p.add_argument("--method", choices=METHODS, default="correct", help="correct: a correction net on the base's "
+                   "alpha, any base (default); heads: fine-tune a v5 base's heads")
     p.add_argument("--minutes", type=float, help=f"stop after this long (default {DEFAULT_TEACH_MINUTES:g}; with "
                    "--iterations alone, no limit)")
     p.add_argument("--iterations", type=int, help="stop after this many iterations")
     p.add_argument("--colorspace", default="auto", help="plate colourspace (OCIO name or 'cineon')")
     p.add_argument("--layer", help="layer holding the plate's R, G, B (default: unprefixed)")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's)")
-    p.add_argument("--lr", type=float, default=1e-4, help="peak learning rate of the heads (AdamW, cosine to 5%%)")
+    p.add_argument("--lr", type=float, help="peak learning rate (AdamW, cosine decay; default 2e-3 for correct, 1e-4 "
+                   "for heads)")
     p.add_argument("--seed", type=int, default=0, help="seed of the crops and windows")
     p.add_argument("--json", action="store_true", help="print one JSON object (the report) on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
@@ -44,17 +52,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _settings(args: argparse.Namespace):
-    from cmn_vfx.teach.fit import TeachSettings
+    """The method's settings dataclass (cmn_vfx.teach.correct.CorrectSettings or cmn_vfx.teach.fit.TeachSettings)."""
+    if args.method == "correct":
+        from cmn_vfx.teach.correct import CorrectSettings as Settings
+    else:
+        from cmn_vfx.teach.fit import TeachSettings as Settings
     if args.minutes is not None and not args.minutes > 0:
         raise BadInputError(f"--minutes {args.minutes}: give a positive number of minutes")
     if args.iterations is not None and args.iterations < 1:
         raise BadInputError(f"--iterations {args.iterations}: give at least 1")
-    if not args.lr > 0:
+    if args.lr is not None and not args.lr > 0:
         raise BadInputError(f"--lr {args.lr}: give a positive learning rate")
     if args.threads is not None and args.threads < 1:
         raise BadInputError(f"--threads {args.threads}: give at least 1")
     minutes = args.minutes if args.minutes is not None else (None if args.iterations else DEFAULT_TEACH_MINUTES)
-    return TeachSettings(minutes=minutes, iterations=args.iterations, lr=args.lr, seed=args.seed)
+    lr = {} if args.lr is None else {"lr": args.lr}
+    return Settings(minutes=minutes, iterations=args.iterations, seed=args.seed, **lr)
 
 
 def _out_path(path: str, base_path: str) -> str:
@@ -67,14 +80,14 @@ def _out_path(path: str, base_path: str) -> str:
     return path
 
 
-def load_base(name: str):
-    """(model, meta) of the base checkpoint; refuses one without a frozen trunk (the only kind teach can train)."""
+def load_base(name: str, method: str = "heads"):
+    """(model, meta) of the base checkpoint; --method heads refuses one without a frozen trunk."""
     from cmn_vfx.model import load_model
     model, meta = load_model(name)
-    if not model.config.frozen_trunk:
-        raise BadInputError(f"--model {name}: {meta['path']} has no frozen trunk (an older layout than v5), so its "
-                            "features cannot be computed once; teach from a v5 checkpoint: --model PATH "
-                            "(e.g. runs/v5/iter000800.pt, made by python -m cmn_vfx_training.heads)")
+    if method == "heads" and not model.config.frozen_trunk:
+        raise BadInputError(f"--model {name}: {meta['path']} has no frozen trunk (an older layout than v5), so "
+                            "--method heads cannot fine-tune it; use --method correct (any base), or a v5 checkpoint: "
+                            "--model PATH (e.g. runs/v5/iter000800.pt, made by python -m cmn_vfx_training.heads)")
     return model, meta
 
 
@@ -90,13 +103,15 @@ def run(args: argparse.Namespace) -> int:
             resolve_frames(seq, frames, "error")
             geometry, size, _ = working_geometry(seq)
             keys = read_keys(args.keys, frames, geometry)
-            model, meta = load_base(args.model)
+            model, meta = load_base(args.model, args.method)
             out = _out_path(args.out, meta["path"])
             from cmn_vfx.prior import AUTO, load_prior
             prior_name = model.config.prior_model
-            prior = load_prior(prior_name)
-        report = _teach(args, seq, frames, keys, model, meta, settings, out, prior,
-                        AUTO if prior_name == "auto" else prior_name)
+            prior = load_prior(prior_name) if args.method == "heads" else None     # correct: the engine's own
+        teach = _teach if args.method == "heads" else _teach_correct
+        report = teach(args, seq, frames, keys, model, meta, settings, out, prior,
+                       AUTO if prior_name == "auto" else prior_name)
+    report["method"] = args.method
     report["frames"] = format_frame_range(frames)
     if args.json:
         print(json.dumps(report))
@@ -106,40 +121,92 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _teach(args, seq, frames, keys, model, meta, settings, out, prior, prior_name) -> dict:
+    """--method heads: the frozen trunk's features once per frame (cmn_vfx.teach.shot), the heads fine-tuned."""
     import torch
-    from tqdm import tqdm
 
     from cmn_vfx.engine import process
-    from cmn_vfx.io.sequence import format_frame_range
     from cmn_vfx.teach.fit import fit, key_errors
-    from cmn_vfx.teach.save import write_taught
     from cmn_vfx.teach.shot import read_shot, working_geometry
 
     process.single_thread_blas()
     if args.threads:
         torch.set_num_threads(args.threads)
     geometry = working_geometry(seq)[0]
-    bar = lambda **kw: tqdm(file=sys.stderr, disable=args.no_progress, dynamic_ncols=True, **kw)  # noqa: E731
-    with bar(total=len(frames), unit="frame", desc=f"{seq.name}: features") as b:
+    with _bar(args, total=len(frames), unit="frame", desc=f"{seq.name}: features") as b:
         shot = read_shot(seq, frames, model, keys, prior, geometry, args.colorspace, args.layer, b.update)
     base_errors = key_errors(model, shot)
-    with bar(total=settings.iterations, unit="it", desc=f"{seq.name}: teach") as b:
+    with _bar(args, total=settings.iterations, unit="it", desc=f"{seq.name}: teach") as b:
         result = fit(model, shot, settings, b)
     errors = key_errors(model, shot)
+    return _write(args, seq, frames, keys, meta, settings, out, model, result, (base_errors, errors),
+                  {"working_size": list(shot.size), "colorspace": shot.colorspace, "prior": prior_name})
+
+
+def _teach_correct(args, seq, frames, keys, model, meta, settings, out, prior, prior_name) -> dict:
+    """--method correct: the base's pass over the shot (cmn_vfx.teach.capture), then the correction net learns the
+    keys (cmn_vfx.teach.correct) and joins the base's weights."""
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    from cmn_vfx.engine import process
+    from cmn_vfx.engine.reader import FrameReader
+    from cmn_vfx.teach.capture import capture_keys
+    from cmn_vfx.teach.correct import apply_correction, teach_correction
+    from cmn_vfx.teach.shot import working_geometry
+
+    process.single_thread_blas()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    geometry, size, _ = working_geometry(seq)
+    with _bar(args, total=max(keys) - frames[0] + 1, unit="frame", desc=f"{seq.name}: base pass") as b:
+        inputs = capture_keys(seq.hash_pattern, args.frames, keys, args.model, args.colorspace, args.layer,
+                              args.threads, b.update)
+    order = sorted(inputs)
+    src, raw, key = ([getattr(inputs[f], k) for f in order] for k in ("src", "raw", "key"))
+    with _bar(args, total=settings.iterations, unit="it", desc=f"{seq.name}: teach") as b:
+        net, result = teach_correction(src, raw, key, settings, b)
+    mad = lambda alphas: {f: round(float(np.abs(a - k).mean()) * 1e3, 3) for f, a, k in zip(order, alphas, key)}  # noqa: E731
+    model.config = dataclasses.replace(model.config, correction=settings.correction)
+    model.correction = net
+    uses_prior = model.config.prior == "person"
+    return _write(args, seq, frames, keys, meta, settings, out, model, result,
+                  (mad(raw), mad(apply_correction(net, src, raw))),
+                  {"working_size": list(size), "prior": prior_name if uses_prior else None,
+                   "colorspace": FrameReader.resolve_colorspace(seq, args.colorspace, geometry)})
+
+
+def _bar(args, **kw):
+    from tqdm import tqdm
+    return tqdm(file=sys.stderr, disable=args.no_progress, dynamic_ncols=True, **kw)
+
+
+def _write(args, seq, frames, keys, meta, settings, out, model, result, fits, read) -> dict:
+    """Write the taught model (cmn_vfx.teach.save) describing itself; the report. fits: ({frame: MAD x1e3}
+    of the base, of the taught model) on the keys; read: working_size, colorspace, prior."""
+    from cmn_vfx.io.sequence import format_frame_range
+    from cmn_vfx.teach.save import write_taught
+    from cmn_vfx.teach.shot import working_geometry
+    base_errors, errors = fits
     mean = lambda d: round(sum(d.values()) / len(d), 3)  # noqa: E731
-    window = geometry["data_box"]
-    teach = {"base": {k: meta[k] for k in ("name", "path", "sha256")},
+    window = working_geometry(seq)[0]["data_box"]
+    teach = {"method": args.method, "base": {k: meta[k] for k in ("name", "path", "sha256")},
              "plate": {"pattern": os.path.abspath(seq.hash_pattern), "frames": format_frame_range(frames),
-                       "size": [window.width, window.height], "colorspace": shot.colorspace, "layer": args.layer},
-             "working_size": list(shot.size), "prior": prior_name,
+                       "size": [window.width, window.height], "colorspace": read["colorspace"], "layer": args.layer},
+             "working_size": read["working_size"], "prior": read["prior"],
              "keys": {"pattern": os.path.abspath(args.keys), "frames": sorted(keys)},
              "settings": settings.to_dict(), "result": result}
     metrics = {"teach_loss": result["loss"], "key_mad_x1e3": mean(errors), "base_key_mad_x1e3": mean(base_errors),
                "key_mad_x1e3_by_frame": {str(f): v for f, v in errors.items()}}
-    onnx_path = write_taught(out, model, {"teach": teach, "metrics": metrics}, size=shot.size[::-1])
+    onnx_path = write_taught(out, model, {"teach": teach, "metrics": metrics}, size=read["working_size"][::-1])
     return {"model": out, "onnx": onnx_path, "base": meta["name"], "keys": sorted(keys), "iterations": result["iterations"],
             "seconds": result["seconds"], "loss": result["loss"], "first_loss": result["first_loss"],
-            "key_mad_x1e3": errors, "base_key_mad_x1e3": base_errors, "working_size": list(shot.size)}
+            "key_mad_x1e3": errors, "base_key_mad_x1e3": base_errors, "working_size": read["working_size"]}
+
+
+def _before(report: dict) -> str:
+    return " (corrected; base: its raw alpha)" if report.get("method") == "correct" else ""
 
 
 def summary(report: dict) -> str:
@@ -149,6 +216,6 @@ def summary(report: dict) -> str:
     w, h = report["working_size"]
     return (f"teach: {report['iterations']} iterations in {report['seconds']:.0f}s, loss {report['loss']:.4f} "
             f"(first {report['first_loss']:.4f})\n"
-            f"fit on the keys, MAD x1e3 of the network's alpha at {w}x{h}: {keys}\n"
+            f"fit on the keys, MAD x1e3 of the network's alpha at {w}x{h}{_before(report)}: {keys}\n"
             f"  wrote {report['model']} and {report['onnx']}\n"
             f"  run it: cmn-matte run PLATE --model {report['model']} --out DIR")

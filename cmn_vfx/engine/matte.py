@@ -210,6 +210,46 @@ class MatteEngine:
             return Prepared(frame_in, restart, prior, mask, people)
         return prepare
 
+    def _network(self, prepared, job: Shot):
+        """The network over the Prepareds in order, the state carried and reset at a restart: yields (ready, src,
+        raw, pha, fgr) per step, backend arrays; raw the step's alpha, pha after the subject's region and the
+        temporal stabiliser."""
+        state, prev = None, None
+        stabilise = TemporalStabiliser(float(job.spec.temporal))
+        backend = self.backend      # step, refine, upsample: torch or ONNX Runtime (cmn_vfx.engine.runtime)
+        for ready in prepared:
+            frame_in = ready.frame_in
+            if ready.restart:
+                state, prev = None, None
+                stabilise.reset()
+            src = backend.frame(frame_in.src)
+            prior = backend.frame(ready.prior) if ready.prior is not None else None
+            region = backend.frame(ready.mask) if ready.mask is not None else None
+            raw, fgr, state = backend.step(src, prev, state, prior)
+            pha = raw if region is None else raw * region
+            if stabilise.strength:                 # every step, warm-up included: its memory is the shot's
+                steady = stabilise(backend.plane(pha), frame_in.src, backend.flow)
+                pha = backend.frame(steady if ready.mask is None else steady * ready.mask)
+            prev = src
+            yield ready, src, raw, pha, fgr
+
+    def capture(self, spec: ShotSpec, seq: Sequence):
+        """The network's pass over the spec's frames of `seq` exactly as `run` makes it (reader, cuts, person track,
+        subject, warm-up before a range that starts mid-shot), writing nothing: yields (frame, src [h,w,3] float32
+        0..1 sRGB at the working size, raw [h,w] float32: the step's alpha, before the subject's region, the
+        stabiliser, refinement and upsampling) per frame of the range, in order (`cmn-matte teach`'s inputs)."""
+        job = Shot(spec if spec is self.spec else spec.validate(), seq, "", seq.name)
+        reader, size, _ = self._reader(job)
+        steps = plan_steps(job, _sources(job), warmup_of(job.spec))
+        self.backend.prepare(size)
+        try:
+            prepare = self._prepare(job, self.subject_plan(job, reader, size), [])
+            for ready, _, raw, _, _ in self._network((prepare(reader.read(s)) for s in steps), job):
+                if ready.frame_in.step.emit:
+                    yield ready.frame_in.step.frame, ready.frame_in.src, self.backend.plane(raw)
+        finally:
+            self.backend.settle()
+
     def _stream(self, steps: list[Step], reader, writer, job: Shot, cuts_found: list[int], progress: bool,
                 plan=None) -> list[int]:
         from tqdm import tqdm
@@ -220,25 +260,9 @@ class MatteEngine:
         # and the prior's track (off the network's thread, which was the critical path at 512x288)
         ahead = ReadAhead(steps, reader.read, depth=2)
         prepared = ReadAhead(ahead, self._prepare(job, plan, cuts_found), depth=2, name="cmn-prior-track")
-        state, prev = None, None
-        stabilise = TemporalStabiliser(float(job.spec.temporal))
-        backend = self.backend      # step, refine, upsample: torch or ONNX Runtime (cmn_vfx.engine.runtime)
         try:
-            for ready in prepared:
+            for ready, src, _, pha, fgr in self._network(prepared, job):
                 frame_in = ready.frame_in
-                if ready.restart:
-                    state, prev = None, None
-                    stabilise.reset()
-                src = backend.frame(frame_in.src)
-                prior = backend.frame(ready.prior) if ready.prior is not None else None
-                region = backend.frame(ready.mask) if ready.mask is not None else None
-                pha, fgr, state = backend.step(src, prev, state, prior)
-                if region is not None:
-                    pha = pha * region
-                if stabilise.strength:                 # every step, warm-up included: its memory is the shot's
-                    steady = stabilise(backend.plane(pha), frame_in.src, backend.flow)
-                    pha = backend.frame(steady if ready.mask is None else steady * ready.mask)
-                prev = src
                 if frame_in.step.emit:                 # refined, upsampled and written in the writer thread
                     colour = fgr if self.spec.fg_colour == "network" else None    # (a v1 export has fgr)
                     behind.submit(NetOut(frame_in, pha, src, colour, ready.people))
@@ -261,6 +285,12 @@ class MatteEngine:
             ahead.close()
             bar.close()
         return list(writer.written)
+
+
+def _sources(job: Shot) -> list[tuple[int, int | None]]:
+    """(frame, plate frame or None) of the job's range, as pending_frames gives them to a run that skips nothing."""
+    from cmn_vfx.io.sequence import resolve_frames
+    return resolve_frames(job.seq, list(job.frames), job.spec.missing)
 
 
 def warmup_of(spec: ShotSpec) -> int:

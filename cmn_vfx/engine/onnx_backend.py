@@ -59,8 +59,8 @@ class OnnxNetwork:
         h, w = src.shape[:2]
         out = dict(zip(self.outputs, self.session.run(self._feeds(src, prev_src, state, prior))))
         new_state = tuple(out[k] for k in ("h_out", "fea") if k in out)
-        if "pha_prev" in self.inputs:
-            new_state += (out["pha"],)
+        if "pha_prev" in self.inputs:       # the raw alpha where a correction net changed pha (onnx_export)
+            new_state += (out.get("pha_raw", out["pha"]),)
         fgr = out["fgr"][0].transpose(1, 2, 0)[:h, :w] if "fgr" in out else None
         return out["pha"][0, 0, :h, :w], fgr, new_state
 

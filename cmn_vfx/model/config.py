@@ -11,6 +11,7 @@ VARIANTS = ("baseline", "convgru", "full")
 ENCODERS = ("resnet50", "resnet18", "mobilenetv2", "efficientnet_lite0")
 FLOWS = ("pwcnet", "dis")
 PRIORS = ("none", "person")
+MAX_LEVELS = 5      # the correction net's levels: 2**(levels-1) divides the stride, 16
 
 
 @dataclass
@@ -48,6 +49,9 @@ class ModelConfig:
     band_refine: (prior_residual) the alpha decoder stops at 1/2 with a residual on the prior, and a
         full-resolution stage corrects only the edge band of that coarse alpha
         (cmn_vfx/model/band_decoder.py).
+    correction: None, or the shot's correction net after the alpha decoder, e.g. {"width": 16, "levels": 3}
+        (cmn_vfx.model.correction.CorrectionNet; `cmn-matte teach --method correct` sets it). The step's alpha
+        is the corrected one; the recurrent state keeps the raw alpha. Checkpoints before it load as None.
     pretrained / flow_weights: weight files on disk (never downloaded).
     """
 
@@ -66,6 +70,7 @@ class ModelConfig:
     prev_alpha: bool = False
     frozen_trunk: bool = False
     band_refine: bool = False
+    correction: dict | None = None
     pretrained: str | None = None
     flow_weights: str | None = None
 
@@ -84,6 +89,17 @@ class ModelConfig:
             raise BadInputError("model config: band_refine needs prior_residual: true (the coarse alpha is a residual on the prior)")
         if self.width < 1 or self.context < 1 or self.pwc_width <= 0:
             raise BadInputError("model config: width, context and pwc_width must be positive")
+        if self.correction is not None:
+            self._check_correction(self.correction)
+
+    @staticmethod
+    def _check_correction(c: object) -> None:
+        ok = (isinstance(c, dict) and set(c) == {"width", "levels"}
+              and all(isinstance(c[k], int) and not isinstance(c[k], bool) for k in c)
+              and c["width"] >= 1 and 1 <= c["levels"] <= MAX_LEVELS)
+        if not ok:
+            raise BadInputError(f"model config: correction={c!r} must be null or {{width: N >= 1, levels: 1..{MAX_LEVELS}}} "
+                                "(the correction net's levels halve the frame, which is padded to 16)")
 
     @property
     def in_channels(self) -> int:

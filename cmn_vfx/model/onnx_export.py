@@ -15,7 +15,8 @@ multiple of 16, the DIS flow, its resize to the feature grid and the sampling gr
     pha_prev  [1,1,H,W]     the previous frame's pha output (anything at a fresh start)  (prev_alpha)
     grid_full [1,H,W,2]     the sampling grid of the full-size flow, which warps pha_prev  (prev_alpha)
 Outputs: pha [1,1,H,W] 0..1, then h_out (convgru, full) and fea (full); fgr [1,3,H,W] after pha only with
-with_fgr (format version 1 always had it). The engine estimates the fg colour from the frame and alpha
+with_fgr (format version 1 always had it). With a correction net (cmn_vfx.model.correction) pha is the corrected
+alpha, and a prev_alpha model adds pha_raw [1,1,H,W] last: the raw alpha, what pha_prev takes next step. The engine estimates the fg colour from the frame and alpha
 (cmn_vfx.engine.foreground), so the default export leaves the fg decoder out: a third less work a step.
 
 The ONNX file's metadata carries the source checkpoint's name, sha256, model config and metrics, so
@@ -68,10 +69,13 @@ class StepGraph(nn.Module):
             states = (hidden,)
         else:
             hidden = fea
-        pha = m.decode_alpha(hidden, skips, x)
+        raw = m.decode_alpha(hidden, skips, x)
+        pha = m.correct(x, raw)
+        # a corrected prev_alpha model feeds its raw alpha back as pha_prev (CMN.forward's state)
+        extra = (raw,) if self.prev_alpha and m.correction is not None else ()
         if self.with_fgr:
-            return (pha, m.decoder_fgr(hidden, skips)) + states
-        return (pha,) + states
+            return (pha, m.decoder_fgr(hidden, skips)) + states + extra
+        return (pha,) + states + extra
 
 
 def _warp(x, grid):
@@ -93,8 +97,10 @@ def input_names(variant: str, prev_alpha: bool = False) -> list[str]:
     return names + (["pha_prev", "grid_full"] if prev_alpha else [])
 
 
-def output_names(variant: str, with_fgr: bool = False) -> list[str]:
-    return ["pha"] + (["fgr"] if with_fgr else []) + {"full": ["h_out", "fea"], "convgru": ["h_out"]}.get(variant, [])
+def output_names(variant: str, with_fgr: bool = False, raw: bool = False) -> list[str]:
+    """raw: a `pha_raw` output last (a prev_alpha model with a correction net: the alpha its state keeps)."""
+    return (["pha"] + (["fgr"] if with_fgr else []) + {"full": ["h_out", "fea"], "convgru": ["h_out"]}.get(variant, [])
+            + (["pha_raw"] if raw else []))
 
 
 def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288, 512), with_fgr: bool = False) -> dict:
@@ -116,10 +122,10 @@ def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288,
                "fea_prev": torch.rand(feats), "flow": torch.zeros(1, 2, *feats[2:]), "grid": torch.zeros(1, *feats[2:], 2),
                "first": torch.ones(1), "pha_prev": torch.rand(1, 1, h, w), "grid_full": torch.zeros(1, h, w, 2)}
     names = input_names(config.variant, config.prev_alpha)
-    axes = {k: {2: "H", 3: "W"} for k in ("x", "pha", "fgr")}       # the frame's size, padded
+    axes = {k: {2: "H", 3: "W"} for k in ("x", "pha", "fgr", "pha_raw")}       # the frame's size, padded
     axes.update({k: {2: "h16", 3: "w16"} for k in ("h", "fea_prev", "flow", "h_out", "fea")})
     axes.update(grid={1: "h16", 2: "w16"}, pha_prev={2: "H", 3: "W"}, grid_full={1: "H", 2: "W"})
-    outputs = output_names(config.variant, with_fgr)
+    outputs = output_names(config.variant, with_fgr, config.prev_alpha and config.correction is not None)
     info = {"format": FORMAT, "version": VERSION, "name": meta.get("name"), "sha256": meta.get("sha256"),
             "model_config": config.to_dict(), "metrics": meta.get("metrics", {})}
     _freeze_same_padding(model, (h, w), config.in_channels)

@@ -109,7 +109,7 @@ def read_shot(seq: Sequence, frames: list[int], model: CMN, keys: dict[int, np.n
     f8, f16, flows = _features(model, src_t, starts)
     valid = torch.zeros(1, *src_t.shape[-2:])
     valid[:, :h, :w] = 1
-    key_t = {frames.index(f): pad16(as_tensor(_to_size(a, (w, h)))[None, None])[0] for f, a in keys.items()}
+    key_t = {frames.index(f): pad16(as_tensor(key_at_size(a, (w, h)))[None, None])[0] for f, a in keys.items()}
     half = lambda t: t.to(torch.float16)  # noqa: E731
     return Shot(list(frames), (w, h), ratio, colorspace, half(src_t), half(prior_t), half(flows), half(f8), half(f16),
                 key_t, valid, starts)
@@ -131,7 +131,7 @@ def _features(model: CMN, src: torch.Tensor, starts: list[int]) -> tuple[torch.T
     return torch.cat(f8), torch.cat(f16), torch.cat(flows)
 
 
-def _to_size(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def key_at_size(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A key at the plate's data window -> the working size, as the reader resizes the plate (area)."""
     return alpha if alpha.shape[::-1] == size else cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
 

@@ -30,7 +30,8 @@ from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx_farm.taught import shot_name, taught_model
 from cmn_vfx_farm.worker.pathmap import localise
 
-VERSION = 1             # bump when what teach_key hashes changes: models taught before are taught again
+VERSION = 2             # bump when what teach_key hashes or the Teach step runs changes: models taught before
+#                         are taught again (2: cmn-matte teach's default method became correct, a correction net)
 
 
 def teach_key(spec: ShotSpec) -> str:

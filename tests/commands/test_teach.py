@@ -59,9 +59,9 @@ def matte(shot, model, out, runtime):
     return read_image(os.path.join(out, "alpha", f"sh010.{HELD_OUT}.exr")).pixels[..., 0]
 
 
-def test_taught_model_beats_its_base_on_a_held_out_frame_in_every_runtime(shot, capsys):
+def test_heads_taught_model_beats_its_base_on_a_held_out_frame_in_every_runtime(shot, capsys):
     out = str(shot["root"] / "models" / "taught.pt")
-    assert teach(shot, shot["keys"], out, "--iterations", "60", "--lr", "3e-3") == 0
+    assert teach(shot, shot["keys"], out, "--method", "heads", "--iterations", "60", "--lr", "3e-3") == 0
     printed = capsys.readouterr().err
     assert "fit on the keys" in printed and "1001" in printed and "1008" in printed
     assert os.path.isfile(out) and os.path.isfile(out[:-3] + ".onnx")
@@ -72,9 +72,14 @@ def test_taught_model_beats_its_base_on_a_held_out_frame_in_every_runtime(shot, 
     trunk = [k for k in base if k.startswith("encoder.trunk.")]
     assert trunk and all(torch.equal(base[k], ckpt["model"][k]) for k in trunk)        # the trunk never trained
     assert not torch.equal(base["decoder_pha.coarse.weight"], ckpt["model"]["decoder_pha.coarse.weight"])
+    assert_beats_base_in_every_runtime(shot, out, "heads")
+
+
+def assert_beats_base_in_every_runtime(shot, out, tag):
+    """`out`'s alpha on HELD_OUT (never a key) has under half its base's error, and the same in every runtime."""
     true = truth(HELD_OUT)
-    base_err = np.abs(matte(shot, shot["base"], str(shot["root"] / "run_base"), "torch") - true).mean()
-    alphas = {rt: matte(shot, out, str(shot["root"] / f"run_{rt}"), rt) for rt in ("torch", "onnx", "openvino")}
+    base_err = np.abs(matte(shot, shot["base"], str(shot["root"] / f"run_base_{tag}"), "torch") - true).mean()
+    alphas = {rt: matte(shot, out, str(shot["root"] / f"run_{tag}_{rt}"), rt) for rt in ("torch", "onnx", "openvino")}
     taught_err = np.abs(alphas["torch"] - true).mean()
     assert taught_err < 0.5 * base_err, (taught_err, base_err)
     assert max(np.abs(alphas[rt] - alphas["torch"]).max() for rt in ("onnx", "openvino")) < 2e-3
@@ -114,16 +119,17 @@ def test_keys_outside_the_frames_taught_and_a_base_without_frozen_trunk_are_refu
     _one_line_refusal(capsys, code, out_dir, "key.1008.exr", "--frames")
     old = make_checkpoint(str(tmp_path / "v3.pt"))
     code = matte_main(["teach", shot["plate"], "--keys", shot["keys"], "--out", os.path.join(out_dir, "m.pt"),
-                       "--model", old, "--iterations", "1"])
-    _one_line_refusal(capsys, code, out_dir, "frozen trunk", "--model PATH")
+                       "--model", old, "--iterations", "1", "--method", "heads"])
+    _one_line_refusal(capsys, code, out_dir, "frozen trunk", "--method correct", "--model PATH")
 
 
 def test_interrupt_while_teaching_exits_130_with_nothing_written(shot, monkeypatch, tmp_path):
-    from cmn_vfx.teach import fit
+    from cmn_vfx.teach import correct, fit
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
     monkeypatch.setattr(fit, "fit", interrupted)
+    monkeypatch.setattr(correct, "teach_correction", interrupted)
     out_dir = str(tmp_path / "models")
     os.makedirs(out_dir)
     assert teach(shot, shot["keys"], os.path.join(out_dir, "m.pt"), "--iterations", "5") == 130

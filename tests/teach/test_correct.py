@@ -1,0 +1,64 @@
+"""`cmn-matte teach --method correct` (the default) on the tiny shot of tests/commands/test_teach.py: its inputs are
+the engine's own (cmn_vfx.teach.capture: the step's raw alpha of `cmn-matte run`), the taught model beats its base
+on a frame it never saw in every runtime, and any base can be taught."""
+import json
+import os
+
+import numpy as np
+import torch
+
+from cmn_vfx.cli import matte_main
+from cmn_vfx.engine.reader import first_geometry
+from cmn_vfx.engine.torch_backend import TorchBackend
+from cmn_vfx.io.digest import sha256_of
+from cmn_vfx.io.sequence import find_sequence, shot_frames
+from cmn_vfx.model.checkpoint import read_checkpoint
+from cmn_vfx.teach.capture import capture_keys
+from cmn_vfx.teach.keys import read_keys
+from tests.commands.test_teach import KEYS, assert_beats_base_in_every_runtime, shot, teach  # noqa: F401 - shot: a fixture
+from tests.engine.engine_helpers import make_checkpoint
+
+torch.set_num_threads(1)
+
+
+def test_the_captured_inputs_are_the_steps_of_cmn_matte_run(shot, monkeypatch, tmp_path):
+    seq = find_sequence(shot["plate"])
+    keys = read_keys(shot["keys"], shot_frames(seq, None), first_geometry(seq))
+    base = make_checkpoint(str(tmp_path / "v3.pt"))        # its state shows in the alpha (engine_helpers)
+    got = capture_keys(shot["plate"], "1003-1010", keys, base, threads=1)     # a warm-up before 1003
+    assert sorted(got) == [1008]
+    stepped = []
+    step = TorchBackend.step
+    monkeypatch.setattr(TorchBackend, "step", lambda self, *a: stepped.append(step(self, *a)) or stepped[-1])
+    assert matte_main(["run", shot["plate"], "--model", base, "--out", str(tmp_path / "run"), "--frames",
+                       "1003-1010", "--runtime", "torch", "--no-progress"]) == 0
+    assert len(stepped) == 2 + 8                        # the warm-up (1001-1002) and the range
+    run_pha = TorchBackend.plane(stepped[-3][0])        # 1008: the third step from the end
+    assert np.array_equal(got[1008].raw, run_pha)
+    assert got[1008].src.shape == (*run_pha.shape, 3) and got[1008].key.shape == run_pha.shape
+    assert abs(float(got[1008].key.sum()) - float(keys[1008].sum()) * run_pha.size / keys[1008].size) < 1.0
+
+
+def test_correct_taught_model_beats_its_base_on_a_held_out_frame_in_every_runtime(shot, capsys):
+    out = str(shot["root"] / "models" / "corrected.pt")
+    assert teach(shot, shot["keys"], out, "--iterations", "400", "--lr", "5e-3", "--json") == 0    # the default method
+    report = json.loads(capsys.readouterr().out)
+    assert report["method"] == "correct" and report["iterations"] == 400
+    assert all(report["key_mad_x1e3"][str(f)] < 0.5 * report["base_key_mad_x1e3"][str(f)] for f in KEYS), report
+    ckpt = read_checkpoint(out)
+    assert ckpt["model_config"]["correction"] == {"width": 16, "levels": 3}
+    assert ckpt["teach"]["method"] == "correct" and ckpt["teach"]["settings"]["iterations"] == 400
+    assert ckpt["teach"]["base"]["sha256"] == sha256_of(shot["base"])
+    base = read_checkpoint(shot["base"])["model"]
+    assert all(torch.equal(v, ckpt["model"][k]) for k, v in base.items())        # the base's weights, untouched
+    assert_beats_base_in_every_runtime(shot, out, "correct")
+
+
+def test_correct_teaches_a_base_without_frozen_trunk(shot, tmp_path, capsys):
+    old = make_checkpoint(str(tmp_path / "v3.pt"))
+    out = str(tmp_path / "m.pt")
+    assert matte_main(["teach", shot["plate"], "--keys", shot["keys"], "--out", out, "--model", old,
+                       "--iterations", "2", "--no-progress"]) == 0
+    ckpt = read_checkpoint(out)
+    assert not ckpt["model_config"]["frozen_trunk"] and ckpt["model_config"]["correction"]
+    assert ckpt["teach"]["result"]["iterations"] == 2 and os.path.isfile(out[:-3] + ".onnx")
