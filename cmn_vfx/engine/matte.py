@@ -237,8 +237,9 @@ class MatteEngine:
         """The network's pass over the spec's frames of `seq` exactly as `run` makes it (reader, cuts, person track,
         subject, warm-up before a range that starts mid-shot), writing nothing: yields (frame, src [h,w,3] float32
         0..1 sRGB at the working size, raw [h,w] float32: the step's alpha, before the subject's region, the
-        stabiliser, refinement and upsampling) per frame of the range, in order (`cmn-matte teach`'s inputs)."""
-        job = Shot(spec if spec is self.spec else spec.validate(), seq, "", seq.name)
+        stabiliser, refinement and upsampling) per frame of the range, in order (`cmn-matte teach`'s inputs). A
+        subject other than all is resolved as `run` resolves it, its cache under spec.output."""
+        job = Shot(spec if spec is self.spec else spec.validate(), seq, spec.output, seq.name)
         reader, size, _ = self._reader(job)
         steps = plan_steps(job, _sources(job), warmup_of(job.spec))
         self.backend.prepare(size)
