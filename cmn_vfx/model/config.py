@@ -12,6 +12,7 @@ ENCODERS = ("resnet50", "resnet18", "mobilenetv2", "efficientnet_lite0")
 FLOWS = ("pwcnet", "dis")
 PRIORS = ("none", "person")
 MAX_LEVELS = 5      # the correction net's levels: 2**(levels-1) divides the stride, 16
+CORRECTION_MODES = ("logit", "both")     # cmn_vfx.model.correction.corrected: what the residual acts on
 
 
 @dataclass
@@ -49,9 +50,11 @@ class ModelConfig:
     band_refine: (prior_residual) the alpha decoder stops at 1/2 with a residual on the prior, and a
         full-resolution stage corrects only the edge band of that coarse alpha
         (cmn_vfx/model/band_decoder.py).
-    correction: None, or the shot's correction net after the alpha decoder, e.g. {"width": 16, "levels": 3}
-        (cmn_vfx.model.correction.CorrectionNet; `cmn-matte teach --method correct` sets it). The step's alpha
-        is the corrected one; the recurrent state keeps the raw alpha. Checkpoints before it load as None.
+    correction: None, or the shot's correction net, e.g. {"width": 16, "levels": 5, "max_channels": 64, "mode": "both"}
+        (cmn_vfx.model.correction.CorrectionNet; `cmn-matte teach --method correct` sets it). It corrects the
+        working-size alpha after the stabiliser and the refinement (Backend.correct), so the recurrence never sees
+        it. Without max_channels the channels double every level; mode defaults to 'logit'. Checkpoints before
+        it load as None.
     pretrained / flow_weights: weight files on disk (never downloaded).
     """
 
@@ -94,11 +97,14 @@ class ModelConfig:
 
     @staticmethod
     def _check_correction(c: object) -> None:
-        ok = (isinstance(c, dict) and set(c) == {"width", "levels"}
-              and all(isinstance(c[k], int) and not isinstance(c[k], bool) for k in c)
-              and c["width"] >= 1 and 1 <= c["levels"] <= MAX_LEVELS)
+        whole = ("width", "levels", "max_channels")
+        ok = (isinstance(c, dict) and {"width", "levels"} <= set(c) <= {*whole, "mode"}
+              and all(isinstance(c[k], int) and not isinstance(c[k], bool) for k in whole if k in c)
+              and c["width"] >= 1 and 1 <= c["levels"] <= MAX_LEVELS and c.get("max_channels", 1) >= 1
+              and c.get("mode", "logit") in CORRECTION_MODES)
         if not ok:
-            raise BadInputError(f"model config: correction={c!r} must be null or {{width: N >= 1, levels: 1..{MAX_LEVELS}}} "
+            raise BadInputError(f"model config: correction={c!r} must be null or {{width: N >= 1, levels: 1..{MAX_LEVELS}"
+                                f"[, max_channels: N >= 1][, mode: {'|'.join(CORRECTION_MODES)}]}} "
                                 "(the correction net's levels halve the frame, which is padded to 16)")
 
     @property

@@ -1,15 +1,15 @@
 """A shot's correction net (`cmn-matte teach --method correct`, docs/teach.md): a small U-Net, trained from
-scratch on the shot's keys (cmn_vfx.teach.correct), that corrects the network's alpha in logit space.
+scratch on the shot's keys (cmn_vfx.teach.correct), that corrects the working-size alpha.
 
-    net = CorrectionNet(width=16, levels=3)
-    pha = corrected(net, src, pha_raw)          # exactly pha_raw while the residual is zero
+    net = CorrectionNet(width=16, levels=5, max_channels=64, mode="both")
+    pha = corrected(net, src, pha_in)           # exactly pha_in while the residual is zero
 
-Input per pixel: the frame (sRGB RGB 0..1 at the working size), the network's alpha and its edge band (1 within
-EDGE_PX of the alpha's 0.5 contour). Output: sigmoid(logit(pha) + residual), written as
-pha + (sigmoid(logit(pha) + residual) - sigmoid(logit(pha))) so that a zero residual gives pha back bit for bit;
-the residual's last conv starts at zero, so an untrained net changes nothing. CMN.forward applies it after the
-alpha decoder (cmn_vfx.model.cmn); the logit is log(p) - log(1 - p) and the band a max pool, so it exports to
-ONNX and OpenVINO with the step (cmn_vfx.model.onnx_export).
+Input per pixel: the frame (sRGB RGB 0..1 at the working size), the alpha and its edge band (1 within EDGE_PX of
+the alpha's 0.5 contour). Output: sigmoid(logit(pha) + residual), written as
+pha + (sigmoid(logit(pha) + residual) - sigmoid(logit(pha))) so that a zero residual gives pha back bit for bit,
+and in mode 'both' a second residual added in alpha itself (corrected()); the residual's last conv starts at zero,
+so an untrained net changes nothing. The logit is log(p) - log(1 - p) and the band a max pool, so it exports to
+ONNX and OpenVINO (cmn_vfx.model.onnx_export).
 """
 from __future__ import annotations
 
@@ -27,17 +27,19 @@ def _block(cin: int, cout: int) -> nn.Sequential:
 
 
 class CorrectionNet(nn.Module):
-    """A U-Net of `levels` levels (the full-resolution one included; channels width * 2**i at level i: width 16,
-    levels 3 is 16-32-64, about 118k parameters) from [B,5,H,W] (sRGB RGB 0..1, alpha 0..1, edge band 0/1; H and
-    W multiples of 2**(levels-1)) to a logit residual [B,1,H,W]. The last conv starts at zero."""
+    """A U-Net of `levels` levels (the full-resolution one included; channels min(width * 2**i, max_channels) at
+    level i: width 16, levels 3 is 16-32-64, about 118k parameters; levels 5 with max_channels 64 is
+    16-32-64-64-64, about 414k) from [B,5,H,W] (sRGB RGB 0..1, alpha 0..1, edge band 0/1; H and W multiples of
+    2**(levels-1)) to the residual [B,R,H,W]: R 1, the logit's, in mode 'logit'; R 2, the logit's and the
+    alpha's, in mode 'both' (corrected()). The last conv starts at zero."""
 
-    def __init__(self, width: int = 16, levels: int = 3) -> None:
+    def __init__(self, width: int = 16, levels: int = 3, max_channels: int | None = None, mode: str = "logit") -> None:
         super().__init__()
-        self.width, self.levels = width, levels
-        chans = [width * 2 ** i for i in range(levels)]
+        self.width, self.levels, self.mode = width, levels, mode
+        chans = [min(width * 2 ** i, max_channels or width * 2 ** i) for i in range(levels)]
         self.down = nn.ModuleList([_block(5, chans[0])] + [_block(chans[i - 1], chans[i]) for i in range(1, levels)])
         self.up = nn.ModuleList([_block(chans[i + 1] + chans[i], chans[i]) for i in range(levels - 1)])
-        self.head = nn.Conv2d(width, 1, 3, padding=1)
+        self.head = nn.Conv2d(width, 2 if mode == "both" else 1, 3, padding=1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
@@ -67,8 +69,13 @@ def edge_band(pha: torch.Tensor) -> torch.Tensor:
 
 
 def corrected(net: CorrectionNet, src: torch.Tensor, pha: torch.Tensor) -> torch.Tensor:
-    """The corrected alpha [B,1,H,W] 0..1 from src [B,3,H,W] sRGB 0..1 and the network's alpha pha [B,1,H,W]
-    0..1 (any H, W: edge-padded inside to a multiple of net.multiple); exactly pha where the residual is zero."""
+    """The corrected alpha [B,1,H,W] 0..1 from src [B,3,H,W] sRGB 0..1 and the alpha pha [B,1,H,W] 0..1 (any H, W:
+    edge-padded inside to a multiple of net.multiple); exactly pha where the residual is zero.
+
+    Mode 'logit': sigmoid(logit(pha) + r). Mode 'both': that plus a residual in alpha itself, clamped to 0..1
+    (with a straight-through gradient while training). The logit alone cannot undo a confident mistake: where the
+    alpha is 0 or 1 its sigmoid's gradient vanishes, and on small_b (a person and a tower both matted) the logit
+    net learnt an empty matte (0.67x the automatic error; 'both': 0.03x)."""
     h, w = pha.shape[-2:]
     pad = (0, -w % net.multiple, 0, -h % net.multiple)
     x = torch.cat([src, pha, edge_band(pha)], 1)
@@ -77,4 +84,10 @@ def corrected(net: CorrectionNet, src: torch.Tensor, pha: torch.Tensor) -> torch
     residual = net(x)[..., :h, :w] if any(pad) else net(x)
     p = pha.clamp(LOGIT_EPS, 1 - LOGIT_EPS)
     logit = torch.log(p) - torch.log(1 - p)     # torch.logit has no ONNX export
-    return pha + (torch.sigmoid(logit + residual) - torch.sigmoid(logit))
+    out = pha + (torch.sigmoid(logit + residual[:, :1]) - torch.sigmoid(logit))
+    if net.mode != "both":
+        return out
+    out = out + residual[:, 1:2]
+    if net.training:        # clamped forward, identity backward: a pixel pushed past 1 still learns
+        return out + (out.clamp(0, 1) - out).detach()
+    return out.clamp(0, 1)

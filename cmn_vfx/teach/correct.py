@@ -6,9 +6,14 @@ scratch, the shot's keys from the base network's raw alpha.
 
 src, pha: what the correction sees at run time (cmn_vfx.teach.capture: the engine's working-size frame and the
 base's raw step alpha). An iteration: `batch` crops of the keyframes, each augmented (scale 0.8-1.2, a random
-crop, a horizontal flip, colour jitter on src), `hard_share` of them centred on a pixel where the raw alpha is
-wrong by more than 0.25; loss L1 + `grad_weight` x L1 of the x and y differences; AdamW at `lr` with a cosine
-decay to 0 over the budget (the first of `minutes` and `iterations` to end).
+crop, a horizontal flip, colour jitter on src), `hard_share` of them centred on a pixel where the alpha is wrong by
+more than HARD and `person_share` on a pixel of the key's person (> 0.5), the rest anywhere; loss L1 +
+`grad_weight` x L1 of the x and y differences; AdamW at `lr` with a cosine decay to 0 over the budget (the first
+of `minutes` and `iterations` to end).
+
+The recipe (docs/teach.md, "Tuning the correction net"): 5 levels capped at 64 channels (the context to tell the
+subject from what the automatic pass confused with it), the residual in logit and alpha ('both'), a third of the
+crops on mistakes and a third on the person (a small subject is otherwise rarely in a crop).
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ import torch.nn.functional as F
 from cmn_vfx.job.spec import DEFAULT_TEACH_MINUTES
 from cmn_vfx.model.correction import CorrectionNet, corrected
 
-HARD = 0.25         # a pixel the raw alpha gets wrong by more than this is a hard one (hard_share)
+HARD = 0.1          # a pixel the alpha gets wrong by more than this is a hard one (hard_share)
 
 
 @dataclass
@@ -33,14 +38,17 @@ class CorrectSettings:
 
     minutes: float | None = DEFAULT_TEACH_MINUTES   # stop after this long (None: iterations only)
     iterations: int | None = None   # stop after this many (None: the minutes only)
-    width: int = 16                 # the net: CorrectionNet(width, levels)
-    levels: int = 3
+    width: int = 16                 # the net: CorrectionNet(width, levels, max_channels, mode)
+    levels: int = 5
+    max_channels: int = 64
+    mode: str = "both"
     crop: int = 160                 # square training crop, px (clamped to the frame)
     batch: int = 4                  # crops per iteration
     lr: float = 2e-3                # the peak; cosine decay to 0 over the budget
     weight_decay: float = 1e-4
     grad_weight: float = 1.0        # weight of the gradient term beside L1
-    hard_share: float = 0.0         # share of crops centred on a hard pixel (where the key has one)
+    hard_share: float = 0.33        # share of crops centred on a hard pixel (where the key has one)
+    person_share: float = 0.33      # share of crops centred on a pixel of the key's person (where it has one)
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -49,7 +57,7 @@ class CorrectSettings:
     @property
     def correction(self) -> dict:
         """The model config's `correction` entry for this net."""
-        return {"width": self.width, "levels": self.levels}
+        return {"width": self.width, "levels": self.levels, "max_channels": self.max_channels, "mode": self.mode}
 
 
 def _tensor(frames: list[np.ndarray], idx: list[int]) -> torch.Tensor:
@@ -103,6 +111,11 @@ def _hard_pixels(stack: torch.Tensor) -> list[torch.Tensor]:
     return [torch.nonzero((s[3] - s[4]).abs() > HARD) for s in stack]
 
 
+def _person_pixels(stack: torch.Tensor) -> list[torch.Tensor]:
+    """Per key of stack [K,5,H,W]: the (y, x) [N,2] where the truth is > 0.5."""
+    return [torch.nonzero(s[4] > 0.5) for s in stack]
+
+
 def teach_correction(src: list[np.ndarray], pha: list[np.ndarray], truth: list[np.ndarray],
                      settings: CorrectSettings, progress=None) -> tuple[CorrectionNet, dict]:
     """Train a CorrectionNet on keyframes: src [K][H,W,3] sRGB 0..1, pha (the raw alpha) and truth [K][H,W] 0..1,
@@ -111,12 +124,12 @@ def teach_correction(src: list[np.ndarray], pha: list[np.ndarray], truth: list[n
     first 20 iterations' losses)."""
     torch.manual_seed(settings.seed)
     gen = torch.Generator().manual_seed(settings.seed)
-    net = CorrectionNet(settings.width, settings.levels)
+    net = CorrectionNet(**settings.correction)
     opt = torch.optim.AdamW(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     idx = list(range(len(src)))
     stack = torch.cat([_tensor(src, idx), _tensor(pha, idx), _tensor(truth, idx)], 1)
     crop = max(net.multiple, min(settings.crop, *stack.shape[-2:]) // net.multiple * net.multiple)
-    hard = _hard_pixels(stack) if settings.hard_share > 0 else []
+    hard, person = _hard_pixels(stack), _person_pixels(stack)
     start, its, losses = time.monotonic(), 0, []
     net.train()
     while (done := _done(time.monotonic() - start, its, settings)) < 1:
@@ -127,9 +140,11 @@ def teach_correction(src: list[np.ndarray], pha: list[np.ndarray], truth: list[n
         picks = torch.randint(0, len(idx), (settings.batch,), generator=gen).tolist()
         crops = []
         for i in picks:
-            centre = None
-            if hard and len(hard[i]) and float(torch.rand((), generator=gen)) < settings.hard_share:
-                centre = tuple(hard[i][int(torch.randint(0, len(hard[i]), (), generator=gen))].tolist())
+            u, centre = float(torch.rand((), generator=gen)), None
+            pool = hard[i] if u < settings.hard_share else (
+                person[i] if u < settings.hard_share + settings.person_share else None)
+            if pool is not None and len(pool):
+                centre = tuple(pool[int(torch.randint(0, len(pool), (), generator=gen))].tolist())
             crops.append(_augment(stack[i:i + 1], crop, gen, centre))
         batch = torch.cat(crops)
         loss = _loss(corrected(net, batch[:, :3], batch[:, 3:4]), batch[:, 4:5], settings.grad_weight)

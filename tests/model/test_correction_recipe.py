@@ -1,0 +1,92 @@
+"""The correction net's recipe (cmn_vfx.model.correction, cmn_vfx.teach.correct): its 'both' mode, its channel cap,
+the config's check of them, and the crops placed on the person."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cmn_vfx.errors import BadInputError
+from cmn_vfx.model.config import ModelConfig
+from cmn_vfx.model.correction import CorrectionNet, corrected
+from cmn_vfx.teach import correct as C
+
+
+def _frames(t: int = 2, h: int = 48, w: int = 64):
+    """A dark square person on a grey plate and an automatic alpha that is confidently wrong: 1 on the person and
+    on a bright false blob beside it (small_b's failure: a tower matted with the person)."""
+    src, pha, truth = [], [], []
+    for i in range(t):
+        s = np.full((h, w, 3), 0.5, np.float32)
+        s[10:30, 8 + i:24 + i] = 0.1                      # the person
+        s[12:28, 40:56] = 0.9                             # the false blob
+        a = np.zeros((h, w), np.float32)
+        a[10:30, 8 + i:24 + i] = 1.0
+        a[12:28, 40:56] = 1.0
+        g = np.zeros((h, w), np.float32)
+        g[10:30, 8 + i:24 + i] = 1.0
+        src.append(s), pha.append(a), truth.append(g)
+    return src, pha, truth
+
+
+def _mad(out, truth) -> float:
+    return float(np.mean([np.abs(o - g).mean() for o, g in zip(out, truth)]))
+
+
+def test_both_mode_starts_as_the_identity_bit_for_bit():
+    torch.manual_seed(0)
+    net = CorrectionNet(8, 3, max_channels=16, mode="both").eval()
+    src, pha = torch.rand(1, 3, 20, 36), torch.rand(1, 1, 20, 36)
+    assert torch.equal(corrected(net, src, pha), pha)
+    assert net.head.out_channels == 2
+
+
+def test_channel_cap():
+    capped = CorrectionNet(16, 5, max_channels=64)
+    assert [b[0].out_channels for b in capped.down] == [16, 32, 64, 64, 64]
+    assert [b[0].out_channels for b in CorrectionNet(16, 3).down] == [16, 32, 64]
+
+
+def test_both_mode_undoes_a_confident_mistake_the_logit_alone_does_not():
+    """Where the alpha is exactly 1 the logit residual's gradient vanishes; the alpha residual still learns."""
+    torch.set_num_threads(1)
+    src, pha, truth = _frames()
+    base = _mad(pha, truth)
+    errors = {}
+    for mode in ("logit", "both"):
+        settings = C.CorrectSettings(minutes=None, iterations=60, width=8, levels=3, max_channels=16, mode=mode,
+                                     crop=32, lr=5e-3)
+        net, _ = C.teach_correction(src, pha, truth, settings)
+        errors[mode] = _mad(C.apply_correction(net, src, pha), truth)
+    assert errors["both"] < 0.3 * base
+    assert errors["logit"] > 0.8 * base
+
+
+def test_config_checks_the_recipe_keys():
+    ModelConfig(correction={"width": 16, "levels": 5, "max_channels": 64, "mode": "both"})
+    ModelConfig(correction={"width": 16, "levels": 3})
+    for bad in ({"width": 16, "levels": 5, "mode": "alpha"}, {"width": 16, "levels": 5, "max_channels": 0},
+                {"width": 16, "levels": 5, "extra": 1}, {"width": 16}):
+        with pytest.raises(BadInputError):
+            ModelConfig(correction=bad)
+
+
+def test_person_share_centres_crops_on_the_person(monkeypatch):
+    """With person_share 1 every crop holds the key's person, however small it is in the frame."""
+    h, w = 96, 128
+    src = [np.full((h, w, 3), 0.5, np.float32)]
+    pha = [np.zeros((h, w), np.float32)]
+    truth = np.zeros((h, w), np.float32)
+    truth[80:86, 110:116] = 1.0                           # a small person in a corner
+    seen = []
+    real = C._augment
+
+    def spy(stack, crop, gen, centre=None):
+        out = real(stack, crop, gen, centre)
+        seen.append(float(out[0, 4].max()))
+        return out
+    monkeypatch.setattr(C, "_augment", spy)
+    settings = C.CorrectSettings(minutes=None, iterations=5, width=4, levels=2, max_channels=8, crop=32,
+                                 hard_share=0.0, person_share=1.0)
+    C.teach_correction(src, pha, [truth], settings)
+    assert len(seen) == 5 * settings.batch and min(seen) > 0.5
