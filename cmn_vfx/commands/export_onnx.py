@@ -7,7 +7,8 @@
 A bundled model already ships with its export; without --out, exporting one would write into the
 installed package, so the command refuses (exit 2) and asks for --out.
 
-The export runs the model in torch once; running it does not need torch. The file records the
+A taught model (`cmn-matte teach`) also gets MODEL.correction.onnx beside the .onnx: its correction net, which
+the engine runs after refinement. The export runs the model in torch once; running it does not need torch. The file records the
 checkpoint's sha256, so `--runtime auto` never runs an export of another checkpoint (cmn_vfx.engine.runtime).
 """
 from __future__ import annotations
@@ -44,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     export_onnx(model, meta, out)
     report = {"model": meta["name"], "sha256": meta["sha256"], "onnx": out, "bytes": os.path.getsize(out)}
+    if model.config.correction:         # a taught model's correction net, beside the step (onnx_format)
+        from cmn_vfx.model.onnx_format import correction_path
+        report["correction_onnx"] = correction_path(out)
     if args.check:      # against torch, in each runtime that will run the file
         from cmn_vfx.engine.onnx_backend import compare_runtimes
         report["max_abs_alpha_difference_by_runtime"] = {

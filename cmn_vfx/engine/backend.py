@@ -3,7 +3,8 @@
     backend = open_backend(settings, model, meta)      # cmn_vfx.engine.runtime: a TorchBackend or an OnnxBackend
     src = backend.frame(frame_in.src)                  # numpy -> the backend's own form
     pha, fgr, state = backend.step(src, prev, state, prior)
-    alpha = backend.upsample(backend.refine(pha, src), src, guide_hr)      # numpy [H,W] at the plate's size
+    pha = backend.correct(backend.refine(pha, src), src)       # the shot's correction net, where the model has one
+    alpha = backend.upsample(pha, src, guide_hr)               # numpy [H,W] at the plate's size
 
 Two runtimes implement it: TorchBackend (cmn_vfx.engine.torch_backend: torch on any device; frames are
 [1,C,h,w] float32 tensors on the device) and OnnxBackend (cmn_vfx.engine.onnx_backend: the exported step in
@@ -49,6 +50,10 @@ class Backend(Protocol):
 
     def refine(self, pha: Any, src: Any) -> Any:
         """Edge refinement at the working size (`--refine`): pha, src B -> pha B."""
+
+    def correct(self, pha: Any, src: Any) -> Any:
+        """The shot's correction net (cmn_vfx.model.correction, `cmn-matte teach`) at the working size, after
+        refinement: pha, src B -> pha B; pha itself when the model has no correction."""
 
     def upsample(self, pha: Any, src: Any, guide_hr: np.ndarray) -> np.ndarray:
         """pha, src B at the working size, guide_hr [H,W] the plate's luma -> [H,W] float32 alpha 0..1."""

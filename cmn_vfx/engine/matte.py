@@ -13,6 +13,9 @@
   side to AUTO_LONG_SIDE); the full-resolution alpha comes back through the
   fast guided filter guided by the plate (cmn_vfx.engine.numpy_filters).
 - Shot cuts (explicit, or found by cmn_vfx.engine.cuts) reset the state.
+- A frame's alpha: the network's step, the subject's region, the temporal stabiliser, edge refinement, the
+  shot's correction net where the model has one (`cmn-matte teach`), all at the working size, then the guided
+  upsample to the plate (docs/engine.md).
 """
 from __future__ import annotations
 
@@ -171,11 +174,11 @@ class MatteEngine:
                          changed, writer.clamped, self.runtime)
 
     def finish(self, net: NetOut) -> FrameOut:
-        """The writer thread's half of a frame: edge refinement, guided upsampling to the plate, person
-        layers, and what the fg colour needs. Output-only work: nothing here feeds the recurrence, so it
-        overlaps the network's next step."""
+        """The writer thread's half of a frame: edge refinement, the shot's correction, guided upsampling to the
+        plate, person layers, and what the fg colour needs. Output-only work: nothing here feeds the
+        recurrence, so it overlaps the network's next step."""
         backend, frame_in = self.backend, net.frame_in
-        refined = backend.refine(net.pha, net.src)
+        refined = backend.correct(self._uncorrected(net.pha, net.src), net.src)
         alpha = backend.upsample(refined, net.src, frame_in.guide)
         if net.people is not None:                 # [H,W,1+P]: A, person1.A, ...
             size = alpha.shape[::-1]
@@ -210,10 +213,15 @@ class MatteEngine:
             return Prepared(frame_in, restart, prior, mask, people)
         return prepare
 
+    def _uncorrected(self, pha, src):
+        """What the shot's correction takes (finish) and learns from (capture): the network's alpha pha, after
+        the subject's region and the stabiliser, refined at the working size (`--refine`); backend arrays."""
+        return self.backend.refine(pha, src)
+
     def _network(self, prepared, job: Shot):
         """The network over the Prepareds in order, the state carried and reset at a restart: yields (ready, src,
-        raw, pha, fgr) per step, backend arrays; raw the step's alpha, pha after the subject's region and the
-        temporal stabiliser."""
+        pha, fgr) per step, backend arrays; pha the step's alpha after the subject's region and the temporal
+        stabiliser."""
         state, prev = None, None
         stabilise = TemporalStabiliser(float(job.spec.temporal))
         backend = self.backend      # step, refine, upsample: torch or ONNX Runtime (cmn_vfx.engine.runtime)
@@ -225,29 +233,31 @@ class MatteEngine:
             src = backend.frame(frame_in.src)
             prior = backend.frame(ready.prior) if ready.prior is not None else None
             region = backend.frame(ready.mask) if ready.mask is not None else None
-            raw, fgr, state = backend.step(src, prev, state, prior)
-            pha = raw if region is None else raw * region
+            pha, fgr, state = backend.step(src, prev, state, prior)
+            if region is not None:
+                pha = pha * region
             if stabilise.strength:                 # every step, warm-up included: its memory is the shot's
                 steady = stabilise(backend.plane(pha), frame_in.src, backend.flow)
                 pha = backend.frame(steady if ready.mask is None else steady * ready.mask)
             prev = src
-            yield ready, src, raw, pha, fgr
+            yield ready, src, pha, fgr
 
     def capture(self, spec: ShotSpec, seq: Sequence):
-        """The network's pass over the spec's frames of `seq` exactly as `run` makes it (reader, cuts, person track,
+        """The engine's pass over the spec's frames of `seq` exactly as `run` makes it (reader, cuts, person track,
         subject, warm-up before a range that starts mid-shot), writing nothing: yields (frame, src [h,w,3] float32
-        0..1 sRGB at the working size, raw [h,w] float32: the step's alpha, before the subject's region, the
-        stabiliser, refinement and upsampling) per frame of the range, in order (`cmn-matte teach`'s inputs). A
-        subject other than all is resolved as `run` resolves it, its cache under spec.output."""
+        0..1 sRGB at the working size, pha [h,w] float32: the alpha `finish` hands to Backend.correct, after the
+        subject's region, the stabiliser and refinement, before the correction and upsampling) per frame of the
+        range, in order (`cmn-matte teach`'s inputs). A subject other than all is resolved as `run` resolves it,
+        its cache under spec.output."""
         job = Shot(spec if spec is self.spec else spec.validate(), seq, spec.output, seq.name)
         reader, size, _ = self._reader(job)
         steps = plan_steps(job, _sources(job), warmup_of(job.spec))
         self.backend.prepare(size)
         try:
             prepare = self._prepare(job, self.subject_plan(job, reader, size), [])
-            for ready, _, raw, _, _ in self._network((prepare(reader.read(s)) for s in steps), job):
+            for ready, src, pha, _ in self._network((prepare(reader.read(s)) for s in steps), job):
                 if ready.frame_in.step.emit:
-                    yield ready.frame_in.step.frame, ready.frame_in.src, self.backend.plane(raw)
+                    yield ready.frame_in.step.frame, ready.frame_in.src, self.backend.plane(self._uncorrected(pha, src))
         finally:
             self.backend.settle()
 
@@ -262,7 +272,7 @@ class MatteEngine:
         ahead = ReadAhead(steps, reader.read, depth=2)
         prepared = ReadAhead(ahead, self._prepare(job, plan, cuts_found), depth=2, name="cmn-prior-track")
         try:
-            for ready, src, _, pha, fgr in self._network(prepared, job):
+            for ready, src, pha, fgr in self._network(prepared, job):
                 frame_in = ready.frame_in
                 if frame_in.step.emit:                 # refined, upsampled and written in the writer thread
                     colour = fgr if self.spec.fg_colour == "network" else None    # (a v1 export has fgr)

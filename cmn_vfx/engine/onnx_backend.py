@@ -5,9 +5,12 @@ holds the network, and OnnxNetwork does what the graph cannot, exactly as the to
 padding to a multiple of 16, DIS flow on 8-bit grey frames, the flow's antialiased resize to the feature grid
 and g_backwarp's sampling grid (float32; cmn_vfx.engine.flow_grid). Its executors, OpenVINO and ONNX Runtime,
 are cmn_vfx.engine.onnx_sessions. OnnxBackend is the engine's Backend (cmn_vfx.engine.backend) around it.
+A model with a shot's correction net has it in a sidecar, MODEL.correction.onnx (OnnxCorrection), opened with
+the step, in the same executor, threads and precision.
 
     net = OnnxNetwork(path, threads=2)
     pha, fgr, state = net.step(src, prev_src, state, prior)     # [h,w], [h,w,3] or None, opaque state
+    pha = net.correction(pha, src) if net.correction else pha   # after refinement (MatteEngine.finish)
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from cmn_vfx.engine.stabilise import FLOW_PRESET
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.job.names import STRIDE
 from cmn_vfx.model.dis_numpy import backward_flow
-from cmn_vfx.model.onnx_format import info_from
+from cmn_vfx.model.onnx_format import CORRECTION_FORMAT, correction_path, info_from
 
 
 class OnnxNetwork:
@@ -48,6 +51,8 @@ class OnnxNetwork:
         self.preset = self.config.get("dis_preset", "medium")
         self.path = path
         self.flow: np.ndarray | None = None      # the last step's backward flow [h,w,2] (None: none was computed)
+        self.correction = OnnxCorrection(path, self.info, threads, executor, precision) \
+            if self.config.get("correction") else None
 
     def step(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None):
         """src, prev_src [h,w,3] 0..1 sRGB, prior [h,w] 0..1 or None -> (pha [h,w], fgr [h,w,3], state);
@@ -59,8 +64,8 @@ class OnnxNetwork:
         h, w = src.shape[:2]
         out = dict(zip(self.outputs, self.session.run(self._feeds(src, prev_src, state, prior))))
         new_state = tuple(out[k] for k in ("h_out", "fea") if k in out)
-        if "pha_prev" in self.inputs:       # the raw alpha where a correction net changed pha (onnx_export)
-            new_state += (out.get("pha_raw", out["pha"]),)
+        if "pha_prev" in self.inputs:
+            new_state += (out["pha"],)
         fgr = out["fgr"][0].transpose(1, 2, 0)[:h, :w] if "fgr" in out else None
         return out["pha"][0, 0, :h, :w], fgr, new_state
 
@@ -70,12 +75,16 @@ class OnnxNetwork:
         prior = None if self.config.get("prior", "none") == "none" else np.zeros((h, w), np.float32)
         feeds = self._feeds(np.zeros((h, w, 3), np.float32), None, None, prior)
         self.session.prepare({k: v.shape for k, v in feeds.items()})
+        if self.correction is not None:
+            self.correction.prepare(h, w)
 
     def settle(self) -> None:
         """Wait for work started in the background (OpenVINO's compile) to end; its failure is dropped (the
         next prepare or step compiles again). Call it on every way out of a run: a process that exits while
         OpenVINO compiles in a thread aborts (SIGABRT, 'terminate called without an active exception')."""
         self.session.settle()
+        if self.correction is not None:
+            self.correction.session.settle()
 
     def _feeds(self, src: np.ndarray, prev_src: np.ndarray | None, state, prior: np.ndarray | None) -> dict:
         """The session's inputs for one step (and self.flow, the step's flow at src's size, or None)."""
@@ -110,6 +119,42 @@ class OnnxNetwork:
     def _flow(self, src: np.ndarray, prev_src: np.ndarray) -> np.ndarray:
         """Backward flow t->t-1 [2,H,W] in pixels, as cmn_vfx.model.dis_flow.DISFlow."""
         return np.ascontiguousarray(backward_flow(src, prev_src, self.preset).transpose(2, 0, 1))
+
+
+class OnnxCorrection:
+    """A shot's correction net exported beside its step (cmn_vfx.model.onnx_export.export_correction), run as
+    cmn_vfx.model.correction.corrected runs it: the frame edge-padded to the net's multiple, then cropped back.
+    Refused (BadInputError) when the sidecar is missing or was exported with another checkpoint than the step."""
+
+    def __init__(self, step_path: str, step_info: dict, threads: int | None, executor: str, precision: str) -> None:
+        self.path = correction_path(step_path)
+        again = f"export it again with cmn-matte export-onnx --model {os.path.splitext(step_path)[0]}.pt"
+        if not os.path.isfile(self.path):
+            raise BadInputError(f"{step_path}: its model has a correction net but {os.path.basename(self.path)} is "
+                                f"not beside it; {again}")
+        self.session = EXECUTORS[executor](self.path, threads, precision)
+        self.info = info_from(self.session.metadata, self.path, CORRECTION_FORMAT)
+        if self.info.get("sha256") != step_info.get("sha256"):
+            raise BadInputError(f"{self.path} was exported from another checkpoint than {step_path} (sha256 "
+                                f"{str(self.info.get('sha256'))[:12]} vs {str(step_info.get('sha256'))[:12]}); {again}")
+        self.multiple = int(self.info["multiple"])
+
+    def _padded(self, h: int, w: int) -> tuple[int, int]:
+        return h + -h % self.multiple, w + -w % self.multiple
+
+    def prepare(self, h: int, w: int) -> None:
+        """Ready the session for h x w frames (OpenVINO compiles for the padded size in the background)."""
+        hp, wp = self._padded(h, w)
+        self.session.prepare({"src": (1, 3, hp, wp), "pha": (1, 1, hp, wp)})
+
+    def __call__(self, pha: np.ndarray, src: np.ndarray) -> np.ndarray:
+        """pha [h,w] 0..1 and src [h,w,3] 0..1 sRGB at the working size -> the corrected alpha [h,w] float32."""
+        h, w = pha.shape
+        hp, wp = self._padded(h, w)
+        edge = lambda a: np.pad(np.asarray(a, np.float32), ((0, hp - h), (0, wp - w), (0, 0)), mode="edge")  # noqa: E731
+        feeds = {"src": np.ascontiguousarray(edge(src).transpose(2, 0, 1)[None]),
+                 "pha": np.ascontiguousarray(edge(pha[..., None]).transpose(2, 0, 1)[None])}
+        return np.ascontiguousarray(self.session.run(feeds)[0][0, 0, :h, :w], np.float32)
 
 
 class OnnxBackend:
@@ -148,6 +193,10 @@ class OnnxBackend:
 
     def refine(self, pha: np.ndarray, src: np.ndarray) -> np.ndarray:
         return refine_alpha(pha, src, self.refine_mode)
+
+    def correct(self, pha: np.ndarray, src: np.ndarray) -> np.ndarray:
+        """The sidecar's correction net (OnnxCorrection), or pha itself without one."""
+        return pha if self.net.correction is None else self.net.correction(pha, src)
 
     @staticmethod
     def upsample(pha: np.ndarray, src: np.ndarray, guide_hr: np.ndarray) -> np.ndarray:

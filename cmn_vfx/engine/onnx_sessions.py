@@ -65,7 +65,8 @@ OV_PRECISIONS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}     # ours -> INF
 # Compiled graphs kept in the process (and the model they came from): the farm's resident server (farm/worker/session.py) opens a new engine for each
 # task, and a shot's tasks share the file, the size and the settings, so only the first task compiles (0.14 s,
 # 0.2-0.3 CPU-s). Keyed by the file's identity (path, mtime, size: a new export compiles again).
-COMPILED_KEPT = 2         # a shot has one working size; a few more would pin their memory in a resident server
+COMPILED_KEPT = 4         # a shot has one working size (its step, and its correction where it has one); a few
+#                           more would pin their memory in a resident server
 _compiled: "OrderedDict[tuple, object]" = OrderedDict()
 _compiled_lock = threading.Lock()
 _read: dict = {}             # the last .onnx read (its identity -> OpenVINO's model), for the same reason

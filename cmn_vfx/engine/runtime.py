@@ -18,7 +18,8 @@ name and sha256, so frames from any runtime count as finished for the others.
 - precision fp32, or bf16/fp16 with OpenVINO (fp32, with a warning, on a CPU without them);
 - an export of the model exists: <model>.onnx beside the checkpoint (or --model X.onnx), made from
   that very checkpoint (its recorded sha256 matches), readable, its weights finite and the ones exported
-  (the digest its export recorded, cmn_vfx.io.onnx_weights);
+  (the digest its export recorded, cmn_vfx.io.onnx_weights); for a model with a shot's correction net, its
+  sidecar <model>.correction.onnx too, with the step's sha256 (cmn_vfx.engine.onnx_backend.OnnxCorrection);
 - the package is installed.
 One rule for an export that is there but fails one of these (stale, unreadable, damaged): 'auto' says
 why and runs torch; --runtime openvino|onnx exits 2.
@@ -70,16 +71,18 @@ def onnx_for(model: str, threads: int | None = None, runtime: str = "onnx",
 
 
 def _checked(net: OnnxNetwork, model: str) -> OnnxNetwork:
-    """`net`, once its weights are finite and the ones exported (the digest its export recorded; exports made
-    before it was recorded get the NaN/Inf check only); BadInputError otherwise."""
-    digest, nonfinite = weights_digest(net.path)
+    """`net`, once its weights and its correction sidecar's (where it has one) are finite and the ones exported
+    (the digest each export recorded; exports made before it was recorded get the NaN/Inf check only);
+    BadInputError otherwise."""
     again = f"export it again with cmn-matte export-onnx --model {os.path.splitext(model)[0]}"
-    if nonfinite:
-        raise BadInputError(f"{net.path}: {nonfinite} weights are NaN or Inf; {again}")
-    recorded = net.info.get("weights_sha256")
-    if recorded is not None and recorded != digest:
-        raise BadInputError(f"{net.path}: its weights changed after export (digest {digest[:12]}, recorded "
-                            f"{str(recorded)[:12]}); {again}")
+    for part in [net] + ([net.correction] if net.correction is not None else []):
+        digest, nonfinite = weights_digest(part.path)
+        if nonfinite:
+            raise BadInputError(f"{part.path}: {nonfinite} weights are NaN or Inf; {again}")
+        recorded = part.info.get("weights_sha256")
+        if recorded is not None and recorded != digest:
+            raise BadInputError(f"{part.path}: its weights changed after export (digest {digest[:12]}, recorded "
+                                f"{str(recorded)[:12]}); {again}")
     return net
 
 

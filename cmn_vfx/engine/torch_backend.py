@@ -15,6 +15,7 @@ import torch
 from cmn_vfx.engine.backend import BackendSettings
 from cmn_vfx.engine.numpy_filters import refine_alpha, upsample_alpha
 from cmn_vfx.errors import BadInputError, warn
+from cmn_vfx.model.correction import corrected
 
 
 def resolve_device(name: str) -> torch.device:
@@ -84,6 +85,15 @@ class TorchBackend:
         if self.refine_mode == "none":
             return pha
         return self.frame(refine_alpha(self.plane(pha), self.image(src), self.refine_mode))
+
+    def correct(self, pha: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+        """The model's correction net on pha [1,1,h,w] and src [1,3,h,w] 0..1 sRGB (cmn_vfx.model.correction), in
+        the step's precision; pha itself without one."""
+        net = self.model.correction
+        if net is None:
+            return pha
+        with torch.inference_mode(), self._autocast():
+            return corrected(net, src, pha).float()
 
     def upsample(self, pha: torch.Tensor, src: torch.Tensor, guide_hr: np.ndarray) -> np.ndarray:
         """pha [1,1,h,w] at the working size -> [H,W] float32 alpha at the plate's size (upsample_alpha)."""

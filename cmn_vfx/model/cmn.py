@@ -19,7 +19,7 @@ from cmn_vfx.model.backwarp import backwarp, resize_flow
 from cmn_vfx.model.band_decoder import BandDecoder, clamp_straight
 from cmn_vfx.model.cmu import ContextMotionOperator, ConvGRUOperator
 from cmn_vfx.model.config import ModelConfig
-from cmn_vfx.model.correction import CorrectionNet, corrected
+from cmn_vfx.model.correction import CorrectionNet
 from cmn_vfx.model.decoder import Decoder
 from cmn_vfx.model.encoder import Encoder
 from cmn_vfx.job.names import MIN_SIZE, STRIDE  # noqa: F401 - MIN_SIZE re-exported (cmn_vfx.model)
@@ -65,7 +65,8 @@ class CMN(nn.Module):
         if config.prior_residual and not config.band_refine:
             nn.init.zeros_(self.decoder_pha.last[-1].weight)
             nn.init.zeros_(self.decoder_pha.last[-1].bias)
-        # the shot's correction (cmn-matte teach --method correct): on the decoded alpha, the state keeps the raw one
+        # the shot's correction (cmn-matte teach --method correct): kept here so that checkpoints hold it, but
+        # not applied by forward: the engine runs it after refinement (Backend.correct, docs/teach.md)
         self.correction = CorrectionNet(**config.correction) if config.correction else None
         self._bn_frozen = False
         self.channels_last = False  # inputs made NHWC (cmn_vfx.model.fold.prepare_for_inference)
@@ -79,8 +80,9 @@ class CMN(nn.Module):
         prior: [B,1,H,W] person probability 0..1, required iff config.prior == 'person'.
         flow, late: training's precomputed inputs (H, W multiples of 16): flow [B,2,H,W] the backward flow
         t->t-1 in pixels (used with prev_src given and a state), late the frozen trunk's [f8, f16] of src.
-        Returns pha [B,1,H,W] 0..1 (corrected, with a correction net), fgr [B,3,H,W] sRGB-encoded (not clamped; None with with_fgr False:
-        the fg decoder is skipped, as the engine does, which estimates the colour instead), and the new state.
+        Returns pha [B,1,H,W] 0..1, fgr [B,3,H,W] sRGB-encoded (not clamped; None with with_fgr False: the fg
+        decoder is skipped, as the engine does, which estimates the colour instead), and the new state. pha is
+        never corrected here: the engine applies self.correction after refinement (Backend.correct).
         """
         h, w = self._check(src, prior)
         x = pad16(src if prior is None else torch.cat([src, prior], 1))
@@ -94,13 +96,8 @@ class CMN(nn.Module):
         pha = self.decode_alpha(hidden, skips, x)
         fgr = self.decoder_fgr(hidden, skips)[..., :h, :w] if with_fgr and self.decoder_fgr is not None else None
         if self.config.prev_alpha:
-            state = state + (pha,)          # raw: a taught model's recurrence is its base's
-        return self.correct(x, pha)[..., :h, :w], fgr, state
-
-    def correct(self, x: torch.Tensor, pha: torch.Tensor) -> torch.Tensor:
-        """The output alpha [B,1,H',W'] from the decoded one: the correction net's on the padded frame x[:, :3]
-        (cmn_vfx.model.correction), or pha itself without one."""
-        return pha if self.correction is None else corrected(self.correction, x[:, :3], pha)
+            state = state + (pha,)
+        return pha[..., :h, :w], fgr, state
 
     def _previous_alpha(self, x: torch.Tensor, prev_src: torch.Tensor | None, state: State | None,
                         flow: torch.Tensor | None = None) -> tuple[torch.Tensor | None, torch.Tensor]:

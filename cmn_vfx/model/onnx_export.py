@@ -15,9 +15,15 @@ multiple of 16, the DIS flow, its resize to the feature grid and the sampling gr
     pha_prev  [1,1,H,W]     the previous frame's pha output (anything at a fresh start)  (prev_alpha)
     grid_full [1,H,W,2]     the sampling grid of the full-size flow, which warps pha_prev  (prev_alpha)
 Outputs: pha [1,1,H,W] 0..1, then h_out (convgru, full) and fea (full); fgr [1,3,H,W] after pha only with
-with_fgr (format version 1 always had it). With a correction net (cmn_vfx.model.correction) pha is the corrected
-alpha, and a prev_alpha model adds pha_raw [1,1,H,W] last: the raw alpha, what pha_prev takes next step. The engine estimates the fg colour from the frame and alpha
+with_fgr (format version 1 always had it). The engine estimates the fg colour from the frame and alpha
 (cmn_vfx.engine.foreground), so the default export leaves the fg decoder out: a third less work a step.
+
+A model with a shot's correction net (ModelConfig.correction, `cmn-matte teach`) gets a second file, written with
+the step and atomically with it: MODEL.correction.onnx beside MODEL.onnx (onnx_format.correction_path), the
+correction alone, which the engine runs after refinement (cmn_vfx.engine.matte.MatteEngine.finish):
+    inputs src [1,3,H,W] 0..1 sRGB, pha [1,1,H,W] 0..1 (H, W multiples of its metadata's `multiple`);
+    output corrected [1,1,H,W] 0..1 (an ONNX output cannot share its input's name).
+The step itself is the same with and without a correction.
 
 The ONNX file's metadata carries the source checkpoint's name, sha256, model config and metrics, so
 the engine writes the same model identity into its EXRs whichever runtime ran the step (the two
@@ -25,6 +31,7 @@ agree to float32 rounding: tests/model/test_onnx_export.py; cmn_vfx.engine.onnx_
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
@@ -33,11 +40,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cmn_vfx.model.onnx_format import FORMAT, META_KEY
+from cmn_vfx.model.onnx_format import CORRECTION_FORMAT, FORMAT, META_KEY, correction_path
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.atomic import atomic_path
 from cmn_vfx.io.onnx_weights import weights_digest
 from cmn_vfx.model.cmn import CMN, STRIDE
+from cmn_vfx.model.correction import corrected
 from cmn_vfx.model.fold import fold_batchnorms
 
 OPSET = 17            # GridSample needs 16
@@ -69,13 +77,21 @@ class StepGraph(nn.Module):
             states = (hidden,)
         else:
             hidden = fea
-        raw = m.decode_alpha(hidden, skips, x)
-        pha = m.correct(x, raw)
-        # a corrected prev_alpha model feeds its raw alpha back as pha_prev (CMN.forward's state)
-        extra = (raw,) if self.prev_alpha and m.correction is not None else ()
+        pha = m.decode_alpha(hidden, skips, x)
         if self.with_fgr:
-            return (pha, m.decoder_fgr(hidden, skips)) + states + extra
-        return (pha,) + states + extra
+            return (pha, m.decoder_fgr(hidden, skips)) + states
+        return (pha,) + states
+
+
+class CorrectionGraph(nn.Module):
+    """The shot's correction net on a frame whose sides are multiples of net.multiple (the runtime pads)."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, src, pha):
+        return corrected(self.net, src, pha)
 
 
 def _warp(x, grid):
@@ -97,14 +113,14 @@ def input_names(variant: str, prev_alpha: bool = False) -> list[str]:
     return names + (["pha_prev", "grid_full"] if prev_alpha else [])
 
 
-def output_names(variant: str, with_fgr: bool = False, raw: bool = False) -> list[str]:
-    """raw: a `pha_raw` output last (a prev_alpha model with a correction net: the alpha its state keeps)."""
-    return (["pha"] + (["fgr"] if with_fgr else []) + {"full": ["h_out", "fea"], "convgru": ["h_out"]}.get(variant, [])
-            + (["pha_raw"] if raw else []))
+def output_names(variant: str, with_fgr: bool = False) -> list[str]:
+    return ["pha"] + (["fgr"] if with_fgr else []) + {"full": ["h_out", "fea"], "convgru": ["h_out"]}.get(variant, [])
 
 
 def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288, 512), with_fgr: bool = False) -> dict:
-    """Write `model`'s step to `path` (batch norm folded; H, W dynamic). Returns the metadata written.
+    """Write `model`'s step to `path` (batch norm folded; H, W dynamic), and its correction to
+    correction_path(path) when it has one (a stale one of another export there is removed). Returns the step's
+    metadata. Both files appear together or neither: the sidecar is renamed into place just before the step.
 
     meta: load_model's info (name, sha256, model_config, metrics). size (h, w): the trace size.
     with_fgr: keep the fg decoder (an fgr output); the engine does not use it.
@@ -122,28 +138,65 @@ def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288,
                "fea_prev": torch.rand(feats), "flow": torch.zeros(1, 2, *feats[2:]), "grid": torch.zeros(1, *feats[2:], 2),
                "first": torch.ones(1), "pha_prev": torch.rand(1, 1, h, w), "grid_full": torch.zeros(1, h, w, 2)}
     names = input_names(config.variant, config.prev_alpha)
-    axes = {k: {2: "H", 3: "W"} for k in ("x", "pha", "fgr", "pha_raw")}       # the frame's size, padded
+    axes = {k: {2: "H", 3: "W"} for k in ("x", "pha", "fgr")}       # the frame's size, padded
     axes.update({k: {2: "h16", 3: "w16"} for k in ("h", "fea_prev", "flow", "h_out", "fea")})
     axes.update(grid={1: "h16", 2: "w16"}, pha_prev={2: "H", 3: "W"}, grid_full={1: "H", 2: "W"})
-    outputs = output_names(config.variant, with_fgr, config.prev_alpha and config.correction is not None)
+    outputs = output_names(config.variant, with_fgr)
     info = {"format": FORMAT, "version": VERSION, "name": meta.get("name"), "sha256": meta.get("sha256"),
             "model_config": config.to_dict(), "metrics": meta.get("metrics", {})}
     _freeze_same_padding(model, (h, w), config.in_channels)
     graph = StepGraph(model, with_fgr).eval()
-    with atomic_path(path) as tmp, torch.inference_mode(), warnings.catch_warnings():
+    sidecar = correction_path(path)
+    # the step's rename is the inner block's end, after the sidecar's: an interrupt leaves neither new file
+    # (or a sidecar alone, which no step of another checkpoint runs: its sha256 differs)
+    with atomic_path(path) as tmp, _quiet_export():
         # the trace fixes python-side branches (channel count, variant): right for this model at any size
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        warnings.filterwarnings("ignore", message="Constant folding")      # strided slices stay in the graph
-        warnings.simplefilter("ignore", DeprecationWarning)   # the TorchScript exporter, on purpose (docs/engine.md)
         torch.onnx.export(graph, tuple(example[k] for k in names), tmp, dynamo=False, opset_version=OPSET,
                           input_names=names, output_names=outputs,
                           dynamic_axes={k: v for k, v in axes.items() if k in names + outputs})
-        info["weights_sha256"], nonfinite = weights_digest(tmp)     # checked before every run (engine.runtime)
-        if nonfinite:
-            raise BadInputError(f"model {meta.get('name')!r}: {nonfinite} weights are NaN or Inf after folding batch "
-                                "norm; export an earlier checkpoint")
-        _set_metadata(tmp, {META_KEY: json.dumps(info, sort_keys=True)})
+        _finish(tmp, info, meta)
+        if model.correction is not None:
+            with atomic_path(sidecar) as tmp_c:
+                export_correction(model.correction, info, tmp_c, (h, w))
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(sidecar)
     return info
+
+
+def export_correction(net: nn.Module, step_info: dict, path: str, size: tuple[int, int]) -> dict:
+    """Write the correction net `net` alone to `path` (H, W dynamic, multiples of net.multiple; traced at size
+    (h, w), multiples of it), its metadata the step's identity (step_info: name, sha256, model_config). Returns it."""
+    info = {"format": CORRECTION_FORMAT, "version": 1, "multiple": net.multiple,
+            **{k: step_info.get(k) for k in ("name", "sha256", "model_config")}}
+    graph = CorrectionGraph(net.cpu().eval()).eval()
+    example = (torch.rand(1, 3, *size), torch.rand(1, 1, *size))
+    axes = {k: {2: "H", 3: "W"} for k in ("src", "pha", "corrected")}
+    with _quiet_export():
+        torch.onnx.export(graph, example, path, dynamo=False, opset_version=OPSET, input_names=["src", "pha"],
+                          output_names=["corrected"], dynamic_axes=axes)
+    _finish(path, info, {"name": step_info.get("name")})
+    return info
+
+
+@contextlib.contextmanager
+def _quiet_export():
+    """No gradients, and the exporter's warnings that are expected here kept quiet."""
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", message="Constant folding")      # strided slices stay in the graph
+        warnings.simplefilter("ignore", DeprecationWarning)   # the TorchScript exporter, on purpose (docs/engine.md)
+        yield
+
+
+def _finish(path: str, info: dict, meta: dict) -> None:
+    """Record the exported file's weights digest in `info` (checked before every run, engine.runtime), refuse
+    non-finite weights, and write `info` as its metadata."""
+    info["weights_sha256"], nonfinite = weights_digest(path)
+    if nonfinite:
+        raise BadInputError(f"model {meta.get('name')!r}: {nonfinite} weights are NaN or Inf after folding batch "
+                            "norm; export an earlier checkpoint")
+    _set_metadata(path, {META_KEY: json.dumps(info, sort_keys=True)})
 
 
 def _freeze_same_padding(model: CMN, size: tuple[int, int], channels: int) -> None:

@@ -1,11 +1,13 @@
-"""Write a taught model: MODEL.pt (cmn_vfx.model.save_checkpoint) and MODEL.onnx beside it, or neither.
+"""Write a taught model: MODEL.pt (cmn_vfx.model.save_checkpoint) and MODEL.onnx beside it (with
+MODEL.correction.onnx, the shot's correction net, where the model has one), or none of them.
 
     write_taught("sh010_taught.pt", model, {"teach": {...}, "metrics": {...}}, size=(288, 512))
 
 The checkpoint is written to a hidden temporary name, exported to ONNX from that file (so the export
 carries the final file's sha256, which `--runtime auto` checks), the export renamed into place, then the
-checkpoint: an interrupt at any point before leaves neither (cmn_vfx.io.atomic), and a stale MODEL.onnx
-of another checkpoint is never run (its sha256 differs).
+checkpoint: an interrupt at any point before leaves neither (cmn_vfx.io.atomic; export_onnx renames the
+sidecar just before the step), and a stale MODEL.onnx or MODEL.correction.onnx of another checkpoint is never
+run (its sha256 differs).
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from cmn_vfx.model.onnx_export import default_onnx_path, export_onnx
 
 
 def write_taught(path: str, model: CMN, extra: dict, size: tuple[int, int]) -> str:
-    """Write `path` and its ONNX export (traced at size (h, w)); returns the export's path."""
+    """Write `path` and its ONNX export (traced at size (h, w); its correction sidecar too, named by
+    cmn_vfx.model.onnx_format.correction_path); returns the step export's path."""
     onnx_path = default_onnx_path(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic_path(path) as tmp:

@@ -107,6 +107,8 @@ def test_every_runtime_is_a_backend(name, exported, monkeypatch):
     assert isinstance(backend, Backend) and backend.name == name
     assert _protocol_faults(type(backend)) == []
     assert backend.meta["sha256"] and backend.precision == "fp32"
+    pha = backend.frame(np.full((8, 8), 0.5, np.float32))           # a model without a correction net: pha itself
+    assert backend.correct(pha, backend.frame(np.zeros((8, 8, 3), np.float32))) is pha
 
 
 def test_the_backend_check_sees_a_missing_method_and_a_changed_one():
@@ -116,8 +118,12 @@ def test_the_backend_check_sees_a_missing_method_and_a_changed_one():
     class Changed(TorchBackend):
         def step(self, src, prev_src, prior):
             return None
+
+    class Uncorrected(OnnxBackend):
+        correct = None
     assert _protocol_faults(Lacking) == ["plane"]
     assert _protocol_faults(Changed) == ["step('src', 'prev_src', 'prior')"]
+    assert _protocol_faults(Uncorrected) == ["correct"]
 
 
 def test_auto_picks_openvino_then_onnx_only_where_they_can_run(exported, tmp_path, monkeypatch, capsys):

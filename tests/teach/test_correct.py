@@ -1,6 +1,8 @@
 """`cmn-matte teach --method correct` (the default) on the tiny shot of tests/commands/test_teach.py: its inputs are
-the engine's own (cmn_vfx.teach.capture: the step's raw alpha of `cmn-matte run`), the taught model beats its base
-on a frame it never saw in every runtime, and any base can be taught."""
+the engine's own (cmn_vfx.teach.capture: the alpha `cmn-matte run` hands its correction stage, after refinement at
+the working size), the taught model beats its base on a frame it never saw in every runtime, and any base can be
+taught."""
+import functools
 import json
 import os
 
@@ -13,6 +15,8 @@ from cmn_vfx.engine.torch_backend import TorchBackend
 from cmn_vfx.io.digest import sha256_of
 from cmn_vfx.io.sequence import find_sequence, shot_frames
 from cmn_vfx.model.checkpoint import read_checkpoint
+from cmn_vfx.model.onnx_format import correction_path
+from cmn_vfx.teach import correct
 from cmn_vfx.teach.capture import capture_keys
 from cmn_vfx.teach.keys import read_keys
 from tests.commands.test_teach import KEYS, assert_beats_base_in_every_runtime, shot, teach  # noqa: F401 - shot: a fixture
@@ -21,32 +25,36 @@ from tests.engine.engine_helpers import make_checkpoint
 torch.set_num_threads(1)
 
 
-def test_the_captured_inputs_are_the_steps_of_cmn_matte_run(shot, monkeypatch, tmp_path):
+def test_the_captured_inputs_are_what_cmn_matte_run_corrects(shot, monkeypatch, tmp_path):
     seq = find_sequence(shot["plate"])
     keys = read_keys(shot["keys"], shot_frames(seq, None), first_geometry(seq))
     base = make_checkpoint(str(tmp_path / "v3.pt"))        # its state shows in the alpha (engine_helpers)
     got = capture_keys(shot["plate"], "1003-1010", keys, base, threads=1)     # a warm-up before 1003
     assert sorted(got) == [1008]
-    stepped = []
-    step = TorchBackend.step
-    monkeypatch.setattr(TorchBackend, "step", lambda self, *a: stepped.append(step(self, *a)) or stepped[-1])
+    fed = []
+    correct = TorchBackend.correct
+    monkeypatch.setattr(TorchBackend, "correct", lambda self, pha, src: fed.append(pha) or correct(self, pha, src))
     assert matte_main(["run", shot["plate"], "--model", base, "--out", str(tmp_path / "run"), "--frames",
                        "1003-1010", "--runtime", "torch", "--no-progress"]) == 0
-    assert len(stepped) == 2 + 8                        # the warm-up (1001-1002) and the range
-    run_pha = TorchBackend.plane(stepped[-3][0])        # 1008: the third step from the end
-    assert np.array_equal(got[1008].raw, run_pha)
+    assert len(fed) == 8                                # the range's frames, in order (the warm-up writes nothing)
+    run_pha = TorchBackend.plane(fed[-3])               # 1008: the third from the end
+    assert np.array_equal(got[1008].pha, run_pha)
     assert got[1008].src.shape == (*run_pha.shape, 3) and got[1008].key.shape == run_pha.shape
     assert abs(float(got[1008].key.sum()) - float(keys[1008].sum()) * run_pha.size / keys[1008].size) < 1.0
 
 
-def test_correct_taught_model_beats_its_base_on_a_held_out_frame_in_every_runtime(shot, capsys):
+def test_correct_taught_model_beats_its_base_on_a_held_out_frame_in_every_runtime(shot, capsys, monkeypatch):
+    # 3 levels, not the default 5: the tiny shot's 42x68 working frame gives 32 px crops, which 5 levels halve to
+    # 2x2 (measured, 400 iterations on the keys: MAD x1e3 27 at 5 levels, 1.5 at 3, against the base's 31)
+    monkeypatch.setattr(correct, "CorrectSettings", functools.partial(correct.CorrectSettings, levels=3))
     out = str(shot["root"] / "models" / "corrected.pt")
     assert teach(shot, shot["keys"], out, "--iterations", "400", "--lr", "5e-3", "--json") == 0    # the default method
     report = json.loads(capsys.readouterr().out)
     assert report["method"] == "correct" and report["iterations"] == 400
     assert all(report["key_mad_x1e3"][str(f)] < 0.5 * report["base_key_mad_x1e3"][str(f)] for f in KEYS), report
     ckpt = read_checkpoint(out)
-    assert ckpt["model_config"]["correction"] == {"width": 16, "levels": 3}
+    assert ckpt["model_config"]["correction"]["levels"] == 3 and ckpt["model_config"]["correction"]["width"] == 16
+    assert os.path.isfile(correction_path(out[:-3] + ".onnx"))          # the sidecar the ONNX runtimes need
     assert ckpt["teach"]["method"] == "correct" and ckpt["teach"]["settings"]["iterations"] == 400
     assert ckpt["teach"]["base"]["sha256"] == sha256_of(shot["base"])
     base = read_checkpoint(shot["base"])["model"]
