@@ -5,8 +5,8 @@
     cmn-matte run plates/sh010.####.exr --model models/sh010.pt --out cmn/sh010     # any runtime
 
 KEYS: alpha EXRs (channel A, or a single channel) numbered like the plate; the frames present are the keys.
---method correct (the default; any base model): a small correction net learns the keys from the base network's
-raw alpha and runs inside the taught model's step after the alpha decoder (cmn_vfx.teach.correct).
+--method correct (the default; any base model): a small correction net learns the keys from the base's alpha at
+the working size, as the run refines it, and runs after the refinement (cmn_vfx.teach.correct).
 --method heads: the heads of a frozen-trunk base (the v5 layout) are fine-tuned (cmn_vfx.teach.fit).
 Writes MODEL.pt (the base's weights and what was taught) and MODEL.onnx beside it, and prints the taught
 model's error on the keys (a fit check: on a keyframe the output is the network's, not a copy of the key).
@@ -164,15 +164,15 @@ def _teach_correct(args, seq, frames, keys, model, meta, settings, out, prior, p
         inputs = capture_keys(seq.hash_pattern, args.frames, keys, args.model, args.colorspace, args.layer,
                               args.threads, b.update)
     order = sorted(inputs)
-    src, raw, key = ([getattr(inputs[f], k) for f in order] for k in ("src", "raw", "key"))
+    src, pha, key = ([getattr(inputs[f], k) for f in order] for k in ("src", "pha", "key"))
     with _bar(args, total=settings.iterations, unit="it", desc=f"{seq.name}: teach") as b:
-        net, result = teach_correction(src, raw, key, settings, b)
+        net, result = teach_correction(src, pha, key, settings, b)
     mad = lambda alphas: {f: round(float(np.abs(a - k).mean()) * 1e3, 3) for f, a, k in zip(order, alphas, key)}  # noqa: E731
-    model.config = dataclasses.replace(model.config, correction=settings.correction)
+    model.config = dataclasses.replace(model.config, correction=net.config)
     model.correction = net
     uses_prior = model.config.prior == "person"
     return _write(args, seq, frames, keys, meta, settings, out, model, result,
-                  (mad(raw), mad(apply_correction(net, src, raw))),
+                  (mad(pha), mad(apply_correction(net, src, pha))),
                   {"working_size": list(size), "prior": prior_name if uses_prior else None,
                    "colorspace": FrameReader.resolve_colorspace(seq, args.colorspace, geometry)})
 
@@ -206,7 +206,7 @@ def _write(args, seq, frames, keys, meta, settings, out, model, result, fits, re
 
 
 def _before(report: dict) -> str:
-    return " (corrected; base: its raw alpha)" if report.get("method") == "correct" else ""
+    return " (corrected; base: its refined alpha)" if report.get("method") == "correct" else ""
 
 
 def summary(report: dict) -> str:

@@ -35,13 +35,18 @@ class CorrectionNet(nn.Module):
 
     def __init__(self, width: int = 16, levels: int = 3, max_channels: int | None = None, mode: str = "logit") -> None:
         super().__init__()
-        self.width, self.levels, self.mode = width, levels, mode
+        self.width, self.levels, self.max_channels, self.mode = width, levels, max_channels, mode
         chans = [min(width * 2 ** i, max_channels or width * 2 ** i) for i in range(levels)]
         self.down = nn.ModuleList([_block(5, chans[0])] + [_block(chans[i - 1], chans[i]) for i in range(1, levels)])
         self.up = nn.ModuleList([_block(chans[i + 1] + chans[i], chans[i]) for i in range(levels - 1)])
         self.head = nn.Conv2d(width, 2 if mode == "both" else 1, 3, padding=1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+
+    @property
+    def config(self) -> dict:
+        """ModelConfig.correction for this net: CorrectionNet(**config) builds it again."""
+        return {"width": self.width, "levels": self.levels, "max_channels": self.max_channels, "mode": self.mode}
 
     @property
     def multiple(self) -> int:

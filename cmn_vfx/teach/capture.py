@@ -31,11 +31,6 @@ class KeyInput:
     pha: np.ndarray
     key: np.ndarray
 
-    @property
-    def raw(self) -> np.ndarray:
-        """pha's name before the correction moved after refinement (cmn_vfx.commands.teach reads it)."""
-        return self.pha
-
 
 def capture_keys(plate: str, frames: str | None, keys: dict[int, np.ndarray], model: str, colorspace: str = "auto",
                  layer: str | None = None, threads: int | None = None, progress=None) -> dict[int, KeyInput]:

@@ -90,3 +90,13 @@ def test_person_share_centres_crops_on_the_person(monkeypatch):
                                  hard_share=0.0, person_share=1.0)
     C.teach_correction(src, pha, [truth], settings)
     assert len(seen) == 5 * settings.batch and min(seen) > 0.5
+
+
+def test_levels_fall_on_a_small_frame():
+    """The deepest level keeps MIN_DEEPEST px of the crop: 5 levels on a working frame, fewer on a tiny one."""
+    settings = C.CorrectSettings()
+    assert C.levels_for(settings, (288, 512)) == 5
+    assert C.levels_for(settings, (42, 68)) == 3
+    assert C.levels_for(C.CorrectSettings(crop=16), (288, 512)) == 2
+    net, _ = C.teach_correction(*[[x[0][:40, :60]] for x in _frames()], C.CorrectSettings(minutes=None, iterations=1))
+    assert net.levels == 3 and net.config["levels"] == 3

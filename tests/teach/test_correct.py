@@ -2,7 +2,6 @@
 the engine's own (cmn_vfx.teach.capture: the alpha `cmn-matte run` hands its correction stage, after refinement at
 the working size), the taught model beats its base on a frame it never saw in every runtime, and any base can be
 taught."""
-import functools
 import json
 import os
 
@@ -16,7 +15,6 @@ from cmn_vfx.io.digest import sha256_of
 from cmn_vfx.io.sequence import find_sequence, shot_frames
 from cmn_vfx.model.checkpoint import read_checkpoint
 from cmn_vfx.model.onnx_format import correction_path
-from cmn_vfx.teach import correct
 from cmn_vfx.teach.capture import capture_keys
 from cmn_vfx.teach.keys import read_keys
 from tests.commands.test_teach import KEYS, assert_beats_base_in_every_runtime, shot, teach  # noqa: F401 - shot: a fixture
@@ -43,10 +41,10 @@ def test_the_captured_inputs_are_what_cmn_matte_run_corrects(shot, monkeypatch, 
     assert abs(float(got[1008].key.sum()) - float(keys[1008].sum()) * run_pha.size / keys[1008].size) < 1.0
 
 
-def test_correct_taught_model_beats_its_base_on_a_held_out_frame_in_every_runtime(shot, capsys, monkeypatch):
-    # 3 levels, not the default 5: the tiny shot's 42x68 working frame gives 32 px crops, which 5 levels halve to
-    # 2x2 (measured, 400 iterations on the keys: MAD x1e3 27 at 5 levels, 1.5 at 3, against the base's 31)
-    monkeypatch.setattr(correct, "CorrectSettings", functools.partial(correct.CorrectSettings, levels=3))
+def test_correct_taught_model_beats_its_base_on_a_held_out_frame_in_every_runtime(shot, capsys):
+    # the net gets 3 levels, not the default 5 (correct.levels_for): the tiny shot's 42x68 working frame gives
+    # 40 px crops, which 5 levels halve to 2-3 px (measured, 400 iterations on the keys: MAD x1e3 27 at 5 levels,
+    # 1.5 at 3, against the base's 31)
     out = str(shot["root"] / "models" / "corrected.pt")
     assert teach(shot, shot["keys"], out, "--iterations", "400", "--lr", "5e-3", "--json") == 0    # the default method
     report = json.loads(capsys.readouterr().out)
