@@ -88,8 +88,9 @@ class TorchBackend:
 
     def correct(self, pha: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
         """The model's correction net on pha [1,1,h,w] and src [1,3,h,w] 0..1 sRGB (cmn_vfx.model.correction), in
-        the step's precision; pha itself without one."""
-        net = self.model.correction
+        the step's precision; pha itself without one (or for a model that has no such attribute: a test's or an
+        older module's)."""
+        net = getattr(self.model, "correction", None)
         if net is None:
             return pha
         with torch.inference_mode(), self._autocast():
