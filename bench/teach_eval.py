@@ -114,7 +114,8 @@ def clip_row(name: str, args: argparse.Namespace) -> dict:
     row["truth_flk"] = round(flicker(r.truth, flows), 2)
     if args.method == "correct":
         auto = read_outputs(os.path.join(work, "auto"), plate)
-        return dict(row, **correct_row(r, auto, keys, flows, CorrectSettings(minutes=args.minutes)))
+        budget = {"minutes": None, "iterations": args.iterations} if args.iterations else {"minutes": args.minutes}
+        return dict(row, **correct_row(r, auto, keys, flows, CorrectSettings(**budget)))
     taught = os.path.join(work, "taught.pt")
     teach = [CMN, "teach", plate, "--keys", key_pattern, "--model", args.base, "--out", taught, "--no-progress", "--json",
              "--minutes", str(args.minutes), "--method", "heads"]
@@ -189,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", choices=("heads", "correct"), default="heads",
                         help="heads: cmn-matte teach (default); correct: a correction net per shot (the probe)")
     parser.add_argument("--minutes", type=float, default=None, help="default 3 (heads), 2.5 (correct)")
+    parser.add_argument("--iterations", type=int, default=None,
+                        help="--method correct: train this many iterations, not for --minutes (figures that do not "
+                             "hang on the machine's load)")
     parser.add_argument("--json", default=None)
     parser.add_argument("--rescore", action="store_true",
                         help="run nothing: score again the outputs and logs a past run left in --work")
