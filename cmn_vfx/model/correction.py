@@ -29,7 +29,7 @@ def _block(cin: int, cout: int) -> nn.Sequential:
 class CorrectionNet(nn.Module):
     """A U-Net of `levels` levels (the full-resolution one included; channels min(width * 2**i, max_channels) at
     level i: width 16, levels 3 is 16-32-64, about 118k parameters; levels 5 with max_channels 64 is
-    16-32-64-64-64, about 414k) from [B,5,H,W] (sRGB RGB 0..1, alpha 0..1, edge band 0/1; H and W multiples of
+    16-32-64-64-64, about 488k) from [B,5,H,W] (sRGB RGB 0..1, alpha 0..1, edge band 0/1; H and W multiples of
     2**(levels-1)) to the residual [B,R,H,W]: R 1, the logit's, in mode 'logit'; R 2, the logit's and the
     alpha's, in mode 'both' (corrected()). The last conv starts at zero."""
 

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from cmn_vfx.job.spec import DEFAULT_TEACH_MINUTES
 from cmn_vfx.model.correction import CorrectionNet, corrected
+from cmn_vfx.teach.budget import report, spent, tick
 
 MIN_DEEPEST = 8     # the crop's side at the net's deepest level at least this many px (levels fewer on a small frame)
 HARD = 0.1          # a pixel the alpha gets wrong by more than this is a hard one (hard_share)
@@ -99,14 +100,6 @@ def _loss(pred: torch.Tensor, truth: torch.Tensor, grad_weight: float) -> torch.
     return (pred - truth).abs().mean() + grad_weight * grad
 
 
-def _done(seconds: float, its: int, settings: CorrectSettings) -> float:
-    """The fraction of the training budget spent: the larger of the clock's and the iterations' fraction."""
-    parts = [seconds / max(settings.minutes * 60, 1e-9) if settings.minutes is not None else 0.0]
-    if settings.iterations is not None:
-        parts.append(its / settings.iterations if settings.iterations else 1.0)
-    return max(parts)
-
-
 def _hard_pixels(stack: torch.Tensor) -> list[torch.Tensor]:
     """Per key of stack [K,5,H,W]: the (y, x) [N,2] where |pha - truth| > HARD."""
     return [torch.nonzero((s[3] - s[4]).abs() > HARD) for s in stack]
@@ -144,7 +137,7 @@ def teach_correction(src: list[np.ndarray], pha: list[np.ndarray], truth: list[n
     hard, person = _hard_pixels(stack), _person_pixels(stack)
     start, its, losses = time.monotonic(), 0, []
     net.train()
-    while (done := _done(time.monotonic() - start, its, settings)) < 1:
+    while (done := spent(settings.minutes, settings.iterations, its, time.monotonic() - start)) < 1:
         for group in opt.param_groups:
             # the last steps at a small rate: at a constant 2e-3 the corrected hat_behind_a moved from
             # 0.71x to 0.97x the automatic MAD between iterations 272 and 279
@@ -165,13 +158,9 @@ def teach_correction(src: list[np.ndarray], pha: list[np.ndarray], truth: list[n
         opt.step()
         losses.append(float(loss.detach()))
         its += 1
-        if progress is not None:
-            progress.update(1)
-            progress.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", refresh=False)
+        tick(progress, losses)
     net.eval()
-    mean = lambda xs: round(float(np.mean(xs)), 6) if xs else None  # noqa: E731
-    return net, {"iterations": its, "seconds": round(time.monotonic() - start, 1), "loss": mean(losses[-20:]),
-                 "first_loss": mean(losses[:20])}
+    return net, report(its, time.monotonic() - start, losses)
 
 
 @torch.no_grad()

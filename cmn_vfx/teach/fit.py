@@ -35,6 +35,7 @@ from cmn_vfx.job.spec import DEFAULT_TEACH_MINUTES
 from cmn_vfx.losses import edge_weight, weighted_alpha_loss
 from cmn_vfx.model.backwarp import backwarp
 from cmn_vfx.model.cmn import CMN
+from cmn_vfx.teach.budget import report, spent, tick
 from cmn_vfx.teach.shot import Shot, cut
 
 Box = tuple[int, int, int, int]        # y, x, h, w on the padded frame, multiples of 16
@@ -70,7 +71,7 @@ def fit(model: CMN, shot: Shot, settings: TeachSettings, progress=None) -> dict:
     opt = torch.optim.AdamW(params, lr=settings.lr, weight_decay=0.0)
     model.train()
     began, totals, i = time.monotonic(), [], 0
-    while not _done(settings, i, time.monotonic() - began):
+    while spent(settings.minutes, settings.iterations, i, time.monotonic() - began) < 1:
         for group in opt.param_groups:
             group["lr"] = settings.lr * _factor(settings, i, time.monotonic() - began)
         rng = np.random.default_rng([settings.seed, i])
@@ -81,27 +82,16 @@ def fit(model: CMN, shot: Shot, settings: TeachSettings, progress=None) -> dict:
         opt.step()
         totals.append(float(terms["total"].detach()))
         i += 1
-        if progress is not None:
-            progress.update(1)
-            progress.set_postfix(loss=f"{np.mean(totals[-20:]):.4f}", refresh=False)
+        tick(progress, totals)
     model.eval()
-    return {"iterations": i, "seconds": round(time.monotonic() - began, 1),
-            "loss": round(float(np.mean(totals[-20:])), 6) if totals else None,
-            "first_loss": round(float(np.mean(totals[:20])), 6) if totals else None}
-
-
-def _done(settings: TeachSettings, i: int, seconds: float) -> bool:
-    return ((settings.iterations is not None and i >= settings.iterations)
-            or (settings.minutes is not None and seconds >= 60 * settings.minutes))
+    return report(i, time.monotonic() - began, totals)
 
 
 def _factor(settings: TeachSettings, i: int, seconds: float) -> float:
     """lr factor: linear warm-up, then cosine to 5% over the run's progress (the later of time and count)."""
     if i < settings.warmup:
         return (i + 1) / settings.warmup
-    parts = [i / settings.iterations if settings.iterations else 0.0,
-             seconds / (60 * settings.minutes) if settings.minutes else 0.0]
-    p = min(1.0, max(parts))
+    p = min(1.0, spent(settings.minutes, settings.iterations, i, seconds))
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p))
 
 
