@@ -2,7 +2,8 @@
 (exit 2, one line) instead of failing and retrying on every node:
 
 - the model: a bundled name or a checkpoint file that exists, can be read and looks like one
-  (torch's zip or pickle, or an ONNX export), without importing torch;
+  (torch's zip or pickle, or an ONNX export), without importing torch; for a job that runs the ONNX export of
+  a model with a correction net (`cmn-matte teach`), its sidecar MODEL.correction.onnx, of the same checkpoint;
 - the plate: every header the tasks will read (output frames, the frames that fill holes, the
   warm-ups), by the rule `cmn-matte run` applies (cmn_vfx.io.image.check_headers); no pixels;
 - the keys (a spec with `keys:`): `cmn-matte teach`'s checks that need only headers (at least one
@@ -19,6 +20,7 @@ import os
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.installed import resolve_checkpoint
 from cmn_vfx.io.sequence import find_sequence, resolve_frames
+from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx_farm.plan import Plan
 
 # torch.save writes a zip archive (PK..) since torch 1.6, a pickle (protocol 2: 0x80 0x02) before
@@ -46,6 +48,27 @@ def check_model(model: str) -> str:
     return path
 
 
+def check_correction_export(spec: ShotSpec, path: str) -> None:
+    """For a job that runs the exported step (runtime openvino or onnx, or a model given as its .onnx; `path`:
+    check_model's) of a model with a correction net: its sidecar is beside the step and was exported from the
+    same checkpoint, by the rule the engine opens it by (cmn_vfx.model.onnx_format.check_correction). Reads
+    metadata and the checkpoint's sha256 only, no runtime package. A keyed shot runs the model its Teach step
+    makes and exports on the worker, and a checkpoint without a step export has no sidecar to check."""
+    from cmn_vfx.engine.runtime import ONNX_RUNTIMES
+    onnx = path.endswith(".onnx")
+    if spec.keys is not None or not (onnx or spec.runtime in ONNX_RUNTIMES):
+        return
+    from cmn_vfx.io.digest import sha256_of
+    from cmn_vfx.io.onnx_weights import read_metadata
+    from cmn_vfx.model.onnx_format import check_correction, default_onnx_path, info_from
+    step = path if onnx else default_onnx_path(path)
+    if not os.path.isfile(step):
+        return
+    info = info_from(read_metadata(step), step)
+    if info["model_config"].get("correction"):
+        check_correction(step, info.get("sha256") if onnx else sha256_of(path))
+
+
 def check_plate(plan: Plan) -> None:
     """Every plate header the plan's tasks read has R, G, B (of the spec's layer) and the first frame's windows."""
     from cmn_vfx.io.image import check_headers
@@ -70,6 +93,6 @@ def check_keys(plan: Plan) -> None:
 def preflight(plan: Plan) -> None:
     """The model, the plate's and the keys' headers; BadInputError (nothing written or submitted) naming the
     first fault."""
-    check_model(plan.spec.model)
+    check_correction_export(plan.spec, check_model(plan.spec.model))
     check_plate(plan)
     check_keys(plan)

@@ -1,4 +1,5 @@
-"""An exported .onnx file's weights, read without the onnx package (the torch-free install has none).
+"""An exported .onnx file's weights and its metadata map, read without the onnx package (the torch-free install
+has none).
 
     digest, nonfinite = weights_digest("cmn_vfx/models/default.onnx")
 
@@ -54,6 +55,20 @@ def _digest(path: str, mtime_ns: int, size: int) -> tuple[str, int]:  # noqa: AR
         raise UnreadableExport(f"{path}: not a readable ONNX model ({exc}); export it again with cmn-matte "
                                "export-onnx") from None
     return sha.hexdigest(), nonfinite
+
+
+def read_metadata(path: str) -> dict[str, str]:
+    """The file's metadata map (ModelProto.metadata_props, field 14: key 1, value 2), as a runtime's session reads it;
+    UnreadableExport for a file that is not ONNX protobuf."""
+    with open(path, "rb") as fh:
+        data = memoryview(fh.read())
+    try:
+        entries = [{f: bytes(v).decode() for f, w, v in _fields(e) if w == 2} for f, w, e in _fields(data)
+                   if f == 14 and w == 2]
+    except (IndexError, ValueError) as exc:
+        raise UnreadableExport(f"{path}: not a readable ONNX model ({exc}); export it again with cmn-matte "
+                               "export-onnx") from None
+    return {e.get(1, ""): e.get(2, "") for e in entries}
 
 
 def _fields(buf: memoryview) -> Iterator[tuple[int, int, object]]:
