@@ -50,13 +50,30 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    "rounding, so frames from another count stay finished; on a shared farm node give the slots the task has")
     p.add_argument("--precision", choices=PRECISIONS,
                    help="network precision (default fp32); fp16/bf16 on a GPU (torch), or on a CPU that has them with OpenVINO (AMX: bf16 2.3x faster a step)")
-    p.add_argument("--refine", choices=REFINES,
-                   help="edge refinement of the network's alpha at the working size: guided (default) "
-                        "filters a thin band around the edge by the frame's colours, 0/1 outside it; none = raw")
+    add_alpha_flags(p)
     p.add_argument("--fg-colour", choices=FG_COLOURS,
                    help="the fg colour where alpha is fractional: estimate (default: from the plate and the alpha, "
                         "2.3x closer to the truth on the validation suite) or network (the network's fg decoder; "
                         "torch runtime only, the ONNX export leaves the decoder out)")
+    p.add_argument("--person-layers", action="store_true", default=None,
+                   help="also write each picked person's alpha as person1.A, person2.A... in the alpha EXR")
+    p.add_argument("--resolve-subject", action="store_true", help="only resolve --subject over the whole shot and "
+                   "store it in OUT/.cmn (cmn-farm submit does this before chunking); write no frame")
+    p.add_argument("--colorspace", help="plate colourspace (OCIO name or 'cineon'; default auto)")
+    p.add_argument("--layer", help="layer holding the plate's R, G, B, e.g. plate for plate.R (default: unprefixed)")
+    p.add_argument("--missing", choices=MISSING, help="holes in the plate: error (default), hold or black")
+    p.add_argument("--overwrite", action="store_true", help="rewrite frames that are already finished")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the report) on stdout")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=run)
+
+
+def add_alpha_flags(p: argparse.ArgumentParser) -> None:
+    """The flags that shape the alpha the correction stage takes (cmn_vfx.engine.taught.CORRECTION_INPUTS), each a
+    spec field of its name (None = not given): `cmn-matte teach` takes them too, to learn under the run's settings."""
+    p.add_argument("--refine", choices=REFINES,
+                   help="edge refinement of the network's alpha at the working size: guided (default) "
+                        "filters a thin band around the edge by the frame's colours, 0/1 outside it; none = raw")
     p.add_argument("--temporal", type=float,
                    help=f"temporal stabilisation 0 <= s < 1: each frame's alpha is blended with the last one, warped "
                         f"by the optical flow, where the picture matches it (steadier edges on real footage); "
@@ -66,22 +83,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--subject", help="which people: all (default), main (the largest, most central, held through "
                    "the shot) or picks x,y@frame in plate pixels, y down (e.g. 1210,540@1001; several joined by ;), "
                    "or a box x0,y0,x1,y1@frame; resolved over the whole shot first")
-    p.add_argument("--person-layers", action="store_true", default=None,
-                   help="also write each picked person's alpha as person1.A, person2.A... in the alpha EXR")
-    p.add_argument("--resolve-subject", action="store_true", help="only resolve --subject over the whole shot and "
-                   "store it in OUT/.cmn (cmn-farm submit does this before chunking); write no frame")
-    p.add_argument("--colorspace", help="plate colourspace (OCIO name or 'cineon'; default auto)")
-    p.add_argument("--layer", help="layer holding the plate's R, G, B, e.g. plate for plate.R (default: unprefixed)")
     p.add_argument("--downsample", help="working resolution ratio 0 < r <= 1, or auto (long side to 512)")
     p.add_argument("--warmup", type=int, help=f"frames run before a range that starts mid-shot (default {DEFAULT_WARMUP})")
     p.add_argument("--cuts", help="frames where a new shot starts, e.g. 1040,1077 (state resets)")
     p.add_argument("--no-auto-cuts", dest="auto_cuts", action="store_false", default=None,
                    help="do not detect cuts from colour histograms")
-    p.add_argument("--missing", choices=MISSING, help="holes in the plate: error (default), hold or black")
-    p.add_argument("--overwrite", action="store_true", help="rewrite frames that are already finished")
-    p.add_argument("--json", action="store_true", help="print one JSON object (the report) on stdout")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    p.set_defaults(func=run)
 
 
 def shot_spec(args: argparse.Namespace) -> ShotSpec:

@@ -6,7 +6,9 @@
 
 KEYS: alpha EXRs (channel A, or a single channel) numbered like the plate; the frames present are the keys.
 --method correct (the default; any base model): a small correction net learns the keys from the base's alpha at
-the working size, as the run refines it, and runs after the refinement (cmn_vfx.teach.correct).
+the working size, as the run refines it, and runs after the refinement (cmn_vfx.teach.correct). It learns under
+the run's settings: give teach the same --refine, --temporal, --subject, --prior, --cuts, --no-auto-cuts, --warmup
+and --downsample as the run; the checkpoint records them, and a run under others says so (cmn_vfx.engine.taught).
 --method heads: the heads of a frozen-trunk base (the v5 layout) are fine-tuned (cmn_vfx.teach.fit).
 Writes MODEL.pt (the base's weights and what was taught) and MODEL.onnx beside it, and prints the taught
 model's error on the keys (a fit check: on a keyframe the output is the network's, not a copy of the key).
@@ -18,10 +20,12 @@ import json
 import os
 import sys
 
+from cmn_vfx.commands.run import add_alpha_flags
+from cmn_vfx.engine.taught import CORRECTION_INPUTS
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.interrupts import interrupts
 from cmn_vfx.job.names import DEFAULT_MODEL
-from cmn_vfx.job.spec import DEFAULT_TEACH_MINUTES
+from cmn_vfx.job.spec import DEFAULT_TEACH_MINUTES, ShotSpec
 
 METHODS = ("correct", "heads")
 
@@ -46,6 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, help="peak learning rate (AdamW, cosine decay; default 2e-3 for correct, 1e-4 "
                    "for heads)")
     p.add_argument("--seed", type=int, default=0, help="seed of the crops and windows")
+    add_alpha_flags(p.add_argument_group("the run's settings (--method correct learns under them; as cmn-matte run)"))
     p.add_argument("--json", action="store_true", help="print one JSON object (the report) on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
     p.set_defaults(func=run)
@@ -68,6 +73,22 @@ def _settings(args: argparse.Namespace):
     minutes = args.minutes if args.minutes is not None else (None if args.iterations else DEFAULT_TEACH_MINUTES)
     lr = {} if args.lr is None else {"lr": args.lr}
     return Settings(minutes=minutes, iterations=args.iterations, seed=args.seed, **lr)
+
+
+def run_spec(args: argparse.Namespace, plate: str) -> ShotSpec:
+    """The shot spec `cmn-matte run` builds from the same flags, whose pass --method correct learns from
+    (cmn_vfx.teach.capture), validated; BadInputError for a bad value, or for any given with --method heads."""
+    from cmn_vfx.io.sequence import parse_frame_range
+    given = {k: getattr(args, k) for k in CORRECTION_INPUTS if getattr(args, k) is not None}
+    if given and args.method == "heads":
+        flags = ", ".join("--no-auto-cuts" if k == "auto_cuts" else f"--{k}" for k in given)
+        raise BadInputError(f"{flags}: --method heads fine-tunes the network's own alpha, which these settings do "
+                            "not reach; leave them out, or use --method correct")
+    if "cuts" in given:
+        given["cuts"] = parse_frame_range(given["cuts"])
+    return ShotSpec(plate=plate, output="(teach: nothing written)", frames=args.frames, model=args.model,
+                    runtime="torch", colorspace=args.colorspace, layer=args.layer, threads=args.threads,
+                    **given).validate("cmn-matte teach")
 
 
 def _out_path(path: str, base_path: str) -> str:
@@ -101,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
             seq = find_sequence(args.plate)
             frames = shot_frames(seq, args.frames)
             resolve_frames(seq, frames, "error")
+            spec = run_spec(args, seq.hash_pattern)
             geometry, size, _ = working_geometry(seq)
             keys = read_keys(args.keys, frames, geometry)
             model, meta = load_base(args.model, args.method)
@@ -110,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             prior = load_prior(prior_name) if args.method == "heads" else None     # correct: the engine's own
         teach = _teach if args.method == "heads" else _teach_correct
         report = teach(args, seq, frames, keys, model, meta, settings, out, prior,
-                       AUTO if prior_name == "auto" else prior_name)
+                       AUTO if prior_name == "auto" else prior_name, spec)
     report["method"] = args.method
     report["frames"] = format_frame_range(frames)
     if args.json:
@@ -120,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _teach(args, seq, frames, keys, model, meta, settings, out, prior, prior_name) -> dict:
+def _teach(args, seq, frames, keys, model, meta, settings, out, prior, prior_name, spec) -> dict:
     """--method heads: the frozen trunk's features once per frame (cmn_vfx.teach.shot), the heads fine-tuned."""
     import torch
 
@@ -142,9 +164,10 @@ def _teach(args, seq, frames, keys, model, meta, settings, out, prior, prior_nam
                   {"working_size": list(shot.size), "colorspace": shot.colorspace, "prior": prior_name})
 
 
-def _teach_correct(args, seq, frames, keys, model, meta, settings, out, prior, prior_name) -> dict:
-    """--method correct: the base's pass over the shot (cmn_vfx.teach.capture), then the correction net learns the
-    keys (cmn_vfx.teach.correct) and joins the base's weights."""
+def _teach_correct(args, seq, frames, keys, model, meta, settings, out, prior, prior_name, spec) -> dict:
+    """--method correct: the base's pass over the shot under the run's settings `spec` (cmn_vfx.teach.capture),
+    then the correction net learns the keys (cmn_vfx.teach.correct) and joins the base's weights; the checkpoint
+    records the settings (teach["run"])."""
     import dataclasses
 
     import numpy as np
@@ -159,10 +182,9 @@ def _teach_correct(args, seq, frames, keys, model, meta, settings, out, prior, p
     process.single_thread_blas()
     if args.threads:
         torch.set_num_threads(args.threads)
-    geometry, size, _ = working_geometry(seq)
+    geometry = working_geometry(seq)[0]
     with _bar(args, total=max(keys) - frames[0] + 1, unit="frame", desc=f"{seq.name}: base pass") as b:
-        inputs = capture_keys(seq.hash_pattern, args.frames, keys, args.model, args.colorspace, args.layer,
-                              args.threads, b.update)
+        inputs, taught_with = capture_keys(spec, keys, b.update)
     order = sorted(inputs)
     src, pha, key = ([getattr(inputs[f], k) for f in order] for k in ("src", "pha", "key"))
     with _bar(args, total=settings.iterations, unit="it", desc=f"{seq.name}: teach") as b:
@@ -170,10 +192,9 @@ def _teach_correct(args, seq, frames, keys, model, meta, settings, out, prior, p
     mad = lambda alphas: {f: round(float(np.abs(a - k).mean()) * 1e3, 3) for f, a, k in zip(order, alphas, key)}  # noqa: E731
     model.config = dataclasses.replace(model.config, correction=net.config)
     model.correction = net
-    uses_prior = model.config.prior == "person"
     return _write(args, seq, frames, keys, meta, settings, out, model, result,
                   (mad(pha), mad(apply_correction(net, src, pha))),
-                  {"working_size": list(size), "prior": prior_name if uses_prior else None,
+                  {"working_size": list(src[0].shape[1::-1]), "prior": taught_with["prior"], "run": taught_with,
                    "colorspace": FrameReader.resolve_colorspace(seq, args.colorspace, geometry)})
 
 
@@ -184,7 +205,8 @@ def _bar(args, **kw):
 
 def _write(args, seq, frames, keys, meta, settings, out, model, result, fits, read) -> dict:
     """Write the taught model (cmn_vfx.teach.save) describing itself; the report. fits: ({frame: MAD x1e3}
-    of the base, of the taught model) on the keys; read: working_size, colorspace, prior."""
+    of the base, of the taught model) on the keys; read: working_size, colorspace, prior, and (--method correct)
+    run: the run's settings it learnt under (cmn_vfx.engine.taught)."""
     from cmn_vfx.io.sequence import format_frame_range
     from cmn_vfx.teach.save import write_taught
     from cmn_vfx.teach.shot import working_geometry
@@ -196,7 +218,7 @@ def _write(args, seq, frames, keys, meta, settings, out, model, result, fits, re
                        "size": [window.width, window.height], "colorspace": read["colorspace"], "layer": args.layer},
              "working_size": read["working_size"], "prior": read["prior"],
              "keys": {"pattern": os.path.abspath(args.keys), "frames": sorted(keys)},
-             "settings": settings.to_dict(), "result": result}
+             "settings": settings.to_dict(), "result": result, **({"run": read["run"]} if "run" in read else {})}
     metrics = {"teach_loss": result["loss"], "key_mad_x1e3": mean(errors), "base_key_mad_x1e3": mean(base_errors),
                "key_mad_x1e3_by_frame": {str(f): v for f, v in errors.items()}}
     onnx_path = write_taught(out, model, {"teach": teach, "metrics": metrics}, size=read["working_size"][::-1])

@@ -36,6 +36,7 @@ from cmn_vfx.engine.runtime import open_backend
 from cmn_vfx.engine.shot import RunReport, Shot
 from cmn_vfx.engine.stabilise import TemporalStabiliser
 from cmn_vfx.engine.streaming import ReadAhead, WriteBehind
+from cmn_vfx.engine.taught import mismatch, taught_with
 from cmn_vfx.engine.writer import FrameWriter, check_output_dir
 from cmn_vfx.errors import BadInputError, CMNError, PartialFailure, warn
 from cmn_vfx.io.sequence import Sequence, count_of, format_frame_range
@@ -116,6 +117,13 @@ class MatteEngine:
         w, h, ratio = working_size(window.width, window.height, job.spec.downsample, min_size)
         return FrameReader(job.seq, colorspace, (w, h), self.prior, geometry, job.spec.layer), (w, h), ratio
 
+    def correction_inputs(self, spec: ShotSpec, seq: Sequence) -> dict:
+        """What shapes the alpha the correction stage takes, as a run of `spec` on `seq` resolves it
+        (cmn_vfx.engine.taught; `cmn-matte teach` records it)."""
+        job = Shot(spec if spec is self.spec else spec.validate(), seq, spec.output, seq.name)
+        reader, _, ratio = self._reader(job)
+        return taught_with(self.resume_key(job, reader.colorspace, ratio))
+
     def subject_plan(self, job: Shot, reader=None, size: tuple[int, int] | None = None):
         """The shot's subject resolved over the whole shot (cmn_vfx.engine.subject); None for all."""
         from cmn_vfx.engine.subject import resolve
@@ -147,7 +155,11 @@ class MatteEngine:
         # every check before the runtime starts work in a thread (OpenVINO's compile): a process that
         # exits while it compiles aborts; and the lock before the finished frames are read
         with claim_frames(job.out_dir, job.name, job.frames):
-            settings = settings_json(self.resume_key(job, colorspace, ratio))
+            key = self.resume_key(job, colorspace, ratio)
+            differ = mismatch(self.meta.get("taught_with"), taught_with(key), job.name)
+            if differ:          # once per shot: a correction net fed another alpha than it learnt from
+                warn(differ)
+            settings = settings_json(key)
             sha = str(self.meta.get("sha256", ""))
             todo, done, changed = pending_frames(job, layout, settings, sha)
             steps = plan_steps(job, todo, warmup_of(job.spec))

@@ -167,7 +167,8 @@ class OnnxBackend:
         self.name, self.precision = net.runtime, net.precision
         self.meta = {"name": info.get("name") or os.path.splitext(os.path.basename(net.path))[0],
                      "path": os.path.abspath(net.path), "sha256": info.get("sha256", ""),
-                     "model_config": info["model_config"], "metrics": info.get("metrics", {}), "runtime": net.runtime}
+                     "model_config": info["model_config"], "metrics": info.get("metrics", {}), "runtime": net.runtime,
+                     "taught_with": info.get("taught_with")}
         self.refine_mode = settings.refine
 
     @staticmethod

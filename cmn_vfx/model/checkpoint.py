@@ -54,7 +54,7 @@ def read_checkpoint(path: str) -> dict:
 def load_model(name_or_path: str, device: str | torch.device = "cpu") -> tuple[CMN, dict]:
     """Rebuild the model saved in a checkpoint (eval mode, on `device`).
 
-    Returns (model, info) with info = {name, path, sha256, model_config, metrics}.
+    Returns (model, info) with info = {name, path, sha256, model_config, metrics, taught_with}.
     Pretrained / flow weight files named in the config are NOT read: the checkpoint has the weights.
     """
     path = resolve_checkpoint(name_or_path)
@@ -79,8 +79,10 @@ def load_model(name_or_path: str, device: str | torch.device = "cpu") -> tuple[C
     model.load_state_dict(state)
     model.to(device).eval()
     name = os.path.splitext(os.path.basename(path))[0]
+    teach = ckpt.get("teach") if isinstance(ckpt.get("teach"), dict) else {}
     info = {"name": name, "path": os.path.abspath(path), "sha256": sha256_of(path),
-            "model_config": config.to_dict(), "metrics": ckpt.get("metrics", {})}
+            "model_config": config.to_dict(), "metrics": ckpt.get("metrics", {}),
+            "taught_with": teach.get("run")}        # what its correction net learnt under (cmn_vfx.engine.taught)
     return model, info
 
 

@@ -27,7 +27,9 @@ The step itself is the same with and without a correction.
 
 The ONNX file's metadata carries the source checkpoint's name, sha256, model config and metrics, so
 the engine writes the same model identity into its EXRs whichever runtime ran the step (the two
-agree to float32 rounding: tests/model/test_onnx_export.py; cmn_vfx.engine.onnx_backend.compare_runtimes).
+agree to float32 rounding: tests/model/test_onnx_export.py; cmn_vfx.engine.onnx_backend.compare_runtimes), and
+a taught model's taught_with (the run settings its correction net learnt under, cmn_vfx.engine.taught), so every
+runtime warns alike of a run under others.
 """
 from __future__ import annotations
 
@@ -122,7 +124,7 @@ def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288,
     correction_path(path) when it has one (a stale one of another export there is removed). Returns the step's
     metadata. Both files appear together or neither: the sidecar is renamed into place just before the step.
 
-    meta: load_model's info (name, sha256, model_config, metrics). size (h, w): the trace size.
+    meta: load_model's info (name, sha256, model_config, metrics, taught_with). size (h, w): the trace size.
     with_fgr: keep the fg decoder (an fgr output); the engine does not use it.
     """
     config = model.config
@@ -143,7 +145,8 @@ def export_onnx(model: CMN, meta: dict, path: str, size: tuple[int, int] = (288,
     axes.update(grid={1: "h16", 2: "w16"}, pha_prev={2: "H", 3: "W"}, grid_full={1: "H", 2: "W"})
     outputs = output_names(config.variant, with_fgr)
     info = {"format": FORMAT, "version": VERSION, "name": meta.get("name"), "sha256": meta.get("sha256"),
-            "model_config": config.to_dict(), "metrics": meta.get("metrics", {})}
+            "model_config": config.to_dict(), "metrics": meta.get("metrics", {}),
+            "taught_with": meta.get("taught_with")}
     _freeze_same_padding(model, (h, w), config.in_channels)
     graph = StepGraph(model, with_fgr).eval()
     sidecar = correction_path(path)

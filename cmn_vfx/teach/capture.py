@@ -1,24 +1,32 @@
 """What the correction net sees at run time, taken from the engine's own pass: `cmn-matte teach --method correct`'s
 inputs.
 
-    keys_in = capture_keys(plate, frames_text, keys, "default", colorspace="auto", layer=None, threads=None)
+    spec = ShotSpec(plate, "(teach: nothing written)", frames="1001-1040", model="default", refine="none")
+    keys_in, taught_with = capture_keys(spec, keys)
     keys_in[1008].src, keys_in[1008].pha, keys_in[1008].key      # working size: [h,w,3], [h,w], [h,w]
+    taught_with        # {"refine": "none", "temporal": 0.7, "subject": "all", ...}: the checkpoint's teach["run"]
 
-The base runs over the frames as `cmn-matte run --runtime torch --model BASE` runs them (MatteEngine.capture: the
-reader's working size and colour conversion, the person prior and its track, cuts, the subject, the temporal
-stabiliser, the warm-up before a range that starts mid-shot, the edge refinement), and each key frame's
-working-size frame and alpha are kept: the alpha the engine's correction stage takes (MatteEngine.finish hands
-it to Backend.correct), after refinement and before upsampling; never the base's own correction net where it has
-one (a taught base is taught again from its refined network alpha). The pass uses the spec's defaults
-(--refine guided, temporal, subject all). It stops at the last key. The keys (at the plate's data window) come
-to the working size by area averaging, as the reader brings the plate.
+The base runs over the frames as `cmn-matte run --runtime torch` runs the spec (MatteEngine.capture: the
+reader's working size (`downsample`) and colour conversion, the person prior and its track, cuts, the subject,
+the temporal stabiliser, the warm-up before a range that starts mid-shot, the edge refinement), and each key
+frame's working-size frame and alpha are kept: the alpha the engine's correction stage takes (MatteEngine.finish
+hands it to Backend.correct), after refinement and before upsampling; never the base's own correction net where
+it has one (a taught base is taught again from its refined network alpha). The spec is the run's (`cmn-matte
+teach` builds it from the run's flags), so the net learns the input the run feeds it; what of it shapes that
+input comes back as the run resolves it (MatteEngine.correction_inputs, cmn_vfx.engine.taught), for the
+checkpoint to record. Its output is never written: a subject other than all is resolved into a temporary folder.
+It stops at the last key. The keys (at the plate's data window) come to the working size by area averaging, as
+the reader brings the plate.
 """
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
+from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx.teach.shot import key_at_size
 
 
@@ -32,28 +40,29 @@ class KeyInput:
     key: np.ndarray
 
 
-def capture_keys(plate: str, frames: str | None, keys: dict[int, np.ndarray], model: str, colorspace: str = "auto",
-                 layer: str | None = None, threads: int | None = None, progress=None) -> dict[int, KeyInput]:
-    """{frame: KeyInput} for every key of `keys` ({frame: [H,W] over the plate's data window}, cmn_vfx.teach.keys).
-    plate: its pattern; frames: the range taught ('1001-1040', None: the whole plate); model: the base;
-    progress(n): per frame run."""
+def capture_keys(spec: ShotSpec, keys: dict[int, np.ndarray], progress=None) -> tuple[dict[int, KeyInput], dict]:
+    """({frame: KeyInput} for every key of `keys` ({frame: [H,W] over the plate's data window},
+    cmn_vfx.teach.keys), the settings it was captured under (cmn_vfx.engine.taught.taught_with)).
+    spec: the run's (plate, frames taught, base model, colourspace, layer, threads, and the settings of
+    CORRECTION_INPUTS); it runs in torch, its output unused. progress(n): per frame run."""
     from cmn_vfx.engine.matte import MatteEngine
     from cmn_vfx.io.sequence import find_sequence
-    from cmn_vfx.job.spec import ShotSpec
-    spec = ShotSpec(plate=plate, output="(teach: nothing written)", frames=frames, model=model, runtime="torch",
-                    colorspace=colorspace, layer=layer, threads=threads)
-    engine = MatteEngine(spec)
-    engine.backend.model.correction = None      # a taught base's correction is replaced, never learnt from
-    last, out = max(keys), {}
-    passing = engine.capture(spec, find_sequence(plate))
-    try:
-        for frame, src, pha in passing:
-            if frame in keys:
-                out[frame] = KeyInput(src, pha, key_at_size(keys[frame], src.shape[1::-1]))
-            if progress:
-                progress(1)
-            if frame == last:
-                break
-    finally:
-        passing.close()         # the engine settles its backend
-    return out
+    with tempfile.TemporaryDirectory(prefix="cmn-teach-") as scratch:
+        spec = dataclasses.replace(spec, runtime="torch", output=scratch)
+        engine = MatteEngine(spec)
+        engine.backend.model.correction = None      # a taught base's correction is replaced, never learnt from
+        seq = find_sequence(spec.plate)
+        taught_with = engine.correction_inputs(spec, seq)
+        last, out = max(keys), {}
+        passing = engine.capture(spec, seq)
+        try:
+            for frame, src, pha in passing:
+                if frame in keys:
+                    out[frame] = KeyInput(src, pha, key_at_size(keys[frame], src.shape[1::-1]))
+                if progress:
+                    progress(1)
+                if frame == last:
+                    break
+        finally:
+            passing.close()         # the engine settles its backend
+    return out, taught_with

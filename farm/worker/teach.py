@@ -5,17 +5,19 @@
 maps the spec for this worker (farm/worker/pathmap.py, the keys' pattern too), then runs
 
     cmn-matte teach PLATE --keys KEYS --out OUT/.cmn/taught/<name>.pt --model BASE --minutes M [--frames A-B]
+        --refine R --temporal S --downsample D [--subject X --prior P --cuts C --no-auto-cuts --warmup N]
 
 which refuses bad keys before any work with its one line (exit 2: this step fails with it) and writes the
-checkpoint and its ONNX export atomically (cmn_vfx.teach.save). Every Matte task then runs that model
-(cmn_vfx_farm.taught.matte_spec): the frames carry its sha256 in cmn:checkpoint_sha256 and cmn:settings,
-not the base's.
+checkpoint and its ONNX export atomically (cmn_vfx.teach.save). The correction net learns under the spec's
+own settings (cmn_vfx.engine.taught.CORRECTION_INPUTS: the alpha its Matte tasks feed it). Every Matte task
+then runs that model (cmn_vfx_farm.taught.matte_spec): the frames carry its sha256 in cmn:checkpoint_sha256
+and cmn:settings, not the base's.
 
 Teaching stops on the clock (`teach_minutes`), so two teachings of the same keys differ in their last bits:
 a resubmit must not teach again, or every finished frame would be redone. So the model's inputs are hashed
 (`teach_key`: the base checkpoint's and the keys' bytes, each taught plate frame's identity, the frames, the
-minutes, the colourspace and layer) into <name>.teach.json beside it, and a step whose inputs hash the same
-finds the model taught and stops there. A changed key set hashes otherwise: taught again, a new sha256,
+minutes, the colourspace and layer, the spec's CORRECTION_INPUTS) into <name>.teach.json beside it, and a
+step whose inputs hash the same finds the model taught and stops there. A changed key set hashes otherwise: taught again, a new sha256,
 every frame redone. Paths are not hashed: workers that see the files under other roots agree.
 """
 from __future__ import annotations
@@ -26,12 +28,14 @@ import json
 import os
 import subprocess
 
+from cmn_vfx.engine.taught import CORRECTION_INPUTS
 from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx_farm.taught import shot_name, taught_model
 from cmn_vfx_farm.worker.pathmap import localise
 
-VERSION = 2             # bump when what teach_key hashes or the Teach step runs changes: models taught before
-#                         are taught again (2: cmn-matte teach's default method became correct, a correction net)
+VERSION = 3             # bump when what teach_key hashes or the Teach step runs changes: models taught before
+#                         are taught again (2: cmn-matte teach's default method became correct, a correction net;
+#                         3: it learns under the spec's settings, not the defaults, and records them)
 
 
 def teach_key(spec: ShotSpec) -> str:
@@ -43,7 +47,8 @@ def teach_key(spec: ShotSpec) -> str:
     seq, keys = find_sequence(spec.plate), find_sequence(spec.keys)
     frames = shot_frames(seq, spec.frames)
     h = hashlib.sha256(json.dumps([VERSION, sha256_of(resolve_checkpoint(spec.model)), frames,
-                                   float(spec.teach_minutes), spec.colorspace, spec.layer]).encode())
+                                   float(spec.teach_minutes), spec.colorspace, spec.layer,
+                                   {k: getattr(spec, k) for k in CORRECTION_INPUTS}]).encode())
     h.update("".join(f"{f}:{source_id(seq.path(f)) if f in seq.frames else ''};" for f in frames).encode())
     h.update("".join(f"key {f}:{sha256_of(keys.path(f))};" for f in keys.frames).encode())
     return h.hexdigest()
@@ -63,11 +68,18 @@ def is_taught(model: str, key: str) -> bool:
 
 
 def teach_argv(spec: ShotSpec, cmn_matte: str, model: str) -> list[str]:
-    """`cmn-matte teach` for the spec: its plate, keys, frames, base model, minutes, colourspace and layer."""
+    """`cmn-matte teach` for the spec: its plate, keys, frames, base model, minutes, colourspace, layer, and the
+    settings its Matte tasks run the correction net under (CORRECTION_INPUTS, cmn-matte run's flags)."""
     argv = [cmn_matte, "teach", spec.plate, "--keys", spec.keys, "--out", model, "--model", spec.model,
-            "--minutes", f"{float(spec.teach_minutes):g}", "--colorspace", spec.colorspace, "--no-progress"]
+            "--minutes", f"{float(spec.teach_minutes):g}", "--colorspace", spec.colorspace, "--no-progress",
+            "--refine", spec.refine, "--temporal", repr(float(spec.temporal)), "--downsample", str(spec.downsample)]
     argv += ["--frames", str(spec.frames)] if spec.frames is not None else []
     argv += ["--layer", spec.layer] if spec.layer else []
+    argv += [f"--subject={spec.subject}"] if spec.subject is not None else []    # '=': a pick may start with '-'
+    argv += ["--prior", spec.prior] if spec.prior is not None else []
+    argv += ["--warmup", str(spec.warmup)] if spec.warmup is not None else []
+    argv += ["--cuts=" + ",".join(map(str, spec.cuts))] if spec.cuts else []
+    argv += [] if spec.auto_cuts else ["--no-auto-cuts"]
     return argv + (["--threads", str(spec.threads)] if spec.threads else [])
 
 

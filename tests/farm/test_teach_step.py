@@ -147,6 +147,31 @@ def test_bad_keys_are_refused_by_submit_with_one_line_and_nothing_written(tmp_pa
     assert not os.path.exists(tmp_path / "out")
 
 
+def _parsed_teach(argv: list[str]):
+    """The ShotSpec `cmn-matte teach` builds from argv (cmn_vfx.commands.teach.run_spec)."""
+    import argparse
+
+    from cmn_vfx.commands import teach
+    parser = argparse.ArgumentParser()
+    teach.add_parser(parser.add_subparsers())
+    args = parser.parse_args(argv[1:])
+    return teach.run_spec(args, args.plate)
+
+
+def test_the_teach_step_teaches_under_the_specs_run_settings_and_hashes_them(taught_shot):
+    from cmn_vfx.engine.taught import CORRECTION_INPUTS
+    from cmn_vfx_farm.worker.teach import teach_argv, teach_key
+    spec = ShotSpec.from_yaml(taught_shot["spec"])
+    other = ShotSpec.from_dict(dict(spec.to_dict(), refine="none", temporal=0.25, subject="-3,4@1001", prior="people",
+                                    cuts=[1003, 1005], auto_cuts=False, warmup=2, downsample=0.9))
+    fields = lambda s: {k: str(getattr(s, k)) for k in CORRECTION_INPUTS}  # noqa: E731 - the flags' text is a str
+    for each in (spec, other):
+        assert fields(_parsed_teach(teach_argv(each, "cmn-matte", "m.pt"))) == fields(each)
+    keys = {teach_key(spec)} | {teach_key(ShotSpec.from_dict(dict(spec.to_dict(), **{k: getattr(other, k)})))
+                                for k in CORRECTION_INPUTS}
+    assert len(keys) == len(CORRECTION_INPUTS) + 1          # each setting taught again when it changes
+
+
 # -- the local runner end to end: teach, then matte with the taught model; resubmits ----------------------------
 
 @pytest.fixture(scope="module")

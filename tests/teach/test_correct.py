@@ -6,6 +6,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 import torch
 
 from cmn_vfx.cli import matte_main
@@ -13,6 +14,7 @@ from cmn_vfx.engine.reader import first_geometry
 from cmn_vfx.engine.torch_backend import TorchBackend
 from cmn_vfx.io.digest import sha256_of
 from cmn_vfx.io.sequence import find_sequence, shot_frames
+from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx.model.checkpoint import read_checkpoint
 from cmn_vfx.model.onnx_format import correction_path
 from cmn_vfx.teach.capture import capture_keys
@@ -23,17 +25,33 @@ from tests.engine.engine_helpers import make_checkpoint
 torch.set_num_threads(1)
 
 
-def test_the_captured_inputs_are_what_cmn_matte_run_corrects(shot, monkeypatch, tmp_path):
+@pytest.fixture(scope="module")
+def captured(shot, tmp_path_factory):
+    """{refine: the KeyInputs captured under it}, the keys and the base (a v3 checkpoint: its state shows in the
+    alpha, engine_helpers)."""
     seq = find_sequence(shot["plate"])
     keys = read_keys(shot["keys"], shot_frames(seq, None), first_geometry(seq))
-    base = make_checkpoint(str(tmp_path / "v3.pt"))        # its state shows in the alpha (engine_helpers)
-    got = capture_keys(shot["plate"], "1003-1010", keys, base, threads=1)     # a warm-up before 1003
+    base = make_checkpoint(str(tmp_path_factory.mktemp("capture") / "v3.pt"))
+    got = {}
+    for refine in ("guided", "none"):      # the spec's default, then the run's --refine none
+        spec = ShotSpec(plate=shot["plate"], output="unused", frames="1003-1010", model=base, threads=1, refine=refine)
+        got[refine], recorded = capture_keys(spec, keys)        # a warm-up before 1003
+        assert recorded["refine"] == refine and recorded["subject"] == "all" and recorded["warmup"] == 8
+    return got, keys, base
+
+
+@pytest.mark.parametrize("refine", ["guided", "none"])
+def test_the_captured_inputs_are_what_cmn_matte_run_corrects_under_its_settings(captured, shot, refine, monkeypatch,
+                                                                                 tmp_path):
+    inputs, keys, base = captured
+    got = inputs[refine]
     assert sorted(got) == [1008]
+    assert not np.array_equal(inputs["guided"][1008].pha, inputs["none"][1008].pha)   # the setting reaches the alpha
     fed = []
     correct = TorchBackend.correct
     monkeypatch.setattr(TorchBackend, "correct", lambda self, pha, src: fed.append(pha) or correct(self, pha, src))
     assert matte_main(["run", shot["plate"], "--model", base, "--out", str(tmp_path / "run"), "--frames",
-                       "1003-1010", "--runtime", "torch", "--no-progress"]) == 0
+                       "1003-1010", "--runtime", "torch", "--refine", refine, "--no-progress"]) == 0
     assert len(fed) == 8                                # the range's frames, in order (the warm-up writes nothing)
     run_pha = TorchBackend.plane(fed[-3])               # 1008: the third from the end
     assert np.array_equal(got[1008].pha, run_pha)
@@ -60,11 +78,41 @@ def test_correct_taught_model_beats_its_base_on_a_held_out_frame_in_every_runtim
     assert_beats_base_in_every_runtime(shot, out, "correct")
 
 
-def test_correct_teaches_a_base_without_frozen_trunk(shot, tmp_path, capsys):
+def test_correct_teaches_a_base_without_frozen_trunk_under_the_run_settings_it_records(shot, tmp_path, capsys):
     old = make_checkpoint(str(tmp_path / "v3.pt"))
     out = str(tmp_path / "m.pt")
     assert matte_main(["teach", shot["plate"], "--keys", shot["keys"], "--out", out, "--model", old,
-                       "--iterations", "2", "--no-progress"]) == 0
+                       "--iterations", "2", "--no-progress", "--refine", "none", "--temporal", "0.5",
+                       "--no-auto-cuts", "--cuts", "1005", "--downsample", "0.9"]) == 0
     ckpt = read_checkpoint(out)
     assert not ckpt["model_config"]["frozen_trunk"] and ckpt["model_config"]["correction"]
     assert ckpt["teach"]["result"]["iterations"] == 2 and os.path.isfile(out[:-3] + ".onnx")
+    assert ckpt["teach"]["run"] == {"refine": "none", "temporal": 0.5, "subject": "all", "prior": None,
+                                    "cuts": [1005], "auto_cuts": False, "warmup": 8, "downsample": 0.9}
+    assert ckpt["teach"]["working_size"] == [61, 38]        # the 68x42 plate at --downsample 0.9
+    capsys.readouterr()
+    same = ["--refine", "none", "--temporal", "0.5", "--no-auto-cuts", "--cuts", "1005", "--downsample", "0.9"]
+    for runtime in ("torch", "onnx", "openvino"):       # the record reaches every runtime (checkpoint, ONNX metadata)
+        for extra, differ in ((same, []), (same[2:], ["refine"]), (same[:2] + same[4:] + ["--subject", "all"],
+                                                                   ["temporal"])):
+            assert matte_main(["run", shot["plate"], "--model", out, "--out", str(tmp_path / f"run_{runtime}"),
+                               "--runtime", runtime, "--no-progress", "--overwrite", *extra]) == 0
+            said = [line for line in capsys.readouterr().err.splitlines() if "taught under other settings" in line]
+            assert len(said) == len(differ[:1]), (runtime, extra, said)         # once a run, or never
+            assert all(f"{k} taught" in said[0] for k in differ), said
+            assert all(f"{k} taught" not in "".join(said) for k in ("cuts", "auto_cuts", "downsample", "subject"))
+
+
+def test_a_model_without_the_record_is_never_warned_about(shot, tmp_path, capsys):
+    assert matte_main(["run", shot["plate"], "--model", shot["base"], "--out", str(tmp_path / "run"), "--refine",
+                       "none", "--runtime", "torch", "--no-progress"]) == 0
+    assert "taught under" not in capsys.readouterr().err
+
+
+def test_run_flags_are_refused_with_method_heads_and_bad_values_by_the_spec(shot, tmp_path, capsys):
+    out = str(tmp_path / "models" / "m.pt")
+    assert teach(shot, shot["keys"], out, "--method", "heads", "--refine", "none") == 2
+    assert "--refine: --method heads" in capsys.readouterr().err
+    assert teach(shot, shot["keys"], out, "--temporal", "1.5") == 2
+    assert "temporal 1.5 must be a number 0 <= s < 1" in capsys.readouterr().err
+    assert not os.path.exists(out)
