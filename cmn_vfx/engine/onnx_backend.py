@@ -25,7 +25,7 @@ from cmn_vfx.engine.stabilise import FLOW_PRESET
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.job.names import STRIDE
 from cmn_vfx.model.dis_numpy import backward_flow
-from cmn_vfx.model.onnx_format import CORRECTION_FORMAT, correction_path, info_from
+from cmn_vfx.model.onnx_format import check_correction, correction_path, info_from
 
 
 class OnnxNetwork:
@@ -124,19 +124,13 @@ class OnnxNetwork:
 class OnnxCorrection:
     """A shot's correction net exported beside its step (cmn_vfx.model.onnx_export.export_correction), run as
     cmn_vfx.model.correction.corrected runs it: the frame edge-padded to the net's multiple, then cropped back.
-    Refused (BadInputError) when the sidecar is missing or was exported with another checkpoint than the step."""
+    Refused (BadInputError) when the sidecar is missing or was exported with another checkpoint than the step
+    (cmn_vfx.model.onnx_format.check_correction)."""
 
     def __init__(self, step_path: str, step_info: dict, threads: int | None, executor: str, precision: str) -> None:
         self.path = correction_path(step_path)
-        again = f"export it again with cmn-matte export-onnx --model {os.path.splitext(step_path)[0]}.pt"
-        if not os.path.isfile(self.path):
-            raise BadInputError(f"{step_path}: its model has a correction net but {os.path.basename(self.path)} is "
-                                f"not beside it; {again}")
+        self.info = check_correction(step_path, step_info.get("sha256"))
         self.session = EXECUTORS[executor](self.path, threads, precision)
-        self.info = info_from(self.session.metadata, self.path, CORRECTION_FORMAT)
-        if self.info.get("sha256") != step_info.get("sha256"):
-            raise BadInputError(f"{self.path} was exported from another checkpoint than {step_path} (sha256 "
-                                f"{str(self.info.get('sha256'))[:12]} vs {str(step_info.get('sha256'))[:12]}); {again}")
         self.multiple = int(self.info["multiple"])
 
     def _padded(self, h: int, w: int) -> tuple[int, int]:

@@ -43,6 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cmn_vfx.model.onnx_format import CORRECTION_FORMAT, FORMAT, META_KEY, correction_path
+from cmn_vfx.model.onnx_format import default_onnx_path  # noqa: F401 - re-exported
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.io.atomic import atomic_path
 from cmn_vfx.io.onnx_weights import weights_digest
@@ -235,8 +236,4 @@ def _set_metadata(path: str, props: dict[str, str]) -> None:
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, path)
-
-
-def default_onnx_path(checkpoint_path: str) -> str:
-    return os.path.splitext(checkpoint_path)[0] + ".onnx"
 
