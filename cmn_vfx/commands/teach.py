@@ -22,7 +22,7 @@ import sys
 
 from cmn_vfx.commands.run import add_alpha_flags
 from cmn_vfx.engine.taught import CORRECTION_INPUTS
-from cmn_vfx.errors import BadInputError
+from cmn_vfx.errors import BadInputError, warn
 from cmn_vfx.interrupts import interrupts
 from cmn_vfx.job.names import DEFAULT_MODEL
 from cmn_vfx.job.spec import DEFAULT_TEACH_MINUTES, ShotSpec
@@ -135,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
                        AUTO if prior_name == "auto" else prior_name, spec)
     report["method"] = args.method
     report["frames"] = format_frame_range(frames)
+    worse = fit_warning(report)
+    if worse:
+        warn(worse)
     if args.json:
         print(json.dumps(report))
     else:
@@ -225,6 +228,18 @@ def _write(args, seq, frames, keys, meta, settings, out, model, result, fits, re
     return {"model": out, "onnx": onnx_path, "base": meta["name"], "keys": sorted(keys), "iterations": result["iterations"],
             "seconds": result["seconds"], "loss": result["loss"], "first_loss": result["first_loss"],
             "key_mad_x1e3": errors, "base_key_mad_x1e3": base_errors, "working_size": read["working_size"]}
+
+
+def fit_warning(report: dict) -> str | None:
+    """One line when the taught model fits its keys worse than the base did (mean MAD over the keys): the
+    teaching went wrong (it diverged, or the keys do not belong to this plate or frame numbers); None otherwise.
+    The model is written all the same (the fit is reported, the user decides)."""
+    taught, base = (sum(report[k].values()) / len(report[k]) for k in ("key_mad_x1e3", "base_key_mad_x1e3"))
+    if taught <= base + max(1.0, 0.1 * base):     # a near-perfect base may come back a shade worse
+        return None
+    return (f"the taught model fits its keys worse than its base (MAD x1e3 {taught:.1f} against {base:.1f}): teaching "
+            "went wrong; check that the keys are this plate's, at its frame numbers, and teach again with a lower "
+            "--lr or another --seed")
 
 
 def _before(report: dict) -> str:

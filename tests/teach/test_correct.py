@@ -116,3 +116,12 @@ def test_run_flags_are_refused_with_method_heads_and_bad_values_by_the_spec(shot
     assert teach(shot, shot["keys"], out, "--temporal", "1.5") == 2
     assert "temporal 1.5 must be a number 0 <= s < 1" in capsys.readouterr().err
     assert not os.path.exists(out)
+
+
+def test_a_fit_worse_than_the_base_is_said_and_a_near_equal_one_is_not():
+    from cmn_vfx.commands.teach import fit_warning
+    report = lambda taught, base: {"key_mad_x1e3": {1001: taught, 1008: taught}, "base_key_mad_x1e3": {1001: base, 1008: base}}  # noqa: E731
+    said = fit_warning(report(326.0, 31.0))     # what the unclipped tiny shot at lr 5e-3 did on an AVX-512 EPYC
+    assert said and "326.0" in said and "31.0" in said and "--lr" in said
+    assert fit_warning(report(1.7, 31.0)) is None and fit_warning(report(1.6, 1.2)) is None     # within the margin
+    assert fit_warning(report(40.0, 31.0))
