@@ -62,6 +62,28 @@ def test_both_mode_undoes_a_confident_mistake_the_logit_alone_does_not():
     assert errors["logit"] > 0.8 * base
 
 
+@pytest.mark.parametrize("bf16", [False, True])
+def test_both_precisions_learn_and_say_which_ran(bf16):
+    """bf16 autocast (on where the CPU has it natively, C.native_bf16) learns as float32 does."""
+    torch.set_num_threads(1)
+    src, pha, truth = _frames()
+    settings = C.CorrectSettings(minutes=None, iterations=60, width=8, levels=3, max_channels=16, crop=32, lr=5e-3,
+                                 bf16=bf16)
+    net, report = C.teach_correction(src, pha, truth, settings)
+    assert report["bf16"] is bf16
+    assert _mad(C.apply_correction(net, src, pha), truth) < 0.3 * _mad(pha, truth)
+
+
+def test_native_bf16_reads_the_cpu_flags(monkeypatch, tmp_path):
+    import builtins
+    opened = builtins.open
+    for flags, want in (("fpu avx512f avx512_bf16", True), ("fpu amx_bf16 amx_tile", True), ("fpu avx2 avx512f", False)):
+        info = tmp_path / "cpuinfo"
+        info.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+        monkeypatch.setattr(builtins, "open", lambda path, *a, **k: opened(info if path == "/proc/cpuinfo" else path, *a, **k))
+        assert C.native_bf16() is want
+
+
 def test_config_checks_the_recipe_keys():
     ModelConfig(correction={"width": 16, "levels": 5, "max_channels": 64, "mode": "both"})
     ModelConfig(correction={"width": 16, "levels": 3})
