@@ -10,6 +10,7 @@ command line runs it (a child process, timed, peak RSS from /usr/bin/time):
   default cmn-matte run PLATE --model default          the shipped model
   teach   cmn-matte teach PLATE --keys KEYS --model BASE --out taught.pt --minutes M --method heads
   taught  cmn-matte run PLATE --model taught.pt
+`--method correct --end-to-end`: the shipped path, teach (--method correct, its own defaults) + taught as above.
 `--method correct` (bench/harness/teach_correct.py, the issue's outside probe): instead of teach + taught, the
 product's correction net (cmn_vfx.teach.correct) trained from scratch on the keys for --minutes (default 2.5) on
 one thread corrects the auto run's final alpha (no default run; with --rescore the auto run a past run left is
@@ -105,6 +106,7 @@ def clip_row(name: str, args: argparse.Namespace) -> dict:
     key_pattern = write_keys(os.path.join(work, "keys"), r.truth, keys)
     flows = backward_flows(r.src)
     row = {"clip": name, "base": args.base, "keys": [PLATE_FIRST + i for i in keys]}
+    probe = args.method == "correct" and not args.end_to_end
     runs = {"auto": args.base} if args.method == "correct" else {"auto": args.base, "default": "default"}
     for label, model in runs.items():
         out = os.path.join(work, label)
@@ -112,13 +114,14 @@ def clip_row(name: str, args: argparse.Namespace) -> dict:
                   not args.rescore)
         row[label] = dict(score(read_outputs(out, plate), r, keys, flows), **t)
     row["truth_flk"] = round(flicker(r.truth, flows), 2)
-    if args.method == "correct":
+    if probe:
         auto = read_outputs(os.path.join(work, "auto"), plate)
         budget = {"minutes": None, "iterations": args.iterations} if args.iterations else {"minutes": args.minutes}
         return dict(row, **correct_row(r, auto, keys, flows, CorrectSettings(**budget)))
     taught = os.path.join(work, "taught.pt")
     teach = [CMN, "teach", plate, "--keys", key_pattern, "--model", args.base, "--out", taught, "--no-progress", "--json",
-             "--minutes", str(args.minutes), "--method", "heads"]
+             "--minutes", str(args.minutes), "--method", args.method]
+    teach += ["--iterations", str(args.iterations)] if args.iterations else []
     row["teach"] = timed(teach, os.path.join(work, "teach.log"), not args.rescore)
     report = [json.loads(line) for line in open(os.path.join(work, "teach.log")) if line.startswith("{")]
     if report:
@@ -142,13 +145,14 @@ def correct_row(r: V.Rendered, auto: list[np.ndarray], keys: list[int], flows: l
 
 
 def table(rows: list[dict]) -> str:
-    if "default" not in rows[0]:
+    if "teach" in rows[0] and "load" in rows[0]["teach"]:
         return correct_table(rows)
     head = (f"{'clip':<14} {'auto MAD':>8} {'default':>8} {'taught':>8} {'ratio':>6} {'keys fit':>8} "
             f"{'flk auto':>8} {'flk taught':>10} {'teach s':>7} {'RSS MB':>7} {'its':>5}")
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r['clip']:<14} {r['auto']['mad_other']:>8.2f} {r['default']['mad_other']:>8.2f} "
+        default = f"{r['default']['mad_other']:.2f}" if "default" in r else "-"     # --end-to-end: no default run
+        lines.append(f"{r['clip']:<14} {r['auto']['mad_other']:>8.2f} {default:>8} "
                      f"{r['taught']['mad_other']:>8.2f} {r['ratio']:>6.2f} {r['taught']['mad_keys']:>8.2f} "
                      f"{r['auto']['flk']:>8.2f} {r['taught']['flk']:>10.2f} {r['teach']['seconds']:>7.0f} "
                      f"{r['teach']['peak_rss_mb']:>7} {r['teach'].get('iterations', 0):>5}")
@@ -193,12 +197,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=None,
                         help="--method correct: train this many iterations, not for --minutes (figures that do not "
                              "hang on the machine's load)")
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="--method correct as shipped: cmn-matte teach (its defaults: torch's threads, "
+                             "--minutes 3) then cmn-matte run --model taught.pt, timed, instead of the harness")
     parser.add_argument("--json", default=None)
     parser.add_argument("--rescore", action="store_true",
                         help="run nothing: score again the outputs and logs a past run left in --work")
     args = parser.parse_args(argv)
     if args.minutes is None:
-        args.minutes = 2.5 if args.method == "correct" else 3.0
+        args.minutes = 2.5 if args.method == "correct" and not args.end_to_end else 3.0
     rows = []
     for name in args.clips.split(","):
         rows.append(clip_row(name, args))
