@@ -53,13 +53,14 @@ def test_both_mode_undoes_a_confident_mistake_the_logit_alone_does_not():
     src, pha, truth = _frames()
     base = _mad(pha, truth)
     errors = {}
-    for mode in ("logit", "both"):
+    for mode, l2 in (("logit", 0.0), ("both", 0.0), ("both", 1.0)):
         settings = C.CorrectSettings(minutes=None, iterations=60, width=8, levels=3, max_channels=16, mode=mode,
-                                     crop=32, lr=5e-3)
+                                     crop=32, lr=5e-3, l2_weight=l2)
         net, _ = C.teach_correction(src, pha, truth, settings)
-        errors[mode] = _mad(C.apply_correction(net, src, pha), truth)
-    assert errors["both"] < 0.3 * base
-    assert errors["logit"] > 0.8 * base
+        errors[mode, l2] = _mad(C.apply_correction(net, src, pha), truth)
+    assert errors["both", 0.0] < 0.3 * base and errors["both", 1.0] < 0.3 * base       # the shipped loss: l2 1
+    assert errors["logit", 0.0] > 0.8 * base    # why 'both' was chosen, under the L1 loss of then (with the squared
+    # error the logit alone gets there too on this toy: not measured on clips)
 
 
 @pytest.mark.parametrize("bf16", [False, True])
