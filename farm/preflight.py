@@ -56,7 +56,7 @@ def check_correction_export(spec: ShotSpec, path: str) -> None:
     makes and exports on the worker, and a checkpoint without a step export has no sidecar to check."""
     if spec.keys is not None:        # nothing of the model's runtime imported at a keyed shot's submit
         return
-    from cmn_vfx.engine.runtime import ONNX_RUNTIMES
+    from cmn_vfx.job.names import ONNX_RUNTIMES     # the light layer: nothing of the runtimes at submit
     onnx = path.endswith(".onnx")
     if not (onnx or spec.runtime in ONNX_RUNTIMES):
         return

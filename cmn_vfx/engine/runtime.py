@@ -36,6 +36,7 @@ from cmn_vfx.engine.onnx_sessions import openvino_precisions
 from cmn_vfx.errors import BadInputError, warn
 from cmn_vfx.installed import resolve_checkpoint
 from cmn_vfx.io.onnx_weights import UnreadableExport, weights_digest
+from cmn_vfx.job.names import ONNX_RUNTIMES
 
 
 def has_nvidia_gpu() -> bool:
@@ -43,7 +44,6 @@ def has_nvidia_gpu() -> bool:
     return os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl")
 
 
-ONNX_RUNTIMES = ("openvino", "onnx")       # who runs the .onnx step, in the order 'auto' tries them
 PACKAGES = {"openvino": "openvino", "onnx": "onnxruntime"}
 
 

@@ -10,6 +10,7 @@ PRECISIONS = ("fp32", "fp16", "bf16")
 # openvino (OpenVINO) or onnx (ONNX Runtime); or auto (cmn_vfx.engine.runtime.choose_runtime). In fp32 all
 # three agree to float32 rounding.
 RUNTIMES = ("auto", "torch", "openvino", "onnx")
+ONNX_RUNTIMES = ("openvino", "onnx")       # who runs the .onnx step, in the order 'auto' tries them
 REFINES = ("guided", "none")         # edge refinement at the working size (cmn_vfx.engine.numpy_filters)
 # Temporal stabilisation (cmn_vfx.engine.stabilise): the weight of the last alpha, motion-compensated, where
 # the picture matches it; 0 = off. 0.7 was chosen on the validation suite (docs/validation.md).
