@@ -20,6 +20,7 @@ import os
 from cmn_vfx.errors import BadInputError
 from cmn_vfx.installed import resolve_checkpoint
 from cmn_vfx.io.sequence import find_sequence, resolve_frames
+from cmn_vfx.job.names import ONNX_RUNTIMES
 from cmn_vfx.job.spec import ShotSpec
 from cmn_vfx_farm.plan import Plan
 
@@ -54,11 +55,8 @@ def check_correction_export(spec: ShotSpec, path: str) -> None:
     same checkpoint, by the rule the engine opens it by (cmn_vfx.model.onnx_format.check_correction). Reads
     metadata and the checkpoint's sha256 only, no runtime package. A keyed shot runs the model its Teach step
     makes and exports on the worker, and a checkpoint without a step export has no sidecar to check."""
-    if spec.keys is not None:        # nothing of the model's runtime imported at a keyed shot's submit
-        return
-    from cmn_vfx.job.names import ONNX_RUNTIMES     # the light layer: nothing of the runtimes at submit
     onnx = path.endswith(".onnx")
-    if not (onnx or spec.runtime in ONNX_RUNTIMES):
+    if spec.keys is not None or not (onnx or spec.runtime in ONNX_RUNTIMES):
         return
     from cmn_vfx.io.digest import sha256_of
     from cmn_vfx.io.onnx_weights import read_metadata

@@ -127,15 +127,15 @@ def levels_for(settings: CorrectSettings, size: tuple[int, int]) -> int:
 
 
 def native_bf16() -> bool:
-    """True where the CPU computes bfloat16 natively (Linux flags avx512_bf16 or amx_bf16): there the net's
-    forward and backward in bf16 autocast take about half the time of float32 (measured on an AVX-512 EPYC, one
-    thread, 4 crops of 160 px: 0.40 s -> 0.20 s an iteration); elsewhere bf16 is emulated, so float32."""
+    """True where the CPU computes bfloat16 natively, as OpenVINO's CPU plugin reports it (the engine's own probe,
+    cmn_vfx.engine.onnx_sessions.openvino_precisions: avx512_bf16 or AMX): there the net's forward and backward in
+    bf16 autocast take about half the time of float32 (measured on an AVX-512 EPYC, one thread, 4 crops of 160 px:
+    0.40 s -> 0.20 s an iteration); elsewhere bf16 is emulated, so float32. About 0.8 s, once a teach."""
+    from cmn_vfx.engine.onnx_sessions import openvino_precisions
     try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
-            flags = next((line.split(":", 1)[1].split() for line in fh if line.startswith("flags")), [])
-    except OSError:
+        return "bf16" in openvino_precisions()
+    except (ImportError, RuntimeError):     # no OpenVINO, or no CPU plugin: float32
         return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def _person_pixels(stack: torch.Tensor) -> list[torch.Tensor]:

@@ -75,14 +75,16 @@ def test_both_precisions_learn_and_say_which_ran(bf16):
     assert _mad(C.apply_correction(net, src, pha), truth) < 0.3 * _mad(pha, truth)
 
 
-def test_native_bf16_reads_the_cpu_flags(monkeypatch, tmp_path):
-    import builtins
-    opened = builtins.open
-    for flags, want in (("fpu avx512f avx512_bf16", True), ("fpu amx_bf16 amx_tile", True), ("fpu avx2 avx512f", False)):
-        info = tmp_path / "cpuinfo"
-        info.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
-        monkeypatch.setattr(builtins, "open", lambda path, *a, **k: opened(info if path == "/proc/cpuinfo" else path, *a, **k))
+def test_native_bf16_is_what_openvino_reports_for_the_cpu(monkeypatch):
+    from cmn_vfx.engine import onnx_sessions
+    for listed, want in (({"fp32", "bf16"}, True), ({"fp32"}, False), ({"fp32", "fp16"}, False)):
+        monkeypatch.setattr(onnx_sessions, "openvino_precisions", lambda listed=listed: listed)
         assert C.native_bf16() is want
+
+    def missing():
+        raise ImportError("no openvino")
+    monkeypatch.setattr(onnx_sessions, "openvino_precisions", missing)
+    assert C.native_bf16() is False
 
 
 def test_config_checks_the_recipe_keys():
