@@ -31,7 +31,11 @@ class CorrectionNet(nn.Module):
     level i: width 16, levels 3 is 16-32-64, about 118k parameters; levels 5 with max_channels 64 is
     16-32-64-64-64, about 488k) from [B,5,H,W] (sRGB RGB 0..1, alpha 0..1, edge band 0/1; H and W multiples of
     2**(levels-1)) to the residual [B,R,H,W]: R 1, the logit's, in mode 'logit'; R 2, the logit's and the
-    alpha's, in mode 'both' (corrected()). The last conv starts at zero."""
+    alpha's, in mode 'both' (corrected()). The last conv starts at zero, the others He-initialised (normal, fan-in,
+    for ReLU) with zero biases: with torch's default (uniform, a third of He's variance, biases up to 1/sqrt(fan-in))
+    the activations shrank tenfold over the net (std 0.14 -> 0.01 on two_a), its biases decided the sign, 30-50% of
+    the channels of the deeper blocks were dead on a frame before any step, and a seed whose last block started
+    mostly dead never learnt: the teach stalls (docs/teach.md, "The stalls were the initialisation")."""
 
     def __init__(self, width: int = 16, levels: int = 3, max_channels: int | None = None, mode: str = "logit") -> None:
         super().__init__()
@@ -40,6 +44,10 @@ class CorrectionNet(nn.Module):
         self.down = nn.ModuleList([_block(5, chans[0])] + [_block(chans[i - 1], chans[i]) for i in range(1, levels)])
         self.up = nn.ModuleList([_block(chans[i + 1] + chans[i], chans[i]) for i in range(levels - 1)])
         self.head = nn.Conv2d(width, 2 if mode == "both" else 1, 3, padding=1)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.zeros_(m.bias)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
