@@ -50,6 +50,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, help="peak learning rate (AdamW, cosine decay; default 2e-3 for correct, 1e-4 "
                    "for heads)")
     p.add_argument("--seed", type=int, default=0, help="seed of the crops and windows")
+    p.add_argument("--propagate", type=int, help="--method correct: carry each key this many frames each side by the "
+                   "plate's optical flow, where the flow is trusted, to learn from too (default 0: the keys alone; "
+                   "docs/teach.md)")
     add_alpha_flags(p.add_argument_group("the run's settings (--method correct learns under them; as cmn-matte run)"))
     p.add_argument("--json", action="store_true", help="print one JSON object (the report) on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
@@ -71,8 +74,12 @@ def _settings(args: argparse.Namespace):
     if args.threads is not None and args.threads < 1:
         raise BadInputError(f"--threads {args.threads}: give at least 1")
     minutes = args.minutes if args.minutes is not None else (None if args.iterations else DEFAULT_TEACH_MINUTES)
-    lr = {} if args.lr is None else {"lr": args.lr}
-    return Settings(minutes=minutes, iterations=args.iterations, seed=args.seed, **lr)
+    if args.propagate is not None and (args.method != "correct" or args.propagate < 0):
+        raise BadInputError(f"--propagate {args.propagate}: give 0 or more frames, with --method correct")
+    extra = {} if args.lr is None else {"lr": args.lr}
+    if args.propagate is not None:
+        extra["propagate"] = args.propagate
+    return Settings(minutes=minutes, iterations=args.iterations, seed=args.seed, **extra)
 
 
 def run_spec(args: argparse.Namespace, plate: str) -> ShotSpec:
@@ -186,12 +193,16 @@ def _teach_correct(args, seq, frames, keys, model, meta, settings, out, prior, p
     if args.threads:
         torch.set_num_threads(args.threads)
     geometry = working_geometry(seq)[0]
-    with _bar(args, total=max(keys) - frames[0] + 1, unit="frame", desc=f"{seq.name}: base pass") as b:
-        inputs, taught_with = capture_keys(spec, keys, b.update)
-    order = sorted(inputs)
+    last = min(max(keys) + settings.propagate, frames[-1])
+    with _bar(args, total=last - frames[0] + 1, unit="frame", desc=f"{seq.name}: base pass") as b:
+        inputs, taught_with = capture_keys(spec, keys, b.update, around=settings.propagate)
+    order = sorted(f for f in keys if f in inputs)
     src, pha, key = ([getattr(inputs[f], k) for f in order] for k in ("src", "pha", "key"))
+    carried = _carried(inputs, settings.propagate)
     with _bar(args, total=settings.iterations, unit="it", desc=f"{seq.name}: teach") as b:
-        net, result = teach_correction(src, pha, key, settings, b)
+        net, result = teach_correction(src, pha, key, settings, b, carried)
+    trusted = [float((weight > 0.5).mean()) for *_, weight in carried]
+    result["carried"] = {"frames": len(carried), "trusted": round(float(np.mean(trusted)), 3) if carried else None}
     mad = lambda alphas: {f: round(float(np.abs(a - k).mean()) * 1e3, 3) for f, a, k in zip(order, alphas, key)}  # noqa: E731
     model.config = dataclasses.replace(model.config, correction=net.config)
     model.correction = net
@@ -199,6 +210,15 @@ def _teach_correct(args, seq, frames, keys, model, meta, settings, out, prior, p
                   (mad(pha), mad(apply_correction(net, src, pha))),
                   {"working_size": list(src[0].shape[1::-1]), "prior": taught_with["prior"], "run": taught_with,
                    "colorspace": FrameReader.resolve_colorspace(seq, args.colorspace, geometry)})
+
+
+def _carried(inputs: dict, radius: int) -> list[tuple]:
+    """The keys of `inputs` (cmn_vfx.teach.capture.KeyInput by frame) carried `radius` frames to their neighbours
+    (cmn_vfx.teach.propagate), never across a cut: [(src, pha, alpha, weight)] in frame order."""
+    from cmn_vfx.teach.propagate import propagate
+    keys = {f: i.key for f, i in inputs.items() if i.key is not None}
+    labels = propagate({f: i.src for f, i in inputs.items()}, keys, radius, {f for f, i in inputs.items() if i.cut})
+    return [(inputs[f].src, inputs[f].pha, label.alpha, label.weight) for f, label in sorted(labels.items())]
 
 
 def _bar(args, **kw):
@@ -227,7 +247,8 @@ def _write(args, seq, frames, keys, meta, settings, out, model, result, fits, re
     onnx_path = write_taught(out, model, {"teach": teach, "metrics": metrics}, size=read["working_size"][::-1])
     return {"model": out, "onnx": onnx_path, "base": meta["name"], "keys": sorted(keys), "iterations": result["iterations"],
             "seconds": result["seconds"], "loss": result["loss"], "first_loss": result["first_loss"],
-            "key_mad_x1e3": errors, "base_key_mad_x1e3": base_errors, "working_size": read["working_size"]}
+            "key_mad_x1e3": errors, "base_key_mad_x1e3": base_errors, "working_size": read["working_size"],
+            **({"carried": result["carried"]} if "carried" in result else {})}
 
 
 def fit_warning(report: dict) -> str | None:
@@ -246,13 +267,20 @@ def _before(report: dict) -> str:
     return " (corrected; base: its refined alpha)" if report.get("method") == "correct" else ""
 
 
+def _carried_line(report: dict) -> str:
+    carried = report.get("carried") or {}
+    if not carried.get("frames"):
+        return ""
+    return f"; the keys carried to {carried['frames']} frames ({100 * carried['trusted']:.0f}% of their pixels trusted)"
+
+
 def summary(report: dict) -> str:
     """The lines printed at the end: the loss, the fit on the keys against the base, where the model went."""
     keys = ", ".join(f"{f} {report['key_mad_x1e3'][f]:.1f} (base {report['base_key_mad_x1e3'][f]:.1f})"
                      for f in report["keys"])
     w, h = report["working_size"]
     return (f"teach: {report['iterations']} iterations in {report['seconds']:.0f}s, loss {report['loss']:.4f} "
-            f"(first {report['first_loss']:.4f})\n"
+            f"(first {report['first_loss']:.4f}){_carried_line(report)}\n"
             f"fit on the keys, MAD x1e3 of the network's alpha at {w}x{h}{_before(report)}: {keys}\n"
             f"  wrote {report['model']} and {report['onnx']}\n"
             f"  run it: cmn-matte run PLATE --model {report['model']} --out DIR")

@@ -254,19 +254,20 @@ class MatteEngine:
             prev = src
             yield ready, src, pha, fgr
 
-    def capture(self, spec: ShotSpec, seq: Sequence):
+    def capture(self, spec: ShotSpec, seq: Sequence, cuts_found: list[int] | None = None):
         """The engine's pass over the spec's frames of `seq` exactly as `run` makes it (reader, cuts, person track,
         subject, warm-up before a range that starts mid-shot), writing nothing: yields (frame, src [h,w,3] float32
         0..1 sRGB at the working size, pha [h,w] float32: the alpha `finish` hands to Backend.correct, after the
         subject's region, the stabiliser and refinement, before the correction and upsampling) per frame of the
         range, in order (`cmn-matte teach`'s inputs). A subject other than all is resolved as `run` resolves it,
-        its cache under spec.output."""
+        its cache under spec.output. cuts_found: the frames where the shot cuts are
+        appended to it, each before that frame is yielded (as `run` finds them)."""
         job = Shot(spec if spec is self.spec else spec.validate(), seq, spec.output, seq.name)
         reader, size, _ = self._reader(job)
         steps = plan_steps(job, _sources(job), warmup_of(job.spec))
         self.backend.prepare(size)
         try:
-            prepare = self._prepare(job, self.subject_plan(job, reader, size), [])
+            prepare = self._prepare(job, self.subject_plan(job, reader, size), [] if cuts_found is None else cuts_found)
             for ready, src, pha, _ in self._network((prepare(reader.read(s)) for s in steps), job):
                 if ready.frame_in.step.emit:
                     yield ready.frame_in.step.frame, ready.frame_in.src, self.backend.plane(self._uncorrected(pha, src))

@@ -5,7 +5,9 @@ scratch, the shot's keys from the base's refined alpha at the working size.
     alphas = apply_correction(net, src, pha)
 
 src, pha: what the correction sees at run time (cmn_vfx.teach.capture: the engine's working-size frame and the
-base's alpha after the stabiliser and the refinement). An iteration: `batch` crops of the keyframes, each augmented (scale 0.8-1.2, a random
+base's alpha after the stabiliser and the refinement). An iteration: `batch` crops of the keyframes or, each with
+the probability `carried_share`, of the keys carried `propagate` frames to their neighbours by the flow
+(cmn_vfx.teach.propagate; the loss weighted by the flow's trust), each augmented (scale 0.8-1.2, a random
 crop, a horizontal flip, colour jitter on src), `hard_share` of them centred on a pixel where the alpha is wrong by
 more than HARD and `person_share` on a pixel of the key's person (> 0.5), the rest anywhere; loss L1 +
 `grad_weight` x L1 of the x and y differences + `l2_weight` x the squared error; AdamW at `lr` with a cosine
@@ -53,6 +55,8 @@ class CorrectSettings:
     bf16: bool | None = None        # the net's forward in bfloat16 autocast (None: where the CPU has it natively)
     grad_weight: float = 1.0        # weight of the gradient term beside L1
     l2_weight: float = 1.0          # weight of the squared error beside L1 (_loss: why)
+    propagate: int = 0              # frames each side of a key its alpha is carried to by the flow (0: the keys alone)
+    carried_share: float = 0.5      # share of crops from the carried keys (where there are any; cmn_vfx.teach.propagate)
     hard_share: float = 0.33        # share of crops centred on a hard pixel (where the key has one)
     person_share: float = 0.33      # share of crops centred on a pixel of the key's person (where it has one)
     seed: int = 0
@@ -96,8 +100,10 @@ def _augment(stack: torch.Tensor, crop: int, gen: torch.Generator, centre: tuple
     return torch.cat([src, rest], 1)
 
 
-def _loss(pred: torch.Tensor, truth: torch.Tensor, grad_weight: float, l2_weight: float) -> torch.Tensor:
-    """L1, plus L1 of the x and y finite differences, plus the squared error (pred, truth [B,1,H,W] 0..1).
+def _loss(pred: torch.Tensor, truth: torch.Tensor, grad_weight: float, l2_weight: float,
+          weight: torch.Tensor | None = None) -> torch.Tensor:
+    """L1, plus L1 of the x and y finite differences, plus the squared error (pred, truth [B,1,H,W] 0..1), each a
+    mean weighted per pixel by weight [B,1,H,W] (None: 1; a difference by the lesser of its two pixels').
 
     Why the squared error: L1 alone pulls to the median, and where the net cannot yet tell a missed part from the
     background around it (hat_behind_b: the head the automatic pass drops) the median is the base's alpha, so some
@@ -106,13 +112,20 @@ def _loss(pred: torch.Tensor, truth: torch.Tensor, grad_weight: float, l2_weight
     8.1; dark_b seed 1: 61.5 -> 31.7; two_a at 400 iterations: 14.9 -> 14.5."""
     dx = lambda a: a[..., :, 1:] - a[..., :, :-1]  # noqa: E731
     dy = lambda a: a[..., 1:, :] - a[..., :-1, :]  # noqa: E731
-    grad = (dx(pred) - dx(truth)).abs().mean() + (dy(pred) - dy(truth)).abs().mean()
-    return (pred - truth).abs().mean() + grad_weight * grad + l2_weight * (pred - truth).pow(2).mean()
+    if weight is None:
+        weight = torch.ones_like(truth)
+    mean = lambda e, w: (e * w).sum() / w.sum().clamp_min(1.0)  # noqa: E731
+    wx = torch.minimum(weight[..., :, 1:], weight[..., :, :-1])
+    wy = torch.minimum(weight[..., 1:, :], weight[..., :-1, :])
+    grad = mean((dx(pred) - dx(truth)).abs(), wx) + mean((dy(pred) - dy(truth)).abs(), wy)
+    err = pred - truth
+    return mean(err.abs(), weight) + grad_weight * grad + l2_weight * mean(err.pow(2), weight)
 
 
 def _hard_pixels(stack: torch.Tensor) -> list[torch.Tensor]:
-    """Per key of stack [K,5,H,W]: the (y, x) [N,2] where |pha - truth| > HARD."""
-    return [torch.nonzero((s[3] - s[4]).abs() > HARD) for s in stack]
+    """Per key of stack [K,6,H,W] (src, pha, truth, weight): the (y, x) [N,2] where |pha - truth| > HARD and the
+    weight is over a half."""
+    return [torch.nonzero(((s[3] - s[4]).abs() > HARD) & (s[5] > 0.5)) for s in stack]
 
 
 def levels_for(settings: CorrectSettings, size: tuple[int, int]) -> int:
@@ -139,14 +152,17 @@ def native_bf16() -> bool:
 
 
 def _person_pixels(stack: torch.Tensor) -> list[torch.Tensor]:
-    """Per key of stack [K,5,H,W]: the (y, x) [N,2] where the truth is > 0.5."""
-    return [torch.nonzero(s[4] > 0.5) for s in stack]
+    """Per key of stack [K,6,H,W]: the (y, x) [N,2] where the truth and the weight are over a half."""
+    return [torch.nonzero((s[4] > 0.5) & (s[5] > 0.5)) for s in stack]
 
 
 def teach_correction(src: list[np.ndarray], pha: list[np.ndarray], truth: list[np.ndarray],
-                     settings: CorrectSettings, progress=None) -> tuple[CorrectionNet, dict]:
+                     settings: CorrectSettings, progress=None, carried: list | None = None
+                     ) -> tuple[CorrectionNet, dict]:
     """Train a CorrectionNet on keyframes: src [K][H,W,3] sRGB 0..1, pha (the alpha it corrects) and truth [K][H,W] 0..1,
-    one entry a key. progress: a tqdm-like bar (update, set_postfix) or None. Torch's threads as set.
+    one entry a key. carried: the keys carried to other frames (cmn_vfx.teach.propagate), [(src, pha, alpha,
+    weight [H,W] 0..1)], a crop's loss weighted per pixel by weight (a key's is 1), each crop one of them with the
+    probability settings.carried_share. progress: a tqdm-like bar (update, set_postfix) or None. Torch's threads as set.
     Returns the net (eval mode) and {'iterations', 'seconds', 'loss', 'first_loss'} (means of the last and the
     first 20 iterations' losses)."""
     torch.manual_seed(settings.seed)
@@ -156,7 +172,10 @@ def teach_correction(src: list[np.ndarray], pha: list[np.ndarray], truth: list[n
     bf16 = native_bf16() if settings.bf16 is None else settings.bf16
     opt = torch.optim.AdamW(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     idx = list(range(len(src)))
-    stack = torch.cat([_tensor(src, idx), _tensor(pha, idx), _tensor(truth, idx)], 1)
+    ones = [np.ones(t.shape, np.float32) for t in truth]
+    stack = torch.cat([_tensor(src, idx), _tensor(pha, idx), _tensor(truth, idx), _tensor(ones, idx)], 1)
+    if carried:     # after the keys: [(src, pha, alpha, weight)]
+        stack = torch.cat([stack] + [torch.cat([_tensor([a], [0]) for a in row], 1) for row in carried])
     crop = max(net.multiple, min(settings.crop, *stack.shape[-2:]) // net.multiple * net.multiple)
     hard, person = _hard_pixels(stack), _person_pixels(stack)
     start, its, losses = time.monotonic(), 0, []
@@ -167,6 +186,10 @@ def teach_correction(src: list[np.ndarray], pha: list[np.ndarray], truth: list[n
             # 0.71x to 0.97x the automatic MAD between iterations 272 and 279
             group["lr"] = settings.lr * 0.5 * (1 + math.cos(math.pi * done))
         picks = torch.randint(0, len(idx), (settings.batch,), generator=gen).tolist()
+        if carried:     # each crop from a carried key with the probability carried_share
+            from_carried = torch.rand(settings.batch, generator=gen) < settings.carried_share
+            drawn = torch.randint(len(idx), len(idx) + len(carried), (settings.batch,), generator=gen).tolist()
+            picks = [d if c else p for p, d, c in zip(picks, drawn, from_carried.tolist())]
         crops = []
         for i in picks:
             u, centre = float(torch.rand((), generator=gen)), None
@@ -178,7 +201,7 @@ def teach_correction(src: list[np.ndarray], pha: list[np.ndarray], truth: list[n
         batch = torch.cat(crops).contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             pred = corrected(net, batch[:, :3], batch[:, 3:4])
-        loss = _loss(pred.float(), batch[:, 4:5], settings.grad_weight, settings.l2_weight)
+        loss = _loss(pred.float(), batch[:, 4:5], settings.grad_weight, settings.l2_weight, batch[:, 5:6])
         opt.zero_grad()
         loss.backward()
         # a guard, not a recipe: on real clips the norm stays under it (fast_a, 400 iterations: median 0.10, max

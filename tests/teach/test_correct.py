@@ -64,9 +64,11 @@ def test_correct_taught_model_beats_its_base_on_a_held_out_frame_in_every_runtim
     # 40 px crops, which 5 levels halve to 2-3 px (measured, 400 iterations on the keys: MAD x1e3 27 at 5 levels,
     # 1.5 at 3, against the base's 31)
     out = str(shot["root"] / "models" / "corrected.pt")
-    assert teach(shot, shot["keys"], out, "--iterations", "400", "--lr", "5e-3", "--json") == 0    # the default method
+    assert teach(shot, shot["keys"], out, "--iterations", "400", "--lr", "5e-3", "--json", "--propagate", "4") == 0
+    # (the default method)
     report = json.loads(capsys.readouterr().out)
     assert report["method"] == "correct" and report["iterations"] == 400
+    assert report["carried"]["frames"] == 8 and report["carried"]["trusted"] > 0.5     # 1002-1007, 1009, 1010
     assert all(report["key_mad_x1e3"][str(f)] < 0.5 * report["base_key_mad_x1e3"][str(f)] for f in KEYS), report
     ckpt = read_checkpoint(out)
     assert ckpt["model_config"]["correction"]["levels"] == 3 and ckpt["model_config"]["correction"]["width"] == 16
@@ -103,6 +105,21 @@ def test_correct_teaches_a_base_without_frozen_trunk_under_the_run_settings_it_r
             assert all(f"{k} taught" not in "".join(said) for k in ("cuts", "auto_cuts", "downsample", "subject"))
 
 
+def test_capture_brings_the_keys_neighbours_and_where_the_shot_cuts(shot, tmp_path):
+    seq = find_sequence(shot["plate"])
+    keys = read_keys(shot["keys"], shot_frames(seq, None), first_geometry(seq))         # 1001, 1008
+    spec = ShotSpec(plate=shot["plate"], output="unused", model=make_checkpoint(str(tmp_path / "v3.pt")), threads=1,
+                    cuts=[1006], auto_cuts=False)
+    got, _ = capture_keys(spec, keys, around=2)
+    assert sorted(got) == [1001, 1002, 1003, 1006, 1007, 1008, 1009, 1010]
+    assert [f for f in sorted(got) if got[f].key is not None] == [1001, 1008]
+    assert [f for f in sorted(got) if got[f].cut] == [1006]
+    assert sorted(capture_keys(spec, keys)[0]) == [1001, 1008]     # around 0: the keys alone
+    from cmn_vfx.commands.teach import _carried
+    carried = _carried(got, 2)          # 1002, 1003 from 1001; 1006, 1007, 1009, 1010 from 1008
+    assert len(carried) == 6 and all(c[2].shape == got[1001].pha.shape for c in carried)
+
+
 def test_a_model_without_the_record_is_never_warned_about(shot, tmp_path, capsys):
     assert matte_main(["run", shot["plate"], "--model", shot["base"], "--out", str(tmp_path / "run"), "--refine",
                        "none", "--runtime", "torch", "--no-progress"]) == 0
@@ -115,6 +132,9 @@ def test_run_flags_are_refused_with_method_heads_and_bad_values_by_the_spec(shot
     assert "--refine: --method heads" in capsys.readouterr().err
     assert teach(shot, shot["keys"], out, "--temporal", "1.5") == 2
     assert "temporal 1.5 must be a number 0 <= s < 1" in capsys.readouterr().err
+    for bad in (["--propagate", "-1"], ["--method", "heads", "--propagate", "2"]):
+        assert teach(shot, shot["keys"], out, *bad) == 2
+        assert "--propagate" in capsys.readouterr().err
     assert not os.path.exists(out)
 
 
