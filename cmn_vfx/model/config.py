@@ -50,7 +50,8 @@ class ModelConfig:
     band_refine: (prior_residual) the alpha decoder stops at 1/2 with a residual on the prior, and a
         full-resolution stage corrects only the edge band of that coarse alpha
         (cmn_vfx/model/band_decoder.py).
-    correction: None, or the shot's correction net, e.g. {"width": 16, "levels": 5, "max_channels": 64, "mode": "both"}
+    correction: None, or the shot's correction net, e.g. {"width": 16, "levels": 5, "max_channels": 64, "mode": "both",
+        "slope": 0.1} (slope absent: 0, the ReLU of the nets taught before it)
         (cmn_vfx.model.correction.CorrectionNet; `cmn-matte teach --method correct` sets it). It corrects the
         working-size alpha after the stabiliser and the refinement (Backend.correct), so the recurrence never sees
         it. Without max_channels the channels double every level; mode defaults to 'logit'. Checkpoints before
@@ -98,13 +99,14 @@ class ModelConfig:
     @staticmethod
     def _check_correction(c: object) -> None:
         whole = ("width", "levels", "max_channels")
-        ok = (isinstance(c, dict) and {"width", "levels"} <= set(c) <= {*whole, "mode"}
+        ok = (isinstance(c, dict) and {"width", "levels"} <= set(c) <= {*whole, "mode", "slope"}
               and all(isinstance(c[k], int) and not isinstance(c[k], bool) for k in whole if k in c)
               and c["width"] >= 1 and 1 <= c["levels"] <= MAX_LEVELS and c.get("max_channels", 1) >= 1
-              and c.get("mode", "logit") in CORRECTION_MODES)
+              and c.get("mode", "logit") in CORRECTION_MODES
+              and isinstance(c.get("slope", 0.0), (int, float)) and 0 <= c.get("slope", 0.0) < 1)
         if not ok:
             raise BadInputError(f"model config: correction={c!r} must be null or {{width: N >= 1, levels: 1..{MAX_LEVELS}"
-                                f"[, max_channels: N >= 1][, mode: {'|'.join(CORRECTION_MODES)}]}} "
+                                f"[, max_channels: N >= 1][, mode: {'|'.join(CORRECTION_MODES)}][, slope: 0..1]}} "
                                 "(the correction net's levels halve the frame, which is padded to 16)")
 
     @property

@@ -19,11 +19,16 @@ from torch import nn
 
 EDGE_PX = 3          # the alpha's edge band: pixels within this many of its 0.5 contour
 LOGIT_EPS = 1e-4     # alpha clamped to [eps, 1-eps] before its logit
+SLOPE = 0.1          # the negative slope of the activations of a net taught now (CorrectionNet: why not ReLU)
 
 
-def _block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=True),
-                         nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(inplace=True))
+def _act(slope: float) -> nn.Module:
+    return nn.LeakyReLU(slope, inplace=True) if slope else nn.ReLU(inplace=True)
+
+
+def _block(cin: int, cout: int, slope: float) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), _act(slope),
+                         nn.Conv2d(cout, cout, 3, padding=1), _act(slope))
 
 
 class CorrectionNet(nn.Module):
@@ -31,22 +36,29 @@ class CorrectionNet(nn.Module):
     level i: width 16, levels 3 is 16-32-64, about 118k parameters; levels 5 with max_channels 64 is
     16-32-64-64-64, about 488k) from [B,5,H,W] (sRGB RGB 0..1, alpha 0..1, edge band 0/1; H and W multiples of
     2**(levels-1)) to the residual [B,R,H,W]: R 1, the logit's, in mode 'logit'; R 2, the logit's and the
-    alpha's, in mode 'both' (corrected()). The last conv starts at zero, the others He-initialised (normal, fan-in,
-    for ReLU) with zero biases: with torch's default (uniform, a third of He's variance, biases up to 1/sqrt(fan-in))
-    the activations shrank tenfold over the net (std 0.14 -> 0.01 on two_a), its biases decided the sign, 30-50% of
-    the channels of the deeper blocks were dead on a frame before any step, and a seed whose last block started
-    mostly dead never learnt: the teach stalls (docs/teach.md, "The stalls were the initialisation")."""
+    alpha's, in mode 'both' (corrected()). The last conv starts at zero, the others He-initialised (normal, fan-in)
+    with zero biases; activations LeakyReLU(slope) (slope 0: ReLU, as the nets taught before SLOPE).
 
-    def __init__(self, width: int = 16, levels: int = 3, max_channels: int | None = None, mode: str = "logit") -> None:
+    Why both: the teach 'stalled' (learnt nothing in thousands of iterations) when a block of ReLUs died. With
+    torch's default init (uniform, a third of He's variance, biases up to 1/sqrt(fan-in)) the activations shrank
+    tenfold over the net (std 0.14 -> 0.01 on two_a), 30-50% of the deeper blocks' channels were dead on a frame
+    before any step, and seeds whose last block started mostly dead never learnt (two_a seed 3, dark_b seed 0). He
+    init fixed those, but a step could still kill all 16 channels of the last block (two_a with carried keys,
+    between iterations 100 and 150; the net was the base's from then on); a leaky slope keeps a gradient through
+    every unit (docs/teach.md, "The stalls: initialisation and dead units")."""
+
+    def __init__(self, width: int = 16, levels: int = 3, max_channels: int | None = None, mode: str = "logit",
+                 slope: float = 0.0) -> None:
         super().__init__()
-        self.width, self.levels, self.max_channels, self.mode = width, levels, max_channels, mode
+        self.width, self.levels, self.max_channels, self.mode, self.slope = width, levels, max_channels, mode, slope
         chans = [min(width * 2 ** i, max_channels or width * 2 ** i) for i in range(levels)]
-        self.down = nn.ModuleList([_block(5, chans[0])] + [_block(chans[i - 1], chans[i]) for i in range(1, levels)])
-        self.up = nn.ModuleList([_block(chans[i + 1] + chans[i], chans[i]) for i in range(levels - 1)])
+        self.down = nn.ModuleList([_block(5, chans[0], slope)]
+                                  + [_block(chans[i - 1], chans[i], slope) for i in range(1, levels)])
+        self.up = nn.ModuleList([_block(chans[i + 1] + chans[i], chans[i], slope) for i in range(levels - 1)])
         self.head = nn.Conv2d(width, 2 if mode == "both" else 1, 3, padding=1)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.kaiming_normal_(m.weight, a=slope, nonlinearity="leaky_relu")
                 nn.init.zeros_(m.bias)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
@@ -54,7 +66,8 @@ class CorrectionNet(nn.Module):
     @property
     def config(self) -> dict:
         """ModelConfig.correction for this net: CorrectionNet(**config) builds it again."""
-        return {"width": self.width, "levels": self.levels, "max_channels": self.max_channels, "mode": self.mode}
+        return {"width": self.width, "levels": self.levels, "max_channels": self.max_channels, "mode": self.mode,
+                **({"slope": self.slope} if self.slope else {})}
 
     @property
     def multiple(self) -> int:

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from cmn_vfx.job.spec import DEFAULT_TEACH_MINUTES
-from cmn_vfx.model.correction import CorrectionNet, corrected
+from cmn_vfx.model.correction import SLOPE, CorrectionNet, corrected
 from cmn_vfx.teach.budget import report, spent, tick
 
 MIN_DEEPEST = 8     # the crop's side at the net's deepest level at least this many px (levels fewer on a small frame)
@@ -47,6 +47,7 @@ class CorrectSettings:
     levels: int = 5
     max_channels: int = 64
     mode: str = "both"
+    slope: float = SLOPE            # the activations' negative slope (cmn_vfx.model.correction.CorrectionNet)
     crop: int = 160                 # square training crop, px (clamped to the frame)
     batch: int = 4                  # crops per iteration
     lr: float = 2e-3                # the peak; cosine decay to 0 over the budget
@@ -67,7 +68,8 @@ class CorrectSettings:
     @property
     def correction(self) -> dict:
         """The model config's `correction` entry for this net."""
-        return {"width": self.width, "levels": self.levels, "max_channels": self.max_channels, "mode": self.mode}
+        return {"width": self.width, "levels": self.levels, "max_channels": self.max_channels, "mode": self.mode,
+                "slope": self.slope}
 
 
 def _tensor(frames: list[np.ndarray], idx: list[int]) -> torch.Tensor:

@@ -48,12 +48,13 @@ def test_the_shipped_net_starts_with_its_channels_alive():
     frame = torch.rand(1, 3, 64, 96)
     pha = torch.zeros(1, 1, 64, 96)
     pha[..., 16:48, 30:60] = 1.0
-    for seed in range(4):
+    for seed, config in [(s, C.CorrectSettings().correction) for s in range(4)] + [(0, {"width": 16, "levels": 5})]:
         torch.manual_seed(seed)
-        net = CorrectionNet(16, 5, max_channels=64, mode="both").eval()
+        net = CorrectionNet(**config).eval()
         acts = []
         hooks = [m.register_forward_hook(lambda m, i, o: acts.append(o.detach().clone()))
-                 for m in net.modules() if isinstance(m, torch.nn.ReLU)]
+                 for m in net.modules() if isinstance(m, (torch.nn.ReLU, torch.nn.LeakyReLU))]
+        assert len(hooks) == 18
         with torch.no_grad():
             assert torch.equal(corrected(net, frame, pha), pha)     # still the identity
         for h in hooks:
@@ -64,26 +65,38 @@ def test_the_shipped_net_starts_with_its_channels_alive():
         assert all(float(m.bias.abs().max()) == 0.0 for m in net.modules() if isinstance(m, torch.nn.Conv2d))
 
 
+def test_the_slope_is_the_configs_and_a_net_taught_before_it_keeps_its_relu():
+    shipped = CorrectionNet(**C.CorrectSettings().correction)
+    assert C.CorrectSettings().correction["slope"] == 0.1 and shipped.config["slope"] == 0.1
+    assert {type(m) for m in shipped.modules()} >= {torch.nn.LeakyReLU} and not any(
+        type(m) is torch.nn.ReLU for m in shipped.modules())
+    old = CorrectionNet(**{"width": 16, "levels": 5, "max_channels": 64, "mode": "both"})     # a config of before
+    assert "slope" not in old.config and not any(isinstance(m, torch.nn.LeakyReLU) for m in old.modules())
+    assert CorrectionNet(**shipped.config).config == shipped.config
+
+
 def test_channel_cap():
     capped = CorrectionNet(16, 5, max_channels=64)
     assert [b[0].out_channels for b in capped.down] == [16, 32, 64, 64, 64]
     assert [b[0].out_channels for b in CorrectionNet(16, 3).down] == [16, 32, 64]
 
 
-def test_both_mode_undoes_a_confident_mistake_the_logit_alone_does_not():
-    """Where the alpha is exactly 1 the logit residual's gradient vanishes; the alpha residual still learns."""
+def test_both_mode_undoes_a_confident_mistake_the_logit_alone_did_not():
+    """Where the alpha is exactly 1 the logit residual's gradient vanishes; the alpha residual still learns. Why
+    'both' was chosen: the logit alone failed under the L1 loss and ReLU of then (kept here as slope 0, l2 0). With
+    the shipped slope (or the squared error) the logit alone learns this toy too; not measured on clips."""
     torch.set_num_threads(1)
     src, pha, truth = _frames()
     base = _mad(pha, truth)
     errors = {}
-    for mode, l2 in (("logit", 0.0), ("both", 0.0), ("both", 1.0)):
+    for mode, l2, slope in (("logit", 0.0, 0.0), ("both", 0.0, 0.0), ("both", 1.0, 0.1), ("logit", 0.0, 0.1)):
         settings = C.CorrectSettings(minutes=None, iterations=60, width=8, levels=3, max_channels=16, mode=mode,
-                                     crop=32, lr=5e-3, l2_weight=l2)
+                                     crop=32, lr=5e-3, l2_weight=l2, slope=slope)
         net, _ = C.teach_correction(src, pha, truth, settings)
-        errors[mode, l2] = _mad(C.apply_correction(net, src, pha), truth)
-    assert errors["both", 0.0] < 0.3 * base and errors["both", 1.0] < 0.3 * base       # the shipped loss: l2 1
-    assert errors["logit", 0.0] > 0.8 * base    # why 'both' was chosen, under the L1 loss of then (with the squared
-    # error the logit alone gets there too on this toy: not measured on clips)
+        errors[mode, l2, slope] = _mad(C.apply_correction(net, src, pha), truth)
+    assert errors["both", 0.0, 0.0] < 0.3 * base and errors["both", 1.0, 0.1] < 0.3 * base     # shipped: l2 1, 0.1
+    assert errors["logit", 0.0, 0.0] > 0.8 * base                   # the failure 'both' was chosen for
+    assert errors["logit", 0.0, 0.1] < 0.3 * base                   # a leaky slope keeps that gradient
 
 
 @pytest.mark.parametrize("bf16", [False, True])
@@ -113,7 +126,9 @@ def test_native_bf16_is_what_openvino_reports_for_the_cpu(monkeypatch):
 def test_config_checks_the_recipe_keys():
     ModelConfig(correction={"width": 16, "levels": 5, "max_channels": 64, "mode": "both"})
     ModelConfig(correction={"width": 16, "levels": 3})
+    ModelConfig(correction={"width": 16, "levels": 5, "mode": "both", "slope": 0.1})
     for bad in ({"width": 16, "levels": 5, "mode": "alpha"}, {"width": 16, "levels": 5, "max_channels": 0},
+                {"width": 16, "levels": 5, "slope": 1.5}, {"width": 16, "levels": 5, "slope": "0.1"},
                 {"width": 16, "levels": 5, "extra": 1}, {"width": 16}):
         with pytest.raises(BadInputError):
             ModelConfig(correction=bad)
