@@ -51,7 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    "for heads)")
     p.add_argument("--seed", type=int, default=0, help="seed of the crops and windows")
     p.add_argument("--propagate", type=int, help="--method correct: carry each key this many frames each side by the "
-                   "plate's optical flow, where the flow is trusted, to learn from too (default 0: the keys alone; "
+                   "plate's optical flow, where the flow is trusted, to learn from too (default 4; 0: the keys alone; "
                    "docs/teach.md)")
     add_alpha_flags(p.add_argument_group("the run's settings (--method correct learns under them; as cmn-matte run)"))
     p.add_argument("--json", action="store_true", help="print one JSON object (the report) on stdout")

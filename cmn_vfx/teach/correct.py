@@ -56,7 +56,7 @@ class CorrectSettings:
     bf16: bool | None = None        # the net's forward in bfloat16 autocast (None: where the CPU has it natively)
     grad_weight: float = 1.0        # weight of the gradient term beside L1
     l2_weight: float = 1.0          # weight of the squared error beside L1 (_loss: why)
-    propagate: int = 0              # frames each side of a key its alpha is carried to by the flow (0: the keys alone)
+    propagate: int = 4              # frames each side of a key its alpha is carried to by the flow (0: the keys alone)
     carried_share: float = 0.5      # share of crops from the carried keys (where there are any; cmn_vfx.teach.propagate)
     hard_share: float = 0.33        # share of crops centred on a hard pixel (where the key has one)
     person_share: float = 0.33      # share of crops centred on a pixel of the key's person (where it has one)
