@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 START_TIMEOUT_SECONDS = 600
@@ -110,15 +111,30 @@ def start(sock_path: str, model: str | None, device: str, runtime: str = "auto")
         proc.terminate()        # (onExit's stop finds no server yet, so it would idle for an hour)
         raise SystemExit(128 + signum)
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, cancel)
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline and proc.poll() is None and not os.path.exists(_pid_path(sock_path)):
-        time.sleep(0.1)
+    with _on_signals(cancel):
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline and proc.poll() is None and not os.path.exists(_pid_path(sock_path)):
+            time.sleep(0.1)
     ready = os.path.exists(_pid_path(sock_path))
     print(f"cmn-farm session: resident cmn-matte {'ready, pid ' + str(proc.pid) if ready else 'did not start'}"
           f" (log {sock_path}.log)")
     return 0
+
+
+@contextlib.contextmanager
+def _on_signals(handler):
+    """SIGTERM and SIGINT call `handler` for the block, the previous handlers back after it (in the main thread;
+    elsewhere nothing changes). The session's actions are one-shot processes, but a handler left behind in a
+    longer-lived caller (a test process) would answer a later signal there."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old)
 
 
 def _server_pid(sock_path: str) -> int | None:
@@ -152,11 +168,12 @@ def task(sock_path: str, argv: list[str], cmn_matte: str) -> int:
             os.kill(pid, signal.SIGTERM)
         raise SystemExit(128 + signum)
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, cancel)
-    try:
-        reply = _send(sock_path, {"argv": argv})
-    except (OSError, ValueError):
+    with _on_signals(cancel):
+        try:
+            reply = _send(sock_path, {"argv": argv})
+        except (OSError, ValueError):
+            reply = None
+    if reply is None:
         print("cmn-farm session: the resident cmn-matte did not answer; running the task in its own process")
         return subprocess.call([cmn_matte, *argv])
     sys.stdout.write(reply.get("output", ""))

@@ -12,13 +12,22 @@ def test_task_without_server_runs_the_command_itself(tmp_path, capfd):
     assert capfd.readouterr().out == "run --spec s.yaml --frames 1-4\n"
 
 
-def test_task_with_a_dead_server_falls_back(tmp_path, capfd):
+def test_task_with_a_dead_server_falls_back_and_leaves_the_signal_handlers_as_they_were(tmp_path, capfd):
+    import signal
+    import subprocess
+    import sys
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()                                   # a pid that was a process and is no longer
     sock = str(tmp_path / "dead.sock")
     with open(sock + ".pid", "w") as fh:          # a crashed server leaves its pid file, no socket
-        fh.write(str(os.getpid()))
+        fh.write(str(gone.pid))
+    before = [signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)]
     assert session.task(sock, ["run", "--frames", "7-9"], "echo") == 0
     out = capfd.readouterr().out
     assert "did not answer" in out and out.endswith("run --frames 7-9\n")
+    # the cancel handler (it SIGTERMs the server and exits) must not outlive the call: left in a pytest worker
+    # it answered a later signal there, and with this test's old pid file (its own pid) it killed the worker
+    assert [signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)] == before
 
 
 def test_stop_without_server_is_harmless(tmp_path):
