@@ -5,9 +5,9 @@ learn from than the keys alone (cmn_vfx.teach.correct, CorrectSettings.propagate
     labels[1004].alpha, labels[1004].weight, labels[1004].steps     # [h,w] 0..1, [h,w] 0..1 (0: untrusted), 3
 
 From each key, one frame at a time forward and backward (up to `radius` frames, stopping at another key, at a
-frame missing from `src`, and at a cut), the key's alpha is warped along the DIS flow (OpenCV, preset MEDIUM; as
-bench.harness.metrics measures flicker) of the plate from the new frame to the one before it. A pixel's weight is
-the product, along the chain, of two checks of that flow: forward-backward consistency (the flow there and the
+frame missing from `src`, and at a cut), the key's alpha is warped along the flow of the plate from the new frame to the one before it
+(cmn_vfx.model.dis_numpy.backward_flow, the engine's own DIS; preset MEDIUM, a fresh DIS per pair). A pixel's
+weight is the product, along the chain, of two checks of that flow: forward-backward consistency (the flow there and the
 reverse flow where it lands nearly cancel: not occluded, not a flow error) and colour (the frame matches the warped
 frame before it). A frame both of its keys reach takes, per pixel, the label of fewer steps where its weight is
 over a half, else the other's.
@@ -24,8 +24,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from cmn_vfx.model.dis_numpy import backward_flow
+
 FB_ABS = 0.5        # forward-backward check: |f_b + f_f(x + f_b)| < FB_ABS + FB_REL * (|f_b| + |f_f(x + f_b)|) px
 FB_REL = 0.05
+PRESET = "medium"   # DIS preset (cmn_vfx.model.dis_numpy.PRESETS)
 COLOUR = 0.06       # colour check: mean |I_t - warp(I_prev)| over RGB (sRGB 0..1) below this
 
 
@@ -39,22 +42,17 @@ class Label:
     steps: int
 
 
-def _grey(frame: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor((np.clip(frame, 0, 1) * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
-
-
 def _warp(img: np.ndarray, flow: np.ndarray, grid: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     return cv2.remap(img, grid[0] + flow[..., 0], grid[1] + flow[..., 1], cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE)
 
 
-def carry(src_to: np.ndarray, src_from: np.ndarray, alpha: np.ndarray, weight: np.ndarray, dis) -> Label:
+def carry(src_to: np.ndarray, src_from: np.ndarray, alpha: np.ndarray, weight: np.ndarray) -> Label:
     """alpha and weight [h,w] of frame src_from ([h,w,3] sRGB 0..1) carried to the next frame src_to (steps 0)."""
     h, w = alpha.shape
     grid = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    g_to, g_from = _grey(src_to), _grey(src_from)
-    back = dis.calc(g_to, g_from, None)         # for each pixel of src_to: where it is in src_from
-    fwd_at = _warp(dis.calc(g_from, g_to, None), back, grid)
+    back = backward_flow(src_to, src_from, PRESET)      # for each pixel of src_to: where it is in src_from
+    fwd_at = _warp(backward_flow(src_from, src_to, PRESET), back, grid)
     mismatch = np.linalg.norm(back + fwd_at, axis=-1)
     consistent = mismatch < FB_ABS + FB_REL * (np.linalg.norm(back, axis=-1) + np.linalg.norm(fwd_at, axis=-1))
     colour = np.abs(src_to - _warp(src_from.astype(np.float32), back, grid)).mean(-1) < COLOUR
@@ -66,7 +64,6 @@ def propagate(src: dict[int, np.ndarray], keys: dict[int, np.ndarray], radius: i
               cuts: set[int] = frozenset()) -> dict[int, Label]:
     """{frame: Label} for the frames of src ({frame: [h,w,3] sRGB 0..1}) within `radius` of a key ({frame: [h,w]
     0..1}), the keys excluded. cuts: frames where the shot cuts (a new shot starts there); no key crosses one."""
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     found: dict[int, list[Label]] = {}
     for k, key in keys.items():
         for d in (-1, 1):
@@ -75,7 +72,7 @@ def propagate(src: dict[int, np.ndarray], keys: dict[int, np.ndarray], radius: i
                 t = k + d * s
                 if t not in src or t in keys or max(t, t - d) in cuts:
                     break
-                label = carry(src[t], src[t - d], label.alpha, label.weight, dis)
+                label = carry(src[t], src[t - d], label.alpha, label.weight)
                 label.steps = s
                 found.setdefault(t, []).append(label)
     return {t: _merge(labels) for t, labels in found.items()}
