@@ -57,9 +57,10 @@ def teach(shot, keys, out, *extra):
 
 
 def matte(shot, model, out, runtime):
-    """`cmn-matte run` in its own process. In this one, after the full suite's earlier tests on the same worker,
-    the three runtimes in a row left the Python heap corrupt: a later test's subprocess.communicate segfaulted
-    (SIGSEGV in PyDict_GetItemWithError, 4 of 4 runs of that worker's files; cause not found: the session note)."""
+    """`cmn-matte run` in its own process. With these runs in the pytest process, after the earlier tests of the
+    same worker, a later test's subprocess.communicate segfaulted on a corrupt heap (SIGSEGV in
+    PyDict_GetItemWithError; 4 of 4 runs of that worker's files, not with these runs out of process); which
+    library corrupts it is not found (issue 28's notes)."""
     argv = ["run", shot["plate"], "--model", model, "--out", out, "--runtime", runtime, "--no-progress"]
     code = f"import sys\nfrom cmn_vfx.cli import matte_main\nsys.exit(matte_main({argv!r}))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
